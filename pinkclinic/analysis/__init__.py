@@ -1,0 +1,1 @@
+"""Analyzers: one module per signal (loop, gc, memory, io_wait, ...), combined by diagnose."""

@@ -1,0 +1,60 @@
+"""Turn weighted stacks into ranked culprits: the user's own functions first.
+
+A culprit is the innermost *app* frame of a stack (the user's code, not the
+framework, stdlib or site-packages); only when a stack holds no app frame at all
+does its innermost frame stand in. Frames are keyed by (function, file); the
+line reported is the one seen with the most weight.
+"""
+
+from __future__ import annotations
+
+import re
+from collections import defaultdict
+from collections.abc import Iterable, Sequence
+
+from pinkclinic.analysis.finding import Culprit
+
+Frame = Sequence  # [function, file, line]
+
+_NOT_APP = re.compile(
+    r"(site-packages|dist-packages|/lib/python\d+(\.\d+)?t?/|/lib/pypy|"
+    r"pinkclinic/bootstrap|pinkclinic_probe|^<frozen |^<string>|^<built-in)")
+
+
+def is_app_file(path: str) -> bool:
+    return bool(path) and not _NOT_APP.search(path.replace("\\", "/"))
+
+
+def culprit_frame(stack: Sequence[Frame]) -> Frame | None:
+    """Innermost app frame of ``stack`` (innermost last), else its innermost frame."""
+    for frame in reversed(stack):
+        if is_app_file(str(frame[1])):
+            return frame
+    return stack[-1] if stack else None
+
+
+def rank(weighted: Iterable[tuple[Sequence[Frame], float]], *, top: int = 5,
+         min_share: float = 0.02) -> list[Culprit]:
+    """Rank culprit frames by total weight; ``share`` is of the weight that had a stack."""
+    weight: dict[tuple[str, str], float] = defaultdict(float)
+    lines: dict[tuple[str, str], dict[int, float]] = defaultdict(lambda: defaultdict(float))
+    total = 0.0
+    for stack, w in weighted:
+        frame = culprit_frame(stack)
+        if frame is None or w <= 0:
+            continue
+        key = (str(frame[0]), str(frame[1]))
+        weight[key] += w
+        lines[key][int(frame[2] or 0)] += w
+        total += w
+    if total <= 0:
+        return []
+    ranked = sorted(weight.items(), key=lambda kv: (-kv[1], kv[0]))
+    out = []
+    for (func, file), w in ranked[:top]:
+        share = w / total
+        if out and share < min_share:
+            break
+        line = max(lines[(func, file)].items(), key=lambda kv: (kv[1], -kv[0]))[0]
+        out.append(Culprit(function=func, file=file, line=line, share=share))
+    return out

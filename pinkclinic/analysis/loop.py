@@ -1,0 +1,134 @@
+"""Event-loop analysis: is a loop thread stalled, and by CPU work or a blocking call?
+
+Evidence comes from the in-process probe: ``lag`` records (how late a tick ran)
+and ``block`` records (a stall past the probe's threshold, with the loop
+thread's stack captured while it was stalled and whether that thread was on
+CPU). Stall time that overlaps a GC pause on the same thread is left to the GC
+analyzer: a loop stalled by the collector is gc-pressure, not loop-cpu.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+
+from pinkclinic.analysis.culprits import rank
+from pinkclinic.analysis.data import RecordingData
+from pinkclinic.analysis.finding import ISSUE, NONE, Finding, clamp01, insufficient
+
+# A loop stalled for >= 10% of the load window is an issue (clinic doctor flags a
+# median delay >= 10 ms; a stall share is the same idea, robust to bursty stalls).
+STALL_SHARE_ISSUE = 0.10
+# ... as is a median lag of 10 ms or more even when no single stall passes the
+# probe's block threshold (many medium-sized callbacks).
+LAG_P50_ISSUE_MS = 10.0
+# Stall time spent on CPU, above which the stalls are CPU work rather than a call
+# that waits (time.sleep, a sync socket, a lock).
+ON_CPU_SHARE_CPU = 0.5
+# Stall share at which severity reaches 1.
+STALL_SHARE_FULL = 0.5
+MIN_LAG_RECORDS = 5
+
+
+def _gc_overlap(block: dict, gcs: list[dict]) -> float:
+    t0 = block["t"]
+    t1 = t0 + block.get("dur_ms", 0.0) / 1000
+    total = 0.0
+    for g in gcs:
+        g0 = g["t"]
+        g1 = g0 + g.get("dur_ms", 0.0) / 1000
+        total += max(0.0, min(t1, g1) - max(t0, g0))
+    return total
+
+
+def analyse(data: RecordingData) -> Finding:
+    w = data.window
+    if w is None or w.duration <= 0:
+        return insufficient("loop", "no load window was recorded")
+    if not data.has_probe:
+        f = Finding(signal="loop", status=NONE, summary="the in-process probe did not run")
+        f.missing = ["loop-lag"]
+        return f
+    lags = data.probe_in_window("lag")
+    if not lags and not data.probe.get("loop"):
+        return Finding(signal="loop", status=NONE, summary="no asyncio or uvloop event loop ran",
+                       evidence={"loops": 0})
+    if len(lags) < MIN_LAG_RECORDS:
+        return insufficient("loop", f"only {len(lags)} event-loop lag records in the load window",
+                            lag_records=len(lags))
+
+    gcs_by_thread: dict[tuple, list[dict]] = defaultdict(list)
+    for g in data.probe.get("gc", []):
+        gcs_by_thread[(g.get("pid"), g.get("thread_id"))].append(g)
+
+    per_loop: dict[tuple, dict] = defaultdict(lambda: {"stall_s": 0.0, "gc_s": 0.0, "cpu_s": 0.0,
+                                                      "known_s": 0.0, "blocks": 0})
+    weighted = []
+    for b in data.probe.get("block", []):
+        t0, dur = b["t"], b.get("dur_ms", 0.0) / 1000
+        inside = w.overlap(t0, t0 + dur)
+        if inside <= 0:
+            continue
+        key = (b.get("pid"), b.get("thread_id"))
+        gc_s = min(inside, _gc_overlap(b, gcs_by_thread.get(key, [])))
+        own = inside - gc_s
+        loop = per_loop[key]
+        loop["stall_s"] += own
+        loop["gc_s"] += gc_s
+        loop["blocks"] += 1
+        if b.get("on_cpu") is not None:
+            loop["known_s"] += own
+            loop["cpu_s"] += own if b["on_cpu"] else 0.0
+        if own > 0 and b.get("stack"):
+            weighted.append((b["stack"], own))
+
+    # lag percentiles over all loops, weighted by ticks
+    ticks = sum(r.get("n", 1) for r in lags)
+    p50s = sorted((r.get("p50_ms", 0.0), r.get("n", 1)) for r in lags)
+    acc, lag_p50 = 0, 0.0
+    for value, n in p50s:
+        acc += n
+        if acc >= ticks / 2:
+            lag_p50 = value
+            break
+    lag_max = max(r.get("max_ms", 0.0) for r in lags)
+
+    worst_key, worst = max(per_loop.items(), key=lambda kv: kv[1]["stall_s"],
+                           default=(None, {"stall_s": 0.0, "gc_s": 0.0, "cpu_s": 0.0,
+                                           "known_s": 0.0, "blocks": 0}))
+    stall_share = worst["stall_s"] / w.duration
+    on_cpu_share = worst["cpu_s"] / worst["known_s"] if worst["known_s"] > 0 else None
+    evidence = {
+        "window_s": round(w.duration, 3),
+        "loops": len({(r.get("pid"), r.get("thread_id")) for r in lags}),
+        "lag_p50_ms": round(lag_p50, 2),
+        "lag_max_ms": round(lag_max, 2),
+        "stall_share": round(stall_share, 4),
+        "stalls": worst["blocks"],
+        "stall_s": round(worst["stall_s"], 3),
+        "stall_in_gc_s": round(worst["gc_s"], 3),
+        "on_cpu_share": None if on_cpu_share is None else round(on_cpu_share, 3),
+        "loop_pid": worst_key[0] if worst_key else None,
+        "loop_thread_id": worst_key[1] if worst_key else None,
+    }
+    if stall_share < STALL_SHARE_ISSUE and lag_p50 < LAG_P50_ISSUE_MS:
+        return Finding(signal="loop", status=NONE, evidence=evidence,
+                       summary=f"the event loop kept up: median lag {lag_p50:.1f} ms, "
+                               f"stalled {100 * stall_share:.0f}% of the time")
+
+    cpu = on_cpu_share is not None and on_cpu_share >= ON_CPU_SHARE_CPU
+    if on_cpu_share is None:  # the probe could not tell: lean on process CPU
+        from pinkclinic.analysis.cpu import cpu_usage
+        usage = cpu_usage(data)
+        cpu = bool(usage and usage.busiest >= 0.7)
+    category = "loop-cpu" if cpu else "loop-blocking-call"
+    culprits = rank(weighted)
+    severity = clamp01(max(stall_share / STALL_SHARE_FULL, lag_p50 / (10 * LAG_P50_ISSUE_MS)))
+    who = f" in {culprits[0].function}()" if culprits else ""
+    if cpu:
+        summary = (f"CPU-heavy code{who} runs on the event-loop thread and stalled the loop "
+                   f"{100 * stall_share:.0f}% of the time (lag up to {lag_max:.0f} ms)")
+    else:
+        summary = (f"a blocking call{who} stalled the event loop {100 * stall_share:.0f}% of the "
+                   f"time while the thread waited off-CPU (lag up to {lag_max:.0f} ms)")
+    return Finding(signal="loop", status=ISSUE, category=category, severity=severity,
+                   summary=summary, evidence=evidence, culprits=culprits)

@@ -1,0 +1,27 @@
+"""``pinkclinic report DIR``: re-analyse and re-render any recording."""
+
+from __future__ import annotations
+
+import click
+
+FORMATS = ("html", "json", "text", "speedscope", "collapsed")
+
+
+@click.command(context_settings={"help_option_names": ["-h", "--help"]})
+@click.argument("recording", type=click.Path(file_okay=True, dir_okay=True))
+@click.option("--format", "fmt", type=click.Choice(FORMATS), default="html", show_default=True,
+              help="html: the report beside the recording. json/text: the diagnosis. "
+                   "speedscope/collapsed: the stacks, for speedscope.app or flamegraph.pl.")
+@click.option("-o", "--output", type=click.Path(dir_okay=False), metavar="FILE",
+              help="Where to write (default: beside the recording for html, stdout otherwise).")
+@click.option("--open", "open_report", is_flag=True, help="Open the HTML report in a browser.")
+def report(recording: str, fmt: str, output: str | None, open_report: bool) -> int:
+    """Re-analyse and re-render a recording (doctor, flame or heap).
+
+    \b
+    pinkclinic report .pinkclinic/4242.pinkclinic-doctor
+    pinkclinic report .pinkclinic/4242.pinkclinic-flame --format speedscope -o profile.json
+    """
+    from pinkclinic.commands.report import run_report
+
+    return run_report(recording, fmt, output, open_report)

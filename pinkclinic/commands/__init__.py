@@ -1,0 +1,1 @@
+"""One module per command: plain functions the click layer (pinkclinic.cli) calls."""

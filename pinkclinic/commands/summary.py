@@ -1,0 +1,40 @@
+"""The end-of-run lines on the terminal: verdict, reason, culprits, report path."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from rich.console import Console
+from rich.markup import escape
+
+from pinkclinic.render.doctor import LABELS
+
+COLOURS = {"healthy": "green", "insufficient-data": "yellow"}
+
+
+def print_diagnosis(diagnosis: dict[str, Any], report: Path | None, *, kind: str = "doctor",
+                    console: Console | None = None) -> None:
+    console = console or Console(highlight=False, soft_wrap=True)
+    verdict = diagnosis["verdict"]
+    colour = COLOURS.get(verdict, "red")
+    console.print(f"[bold {colour}]{escape(LABELS.get(verdict, verdict))}[/] [dim]({verdict})[/]")
+    console.print(f"  {escape(diagnosis.get('summary', ''))}")
+    issues = [i for i in diagnosis.get("issues", []) if i.get("culprits")]
+    if issues:
+        console.print("  culprits:")
+        for c in issues[0]["culprits"][:5]:
+            extra = ""
+            if c.get("bytes_per_request") is not None:
+                extra = f"  ~{c['bytes_per_request'] / 1024:.1f} kB/request"
+            console.print(f"    {100 * c['share']:5.1f}%  [bold]{escape(c['function'])}[/]  "
+                          f"[dim]{escape(c['file'])}:{c['line']}[/]{escape(extra)}")
+    others = [i["category"] for i in diagnosis.get("issues", [])[1:]]
+    if others:
+        console.print(f"  also: {escape(', '.join(others))}")
+    if diagnosis.get("recommendation"):
+        console.print(f"  next: {escape(diagnosis['recommendation'])}")
+    if diagnosis.get("signals_missing"):
+        console.print(f"  [dim]signals not available: {escape(', '.join(diagnosis['signals_missing']))}[/]")
+    if report is not None:
+        console.print(f"  report: [bold]{escape(str(report))}[/]")

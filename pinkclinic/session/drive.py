@@ -1,0 +1,120 @@
+"""The load phase: pinkclinic's own load, an --on-port command, or none.
+
+Each mode returns when its load is done, when the run is stopped (Ctrl-C,
+SIGTERM) or when the target exits; the caller marks the load window around it.
+The bench load runs in a thread of ours (its connections live in a worker
+process, so this process stays free for the samplers); its per-second ticks
+are written to ``load.jsonl`` as they arrive.
+"""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import threading
+import time
+from collections.abc import Callable
+
+from pinkclinic import procs
+from pinkclinic.errors import PinkError
+from pinkclinic.jsonio import write_json
+from pinkclinic.recording import Recording
+from pinkclinic.session.signals import StopSignal
+from pinkclinic.session.ui import Phases
+
+POLL_S = 0.1
+
+
+def _watch(stop: StopSignal, target, until: Callable[[], bool], deadline: float | None = None) -> None:
+    """Wait until ``until()``, a stop signal, the target's exit, or ``deadline``."""
+    while not until():
+        if stop.wait(POLL_S):
+            return
+        if target.poll() is not None:
+            stop.set("the target exited")
+            return
+        if deadline is not None and time.monotonic() >= deadline:
+            return
+
+
+def bench_load(rec: Recording, url: str, load_args: list[str], stop: StopSignal, target,
+               ui: Phases) -> dict | None:
+    """Run ``pinkclinic bench`` options against ``url``; returns the result's JSON."""
+    from pinkclinic.load import parse_bench_args, run_load
+
+    spec = parse_bench_args(load_args, base_url=url)
+    if getattr(spec, "workers", None) in (None, 0):
+        spec.workers = 1  # keep the connections out of this process
+    writer = rec.open_stream("load", url=url, args=load_args)
+    load_stop = threading.Event()
+    box: dict = {}
+
+    def on_tick(record: dict) -> None:
+        writer.write(record)
+        ui.progress(f"{record.get('requests', 0):,} req/s · p99 {record.get('p99_ms', 0):.1f} ms"
+                    f"{' · errors ' + str(record['errors']) if record.get('errors') else ''}")
+
+    def run() -> None:
+        try:
+            box["result"] = run_load(spec, on_tick=on_tick, stop=load_stop)
+        except BaseException as e:  # reported in the main thread
+            box["error"] = e
+
+    thread = threading.Thread(target=run, name="pinkclinic-load", daemon=True)
+    rec.mark("load_start")
+    thread.start()
+    _watch(stop, target, lambda: not thread.is_alive())
+    load_stop.set()
+    thread.join()
+    rec.mark("load_end")
+    writer.close()
+    if "error" in box:
+        err = box["error"]
+        if isinstance(err, PinkError):
+            raise err
+        raise PinkError(f"the load generator failed: {type(err).__name__}: {err}")
+    result = box["result"].to_json()
+    write_json(rec.file("load-result.json"), result)
+    rec.register("load_result", "load-result.json", format="json")
+    return result
+
+
+def on_port_load(rec: Recording, command: str, port: int, stop: StopSignal, target,
+                 ui: Phases) -> int | None:
+    """Run the user's load command with $PORT set, until it exits; returns its exit code."""
+    env = {**os.environ, "PORT": str(port)}
+    log = open(rec.file("on-port.log"), "ab")  # noqa: SIM115 - closed below
+    rec.register("on_port_log", "on-port.log", format="text")
+    try:
+        proc = subprocess.Popen(["/bin/sh", "-c", command], env=env, stdout=log, stderr=log,
+                                stdin=subprocess.DEVNULL, start_new_session=True,
+                                preexec_fn=procs.pdeathsig_preexec(signal.SIGTERM))
+    except OSError as e:
+        log.close()
+        raise PinkError(f"--on-port command could not start: {e.strerror}") from None
+    rec.mark("load_start")
+    ui.progress(f"running: {command}")
+    try:
+        _watch(stop, target, lambda: proc.poll() is not None)
+    finally:
+        if proc.poll() is None:
+            try:
+                os.killpg(proc.pid, signal.SIGTERM)
+            except ProcessLookupError:
+                pass
+            try:
+                proc.wait(5)
+            except subprocess.TimeoutExpired:
+                procs.kill_tree(proc.pid, sig=signal.SIGKILL, timeout=2)
+                proc.wait(5)
+        rec.mark("load_end")
+        log.close()
+    return proc.returncode
+
+
+def no_load(stop: StopSignal, target, duration: float | None, ui: Phases) -> None:
+    ui.progress("recording: drive your own traffic, Ctrl-C to finish"
+                if duration is None else f"recording for {duration:g} s")
+    deadline = None if duration is None else time.monotonic() + duration
+    _watch(stop, target, lambda: False, deadline)

@@ -1,0 +1,155 @@
+"""One recording run: launch or attach, collect, drive load, stop, finish the recording.
+
+Every exit path (done, Ctrl-C, SIGTERM, the target crashing, a startup error)
+goes through the same ``finally``: collectors stop, the target's whole tree is
+stopped, and the manifest records what happened. The caller then analyses and
+renders from whatever was collected.
+"""
+
+from __future__ import annotations
+
+import shutil
+from dataclasses import dataclass, field
+
+from pinkclinic.errors import PinkError
+from pinkclinic.recording import Recording
+from pinkclinic.session import drive
+from pinkclinic.session.collector import Collector
+from pinkclinic.session.options import SessionOptions
+from pinkclinic.session.signals import StopSignal
+from pinkclinic.session.ui import Phases
+
+
+@dataclass
+class SessionResult:
+    rec: Recording
+    outcome: str
+    detail: str
+    load_result: dict | None = None
+    missing: list[str] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)
+
+
+def _start_target(opts: SessionOptions, probe_features: list[str] | None, probe_options: dict):
+    from pinkclinic import target as tgt
+
+    if opts.pid is not None:
+        t = tgt.attach(opts.pid)
+        rec = Recording.create(opts.dest, opts.name or str(opts.pid), opts.kind,
+                               command=t.command or [], options=opts.manifest_options())
+        rec.mark("attached")
+        return t, rec
+    if opts.port is not None:
+        tgt.check_port_free(opts.port)
+    t = tgt.spawn(opts.command)
+    try:
+        rec = Recording.create(opts.dest, opts.name or str(t.pid), opts.kind,
+                               command=opts.command, options=opts.manifest_options())
+    except BaseException:
+        t.cancel()
+        raise
+    env = tgt.probe_env(rec.path, probe_features, **probe_options) if probe_features else None
+    rec.register("target_log", "target.log", format="text")
+    t.release(rec.file("target.log"), env)
+    rec.mark("launched")
+    return t, rec
+
+
+def run_session(opts: SessionOptions, collectors: list[Collector], *,
+                probe_features: list[str] | None = None, probe_options: dict | None = None,
+                ui: Phases | None = None) -> SessionResult:
+    ui = ui or Phases(opts.kind)
+    result: SessionResult | None = None
+    with StopSignal() as stop:
+        ui.phase("starting" if opts.pid is None else f"attaching to PID {opts.pid}")
+        target, rec = _start_target(opts, probe_features, probe_options or {})
+        started: list[Collector] = []
+        outcome, detail, load_result, listened = "completed", "", None, False
+        failure: BaseException | None = None
+        try:
+            for c in collectors:
+                if c.start_when == "launched":
+                    c.start(rec, target)
+                    started.append(c)
+            ui.phase("waiting for the server to listen")
+            listening = target.wait_listening(opts.start_timeout, port=opts.port,
+                                              probe_dir=rec.path, stop=stop.event)
+            if listening is None:  # stopped while waiting
+                raise _Interrupted()
+            listened = True
+            url = opts.url or listening.url
+            rec.mark("listening")
+            rec.update(target={**target.manifest_target(), "port": listening.port, "url": url})
+            for c in collectors:
+                if c.start_when == "listening":
+                    c.start(rec, target)
+                    started.append(c)
+            if opts.on_port:
+                ui.phase("load running (--on-port)")
+                drive.on_port_load(rec, opts.on_port, listening.port, stop, target, ui)
+            elif opts.no_load:
+                ui.phase("recording")
+                drive.no_load(stop, target, opts.duration, ui)
+            else:
+                ui.phase(f"load running against {url}")
+                load_result = drive.bench_load(rec, url, opts.load_args, stop, target, ui)
+        except _Interrupted:
+            pass
+        except (PinkError, KeyboardInterrupt) as e:
+            failure = e
+        finally:
+            ui.phase("stopping")
+            rec.mark("stopping")
+            for c in started:
+                if c.stop_when == "before-stop":
+                    _stop_quietly(c, rec, ui)
+            ending = target.stop(opts.stop_timeout)
+            rec.mark("stopped")
+            for c in started:
+                if c.stop_when == "after-stop":
+                    _stop_quietly(c, rec, ui)
+            outcome, detail = _outcome(stop, ending, failure)
+            rec.update(target=target.manifest_target(), status={"outcome": outcome, "detail": detail})
+            missing = sorted({m for c in collectors for m in c.missing})
+            notes = [n for c in collectors for n in c.notes]
+            if missing:
+                rec.update(signals_missing=missing)
+            result = SessionResult(rec, outcome, detail, load_result, missing, notes)
+        if failure is not None and not listened and not stop.interrupted:
+            _discard_if_empty(rec)
+            raise failure
+        if isinstance(failure, KeyboardInterrupt):
+            raise failure
+        if isinstance(failure, PinkError):  # e.g. the load generator failed mid-run
+            ui.note(failure.message)
+    return result
+
+
+class _Interrupted(Exception):
+    pass
+
+
+def _stop_quietly(c: Collector, rec: Recording, ui: Phases) -> None:
+    try:
+        c.stop(rec)
+    except PinkError as e:
+        c.notes.append(e.message)
+        ui.note(e.message)
+
+
+def _outcome(stop: StopSignal, ending, failure: BaseException | None) -> tuple[str, str]:
+    if stop.interrupted or isinstance(failure, KeyboardInterrupt):
+        return "interrupted", f"{stop.reason or 'Ctrl-C'}: stopped early"
+    if isinstance(failure, PinkError):
+        return "error", failure.message
+    if ending is not None and ending.kind in ("crashed", "exited"):
+        return ending.manifest_outcome(), ending.detail
+    return "completed", ""
+
+
+def _discard_if_empty(rec: Recording) -> None:
+    """After a start-up failure, keep the folder only if the target printed something."""
+    log = rec.file("target.log")
+    if log.exists() and log.stat().st_size > 0:
+        return
+    shutil.rmtree(rec.path, ignore_errors=True)

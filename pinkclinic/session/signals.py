@@ -1,0 +1,54 @@
+"""Ctrl-C and SIGTERM during a run: stop collecting, then still write everything.
+
+The first signal sets :attr:`StopSignal.event`; every phase watches it and ends
+early, so the run goes on to stop the target, finish the recording and build
+the report from what was collected. A second signal raises KeyboardInterrupt
+to skip the analysis; the recording and the target's shutdown still happen
+(they run in ``finally`` blocks).
+"""
+
+from __future__ import annotations
+
+import signal
+import threading
+from types import FrameType
+
+
+class StopSignal:
+    def __init__(self) -> None:
+        self.event = threading.Event()
+        self.reason: str | None = None
+        self.count = 0
+        self._old: dict[int, object] = {}
+
+    def __enter__(self) -> StopSignal:
+        if threading.current_thread() is threading.main_thread():
+            for sig in (signal.SIGINT, signal.SIGTERM):
+                self._old[sig] = signal.signal(sig, self._handle)
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        for sig, old in self._old.items():
+            signal.signal(sig, old)  # type: ignore[arg-type]
+        self._old.clear()
+
+    def _handle(self, signum: int, frame: FrameType | None) -> None:
+        self.count += 1
+        if self.reason is None:
+            self.reason = "Ctrl-C" if signum == signal.SIGINT else "SIGTERM"
+        self.event.set()
+        if self.count >= 2:
+            raise KeyboardInterrupt
+
+    def set(self, reason: str) -> None:
+        """Stop for a reason of our own (the target exited, --duration passed)."""
+        if self.reason is None:
+            self.reason = reason
+        self.event.set()
+
+    @property
+    def interrupted(self) -> bool:
+        return self.count > 0
+
+    def wait(self, timeout: float | None) -> bool:
+        return self.event.wait(timeout)
