@@ -1,0 +1,246 @@
+"""Sample every process of the target's tree, every interval, into ``processes.jsonl``.
+
+A thread in pinkclinic's own process, beside the load generator, so it is kept cheap:
+
+* on Linux it reads ``/proc/PID/stat``, ``status`` and ``fd`` directly (about 3x
+  cheaper than the equivalent psutil ``oneshot()`` calls; psutil elsewhere);
+* USS needs ``smaps_rollup``, which costs ~0.8 ms for a 50 MB process, so it is read
+  every ``uss_interval`` (0.5 s) rather than every tick;
+* the tree is re-walked every ``tree_interval`` (50 ms) through
+  ``/proc/PID/task/TID/children`` instead of psutil's whole-machine scan.
+
+Figures: ``bench/results/collectors_cost.md``. It also keeps a compact per-tick series of
+the whole tree's CPU time and RSS for :meth:`ProcessSampler.cpu_percent` and
+:meth:`ProcessSampler.peak_rss` over any window (bench suites: per-endpoint figures).
+"""
+
+from __future__ import annotations
+
+import os
+import threading
+import time
+from array import array
+from bisect import bisect_left, bisect_right
+from collections.abc import Callable
+from pathlib import Path
+
+import psutil
+
+from pinkclinic import procs
+from pinkclinic.jsonio import JsonlWriter
+
+SCHEMA_VERSION = 1
+
+
+def _read_proc(pid: int, want_uss: bool) -> dict | None:
+    """One sample of ``pid`` from /proc, or ``None`` if it is gone (or a zombie)."""
+    try:
+        with open(f"/proc/{pid}/stat", "rb") as f:
+            data = f.read()
+        close = data.rfind(b")")
+        fields = data[close + 2:].split()
+        if fields[0] in (b"Z", b"X"):
+            return None
+        with open(f"/proc/{pid}/status", "rb") as f:
+            status = f.read()
+    except (FileNotFoundError, ProcessLookupError):
+        return None
+    i = status.find(b"voluntary_ctxt_switches:")
+    j = status.find(b"nonvoluntary_ctxt_switches:")
+    rec = {"pid": pid, "ppid": int(fields[1]), "name": data[data.find(b"(") + 1:close].decode(errors="replace"),
+           "cpu_user_s": round(int(fields[11]) / procs.CLK_TCK, 2),
+           "cpu_system_s": round(int(fields[12]) / procs.CLK_TCK, 2),
+           "threads": int(fields[17]), "rss": int(fields[21]) * procs.PAGE_SIZE,
+           "ctx_voluntary": int(status[i + 24:status.find(b"\n", i)]) if i >= 0 else None,
+           "ctx_involuntary": int(status[j + 27:status.find(b"\n", j)]) if j >= 0 else None}
+    try:
+        rec["fds"] = len(os.listdir(f"/proc/{pid}/fd"))
+    except OSError:
+        rec["fds"] = None
+    if want_uss:
+        try:
+            with open(f"/proc/{pid}/smaps_rollup", "rb") as f:
+                uss = 0
+                for line in f:
+                    if line.startswith((b"Private_Clean:", b"Private_Dirty:", b"Private_Hugetlb:")):
+                        uss += int(line.split()[1]) * 1024
+            rec["uss"] = uss
+        except (OSError, ValueError, IndexError):
+            pass
+    return rec
+
+
+def _read_psutil(pid: int, want_uss: bool) -> dict | None:
+    try:
+        p = psutil.Process(pid)
+        with p.oneshot():
+            if p.status() == psutil.STATUS_ZOMBIE:
+                return None
+            cpu, mem, ctx = p.cpu_times(), p.memory_info(), p.num_ctx_switches()
+            rec = {"pid": pid, "ppid": p.ppid(), "name": p.name(),
+                   "cpu_user_s": round(cpu.user, 2), "cpu_system_s": round(cpu.system, 2),
+                   "rss": mem.rss, "threads": p.num_threads(), "fds": p.num_fds(),
+                   "ctx_voluntary": ctx.voluntary, "ctx_involuntary": ctx.involuntary}
+        if want_uss:
+            rec["uss"] = p.memory_full_info().uss
+        return rec
+    except psutil.Error:
+        return None
+
+
+def _cmdline(pid: int) -> list[str]:
+    try:
+        with open(f"/proc/{pid}/cmdline", "rb") as f:
+            return [a.decode(errors="replace") for a in f.read().split(b"\0") if a]
+    except OSError:
+        try:
+            return psutil.Process(pid).cmdline()
+        except psutil.Error:
+            return []
+
+
+class ProcessSampler:
+    """Samples ``root_pid`` and its descendants every ``interval`` seconds.
+
+    ``out`` is a path or an open :class:`JsonlWriter` (``None``: keep only the window
+    series). ``returncode(pid)`` may give the exit code of a process we are the parent
+    of (the launched root), for ``exit`` events."""
+
+    def __init__(self, root_pid: int, out: str | os.PathLike | JsonlWriter | None = None, *,
+                 interval: float = 0.010, uss_interval: float = 0.5, tree_interval: float = 0.05,
+                 returncode: Callable[[int], int | None] | None = None):
+        self.root_pid = root_pid
+        self.interval = interval
+        self.uss_interval = uss_interval
+        self.tree_interval = tree_interval
+        self._returncode = returncode
+        if isinstance(out, (str, os.PathLike)):
+            out = JsonlWriter(Path(out), "processes", SCHEMA_VERSION, flush_every=1 << 30,
+                              interval_ms=interval * 1000, root_pid=root_pid)
+        self.writer: JsonlWriter | None = out
+        self._read = _read_proc if procs.HAVE_PROC else _read_psutil
+        self._known: dict[int, float] = {}  # pid -> last cumulative cpu seconds
+        self._pending_exit: dict[int, float] = {}  # pid -> when it was seen gone
+        self._gone: set[int] = set()
+        self._dead_cpu = 0.0
+        self.times, self.tree_cpu, self.tree_rss = array("d"), array("d"), array("d")
+        self._stop = threading.Event()
+        self._thread: threading.Thread | None = None
+        self._next_tree = self._next_uss = 0.0
+        # cost accounting, in CPU seconds of this thread (wall time would count preemption)
+        self.ticks = self.samples = self.overruns = self.uss_samples = self.reads = 0
+        self.busy_s = self.uss_s = self.read_s = 0.0
+
+    @classmethod
+    def for_recording(cls, rec, root_pid: int, *, interval: float = 0.010, **kw) -> ProcessSampler:
+        writer = rec.open_stream("processes", schema_version=SCHEMA_VERSION, flush_every=1 << 30,
+                                 interval_ms=interval * 1000, root_pid=root_pid)
+        return cls(root_pid, writer, interval=interval, **kw)
+
+    # -- thread ---------------------------------------------------------------------------
+    def start(self) -> ProcessSampler:
+        self._thread = threading.Thread(target=self._run, name="pinkclinic-psutil-sampler",
+                                        daemon=True)
+        self._thread.start()
+        return self
+
+    def stop(self) -> None:
+        """Stop sampling (one last tick is taken first) and close the stream."""
+        self._stop.set()
+        if self._thread is not None:
+            self._thread.join()
+            self._thread = None
+        if self.writer is not None:
+            self.writer.close()
+
+    def _run(self) -> None:
+        nxt = time.monotonic()
+        while True:
+            self.tick()
+            if self._stop.is_set():
+                return
+            nxt += self.interval
+            now = time.monotonic()
+            if nxt < now:
+                self.overruns += 1
+                nxt = now
+            self._stop.wait(nxt - now)
+
+    # -- one tick -------------------------------------------------------------------------
+    def tick(self) -> None:
+        c0 = time.thread_time()
+        now_m = time.monotonic()
+        t = round(time.time(), 4)
+        out: list[dict] = []
+        if now_m >= self._next_tree or not self._known:
+            self._next_tree = now_m + self.tree_interval
+            for pid in procs.tree_pids(self.root_pid):
+                if pid not in self._known and pid not in self._gone:
+                    self._known[pid] = 0.0
+                    out.append({"t": t, "pid": pid, "event": "spawn", "cmdline": _cmdline(pid)})
+        want_uss = now_m >= self._next_uss
+        if want_uss:
+            self._next_uss = now_m + self.uss_interval
+        live_cpu = rss = 0.0
+        for pid in list(self._known):
+            u0 = time.thread_time()
+            rec = self._read(pid, want_uss)
+            if want_uss:
+                self.uss_s += time.thread_time() - u0
+                self.uss_samples += 1
+            else:
+                self.read_s += time.thread_time() - u0
+                self.reads += 1
+            if rec is None:
+                self._dead_cpu += self._known.pop(pid)
+                self._gone.add(pid)
+                self._pending_exit[pid] = now_m
+                continue
+            rec["t"] = t
+            cpu = rec["cpu_user_s"] + rec["cpu_system_s"]
+            self._known[pid] = cpu
+            live_cpu += cpu
+            rss += rec["rss"]
+            out.append(rec)
+            self.samples += 1
+        for pid, seen in list(self._pending_exit.items()):
+            code = self._returncode(pid) if self._returncode else None
+            if code is not None or now_m - seen > 0.5 or self._returncode is None or self._stop.is_set():
+                del self._pending_exit[pid]
+                out.append({"t": t, "pid": pid, "event": "exit", "returncode": code})
+        self.times.append(t)
+        self.tree_cpu.append(self._dead_cpu + live_cpu)
+        self.tree_rss.append(rss)
+        if self.writer is not None and out:
+            for rec in out:
+                self.writer.write(rec)
+            self.writer.flush()
+        self.ticks += 1
+        self.busy_s += time.thread_time() - c0
+
+    # -- windows --------------------------------------------------------------------------
+    def _span(self, t0: float, t1: float) -> tuple[int, int]:
+        return bisect_left(self.times, t0), bisect_right(self.times, t1) - 1
+
+    def cpu_percent(self, t0: float, t1: float) -> float | None:
+        """CPU used by the whole tree over [t0, t1], in % of one core (200 = two cores).
+        ``None`` if the window holds fewer than two ticks."""
+        i, j = self._span(t0, t1)
+        if j <= i or self.times[j] <= self.times[i]:
+            return None
+        return 100.0 * (self.tree_cpu[j] - self.tree_cpu[i]) / (self.times[j] - self.times[i])
+
+    def peak_rss(self, t0: float, t1: float) -> int | None:
+        """The largest total RSS of the tree (bytes) over [t0, t1]; ``None`` if no tick."""
+        i, j = self._span(t0, t1)
+        if j < i:
+            return None
+        return int(max(self.tree_rss[i:j + 1]))
+
+    def cost(self) -> dict:
+        """Measured cost: µs per tick (everything: tree walk, reads, JSON, write), per
+        process read without USS, and per process read with USS."""
+        return {"ticks": self.ticks, "samples": self.samples, "overruns": self.overruns,
+                "us_per_tick": 1e6 * self.busy_s / max(1, self.ticks),
+                "us_per_process_read": 1e6 * self.read_s / max(1, self.reads),
+                "us_per_process_read_with_uss": 1e6 * self.uss_s / max(1, self.uss_samples)}
