@@ -96,6 +96,9 @@ class PySpy:
         if exe is None:
             raise CollectorUnavailable("py-spy is not installed (pip install py-spy); "
                                        "stack samples are missing", SIGNAL)
+        if not os.access(exe, os.X_OK):
+            raise CollectorUnavailable(f"py-spy is not installed at {exe}; "
+                                       "stack samples are missing", SIGNAL)
         try:  # the kernel's ptrace-attach check (Yama included), before anything else
             open(f"/proc/{self.root_pid}/mem", "rb").close()
         except PermissionError:
