@@ -32,27 +32,34 @@ from pinkclinic.jsonio import JsonlWriter
 SCHEMA_VERSION = 1
 
 
+def _slurp(path: str) -> bytes:
+    """Read a small /proc file: os.open/os.read is ~3x cheaper than open().read()."""
+    fd = os.open(path, os.O_RDONLY)
+    try:
+        return os.read(fd, 8192)
+    finally:
+        os.close(fd)
+
+
 def _read_proc(pid: int, want_uss: bool) -> dict | None:
     """One sample of ``pid`` from /proc, or ``None`` if it is gone (or a zombie)."""
     try:
-        with open(f"/proc/{pid}/stat", "rb") as f:
-            data = f.read()
+        data = _slurp(f"/proc/{pid}/stat")
         close = data.rfind(b")")
-        fields = data[close + 2:].split()
+        fields = data[close + 2:].split(None, 22)
         if fields[0] in (b"Z", b"X"):
             return None
-        with open(f"/proc/{pid}/status", "rb") as f:
-            status = f.read()
+        status = _slurp(f"/proc/{pid}/status")
     except (FileNotFoundError, ProcessLookupError):
         return None
-    i = status.find(b"voluntary_ctxt_switches:")
-    j = status.find(b"nonvoluntary_ctxt_switches:")
+    i = status.find(b"\nvoluntary_ctxt_switches:")
+    j = status.find(b"\nnonvoluntary_ctxt_switches:")
     rec = {"pid": pid, "ppid": int(fields[1]), "name": data[data.find(b"(") + 1:close].decode(errors="replace"),
            "cpu_user_s": round(int(fields[11]) / procs.CLK_TCK, 2),
            "cpu_system_s": round(int(fields[12]) / procs.CLK_TCK, 2),
            "threads": int(fields[17]), "rss": int(fields[21]) * procs.PAGE_SIZE,
-           "ctx_voluntary": int(status[i + 24:status.find(b"\n", i)]) if i >= 0 else None,
-           "ctx_involuntary": int(status[j + 27:status.find(b"\n", j)]) if j >= 0 else None}
+           "ctx_voluntary": int(status[i + 25:status.find(b"\n", i + 1)]) if i >= 0 else None,
+           "ctx_involuntary": int(status[j + 28:status.find(b"\n", j + 1)]) if j >= 0 else None}
     try:
         rec["fds"] = len(os.listdir(f"/proc/{pid}/fd"))
     except OSError:
