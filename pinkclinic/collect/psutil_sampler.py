@@ -110,8 +110,9 @@ class ProcessSampler:
     """Samples ``root_pid`` and its descendants every ``interval`` seconds.
 
     ``out`` is a path or an open :class:`JsonlWriter` (``None``: keep only the window
-    series). ``returncode(pid)`` may give the exit code of a process we are the parent
-    of (the launched root), for ``exit`` events."""
+    series). ``returncode(pid)`` may give the exit code of the launched root (our child)
+    for its ``exit`` event, which waits up to 0.5 s for it; other processes' exit codes
+    are not visible (``null``)."""
 
     def __init__(self, root_pid: int, out: str | os.PathLike | JsonlWriter | None = None, *,
                  interval: float = 0.010, uss_interval: float = 0.5, tree_interval: float = 0.05,
@@ -211,8 +212,10 @@ class ProcessSampler:
             out.append(rec)
             self.samples += 1
         for pid, seen in list(self._pending_exit.items()):
+            # only the launched root is our child: wait a moment for its reaper's exit code
             code = self._returncode(pid) if self._returncode else None
-            if code is not None or now_m - seen > 0.5 or self._returncode is None or self._stop.is_set():
+            if (code is not None or pid != self.root_pid or self._returncode is None
+                    or now_m - seen > 0.5 or self._stop.is_set()):
                 del self._pending_exit[pid]
                 out.append({"t": t, "pid": pid, "event": "exit", "returncode": code})
         self.times.append(t)
