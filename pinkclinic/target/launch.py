@@ -75,6 +75,11 @@ class LaunchedTarget(Target):
             return None
         return classify(self._proc.returncode, stop_signal=self._stop_signal_before_exit())
 
+    @property
+    def exited(self) -> threading.Event:
+        """Set as soon as the root process has exited (and been reaped)."""
+        return self._exited
+
     def wait_exit(self, timeout: float | None = None) -> Ending | None:
         """Block until the root process exits (or ``timeout``); return :meth:`poll`."""
         self._exited.wait(timeout)
@@ -125,6 +130,8 @@ class LaunchedTarget(Target):
                 self.watchdog.close()
                 return self.ending
             known: list[int] = []
+            if not procs.is_alive(self.pid):  # died just now: let the reaper record it first
+                self._exited.wait(5.0)
             if not self._exited.is_set():
                 self._stop_time = time.time()
                 for sig, wait in ((signal.SIGINT, timeout), (signal.SIGTERM, min(timeout, 5.0)),

@@ -9,6 +9,7 @@ import threading
 import time
 
 config = json.loads(os.environ.get("PINKCLINIC_PROBE", "{}"))
+print("pythonpath", os.environ.get("PYTHONPATH", "").split(os.pathsep)[0], flush=True)
 print("pid", os.getpid(), "probe", json.dumps(config, sort_keys=True), flush=True)
 first = http.server.ThreadingHTTPServer(("127.0.0.1", 0), http.server.SimpleHTTPRequestHandler)
 second = http.server.ThreadingHTTPServer(("127.0.0.1", 0), http.server.SimpleHTTPRequestHandler)
