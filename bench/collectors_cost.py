@@ -116,10 +116,43 @@ def size_run(tmp: Path, seconds: float, conns: int) -> dict:
         target.stop(10)
 
 
+WSGI = """
+def app(environ, start_response):
+    start_response("200 OK", [("Content-Type", "text/plain")])
+    return [b"hello, world"]
+"""
+
+
+def sampler_phase(tmp: Path, seconds: float, conns: int) -> dict:
+    """The sampler's own cost on a 3-process tree (gunicorn -w 2), idle and under load."""
+    (tmp / "wsgi_hello.py").write_text(WSGI)
+    target = spawn(["taskset", "-c", "0", sys.executable, "-m", "gunicorn", "-w", "2", "-b",
+                    "127.0.0.1:0", "--chdir", str(tmp), "wsgi_hello:app"])
+    target.release(tmp / "gunicorn.log")
+    out = {}
+    try:
+        target.wait_listening(30)
+        for phase in ("idle", "loaded"):
+            sampler = ProcessSampler(target.pid, tmp / "processes.jsonl", interval=0.010).start()
+            if phase == "loaded":
+                wrk(target.listening.url, seconds, conns)
+            else:
+                time.sleep(seconds)
+            sampler.stop()
+            cost = sampler.cost()
+            cost["processes"] = len(target.tree())
+            cost["bytes_per_s"] = (tmp / "processes.jsonl").stat().st_size / seconds
+            (tmp / "processes.jsonl").unlink()
+            out[phase] = cost
+    finally:
+        target.stop(10)
+    return out
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("--rounds", type=int, default=5)
-    ap.add_argument("--seconds", type=float, default=8)
+    ap.add_argument("--rounds", type=int, default=9)
+    ap.add_argument("--seconds", type=float, default=5)
     ap.add_argument("--connections", type=int, default=50)
     ap.add_argument("--size-run", type=float, default=60, help="0 skips the file-size phase")
     ap.add_argument("--out", default=str(ROOT / "bench" / "results" / "collectors_cost"))
@@ -128,6 +161,7 @@ def main() -> None:
         sys.exit("wrk is missing: apt-get install -y wrk")
     os.sched_setaffinity(0, {1})  # this process (sampler thread) and py-spy share wrk's core
     tmp = Path(tempfile.mkdtemp(prefix="pinkclinic-bench-"))
+    load_before = os.getloadavg()[0]
     rps: dict[str, list[float]] = {c: [] for c in CONDITIONS}
     costs: dict = {}
     target = start_server(tmp, threads=False)
@@ -140,14 +174,20 @@ def main() -> None:
                 print(f"round {r + 1} {cond:8s} {rps[cond][-1]:9.0f} req/s", flush=True)
     finally:
         target.stop(10)
+    load_after = os.getloadavg()[0]
+    tree_cost = sampler_phase(tmp, args.seconds, args.connections)
     size = size_run(tmp, args.size_run, args.connections) if args.size_run else None
     shutil.rmtree(tmp, ignore_errors=True)
     med = {c: statistics.median(v) for c, v in rps.items()}
     sampler_cost = {k: statistics.median(c[k] for c in costs["sampler"])
                     for k in ("us_per_tick", "us_per_process_read", "us_per_process_read_with_uss")}
+    paired = {c: statistics.median(v / b for v, b in zip(rps[c], rps["bare"], strict=True))
+              for c in CONDITIONS}
     result = {"schema_version": 1, "rounds": args.rounds, "seconds": args.seconds,
               "connections": args.connections, "rps": rps, "median_rps": med,
-              "ratio": {c: med[c] / med["bare"] for c in CONDITIONS}, "sampler_cost": sampler_cost,
+              "ratio": {c: med[c] / med["bare"] for c in CONDITIONS}, "paired_ratio": paired,
+              "sampler_cost": sampler_cost, "sampler_tree_cost": tree_cost,
+              "loadavg_1m": {"before": load_before, "after": load_after},
               "pyspy_rounds": costs.get("pyspy"), "size_run": size,
               "machine": {"cpus": os.cpu_count(), "python": platform.python_version(),
                           "pyspy": subprocess.run([find_pyspy(), "--version"], capture_output=True,
@@ -163,10 +203,14 @@ def render(r: dict) -> str:
              "with the sampler thread and py-spy; "
              f"{r['rounds']} alternating rounds of {r['seconds']:g} s per condition; "
              f"{r['machine']['cpus']} cores, Python {r['machine']['python']}, {r['machine']['pyspy']}.",
-             "", "| condition | median req/s | ratio to bare | rounds |", "|---|---|---|---|"]
+             f"1-minute load average {r['loadavg_1m']['before']:.2f} before, "
+             f"{r['loadavg_1m']['after']:.2f} after (anything above ~1 is someone else's work "
+             "on the 2 cores, i.e. noise).",
+             "", "| condition | median req/s | ratio of medians | median of per-round ratios | rounds |",
+             "|---|---|---|---|---|"]
     for c in CONDITIONS:
         lines.append(f"| {c} | {r['median_rps'][c]:.0f} | {r['ratio'][c]:.3f} | "
-                     f"{', '.join(f'{v:.0f}' for v in r['rps'][c])} |")
+                     f"{r['paired_ratio'][c]:.3f} | {', '.join(f'{v:.0f}' for v in r['rps'][c])} |")
     sc = r["sampler_cost"]
     lines += ["", "Sampler cost (CPU time of the sampler thread, median over rounds; 10 ms interval, "
               "1 process):", "",
@@ -174,8 +218,14 @@ def render(r: dict) -> str:
               f"- per process read without USS: {sc['us_per_process_read']:.0f} µs",
               f"- per process read with USS (smaps_rollup, every 0.5 s): "
               f"{sc['us_per_process_read_with_uss']:.0f} µs",
-              f"- so at 100 ticks/s: about {sc['us_per_tick'] / 100:.2f}% of one core per tick "
-              "of a 1-process tree"]
+              f"- so at 100 ticks/s: about {sc['us_per_tick'] / 100:.2f}% of one core for a "
+              "1-process tree", "",
+              "Sampler cost on gunicorn -w 2 (3 processes), 10 ms interval:", "",
+              "| phase | µs per tick | µs per process read | µs per read with USS | "
+              "stream bytes/s |", "|---|---|---|---|---|"]
+    for phase, c in r["sampler_tree_cost"].items():
+        lines.append(f"| {phase} | {c['us_per_tick']:.0f} | {c['us_per_process_read']:.0f} | "
+                     f"{c['us_per_process_read_with_uss']:.0f} | {c['bytes_per_s']:.0f} |")
     s = r.get("size_run")
     if s:
         mb = s["bytes"] / 1e6
