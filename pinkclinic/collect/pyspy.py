@@ -38,6 +38,7 @@ from pinkclinic.target.pyinfo import topmost_python
 SIGNAL = "stacks"  # what diagnosis.signals_missing says when py-spy cannot run
 _STARTED = b"Sampling process"
 _RETRY = re.compile(rb"Failed to find python version|Failed to get process executable|"
+                    rb"No python processes found|"
                     rb"Failed to find a python interpreter|No such file or directory|"
                     rb"failed to read|Failed to copy", re.I)
 _DENIED = re.compile(rb"Permission denied|Operation not permitted|os error 1\b|os error 13\b", re.I)

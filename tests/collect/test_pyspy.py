@@ -6,6 +6,7 @@ import json
 import os
 import signal
 import sys
+from pathlib import Path
 
 import pytest
 
@@ -64,3 +65,17 @@ def test_target_gone_before_attach(start, tmp_path):
     with pytest.raises(CollectorUnavailable) as err:
         PySpy(target.pid, tmp_path / "out.json").start(5)
     assert "exited before py-spy could attach" in str(err.value)
+
+
+def test_retries_while_python_is_not_ready_then_says_why(start, tmp_path):
+    # an executable named like Python that never becomes one: py-spy keeps failing with
+    # "No python processes found" / "Failed to find python version", retried to the deadline
+    fake = tmp_path / "python3"
+    fake.write_bytes(Path("/bin/sleep").read_bytes())
+    fake.chmod(0o755)
+    target = start([fake, "30"])
+    spy = PySpy(target.pid, tmp_path / "out.json")
+    with pytest.raises(CollectorUnavailable) as err:
+        spy.start(3.0)
+    assert spy.attempts >= 2
+    assert str(err.value).startswith("py-spy did not start sampling within 3s (Error: ")
