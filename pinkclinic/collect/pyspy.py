@@ -42,6 +42,7 @@ _RETRY = re.compile(rb"Failed to find python version|Failed to get process execu
                     rb"Failed to find a python interpreter|No such file or directory|"
                     rb"failed to read|Failed to copy", re.I)
 _DENIED = re.compile(rb"Permission denied|Operation not permitted|os error 1\b|os error 13\b", re.I)
+_STILL_ATTACHING = "py-spy was still attaching"
 _SUMMARY = re.compile(rb"Samples: (\d+) Errors: (\d+)")
 
 
@@ -121,7 +122,8 @@ class PySpy:
             outcome = self._attempt(exe, pid, deadline)
             if outcome is None:
                 return self.started  # type: ignore[return-value]
-            last = outcome
+            if outcome != _STILL_ATTACHING or self.attempts == 1:
+                last = outcome  # keep py-spy's own error over a cut-short last attempt
             time.sleep(0.1)
         raise CollectorUnavailable(f"py-spy did not start sampling within {timeout:g}s "
                                    f"({last}); stack samples are missing", SIGNAL)
@@ -151,7 +153,7 @@ class PySpy:
                                            f"{_error_line(data)}; stack samples are missing", SIGNAL)
             if time.monotonic() >= deadline:
                 self._halt(2.0)
-                return "py-spy was still attaching"
+                return _STILL_ATTACHING
             time.sleep(0.01)
 
     def _forget(self) -> None:
