@@ -213,7 +213,7 @@ class ProcessSampler:
             self.samples += 1
         for pid, seen in list(self._pending_exit.items()):
             # only the launched root is our child: wait a moment for its reaper's exit code
-            code = self._returncode(pid) if self._returncode else None
+            code = self._returncode(pid) if self._returncode and pid == self.root_pid else None
             if (code is not None or pid != self.root_pid or self._returncode is None
                     or now_m - seen > 0.5 or self._stop.is_set()):
                 del self._pending_exit[pid]
