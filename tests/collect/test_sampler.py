@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 import itertools
+import json
 import sys
 import time
 
 from pinkclinic.collect.psutil_sampler import ProcessSampler
-from pinkclinic.jsonio import read_jsonl, read_jsonl_header
+from pinkclinic.jsonio import dumps, read_jsonl, read_jsonl_header
 from pinkclinic.recording import Recording
 
 FIELDS = {"t", "pid", "ppid", "name", "cpu_user_s", "cpu_system_s", "rss", "threads", "fds",
@@ -41,6 +42,8 @@ def test_stream_events_and_windows(start, tmp_path):
     assert read_jsonl_header(path) == {"schema_version": 1, "stream": "processes",
                                        "interval_ms": 10.0, "root_pid": target.pid}
     recs = list(read_jsonl(path))
+    for line in path.read_text().splitlines():              # the fast formatter is exact
+        assert dumps(json.loads(line)) == line
     samples = [r for r in recs if "event" not in r]
     events = [r for r in recs if "event" in r]
     assert all(r.keys() >= FIELDS for r in samples)
