@@ -40,6 +40,9 @@ def test_gunicorn_tree_sampled_and_profiled(tmp_path):
         spy = PySpy(target.pid, rec.file("pyspy.speedscope.json"), watchdog=target.watchdog)
         started = spy.start(15)
         spy.register(rec)
+        deadline = time.monotonic() + 20
+        while len(target.tree()) < 3 and time.monotonic() < deadline:  # both workers booted
+            time.sleep(0.05)
         tree = target.tree()
         assert len(tree) == 3
         loaders = [threading.Thread(target=_load, args=(listening.url, 1.5)) for _ in range(4)]

@@ -19,6 +19,9 @@ target = spawn([sys.executable, "-m", "gunicorn", "-w", "2", "-b", "127.0.0.1:0"
 target.release(out / "target.log")
 sampler = ProcessSampler(target.pid, out / "processes.jsonl").start()
 listening = target.wait_listening(30)
+deadline = time.monotonic() + 20
+while len(target.tree()) < 3 and time.monotonic() < deadline:  # both workers booted
+    time.sleep(0.05)
 spy = PySpy(target.pid, out / "pyspy.speedscope.json", watchdog=target.watchdog)
 spy.start(15)
 print(json.dumps({"tree": target.tree(), "pyspy": spy._proc.pid, "watchdog": target.watchdog.pid,
