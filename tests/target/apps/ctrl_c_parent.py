@@ -12,8 +12,8 @@ out = Path(sys.argv[1])
 target = launch([sys.executable, "-m", "http.server", "0", "--bind", "127.0.0.1"],
                 log_path=out / "target.log")
 target.wait_listening(15)
-print("ready", flush=True)
 try:
+    print("ready", flush=True)
     time.sleep(60)
 except KeyboardInterrupt:
     time.sleep(0.3)                          # the target must still be running now
