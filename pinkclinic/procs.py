@@ -91,3 +91,88 @@ def _exists(pid: int) -> bool:
         return psutil.Process(pid).status() != psutil.STATUS_ZOMBIE
     except psutil.Error:
         return False
+
+
+# -- cheap /proc readers (Linux); the sampler and the watchdog call these often ---------------
+CLK_TCK = os.sysconf("SC_CLK_TCK") if hasattr(os, "sysconf") else 100
+PAGE_SIZE = os.sysconf("SC_PAGE_SIZE") if hasattr(os, "sysconf") else 4096
+HAVE_PROC = os.path.isdir("/proc/self/task")
+
+
+def stat_fields(pid: int) -> list[str] | None:
+    """``/proc/PID/stat`` split after the command name: index 0 is the state, 1 the ppid,
+    2 the pgid, 11/12 utime/stime (ticks), 17 threads, 19 starttime, 21 rss (pages).
+    ``None`` if the process is gone."""
+    try:
+        with open(f"/proc/{pid}/stat", "rb") as f:
+            data = f.read()
+    except (FileNotFoundError, ProcessLookupError):
+        return None
+    return data[data.rfind(b")") + 2:].decode("ascii", "replace").split()
+
+
+def children_of(pid: int) -> list[int]:
+    """Direct children of ``pid`` (all its threads' children); [] if it is gone."""
+    if not HAVE_PROC:
+        try:
+            return [c.pid for c in psutil.Process(pid).children()]
+        except psutil.Error:
+            return []
+    out: list[int] = []
+    try:
+        tids = os.listdir(f"/proc/{pid}/task")
+    except (FileNotFoundError, ProcessLookupError, PermissionError):
+        return out
+    for tid in tids:
+        try:
+            with open(f"/proc/{pid}/task/{tid}/children", "rb") as f:
+                out.extend(int(c) for c in f.read().split())
+        except (FileNotFoundError, ProcessLookupError, PermissionError):
+            continue
+    return out
+
+
+def tree_pids(root: int) -> list[int]:
+    """``root`` (if alive) and its descendants, parents before children. Much cheaper than
+    ``psutil.Process.children(recursive=True)``, which reads every process on the machine."""
+    out, todo, seen = [], [root], set()
+    while todo:
+        pid = todo.pop(0)
+        if pid in seen:
+            continue
+        seen.add(pid)
+        if not is_alive(pid):  # zombies are gone for our purposes
+            continue
+        out.append(pid)
+        todo.extend(children_of(pid))
+    return out
+
+
+def group_pids(pgid: int) -> list[int]:
+    """Live processes whose process group is ``pgid`` (they survive their leader)."""
+    out = []
+    for entry in os.listdir("/proc") if HAVE_PROC else []:
+        if entry.isdigit():
+            f = stat_fields(int(entry))
+            if f and f[0] not in ("Z", "X") and f[2] == str(pgid):
+                out.append(int(entry))
+    return out
+
+
+def is_alive(pid: int) -> bool:
+    """True if ``pid`` exists and is not a zombie."""
+    if HAVE_PROC:
+        f = stat_fields(pid)
+        return f is not None and f[0] not in ("Z", "X")
+    return _exists(pid)
+
+
+def signal_pids(pids: list[int], sig: int, *, cont: bool = True) -> None:
+    """Send ``sig`` to each pid, continuing stopped ones first; gone ones are skipped."""
+    for pid in pids:
+        try:
+            if cont:
+                os.kill(pid, signal.SIGCONT)
+            os.kill(pid, sig)
+        except (ProcessLookupError, PermissionError):
+            pass

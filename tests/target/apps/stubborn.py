@@ -1,0 +1,7 @@
+"""An HTTP server that ignores SIGINT, so stopping it needs SIGTERM."""
+
+import http.server
+import signal
+
+signal.signal(signal.SIGINT, signal.SIG_IGN)
+http.server.ThreadingHTTPServer(("127.0.0.1", 0), http.server.SimpleHTTPRequestHandler).serve_forever()
