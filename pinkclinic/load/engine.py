@@ -159,7 +159,10 @@ class Engine:
         if conn in self.idle_slots:
             self.idle_slots = [c for c in self.idle_slots if c is not conn]
         self.conns[conn.slot] = None
-        self.open(conn.slot)
+        if self.wants_connection():
+            self.open(conn.slot)
+        else:
+            self.check_done()
 
     def lost(self, conn: H1Conn, kind: str | None, unanswered: int) -> None:
         """``conn`` failed or was closed: count its unanswered requests as ``kind``, replace it."""
@@ -197,7 +200,7 @@ class Engine:
             return
         if not self.closed_loop and self.sent_k < self.limit_k:
             return
-        if any(c is not None and c.pending for c in self.conns) or self.connecting:
+        if any(c is not None and c.pending for c in self.conns):
             return
         if self.done_fut is not None and not self.done_fut.done():
             self.done_fut.set_result(None)

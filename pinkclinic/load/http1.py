@@ -28,6 +28,14 @@ from httptools import (
 MALFORMED, RESET, CLOSED = "malformed", "reset", "closed"
 
 
+def _header(head: bytes, name: bytes) -> bytes | None:
+    """The value of header ``name`` in a lower-cased header block, or None."""
+    i = head.find(b"\r\n" + name + b":")
+    if i < 0:
+        return None
+    return head[i + len(name) + 3:].split(b"\r\n", 1)[0].strip()
+
+
 class H1Conn(asyncio.Protocol):
     __slots__ = (
         "closing",
@@ -39,6 +47,9 @@ class H1Conn(asyncio.Protocol):
         "heads",
         "ka",
         "last",
+        "mstate",
+        "mstatus",
+        "need",
         "parser",
         "pending",
         "rec",
@@ -69,6 +80,9 @@ class H1Conn(asyncio.Protocol):
         self.req = eng.static_req  # bytes, or None when requests vary
         self.heads: deque[bool] | None = deque() if eng.has_head else None
         self.hbuf = b""
+        self.mstate: str | None = None
+        self.mstatus = 0
+        self.need = 0
 
     # -- sending ------------------------------------------------------------------------
     def next_request(self) -> bytes:
@@ -112,7 +126,10 @@ class H1Conn(asyncio.Protocol):
         if self.dead:
             return
         if self.pending and exc is None and self.hdr and self.eof_body:
-            self.on_message_complete()  # a body delimited by the server's close
+            if self.heads is not None:
+                self._done()
+            else:
+                self.on_message_complete()  # a body delimited by the server's close
         if self.pending:
             kind = RESET if exc is not None or self.hdr or self.hbuf else CLOSED
             self.drop(kind)
@@ -162,46 +179,100 @@ class H1Conn(asyncio.Protocol):
         else:
             eng.slot_free(self, now)
 
-    # -- HEAD responses: parsed by hand ---------------------------------------------------
+    # -- connections that send HEAD: every response parsed by hand -------------------------
+    # httptools cannot be told that a response answers a HEAD (and so has no body), nor
+    # be stopped between two pipelined responses; so these connections parse by hand.
     def _data_with_heads(self, data: bytes) -> None:
-        heads = self.heads
-        while data:
-            if not (heads and heads[0]):  # the next response has a body: httptools
-                self.last = data
+        buf = self.hbuf + data if self.hbuf else data
+        self.hbuf = b""
+        while buf and not self.dead and not self.closing:
+            st = self.mstate
+            if st is None:  # status line and headers
+                end = buf.find(b"\r\n\r\n")
+                if end < 0:
+                    if len(buf) > 65536:
+                        self.drop(MALFORMED)
+                    else:
+                        self.hbuf = buf
+                    return
+                head, buf = buf[:end].lower(), buf[end + 4:]
+                if not self._head(head):
+                    return
+                continue
+            if st == "len":
+                take = min(self.need, len(buf))
+                self.need -= take
+                buf = buf[take:]
+                if not self.need:
+                    self._done()
+            elif st == "size":
+                end = buf.find(b"\r\n")
+                if end < 0:
+                    self.hbuf = buf
+                    return
                 try:
-                    self.parser.feed_data(data)
-                except HttpParserUpgrade:
-                    self.drop(None)
-                except HttpParserCallbackError as e:
-                    raise (e.__context__ or e) from None
-                except HttpParserError:
+                    size = int(buf[:end].split(b";")[0], 16)
+                except ValueError:
                     self.drop(MALFORMED)
+                    return
+                buf = buf[end + 2:]
+                self.mstate, self.need = ("data", size + 2) if size else ("trailer", 0)
+            elif st == "data":
+                take = min(self.need, len(buf))
+                self.need -= take
+                buf = buf[take:]
+                if not self.need:
+                    self.mstate = "size"
+            elif st == "trailer":
+                end = buf.find(b"\r\n")
+                if end < 0:
+                    self.hbuf = buf
+                    return
+                buf = buf[end + 2:]
+                if end == 0:
+                    self._done()
+            else:  # "eof": the body ends when the server closes
                 return
-            buf = self.hbuf + data
-            end = buf.find(b"\r\n\r\n")
-            if end < 0:
-                self.hbuf = buf
-                if len(buf) > 65536:
-                    self.drop(MALFORMED)
-                return
-            self.hbuf = b""
-            head, data = buf[:end].lower(), buf[end + 4:]
+
+    def _head(self, head: bytes) -> bool:
+        try:
+            if not head.startswith(b"http/1."):
+                raise ValueError
+            status = int(head[9:12])
+        except ValueError:
+            self.drop(MALFORMED)
+            return False
+        self.mstatus = status
+        if status < 200 and status != 101:
+            return True  # interim: the real response follows
+        conn = _header(head, b"connection")
+        if head.startswith(b"http/1.0"):
+            self.ka = conn is not None and b"keep-alive" in conn
+        else:
+            self.ka = conn is None or b"close" not in conn
+        self.hdr = True
+        te, cl = _header(head, b"transfer-encoding"), _header(head, b"content-length")
+        if (self.heads and self.heads[0]) or status in (204, 304) or status == 101:
+            self._done()
+        elif te is not None and b"chunked" in te:
+            self.mstate = "size"
+        elif cl is not None:
             try:
-                if not head.startswith(b"http/1."):
-                    raise ValueError
-                status = int(head[9:12])
+                self.need = int(cl)
             except ValueError:
                 self.drop(MALFORMED)
-                return
-            if status < 200 and status != 101:
-                continue
-            if head.startswith(b"http/1.0"):
-                self.ka = b"connection: keep-alive" in head
-            else:
-                self.ka = b"connection: close" not in head
-            self.complete(status)
-            if self.dead or self.closing:
-                return
+                return False
+            self.mstate = "len"
+            if not self.need:
+                self._done()
+        else:
+            self.mstate = "eof"
+            self.eof_body = True
+        return True
+
+    def _done(self) -> None:
+        self.mstate = None
+        self.complete(self.mstatus)
 
     # -- endings -----------------------------------------------------------------------
     def retire(self) -> None:
