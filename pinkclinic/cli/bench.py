@@ -1,0 +1,87 @@
+"""``pinkclinic bench URL``: the load generator on its own, in autocannon's language."""
+
+from __future__ import annotations
+
+import shutil
+import signal
+import sys
+import threading
+
+import click
+from rich.console import Console
+
+from pinkclinic import jsonio
+from pinkclinic.errors import PinkError
+from pinkclinic.load.options import load_options, spec_from_options
+from pinkclinic.load.render import LiveProgress, header, print_result
+from pinkclinic.load.runner import run_load
+from pinkclinic.load.spec import check_url
+
+EXIT_NO_RESPONSES = 1
+EXIT_INTERRUPTED = 130
+
+
+@click.command(context_settings={"max_content_width": 100})
+@click.argument("url")
+@load_options
+@click.option("-j", "--json", "as_json", is_flag=True, help="Print one JSON object (autocannon's field names).")
+@click.option("-l", "--latency", "full_latency", is_flag=True, help="Print the full latency percentile table.")
+@click.option("-n", "--no-progress", is_flag=True, help="No live progress bar.")
+def bench(url: str, as_json: bool, full_latency: bool, no_progress: bool, **opts) -> int:
+    """Load a server over HTTP/1.1 and report latency, throughput and errors.
+
+    \b
+    pinkclinic bench http://127.0.0.1:8000/                 10 connections, 10 s
+    pinkclinic bench -c 50 -d 30 -l http://127.0.0.1:8000/  full percentile table
+    pinkclinic bench -R 2000 http://127.0.0.1:8000/         2,000 req/s, evenly paced
+
+    With -R/--rate, latency is measured from each request's intended send time
+    (wrk2's correction for coordinated omission): when the server stalls, every
+    request queued behind the stall is charged for the wait. --no-correction
+    reports raw service time instead. Without -R, each connection sends its next
+    request as soon as the previous response arrives.
+    """
+    if "://" not in url:
+        url = "http://" + url
+    check_url(url)
+    spec = spec_from_options(url, opts)
+    stop = threading.Event()
+    width = max(shutil.get_terminal_size((120, 24)).columns, 120)
+    out = Console(file=sys.stdout, highlight=False, soft_wrap=False, width=width)
+    show_progress = not no_progress and sys.stdout.isatty() and sys.stderr.isatty()
+    if not as_json:
+        out.print(header_text(spec), highlight=False, markup=False)
+
+    def on_sigint(signum, frame):
+        stop.set()
+        signal.signal(signal.SIGINT, signal.default_int_handler)  # a second Ctrl-C aborts
+
+    old = signal.signal(signal.SIGINT, on_sigint)
+    try:
+        with LiveProgress(spec, show_progress) as progress:
+            result = run_load(spec, on_tick=progress.tick, stop=stop)
+    finally:
+        signal.signal(signal.SIGINT, old)
+    if as_json:
+        click.echo(jsonio.dumps(result.to_json(), indent=2))
+    else:
+        print_result(result, out, full_latency=full_latency)
+    if result.requests == 0 and (result.error_count or result.inflight or not result.duration):
+        kinds = ", ".join(f"{n} {k}" for k, n in sorted(result.errors.items())) or "no answer"
+        click.echo(f"pinkclinic: error: no responses from {spec.url} ({kinds})", err=True)
+        return EXIT_NO_RESPONSES
+    if result.interrupted:
+        return EXIT_INTERRUPTED
+    return 0
+
+
+def header_text(spec) -> str:
+    class _R:  # header() reads only .spec
+        pass
+
+    r = _R()
+    r.spec = spec
+    return header(r)
+
+
+__all__ = ["PinkError", "bench"]

@@ -1,0 +1,372 @@
+"""The load engine of one process: connections, pacing, ticks, timeouts and the end of a run.
+
+Two modes:
+
+* **closed loop** (no ``rate``): each connection keeps ``pipelining`` requests
+  in flight; a response sends the next request at once.
+* **rate**: request *k* is due at ``t0 + k / rate`` (one schedule for all
+  connections, so sends are spread evenly, not burst per second). A due request
+  goes out on a free connection; if none is free it waits in the backlog and,
+  with correction on, its latency is measured from its due time (wrk2's method),
+  so a server stall is charged to every request queued behind it. A request
+  sent by the pacing timer on a free connection is timed from its real send,
+  so the timer's own millisecond granularity is never charged to the server.
+
+Timeouts are found by a sweep every 100 ms (no timer per request). Bins are cut
+once a second and handed to ``on_bin``; the caller merges them (stats.Aggregator).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import math
+import socket
+import threading
+import time
+from collections.abc import Callable
+from time import perf_counter_ns
+
+from pinkclinic.errors import PinkError
+from pinkclinic.load.http1 import H1Conn
+from pinkclinic.load.spec import IdSource, LoadSpec, encoders
+from pinkclinic.load.stats import TIMEOUT, Recorder
+
+SWEEP_S = 0.1
+DRAIN_MAX_S = 2.0
+LINGER_NS = 1_000_000_000
+FOREVER = 1 << 62
+
+
+class Engine:
+    def __init__(self, spec: LoadSpec, on_bin: Callable[[dict], None], *,
+                 stop: threading.Event | None = None, ids: IdSource | None = None,
+                 rate_phase: float = 0.0):
+        self.spec = spec
+        self.on_bin = on_bin
+        self.stop_event = stop
+        self.rec = Recorder()
+        self.encoders = encoders(spec, ids or IdSource())
+        self.has_head = any(e.is_head for e in self.encoders)
+        single = len(self.encoders) == 1 and self.encoders[0].const is not None
+        self.static_req = self.encoders[0].const if single and not self.has_head else None
+        self.closed_loop = spec.rate is None
+        self.pipelining = spec.pipelining
+        self.timeout_ns = int(spec.timeout * 1e9)
+        self.budget = 0  # requests that may still be issued (0 until the start)
+        self.amount = spec.amount
+        self.conns: list[H1Conn | None] = [None] * spec.connections
+        self.connecting: dict[asyncio.Task, int] = {}  # connect task -> its start (ns)
+        self.tasks: dict[asyncio.Task, int] = {}  # open() task -> slot
+        self.fails = [0] * spec.connections
+        self.retiring: dict[H1Conn, int] = {}
+        self.started = False
+        self.last_sweep = 0
+        self.finished = False
+        self.inflight_at_end = 0
+        self.ever_connected = False
+        # rate mode
+        self.idle_slots: list[H1Conn] = []
+        self.interval_ns = 1e9 / spec.rate if spec.rate else 0.0
+        self.phase_ns = rate_phase * 1e9
+        self.sent_k = 0
+        self.limit_k = FOREVER
+        self.sched_t0 = 0
+        self.armed = False
+        self.done_fut: asyncio.Future | None = None
+        self.loop: asyncio.AbstractEventLoop | None = None
+        self.addr: tuple | None = None
+        self.family = socket.AF_INET
+
+    # -- connections ------------------------------------------------------------------
+    async def resolve(self) -> None:
+        host, port = self.spec.host, self.spec.port
+        try:
+            infos = await self.loop.getaddrinfo(host, port, type=socket.SOCK_STREAM)
+        except OSError as e:
+            raise PinkError(f"cannot resolve {host}: {e.strerror or e}") from None
+        self.family, _, _, _, self.addr = infos[0]
+
+    def open(self, slot: int, delay: float = 0.0) -> None:
+        if not self.finished:
+            task = self.loop.create_task(self._open(slot, delay))
+            self.tasks[task] = slot
+
+    async def _open(self, slot: int, delay: float) -> None:
+        task = asyncio.current_task()
+        try:
+            if delay:
+                await asyncio.sleep(delay)
+            self.connecting[task] = perf_counter_ns()
+            conn = H1Conn(self, slot)
+            self.conns[slot] = conn
+            await self.loop.create_connection(lambda: conn, self.addr[0], self.addr[1])
+        except asyncio.CancelledError:  # connect timeout (sweep) or the end of the run
+            if not self.finished:
+                self.connect_failed(slot, TIMEOUT)
+        except OSError as e:
+            kind = "refused" if isinstance(e, ConnectionRefusedError) else "connect"
+            self.connect_failed(slot, kind)
+        finally:
+            self.connecting.pop(task, None)
+            self.tasks.pop(task, None)
+
+    def connect_failed(self, slot: int, kind: str) -> None:
+        """A connect failed: it counts as one failed request (so ``-a`` runs still end)."""
+        self.conns[slot] = None
+        self.rec.error(kind)
+        if not self.started:
+            return
+        if self.closed_loop and self.budget > 0:
+            self.budget -= 1
+        elif not self.closed_loop and self.sent_k < self.limit_k:
+            self.sent_k += 1
+        self.fails[slot] += 1
+        if self.wants_connection():
+            self.open(slot, min(1.0, 0.001 * 2 ** min(self.fails[slot], 10)))
+        self.check_done()
+
+    def wants_connection(self) -> bool:
+        if self.finished:
+            return False
+        return self.budget > 0 if self.closed_loop else self.sent_k < self.limit_k
+
+    def connected(self, conn: H1Conn) -> None:
+        self.ever_connected = True
+        self.fails[conn.slot] = 0
+        if self.started:
+            self.kick(conn)
+
+    def kick(self, conn: H1Conn) -> None:
+        """A connection is ready: fill its pipeline (closed loop) or offer its slots (rate)."""
+        if self.closed_loop:
+            for _ in range(self.pipelining):
+                if self.budget <= 0:
+                    break
+                self.budget -= 1
+                conn.send(perf_counter_ns())
+            if not conn.pending:
+                self.check_done()
+        else:
+            now = perf_counter_ns()
+            for _ in range(self.pipelining):
+                self.slot_free(conn, now)
+
+    def retired(self, conn: H1Conn, unanswered: int) -> None:
+        """The server ended ``conn`` after a response: replace it at once."""
+        self.rec.reconnects += 1
+        self.give_back(unanswered)
+        self.retiring[conn] = perf_counter_ns()
+        if conn in self.idle_slots:
+            self.idle_slots = [c for c in self.idle_slots if c is not conn]
+        self.conns[conn.slot] = None
+        if self.wants_connection():
+            self.open(conn.slot)
+        else:
+            self.check_done()
+
+    def lost(self, conn: H1Conn, kind: str | None, unanswered: int) -> None:
+        """``conn`` failed or was closed: count its unanswered requests as ``kind``, replace it."""
+        self.retiring.pop(conn, None)
+        if kind is not None and self.started:
+            self.rec.error(kind, max(1, unanswered))
+        if self.conns[conn.slot] is not conn:
+            return
+        self.conns[conn.slot] = None
+        if conn in self.idle_slots:
+            self.idle_slots = [c for c in self.idle_slots if c is not conn]
+        if self.started and not self.wants_connection():
+            self.check_done()
+            return
+        if self.started:
+            self.rec.reconnects += 1
+        self.open(conn.slot, 0.0 if self.started else 0.01)
+        self.check_done()
+
+    def give_back(self, n: int) -> None:
+        if n:
+            if self.closed_loop:
+                self.budget += n
+            else:
+                self.sent_k -= n  # re-send from the backlog (timed from their due times)
+                self.sent_k = max(self.sent_k, 0)
+
+    def idle(self, conn: H1Conn) -> None:
+        self.check_done()
+
+    def check_done(self) -> None:
+        if self.amount is None or self.finished or not self.started:
+            return
+        if self.closed_loop and self.budget > 0:
+            return
+        if not self.closed_loop and self.sent_k < self.limit_k:
+            return
+        if any(c is not None and c.pending for c in self.conns):
+            return
+        if self.done_fut is not None and not self.done_fut.done():
+            self.done_fut.set_result(None)
+
+    # -- rate mode -----------------------------------------------------------------------
+    def due_k(self, now: int) -> int:
+        k = math.floor((now - self.sched_t0) / self.interval_ns) + 1
+        return min(k, self.limit_k)
+
+    def slot_free(self, conn: H1Conn, now: int) -> None:
+        """A rate-mode slot is free: send a backlogged request now, or wait for the timer."""
+        if self.sent_k < self.due_k(now):
+            k = self.sent_k
+            self.sent_k = k + 1
+            origin = int(self.sched_t0 + k * self.interval_ns) if self.spec.correction else now
+            conn.send(min(origin, now))
+        else:
+            self.idle_slots.append(conn)
+            if not self.armed:
+                self.arm(now)
+            if self.sent_k >= self.limit_k:
+                self.check_done()
+
+    def arm(self, now: int) -> None:
+        if self.finished or self.sent_k >= self.limit_k:
+            return
+        self.armed = True
+        due = self.sched_t0 + self.sent_k * self.interval_ns
+        self.loop.call_later(max(0.001, (due - now) / 1e9), self.fire)
+
+    def fire(self) -> None:
+        self.armed = False
+        if self.finished:
+            return
+        now = perf_counter_ns()
+        due = self.due_k(now)
+        idle = self.idle_slots
+        while self.sent_k < due and idle:
+            conn = idle.pop()
+            if conn.dead or conn.closing:
+                continue
+            self.sent_k += 1
+            conn.send(now)  # on time but for the timer's granularity: timed from the real send
+        if self.sent_k >= due:
+            self.arm(now)
+        # else: a backlog; slot_free() pulls from it as responses free connections
+
+    # -- sweeps: timeouts, connect timeouts, lingering closed connections ------------------
+    def sweep(self) -> None:
+        now = self.last_sweep = perf_counter_ns()
+        limit = self.timeout_ns
+        for conn in self.conns:
+            if conn is not None and conn.pending and not conn.dead and now - conn.wait_since > limit:
+                conn.drop(TIMEOUT)
+        for task, t in list(self.connecting.items()):
+            if now - t > limit:
+                task.cancel()
+        for conn, t in list(self.retiring.items()):
+            if now - t > LINGER_NS:
+                del self.retiring[conn]
+                if not conn.dead:
+                    conn.dead = True
+                    conn.transport.close()
+
+    def stopped(self) -> bool:
+        return self.stop_event is not None and self.stop_event.is_set()
+
+    # -- the run ----------------------------------------------------------------------------
+    async def connect_all(self) -> None:
+        self.loop = asyncio.get_running_loop()
+        await self.resolve()
+        for slot in range(self.spec.connections):
+            self.open(slot)
+        first = list(self.tasks)
+        deadline = time.monotonic() + self.spec.timeout
+        while (any(not t.done() for t in first) and time.monotonic() < deadline
+               and not self.stopped()):
+            await asyncio.sleep(0.005)
+        for t in first:
+            t.cancel()
+        await asyncio.sleep(0)
+
+    async def run(self, go_ns: int | None = None) -> dict:
+        """Run after ``connect_all``; start at ``go_ns`` (perf_counter ns). Returns end info."""
+        spec = self.spec
+        loop = self.loop
+        self.done_fut = loop.create_future()
+        if go_ns is not None:
+            while perf_counter_ns() < go_ns:
+                await asyncio.sleep(max(0.0, min(0.05, (go_ns - perf_counter_ns()) / 1e9)))
+        if not self.ever_connected:  # every connect failed: end now, with the errors
+            self.finished = True
+            self.t0_ns, self.t0_epoch = perf_counter_ns(), time.time()
+            self.on_bin(self.rec.cut(0, 0.0))
+            return self._end(self.t0_ns, interrupted=self.stopped())
+        start = perf_counter_ns()
+        self.started = True
+        self.sched_t0 = start + self.phase_ns
+        self.budget = FOREVER if spec.amount is None else spec.amount
+        if not self.closed_loop and spec.amount is not None:
+            self.limit_k, self.budget = spec.amount, 0
+        for conn in list(self.conns):
+            if conn is not None and conn.transport is not None:
+                self.kick(conn)
+        for slot, conn in enumerate(self.conns):
+            if conn is None:
+                self.open(slot)
+        if spec.warmup:
+            await self._wait_until(start + int(spec.warmup * 1e9), None)
+            self.rec.cut(-1, 0.0)  # warm-up is not counted
+            start = perf_counter_ns()
+        self.t0_ns = start
+        self.t0_epoch = time.time()
+        end_ns = FOREVER if spec.amount is not None else start + int(spec.duration * 1e9)
+        i = 0
+        interrupted = False
+        while True:
+            tick_ns = start + (i + 1) * 1_000_000_000
+            reason = await self._wait_until(min(tick_ns, end_ns), end_ns)
+            if reason == "tick":
+                self.on_bin(self.rec.cut(i, 1.0))
+                i += 1
+                continue
+            interrupted = reason == "stop"
+            break
+        if reason == "end":  # duration reached: issue nothing more, let in-flight answers land
+            self.budget = 0
+            self.limit_k = self.sent_k
+            drain = min(spec.timeout, DRAIN_MAX_S)
+            await self._wait_until(perf_counter_ns() + int(drain * 1e9), None, drain=True)
+        now = perf_counter_ns()
+        self.finished = True
+        self.on_bin(self.rec.cut(i, (now - (start + i * 1_000_000_000)) / 1e9))
+        return self._end(now, interrupted)
+
+    async def _wait_until(self, t_ns: int, end_ns: int | None, drain: bool = False) -> str:
+        while True:
+            if self.stopped():
+                return "stop"
+            if self.done_fut.done():
+                return "done"
+            if drain and not any(c is not None and c.pending for c in self.conns):
+                return "drained"
+            now = perf_counter_ns()
+            if now >= t_ns:
+                return "end" if end_ns is not None and now >= end_ns else "tick"
+            wait = min(0.005 if drain else SWEEP_S, (t_ns - now) / 1e9)
+            try:
+                await asyncio.wait_for(asyncio.shield(self.done_fut), wait)
+            except asyncio.TimeoutError:
+                pass
+            if not drain or now - self.last_sweep > SWEEP_S * 1e9:
+                self.sweep()
+
+    def _end(self, now: int, interrupted: bool) -> dict:
+        inflight = sum(len(c.pending) for c in self.conns if c is not None)
+        for conn in self.conns:
+            if conn is not None and not conn.dead:
+                conn.dead = True
+                if conn.transport is not None:
+                    conn.transport.abort()
+        for conn in self.retiring:
+            if not conn.dead and conn.transport is not None:
+                conn.dead = True
+                conn.transport.close()
+        for t in list(self.tasks):
+            t.cancel()
+        return {"inflight": inflight, "interrupted": interrupted,
+                "connected": self.ever_connected, "end_ns": now}

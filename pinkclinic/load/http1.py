@@ -1,0 +1,299 @@
+"""One HTTP/1.1 client connection: an ``asyncio.Protocol`` with httptools' response parser.
+
+The hot path (a response completes, the next request goes out) touches no
+Python object beyond a deque of send times: the latency goes into the
+engine's ``array``, the status into a list, the request is pre-encoded bytes
+written with a single ``transport.write``.
+
+Handled here: Content-Length, chunked and read-until-close bodies; 1xx interim
+responses; HEAD (whose responses carry no body, which httptools cannot be told,
+so they are parsed by hand); ``Connection: close`` and HTTP/1.0 (the engine
+reconnects); pipelining; resets, truncation and garbage (counted, the
+connection is replaced).
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections import deque
+from time import perf_counter_ns
+
+from httptools import (
+    HttpParserCallbackError,
+    HttpParserError,
+    HttpParserUpgrade,
+    HttpResponseParser,
+)
+
+MALFORMED, RESET, CLOSED = "malformed", "reset", "closed"
+
+
+def _header(head: bytes, name: bytes) -> bytes | None:
+    """The value of header ``name`` in a lower-cased header block, or None."""
+    i = head.find(b"\r\n" + name + b":")
+    if i < 0:
+        return None
+    return head[i + len(name) + 3:].split(b"\r\n", 1)[0].strip()
+
+
+class H1Conn(asyncio.Protocol):
+    __slots__ = (
+        "closing",
+        "dead",
+        "eng",
+        "eof_body",
+        "hbuf",
+        "hdr",
+        "heads",
+        "ka",
+        "last",
+        "mstate",
+        "mstatus",
+        "need",
+        "parser",
+        "pending",
+        "rec",
+        "req",
+        "seq",
+        "seq_i",
+        "slot",
+        "transport",
+        "wait_since",
+    )
+
+    def __init__(self, eng, slot: int):
+        self.eng = eng
+        self.rec = eng.rec
+        self.slot = slot
+        self.parser = HttpResponseParser(self)
+        self.pending: deque[int] = deque()
+        self.transport = None
+        self.wait_since = 0
+        self.ka = True
+        self.hdr = False
+        self.eof_body = False
+        self.last = b""
+        self.dead = False
+        self.closing = False
+        self.seq = eng.encoders
+        self.seq_i = slot % len(self.seq)
+        self.req = eng.static_req  # bytes, or None when requests vary
+        self.heads: deque[bool] | None = deque() if eng.has_head else None
+        self.hbuf = b""
+        self.mstate: str | None = None
+        self.mstatus = 0
+        self.need = 0
+
+    # -- sending ------------------------------------------------------------------------
+    def next_request(self) -> bytes:
+        enc = self.seq[self.seq_i]
+        self.seq_i = (self.seq_i + 1) % len(self.seq)
+        if self.heads is not None:
+            self.heads.append(enc.is_head)
+        return enc()
+
+    def send(self, origin: int) -> None:
+        """Write one request; ``origin`` is when its latency starts (ns)."""
+        if not self.pending:
+            self.wait_since = perf_counter_ns()
+        self.transport.write(self.req or self.next_request())
+        self.pending.append(origin)
+
+    # -- asyncio callbacks ----------------------------------------------------------------
+    def connection_made(self, transport) -> None:
+        self.transport = transport
+        self.eng.connected(self)
+
+    def data_received(self, data: bytes) -> None:
+        self.rec.nbytes += len(data)
+        if self.heads is not None:
+            self._data_with_heads(data)
+            return
+        self.last = data
+        try:
+            self.parser.feed_data(data)
+        except HttpParserUpgrade:
+            self.drop(None)
+        except HttpParserCallbackError as e:
+            raise (e.__context__ or e) from None
+        except HttpParserError:
+            self.drop(MALFORMED)
+
+    def eof_received(self):
+        return None  # let the transport close; connection_lost decides what it meant
+
+    def connection_lost(self, exc) -> None:
+        if self.dead:
+            return
+        if self.pending and exc is None and self.hdr and self.eof_body:
+            if self.heads is not None:
+                self._done()
+            else:
+                self.on_message_complete()  # a body delimited by the server's close
+        if self.pending:
+            kind = RESET if exc is not None or self.hdr or self.hbuf else CLOSED
+            self.drop(kind)
+        else:
+            self.drop(None)
+
+    # -- httptools callbacks -------------------------------------------------------------
+    def on_headers_complete(self) -> None:
+        self.hdr = True
+        if not self.parser.should_keep_alive():
+            self.ka = False
+            head = self.last.split(b"\r\n\r\n", 1)[0].lower()
+            self.eof_body = b"\ncontent-length:" not in head and b"\ntransfer-encoding:" not in head
+
+    def on_message_complete(self) -> None:
+        status = self.parser.get_status_code()
+        if status < 200 and status != 101:
+            self.hdr = False
+            return  # an interim 1xx response: the real one follows
+        self.complete(status)
+
+    def complete(self, status: int) -> None:
+        now = perf_counter_ns()
+        try:
+            origin = self.pending.popleft()
+        except IndexError:  # a response nobody asked for
+            self.drop(MALFORMED)
+            return
+        rec = self.rec
+        rec.lat.append((now - origin) // 1000)
+        rec.status[status] += 1
+        self.hdr = False
+        if self.heads is not None:
+            self.heads.popleft()
+        if not self.ka:
+            self.retire()
+            return
+        self.wait_since = now
+        eng = self.eng
+        if eng.closed_loop:
+            if eng.budget > 0:
+                eng.budget -= 1
+                self.transport.write(self.req or self.next_request())
+                self.pending.append(now)
+            elif not self.pending:
+                eng.idle(self)
+        else:
+            eng.slot_free(self, now)
+
+    # -- connections that send HEAD: every response parsed by hand -------------------------
+    # httptools cannot be told that a response answers a HEAD (and so has no body), nor
+    # be stopped between two pipelined responses; so these connections parse by hand.
+    def _data_with_heads(self, data: bytes) -> None:
+        buf = self.hbuf + data if self.hbuf else data
+        self.hbuf = b""
+        while buf and not self.dead and not self.closing:
+            st = self.mstate
+            if st is None:  # status line and headers
+                end = buf.find(b"\r\n\r\n")
+                if end < 0:
+                    if len(buf) > 65536:
+                        self.drop(MALFORMED)
+                    else:
+                        self.hbuf = buf
+                    return
+                head, buf = buf[:end].lower(), buf[end + 4:]
+                if not self._head(head):
+                    return
+                continue
+            if st == "len":
+                take = min(self.need, len(buf))
+                self.need -= take
+                buf = buf[take:]
+                if not self.need:
+                    self._done()
+            elif st == "size":
+                end = buf.find(b"\r\n")
+                if end < 0:
+                    self.hbuf = buf
+                    return
+                try:
+                    size = int(buf[:end].split(b";")[0], 16)
+                except ValueError:
+                    self.drop(MALFORMED)
+                    return
+                buf = buf[end + 2:]
+                self.mstate, self.need = ("data", size + 2) if size else ("trailer", 0)
+            elif st == "data":
+                take = min(self.need, len(buf))
+                self.need -= take
+                buf = buf[take:]
+                if not self.need:
+                    self.mstate = "size"
+            elif st == "trailer":
+                end = buf.find(b"\r\n")
+                if end < 0:
+                    self.hbuf = buf
+                    return
+                buf = buf[end + 2:]
+                if end == 0:
+                    self._done()
+            else:  # "eof": the body ends when the server closes
+                return
+
+    def _head(self, head: bytes) -> bool:
+        try:
+            if not head.startswith(b"http/1."):
+                raise ValueError
+            status = int(head[9:12])
+        except ValueError:
+            self.drop(MALFORMED)
+            return False
+        self.mstatus = status
+        if status < 200 and status != 101:
+            return True  # interim: the real response follows
+        conn = _header(head, b"connection")
+        if head.startswith(b"http/1.0"):
+            self.ka = conn is not None and b"keep-alive" in conn
+        else:
+            self.ka = conn is None or b"close" not in conn
+        self.hdr = True
+        te, cl = _header(head, b"transfer-encoding"), _header(head, b"content-length")
+        if (self.heads and self.heads[0]) or status in (204, 304) or status == 101:
+            self._done()
+        elif te is not None and b"chunked" in te:
+            self.mstate = "size"
+        elif cl is not None:
+            try:
+                self.need = int(cl)
+            except ValueError:
+                self.drop(MALFORMED)
+                return False
+            self.mstate = "len"
+            if not self.need:
+                self._done()
+        else:
+            self.mstate = "eof"
+            self.eof_body = True
+        return True
+
+    def _done(self) -> None:
+        self.mstate = None
+        self.complete(self.mstatus)
+
+    # -- endings -----------------------------------------------------------------------
+    def retire(self) -> None:
+        """The server said this connection ends: unanswered requests go back, reconnect."""
+        self.closing = True
+        self.eng.retired(self, len(self.pending))
+        self.pending.clear()
+
+    def drop(self, kind: str | None) -> None:
+        """The connection failed (or closed): count its unanswered requests as ``kind``."""
+        if self.dead:
+            return
+        self.dead = True
+        if self.closing:
+            self.pending.clear()
+        n = len(self.pending)
+        self.pending.clear()
+        if self.transport is not None:
+            if kind is None:
+                self.transport.close()
+            else:
+                self.transport.abort()
+        if not self.closing:
+            self.eng.lost(self, kind, n)

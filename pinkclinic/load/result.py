@@ -1,0 +1,151 @@
+"""``LoadResult``: the outcome of a run, and its ``--json`` form (autocannon's field names).
+
+Protocol-agnostic: built from a :class:`~pinkclinic.load.stats.Aggregator`,
+whatever engine fed it.
+"""
+
+from __future__ import annotations
+
+import math
+import time
+from dataclasses import dataclass, field
+
+from pinkclinic.load.spec import LoadSpec
+from pinkclinic.load.stats import (
+    ALL_PERCENTILES,
+    PERCENTILES,
+    TIMEOUT,
+    Aggregator,
+    counter_percentiles,
+    ms,
+)
+
+SCHEMA_VERSION = 1
+JSON_PERCENTILES = SAMPLE_PERCENTILES = ALL_PERCENTILES
+
+
+def pkey(p: float) -> str:
+    """autocannon's key for a percentile: 2.5 -> p2_5, 99.99 -> p99_99."""
+    return "p" + f"{p:g}".replace(".", "_")
+
+
+@dataclass
+class LoadResult:
+    spec: LoadSpec
+    start: float  # epoch seconds of the first measured second
+    duration: float  # measured seconds
+    requests: int
+    bytes: int
+    status: dict[int, int]
+    errors: dict[str, int]
+    reconnects: int
+    inflight: int
+    interrupted: bool
+    latency: dict  # µs: n, mean, stdev, min, max, pcts {p: µs}
+    samples: list[tuple[float, int, int]]  # per bin: (dur_s, requests, bytes)
+    timeline: list[dict] = field(default_factory=list)
+    histogram: str = ""  # HdrHistogram, base64 (µs)
+    notes: list[str] = field(default_factory=list)
+
+    @classmethod
+    def from_aggregate(cls, spec: LoadSpec, agg: Aggregator, *, duration: float, inflight: int,
+                       interrupted: bool, notes: list[str] | None = None) -> LoadResult:
+        return cls(spec=spec, start=agg.t0 or time.time(), duration=duration,
+                   requests=agg.requests, bytes=agg.bytes, status=dict(agg.status),
+                   errors=dict(agg.errors), reconnects=agg.reconnects, inflight=inflight,
+                   interrupted=interrupted, latency=agg.latency_summary(),
+                   samples=list(agg.samples), timeline=list(agg.timeline),
+                   histogram=agg.hist.encode().decode("ascii") if agg.lat_n else "",
+                   notes=list(notes or []))
+
+    # -- derived ---------------------------------------------------------------------
+    @property
+    def error_count(self) -> int:
+        return sum(self.errors.values())
+
+    @property
+    def timeouts(self) -> int:
+        return self.errors.get(TIMEOUT, 0)
+
+    @property
+    def non2xx(self) -> int:
+        return sum(n for s, n in self.status.items() if not 200 <= s < 300)
+
+    @property
+    def rps(self) -> float:
+        return self.requests / self.duration if self.duration > 0 else 0.0
+
+    def per_second(self, which: int) -> list[float]:
+        """Per-second samples of requests (which=1) or bytes (which=2), partial bins scaled."""
+        full = [s for s in self.samples if s[0] >= 0.5] or list(self.samples)
+        return [s[which] / s[0] if s[0] > 0 else float(s[which]) for s in full]
+
+    def latency_ms(self, p: float) -> float:
+        pcts = self.latency["pcts"]
+        us = pcts.get(p)
+        if us is None:
+            return 0.0
+        return ms(min(us, self.latency["max"]))
+
+    # -- JSON ----------------------------------------------------------------------------
+    def _sample_stats(self, which: int, total: int) -> dict:
+        xs = self.per_second(which)
+        n = len(xs)
+        mean = total / self.duration if self.duration > 0 else 0.0
+        sd = math.sqrt(sum((x - mean) ** 2 for x in xs) / n) if n else 0.0
+        counts: dict[int, int] = {}
+        for x in xs:
+            counts[round(x)] = counts.get(round(x), 0) + 1
+        ints = dict(zip(SAMPLE_PERCENTILES, counter_percentiles(counts, SAMPLE_PERCENTILES), strict=True))
+        out = {"average": round(mean, 2), "mean": round(mean, 2), "stddev": round(sd, 2),
+               "min": round(min(xs), 2) if xs else 0, "max": round(max(xs), 2) if xs else 0,
+               "total": total}
+        out.update({pkey(p): v for p, v in ints.items()})
+        return out
+
+    def to_json(self, *, timeline: bool = True) -> dict:
+        lat = self.latency
+        latency = {"average": ms(lat["mean"]), "mean": ms(lat["mean"]), "stddev": ms(lat["stdev"]),
+                   "min": ms(lat["min"]), "max": ms(lat["max"]), "totalCount": lat["n"]}
+        latency.update({pkey(p): self.latency_ms(p) for p in JSON_PERCENTILES})
+        requests = self._sample_stats(1, self.requests)
+        requests["sent"] = self.requests + self.error_count + self.inflight
+        classes = {f"{c}xx": sum(n for s, n in self.status.items() if s // 100 == c)
+                   for c in range(1, 6)}
+        spec = self.spec
+        out = {
+            "schema_version": SCHEMA_VERSION,
+            "url": spec.url,
+            "connections": spec.connections,
+            "pipelining": spec.pipelining,
+            "workers": spec.workers,
+            "duration": round(self.duration, 3),
+            "start": round(self.start, 3),
+            "finish": round(self.start + self.duration, 3),
+            "sampleInt": 1000,
+            "samples": len(self.samples),
+            "latency": latency,
+            "requests": requests,
+            "throughput": self._sample_stats(2, self.bytes),
+            "errors": self.error_count,
+            "timeouts": self.timeouts,
+            "errorsByKind": dict(sorted(self.errors.items())),
+            "non2xx": self.non2xx,
+            "mismatches": 0,
+            "resets": self.errors.get("reset", 0),
+            "reconnects": self.reconnects,
+            "inflight": self.inflight,
+            "interrupted": self.interrupted,
+            "statusCodeStats": {str(s): {"count": n} for s, n in sorted(self.status.items())},
+            **classes,
+            "rate": None if spec.rate is None else {
+                "target": spec.rate, "achieved": round(self.rps, 2), "corrected": spec.correction},
+            "histogram": {"format": "HdrHistogram-base64", "unit": "us", "data": self.histogram},
+            "notes": list(self.notes),
+        }
+        if timeline:
+            out["timeline"] = list(self.timeline)
+        return out
+
+    def summary_percentiles(self) -> dict[float, float]:
+        return {p: self.latency_ms(p) for p in PERCENTILES}

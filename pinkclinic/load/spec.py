@@ -1,0 +1,207 @@
+"""What to send and how: the ``LoadSpec`` and the pre-encoded HTTP/1.1 requests.
+
+A spec is plain data (picklable, JSON-able) so that worker processes, doctor's
+manifest and ``load.jsonl``'s header can all carry it. Requests are encoded to
+bytes once, before the run; only a template that contains ``[<id>]`` is
+re-encoded per request, with a run-unique id.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import secrets
+from dataclasses import dataclass, field
+from urllib.parse import urljoin, urlsplit
+
+from pinkclinic import __version__
+from pinkclinic.errors import UsageError
+
+ID_MARK = "[<id>]"
+BODY_METHODS = {"POST", "PUT", "PATCH"}
+
+
+@dataclass
+class RequestTemplate:
+    method: str = "GET"
+    path: str = "/"
+    headers: list[tuple[str, str]] = field(default_factory=list)
+    body: bytes | None = None
+
+
+@dataclass
+class LoadSpec:
+    """One load run. ``requests`` empty means: ``method``/``headers``/``body`` on the URL's path."""
+
+    url: str
+    connections: int = 10
+    pipelining: int = 1
+    duration: float = 10.0
+    amount: int | None = None
+    timeout: float = 10.0
+    method: str = "GET"
+    headers: list[tuple[str, str]] = field(default_factory=list)
+    body: bytes | None = None
+    requests: list[RequestTemplate] = field(default_factory=list)
+    warmup: float = 0.0
+    workers: int = 0
+    rate: float | None = None
+    correction: bool = True
+
+    def __post_init__(self) -> None:
+        self.validate()
+
+    # -- derived ---------------------------------------------------------------
+    @property
+    def host(self) -> str:
+        return urlsplit(self.url).hostname or ""
+
+    @property
+    def port(self) -> int:
+        return urlsplit(self.url).port or 80
+
+    @property
+    def authority(self) -> str:
+        return urlsplit(self.url).netloc
+
+    @property
+    def path(self) -> str:
+        parts = urlsplit(self.url)
+        return (parts.path or "/") + (f"?{parts.query}" if parts.query else "")
+
+    def templates(self) -> list[RequestTemplate]:
+        if self.requests:
+            return list(self.requests)
+        return [RequestTemplate(self.method, self.path, list(self.headers), self.body)]
+
+    def validate(self) -> None:
+        check_url(self.url)
+        for name, low in (("connections", 1), ("pipelining", 1)):
+            if int(getattr(self, name)) < low:
+                raise UsageError(f"--{name} must be at least {low}")
+        if self.amount is None and not self.duration > 0:
+            raise UsageError("--duration must be more than 0 seconds")
+        if self.amount is not None and self.amount < 1:
+            raise UsageError("--amount must be at least 1")
+        if not self.timeout > 0:
+            raise UsageError("--timeout must be more than 0 seconds")
+        if self.warmup < 0:
+            raise UsageError("--warmup must not be negative")
+        if self.rate is not None and not self.rate > 0:
+            raise UsageError("--rate must be more than 0 requests per second")
+        if self.workers < 0:
+            raise UsageError("--workers must not be negative")
+        if self.workers > self.connections:
+            raise UsageError(f"--workers ({self.workers}) must not exceed --connections "
+                             f"({self.connections}): each worker needs a connection")
+        for t in self.templates():
+            if not t.method.isascii() or not t.method.isalpha():
+                raise UsageError(f"invalid method {t.method!r}")
+            if not t.path.startswith("/") or any(c in t.path for c in " \r\n"):
+                raise UsageError(f"invalid request path {t.path!r} (must start with / and have no spaces)")
+            for k, v in t.headers:
+                if not k or any(c in k for c in ": \r\n") or any(c in v for c in "\r\n"):
+                    raise UsageError(f"invalid header {k!r}: {v!r}")
+
+    def split(self, n: int) -> list[LoadSpec]:
+        """Shares for ``n`` workers: connections, amount and rate divided; totals preserved."""
+        def share(total: int, i: int) -> int:
+            return total // n + (1 if i < total % n else 0)
+
+        out = []
+        for i in range(n):
+            s = dataclasses.replace(self, workers=0, connections=share(self.connections, i),
+                                    amount=None if self.amount is None else share(self.amount, i),
+                                    rate=None if self.rate is None else self.rate / n)
+            out.append(s)
+        return out
+
+    def to_json(self) -> dict:
+        d = dataclasses.asdict(self)
+        d["headers"] = [list(h) for h in self.headers]
+        d["body"] = None if self.body is None else self.body.decode("utf-8", "replace")
+        d["requests"] = [{"method": r.method, "path": r.path, "headers": [list(h) for h in r.headers],
+                          "body": None if r.body is None else r.body.decode("utf-8", "replace")}
+                         for r in self.requests]
+        return d
+
+
+def check_url(url: str) -> None:
+    try:
+        parts = urlsplit(url)
+        port = parts.port
+    except ValueError as e:
+        raise UsageError(f"invalid URL {url!r}: {e}") from None
+    if parts.scheme == "https":
+        raise UsageError(f"{url}: https is not supported; pinkclinic bench speaks plain HTTP/1.1")
+    if parts.scheme != "http" or not parts.hostname:
+        raise UsageError(f"invalid URL {url!r}: expected http://HOST[:PORT]/PATH")
+    if port == 0:
+        raise UsageError(f"invalid URL {url!r}: port 0")
+
+
+def join_url(base_url: str | None, target: str | None) -> str:
+    """``target`` is a full URL, or a path joined to ``base_url``."""
+    target = target or "/"
+    if "://" in target:
+        return target
+    if not base_url:
+        raise UsageError(f"{target!r} is a path, but there is no server URL to join it to")
+    if not target.startswith("/"):
+        raise UsageError(f"invalid path {target!r}: must start with /")
+    base = urlsplit(base_url)
+    return urljoin(f"{base.scheme}://{base.netloc}/", target)
+
+
+# -- encoding ------------------------------------------------------------------------
+class Encoder:
+    """Turns one template into request bytes; fast (constant bytes) unless it has ``[<id>]``."""
+
+    __slots__ = ("body", "const", "has_id", "head", "ids", "is_head")
+
+    def __init__(self, t: RequestTemplate, authority: str, ids: IdSource):
+        names = {k.lower() for k, _ in t.headers}
+        lines = [f"{t.method} {t.path} HTTP/1.1"]
+        if "host" not in names:
+            lines.append(f"Host: {authority}")
+        if "user-agent" not in names:
+            lines.append(f"User-Agent: pinkclinic/{__version__}")
+        lines += [f"{k}: {v}" for k, v in t.headers if k.lower() != "content-length"]
+        self.head = "\r\n".join(lines) + "\r\n"
+        self.body = t.body.decode("utf-8", "surrogateescape") if t.body is not None else None
+        if self.body is None and t.method.upper() in BODY_METHODS:
+            self.body = ""
+        self.has_id = ID_MARK in self.head or (self.body is not None and ID_MARK in self.body)
+        self.is_head = t.method.upper() == "HEAD"
+        self.ids = ids
+        self.const = None if self.has_id else self._encode(self.head, self.body)
+
+    @staticmethod
+    def _encode(head: str, body: str | None) -> bytes:
+        if body is None:
+            return (head + "\r\n").encode("utf-8", "surrogateescape")
+        b = body.encode("utf-8", "surrogateescape")
+        return (head + f"Content-Length: {len(b)}\r\n\r\n").encode("utf-8", "surrogateescape") + b
+
+    def __call__(self) -> bytes:
+        if self.const is not None:
+            return self.const
+        i = self.ids.next()
+        body = None if self.body is None else self.body.replace(ID_MARK, i)
+        return self._encode(self.head.replace(ID_MARK, i), body)
+
+
+class IdSource:
+    """Run-unique ids for ``[<id>]``: a random run token plus a counter (workers interleave)."""
+
+    def __init__(self, token: str | None = None, start: int = 0, step: int = 1):
+        self.token = token or secrets.token_hex(4)
+        self.n = start
+        self.step = step
+
+    def next(self) -> str:
+        self.n += self.step
+        return f"{self.token}-{self.n}"
+
+
+def encoders(spec: LoadSpec, ids: IdSource) -> list[Encoder]:
+    return [Encoder(t, spec.authority, ids) for t in spec.templates()]

@@ -1,0 +1,182 @@
+"""Protocol-agnostic statistics: per-second bins, their exact merge, and the run totals.
+
+Every engine (HTTP/1.1 today; WebSocket or HTTP/2 later) records into a
+:class:`Recorder` on its hot path: a latency in µs appended to an ``array``,
+a status count bumped in a list. Once a second the recorder is cut into a
+*bin*: a small dict of counts plus ``{latency_us: count}``. Bins from any
+number of workers are merged exactly by the :class:`Aggregator`, which builds
+the ``load.jsonl`` timeline and the run's HDR histogram.
+"""
+
+from __future__ import annotations
+
+import math
+from array import array
+from collections import Counter
+from collections.abc import Callable
+
+from hdrh.histogram import HdrHistogram
+
+HIST_MAX_US = 3_600_000_000  # one hour: corrected latencies may exceed the timeout
+HIST_DIGITS = 3
+PERCENTILES = (2.5, 50, 75, 90, 97.5, 99, 99.9, 99.99)
+ALL_PERCENTILES = (0.001, 0.01, 0.1, 1, 2.5, 10, 25, 50, 75, 90, 97.5, 99, 99.9, 99.99, 99.999)
+TIMEOUT = "timeout"
+
+
+class Recorder:
+    """The hot-path counters of one engine, cut into a bin once a second."""
+
+    def __init__(self) -> None:
+        self.lat = array("q")
+        self.status = [0] * 1000
+        self.nbytes = 0
+        self.errors: dict[str, int] = {}
+        self.reconnects = 0
+
+    def error(self, kind: str, n: int = 1) -> None:
+        self.errors[kind] = self.errors.get(kind, 0) + n
+
+    def cut(self, index: int, dur_s: float) -> dict:
+        """Return the bin since the last cut and start a new one."""
+        lat = Counter(self.lat)
+        del self.lat[:]
+        st = self.status
+        status = {i: n for i, n in enumerate(st) if n}
+        for i in status:
+            st[i] = 0
+        b = {"i": index, "dur_s": dur_s, "requests": sum(status.values()), "bytes": self.nbytes,
+             "status": status, "errors": self.errors, "reconnects": self.reconnects,
+             "lat": dict(lat)}
+        self.nbytes = 0
+        self.errors = {}
+        self.reconnects = 0
+        return b
+
+
+def merge_bins(a: dict, b: dict) -> dict:
+    """Add bin ``b`` into ``a`` (same index) exactly."""
+    for key in ("requests", "bytes", "reconnects"):
+        a[key] += b[key]
+    a["dur_s"] = max(a["dur_s"], b["dur_s"])
+    for key in ("status", "errors", "lat"):
+        dst = a[key]
+        for k, n in b[key].items():
+            dst[k] = dst.get(k, 0) + n
+    return a
+
+
+def counter_percentiles(counts: dict[int, int], pcts: tuple[float, ...]) -> list[int]:
+    """Exact percentiles (nearest rank) of a ``{value: count}`` histogram."""
+    total = sum(counts.values())
+    if not total:
+        return [0 for _ in pcts]
+    keys = sorted(counts)
+    out, acc, ki = [], 0, 0
+    for p in pcts:
+        rank = max(1, math.ceil(total * p / 100))
+        while acc < rank:
+            acc += counts[keys[ki]]
+            ki += 1
+        out.append(keys[ki - 1])
+    return out
+
+
+def ms(us: float) -> float:
+    return round(us / 1000, 3)
+
+
+class Aggregator:
+    """Merges the bins of ``sources`` engines by index and keeps the run totals.
+
+    ``t0`` is the epoch time of bin 0. A merged bin is emitted (to ``on_tick``)
+    once every live source has delivered it, so ticks arrive in order.
+    """
+
+    def __init__(self, sources: int, t0: float, on_tick: Callable[[dict], None] | None = None):
+        self.t0 = t0
+        self.on_tick = on_tick
+        self.live = set(range(sources))
+        self.seen: dict[int, int] = {}  # source -> next index it will deliver
+        self.pending: dict[int, dict] = {}
+        self.next_emit = 0
+        self.timeline: list[dict] = []
+        self.samples: list[tuple[float, int, int]] = []  # (dur_s, requests, bytes)
+        self.hist = HdrHistogram(1, HIST_MAX_US, HIST_DIGITS)
+        self.requests = self.bytes = self.reconnects = 0
+        self.status: dict[int, int] = {}
+        self.errors: dict[str, int] = {}
+        self.lat_n = self.lat_sum = self.lat_sq = 0
+        self.lat_min: int | None = None
+        self.lat_max = 0
+
+    def add(self, source: int, b: dict) -> None:
+        self.seen[source] = b["i"] + 1
+        if b["i"] in self.pending:
+            merge_bins(self.pending[b["i"]], b)
+        else:
+            self.pending[b["i"]] = b
+        self._emit_ready()
+
+    def done(self, source: int) -> None:
+        self.live.discard(source)
+        self._emit_ready()
+
+    def finish(self) -> None:
+        self.live.clear()
+        self._emit_ready()
+
+    def _emit_ready(self) -> None:
+        while self.pending:
+            i = self.next_emit
+            if any(self.seen.get(s, 0) <= i for s in self.live):
+                return
+            b = self.pending.pop(i, None)
+            self.next_emit += 1
+            if b is not None:
+                self._account(b)
+
+    def _account(self, b: dict) -> None:
+        lat = b["lat"]
+        hist = self.hist
+        s = sq = 0
+        for v, n in lat.items():
+            v = min(v, HIST_MAX_US)
+            hist.record_value(v, n)
+            s += v * n
+            sq += v * v * n
+        n_lat = sum(lat.values())
+        if n_lat:
+            lo, hi = min(lat), max(lat)
+            self.lat_min = lo if self.lat_min is None else min(self.lat_min, lo)
+            self.lat_max = max(self.lat_max, hi)
+        self.lat_n += n_lat
+        self.lat_sum += s
+        self.lat_sq += sq
+        self.requests += b["requests"]
+        self.bytes += b["bytes"]
+        self.reconnects += b["reconnects"]
+        for k, n in b["status"].items():
+            self.status[k] = self.status.get(k, 0) + n
+        for k, n in b["errors"].items():
+            self.errors[k] = self.errors.get(k, 0) + n
+        self.samples.append((b["dur_s"], b["requests"], b["bytes"]))
+        p50, p99 = counter_percentiles(lat, (50, 99))
+        rec = {"t": round(self.t0 + b["i"], 3), "dur_s": round(b["dur_s"], 3),
+               "requests": b["requests"], "bytes": b["bytes"],
+               "errors": sum(b["errors"].values()), "timeouts": b["errors"].get(TIMEOUT, 0),
+               "status": {str(k): n for k, n in sorted(b["status"].items())},
+               "p50_ms": ms(p50), "p99_ms": ms(p99), "max_ms": ms(max(lat) if lat else 0)}
+        self.timeline.append(rec)
+        if self.on_tick is not None:
+            self.on_tick(rec)
+
+    # -- whole-run latency summary (µs) ------------------------------------------------
+    def latency_summary(self) -> dict:
+        n = self.lat_n
+        mean = self.lat_sum / n if n else 0.0
+        var = max(0.0, self.lat_sq / n - mean * mean) if n else 0.0
+        return {"n": n, "mean": mean, "stdev": math.sqrt(var), "min": self.lat_min or 0,
+                "max": self.lat_max,
+                "pcts": {p: self.hist.get_value_at_percentile(p) if n else 0
+                         for p in ALL_PERCENTILES}}
