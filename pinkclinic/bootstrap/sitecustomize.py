@@ -24,34 +24,49 @@ def _is_bootstrap_dir(entry):
         return False
 
 
-def _find_shadowed():
+def _chain():
+    """Run the next ``sitecustomize`` on sys.path, skipping pinkclinic bootstrap folders."""
+    path = [p for p in sys.path if not _is_bootstrap_dir(p or os.curdir)]
     try:
         import importlib.machinery
         import importlib.util
     except ImportError:  # Python 2
-        return None, None
-    path = [p for p in sys.path if not _is_bootstrap_dir(p or os.curdir)]
-    spec = importlib.machinery.PathFinder.find_spec("sitecustomize", path)
-    if spec is None or spec.loader is None:
-        return None, None
-    return spec, importlib.util.module_from_spec(spec)
-
-
-def _chain():
+        return _chain_py2(path)
     try:
-        spec, module = _find_shadowed()
+        spec = importlib.machinery.PathFinder.find_spec("sitecustomize", path)
+        module = importlib.util.module_from_spec(spec) if spec and spec.loader else None
     except Exception:
-        return
+        return None
     if module is None:
-        return
+        return None
     try:
         spec.loader.exec_module(module)
     finally:
-        # Whatever ran before an error stays visible, as it would under plain site.
-        ns = globals()
-        for name, value in vars(module).items():
-            if name not in ns:
-                ns[name] = value
+        _adopt(module)
+
+
+def _chain_py2(path):
+    import imp
+    try:
+        found = imp.find_module("sitecustomize", path)
+    except ImportError:
+        return None
+    ours = sys.modules.get("sitecustomize")
+    try:
+        _adopt(imp.load_module("sitecustomize", *found))
+    finally:
+        if found[0] is not None:
+            found[0].close()
+        if ours is not None:
+            sys.modules["sitecustomize"] = ours
+
+
+def _adopt(module):
+    # Its names stay visible as sitecustomize.<name>, even those set before an error.
+    ns = globals()
+    for name, value in vars(module).items():
+        if name not in ns:
+            ns[name] = value
 
 
 def _start_probe():
