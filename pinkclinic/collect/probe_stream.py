@@ -48,7 +48,8 @@ class ProbeProcess:
     threads: list[dict] = field(default_factory=list)
     listen: list[dict] = field(default_factory=list)
     errors: list[dict] = field(default_factory=list)
-    features: dict[str, dict] = field(default_factory=dict)  # latest record per feature
+    features: dict[str, dict] = field(default_factory=dict)  # latest "started" record,
+    # plus "stopped_t" once the feature stopped at a normal exit
     exit_t: float | None = None  # the probe saw a normal interpreter exit
     last_t: float | None = None  # newest timestamp in the file
     bad_lines: int = 0
@@ -160,7 +161,11 @@ def _add(proc: ProbeProcess, rec: dict[str, Any]) -> None:
     elif kind == "error":
         proc.errors.append(rec)
     elif kind == "feature":
-        proc.features[rec.get("feature", "?")] = rec
+        name = rec.get("feature", "?")
+        if rec.get("state") == "stopped":
+            proc.features.setdefault(name, {"feature": name})["stopped_t"] = t
+        else:
+            proc.features[name] = rec
     elif kind == "exit":
         proc.exit_t = t
 

@@ -98,10 +98,19 @@ class _GcProbe:
                                          for k, v in stacks]})
 
 
+def _stop(g):
+    """At exit: the collections of interpreter teardown are not the target's."""
+    try:
+        gc.callbacks.remove(g.callback)
+    except ValueError:
+        pass
+    g.flush()
+
+
 def install(probe):
     g = _GcProbe(probe)
     gc.callbacks.append(g.callback)
     probe.every(g.interval_s, g.flush, "gc")
-    probe.on_exit(g.flush)
+    probe.on_exit(lambda: _stop(g))
     probe.on_fork(g.reset)
     return {"gc_record_ms": g.record_s * 1000, "gc_interval_ms": g.interval_s * 1000}
