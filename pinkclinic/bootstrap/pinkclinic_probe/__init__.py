@@ -57,12 +57,11 @@ def start(environ=None):
     except OSError:
         return None
     _probe = probe
-    started = []
     probe.on_exit(lambda: [probe.write({"type": "feature", "feature": n, "state": "stopped"})
-                           for n in started])
+                           for n in probe.started])
     for name in probe.features:
         if install(probe, name):
-            started.append(name)
+            probe.started.append(name)
     if hasattr(os, "register_at_fork"):
         os.register_at_fork(after_in_child=_after_fork_child)
     atexit.register(probe.shutdown)

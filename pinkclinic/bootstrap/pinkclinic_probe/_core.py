@@ -65,6 +65,7 @@ class Probe:
         self._wake = threading.Event()
         self._on_fork = []
         self._on_exit = []
+        self.started = []  # features installed without error
 
     # -- options and records --------------------------------------------------
     def opt(self, name, default):
@@ -159,6 +160,8 @@ class Probe:
         self._wake = threading.Event()
         self._sampler = None
         self.open()
+        for name in self.started:
+            self.write({"type": "feature", "feature": name, "state": "started"})
         for fn in list(self._on_fork):
             try:
                 fn()
