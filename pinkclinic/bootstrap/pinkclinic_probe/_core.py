@@ -115,7 +115,8 @@ class Probe:
         return set(self._own)
 
     def every(self, period_s, fn, name, delay=None):
-        """Run ``fn()`` on the probe's sampler thread every ``period_s`` seconds."""
+        """Run ``fn()`` on the probe's sampler thread every ``period_s`` seconds (or
+        after the number of seconds ``fn`` returns, when it returns one)."""
         first = period_s if delay is None else delay
         self._jobs.append([time.monotonic() + first, period_s, fn, name])
         if self._sampler is None:
@@ -130,14 +131,24 @@ class Probe:
             for job in list(self._jobs):
                 if job[0] <= now:
                     job[0] = now + job[1]
-                    self._run_job(job)
+                    later = self._run_job(job)
+                    if isinstance(later, (int, float)):
+                        job[0] = now + later
                 due = min(due, job[0])
             self._wake.wait(max(0.0, due - time.monotonic()))
             self._wake.clear()
 
+    def reschedule(self, name, delay):
+        """Make job ``name`` due in ``delay`` seconds (sooner only), from any thread."""
+        due = time.monotonic() + delay
+        for job in self._jobs:
+            if job[3] == name and job[0] > due:
+                job[0] = due
+                self._wake.set()
+
     def _run_job(self, job):
         try:
-            job[2]()
+            return job[2]()
         except Exception as e:
             self.error(job[3], f"{type(e).__name__}: {e}")
             if job in self._jobs:

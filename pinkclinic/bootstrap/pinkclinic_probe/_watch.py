@@ -24,6 +24,7 @@ STOP_GRACE_S = 1.0  # a loop restarted on the same thread within this is one run
 LEAVE_AFTER_S = 5.0  # a watcher whose thread runs no loop for this long exits
 POLL_S = 0.01  # how often a stalled loop is re-checked
 ON_CPU_SHARE = 0.5
+MIN_CPU_WINDOW_S = 0.005  # a shorter look at the stalled thread says nothing
 
 
 class _Tick:
@@ -119,14 +120,15 @@ class Watcher:
         self._flush_stop(float("inf"))
 
     def _sleep_until(self, deadline, gen):
-        """Sleep until ``deadline`` (perf_counter); False if the loop stopped meanwhile."""
-        while self.gen == gen:
-            left = deadline - time.perf_counter()
-            if left <= 0:
-                return True
-            self._wake.wait(left)
-            self._wake.clear()
-        return False
+        """Sleep until ``deadline`` (perf_counter); False if the loop stopped meanwhile.
+
+        ``time.sleep``, not ``Event.wait``: a timed Event wait costs about twice the CPU
+        per wake-up, and the watcher wakes up to 100 times a second. A stop is noticed
+        at the next wake-up instead, at most one tick later."""
+        left = deadline - time.perf_counter()
+        if left > 0 and self.gen == gen:
+            time.sleep(left)
+        return self.gen == gen
 
     def _read_cpu(self):
         try:
@@ -153,7 +155,6 @@ class Watcher:
                 next_tasks = now + self.tasks_s
             posted_wall = time.time()
             posted = time.perf_counter()
-            cpu0 = self._read_cpu() if self.lag else None
             try:
                 loop.call_soon_threadsafe(tick)
             except RuntimeError:  # closed under us; wait for the stop hook
@@ -162,7 +163,7 @@ class Watcher:
             if not self._sleep_until(posted + period, gen):
                 return
             late = tick.ran_at is None and self.lag
-            if late and not self._late(tick, posted, posted_wall, cpu0, gen):
+            if late and not self._late(tick, posted, posted_wall, gen):
                 return
             while tick.ran_at is None:
                 if not self._sleep_until(time.perf_counter() + POLL_S, gen):
@@ -182,12 +183,15 @@ class Watcher:
                 lags = []
                 window_start = end
 
-    def _late(self, tick, posted, posted_wall, cpu0, gen):
+    def _late(self, tick, posted, posted_wall, gen):
         """The tick is late: the loop thread is stuck (or busy) right now. Take its stack
         now and again at ``block_s``, keeping only a stack taken while the tick was still
-        pending; follow its CPU use until the tick runs; if the lag reached ``block_s``,
-        write a ``block`` record. False if the loop stopped meanwhile."""
+        pending; follow its CPU use from now until the tick runs (not from the post: that
+        would cost a read on every tick); if the lag reached ``block_s``, write a
+        ``block`` record. False if the loop stopped meanwhile."""
         stack = None
+        cpu0 = self._read_cpu()
+        wall0 = time.perf_counter()
         last_wall = last_cpu = None
         next_stack = time.perf_counter()
         block_at = posted + self.block_s
@@ -207,7 +211,7 @@ class Watcher:
             return True
         rec = {"type": "block", "t": posted_wall, "thread_id": self.tid, "stack": stack or [],
                "dur_ms": round((tick.ran_at - posted) * 1000, 3), "on_cpu": None}
-        if cpu0 is not None and last_cpu is not None and last_wall > posted:
+        if cpu0 is not None and last_cpu is not None and last_wall - wall0 >= MIN_CPU_WINDOW_S:
             cpu_s = max(0.0, last_cpu[0] - cpu0[0])
             busy_s = cpu_s
             rec["cpu_ms"] = round(cpu_s * 1000, 3)
@@ -215,6 +219,6 @@ class Watcher:
                 wait_s = max(0.0, last_cpu[1] - cpu0[1])
                 rec["wait_ms"] = round(wait_s * 1000, 3)
                 busy_s += wait_s
-            rec["on_cpu"] = busy_s / (last_wall - posted) >= ON_CPU_SHARE
+            rec["on_cpu"] = busy_s / (last_wall - wall0) >= ON_CPU_SHARE
         self.probe.write(rec)
         return True

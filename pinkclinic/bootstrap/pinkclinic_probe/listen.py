@@ -7,8 +7,9 @@ Two sources, each ``listen`` record saying which (``via``):
 - ``"scan"``: uvloop binds a Python socket but calls ``listen()`` inside libuv, and a
   forked worker inherits its master's listener without listening itself. These are
   found by matching ``/proc/self/fd`` socket inodes against the LISTEN entries of
-  ``/proc/self/net/tcp{,6}`` (Linux only). A scan runs soon after a stream socket is
-  bound (``socket.socket.bind`` is wrapped for that), after a fork, and on a backing-off
+  ``/proc/self/net/tcp{,6}`` (Linux only; the table is read only when a socket fd
+  appeared since the last scan). A scan runs 0.1 s after a stream socket is bound
+  (``socket.socket.bind`` is wrapped for that), after a fork, and on a backing-off
   schedule (0.25 s ... 30 s).
 Each (family, host, port) is recorded once per process.
 """
@@ -27,8 +28,7 @@ class _Listen:
     def reset(self):
         self.seen = set()
         self.step = 0
-        self.wait = 0.0
-        self.scan_soon = True
+        self.scanner = _procnet.Scanner()
 
     def record(self, family, host, port, fd, via, path=None):
         key = (family, host, port, path)
@@ -52,16 +52,12 @@ class _Listen:
             self.record("unix", None, None, sock.fileno(), "listen",
                         path=name if isinstance(name, str) else repr(name))
 
-    def tick(self):
-        """Runs every 0.25 s on the sampler thread; scans when asked or when due."""
-        self.wait -= 0.25
-        if not self.scan_soon and self.wait > 0:
-            return
-        self.scan_soon = False
-        self.wait = _SCHEDULE[min(self.step, len(_SCHEDULE) - 1)]
-        self.step += 1
-        for family, host, port, fd in _procnet.listening_sockets():
+    def scan(self):
+        """A sampler job: scan, then say when to scan next (backing off)."""
+        for family, host, port, fd in self.scanner.scan():
             self.record(family, host, port, fd, "scan")
+        self.step += 1
+        return _SCHEDULE[min(self.step, len(_SCHEDULE) - 1)]
 
 
 def install(probe):
@@ -80,7 +76,7 @@ def install(probe):
         original_bind(self, address)
         try:
             if self.type == socket.SOCK_STREAM:
-                state.scan_soon = True
+                probe.reschedule("listen", 0.1)
         except Exception:
             pass
 
@@ -89,6 +85,6 @@ def install(probe):
         fn.__doc__ = original.__doc__
     socket.socket.listen = listen
     socket.socket.bind = bind
-    probe.every(0.25, state.tick, "listen", delay=0.25)
-    probe.on_fork(state.reset)
+    probe.every(_SCHEDULE[0], state.scan, "listen")
+    probe.on_fork(lambda: (state.reset(), probe.reschedule("listen", 0.0)))
     return {}
