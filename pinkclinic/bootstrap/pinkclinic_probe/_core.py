@@ -1,0 +1,194 @@
+"""The probe object every feature gets: options, the record stream, periodic jobs,
+the probe's own threads, and what happens at fork and at exit.
+
+Standard library only, CPython 3.8+. Nothing here may raise into the target.
+"""
+import json
+import os
+import sys
+import threading
+import time
+
+SCHEMA_VERSION = 1
+THREAD_PREFIX = "pinkclinic-probe"
+_O_CLOEXEC = getattr(os, "O_CLOEXEC", 0)
+
+
+class Writer:
+    """An append-only JSON-lines file. One ``os.write`` per record, nothing buffered:
+    every complete record is in the kernel's hands at once, so a ``kill -9`` of the
+    target leaves every complete line readable. Each process image writes its own
+    header line when it opens the file."""
+
+    def __init__(self, path, header):
+        self.path = path
+        self._lock = threading.Lock()
+        self._fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_APPEND | _O_CLOEXEC, 0o644)
+        self.write(header)
+
+    def write(self, rec):
+        try:
+            data = (json.dumps(rec, sort_keys=True, separators=(",", ":"), allow_nan=False,
+                               default=str) + "\n").encode("ascii")
+        except (TypeError, ValueError):
+            return
+        with self._lock:
+            try:
+                while data and self._fd is not None:
+                    data = data[os.write(self._fd, data):]
+            except OSError:  # disk full, fd gone: stop writing, never raise
+                self._fd = None
+
+    def abandon(self):
+        """In a forked child: drop the parent's file without touching it."""
+        fd, self._fd = self._fd, None
+        if fd is not None:
+            try:
+                os.close(fd)
+            except OSError:
+                pass
+
+    close = abandon
+
+
+class Probe:
+    def __init__(self, config):
+        self.config = config
+        self.dir = config["dir"]
+        self.features = list(config.get("features") or [])
+        self.pid = os.getpid()
+        self.forked = False
+        self.writer = None
+        self._jobs = []  # [next_due, period_s, fn, name]
+        self._own = set()  # idents of the probe's own threads
+        self._sampler = None
+        self._wake = threading.Event()
+        self._on_fork = []
+        self._on_exit = []
+        self.started = []  # features installed without error
+
+    # -- options and records --------------------------------------------------
+    def opt(self, name, default):
+        value = self.config.get(name, default)
+        return default if value is None else value
+
+    def open(self):
+        argv = getattr(sys, "orig_argv", None) or sys.argv
+        options = {k: v for k, v in self.config.items() if k not in ("dir", "features")}
+        self.writer = Writer(self.path(f"probe-{self.pid}.jsonl"), {
+            "schema_version": SCHEMA_VERSION, "stream": "probe", "t": time.time(),
+            "pid": self.pid, "ppid": os.getppid(), "forked": self.forked,
+            "python": ".".join(map(str, sys.version_info[:3])),
+            "implementation": sys.implementation.name, "executable": sys.executable,
+            "argv": list(argv), "features": self.features, "options": options})
+
+    def path(self, name):
+        return os.path.join(self.dir, name)
+
+    def write(self, rec):
+        if "t" not in rec:
+            rec["t"] = time.time()
+        w = self.writer
+        if w is not None:
+            w.write(rec)
+
+    def error(self, feature, message):
+        self.write({"type": "error", "feature": feature, "message": str(message)[:500]})
+
+    # -- threads and periodic jobs ----------------------------------------------
+    def spawn(self, name, target, *args):
+        """Start a daemon thread named ``pinkclinic-probe-<name>``; its ident is known as ours."""
+        def run():
+            ident = threading.get_ident()
+            self._own.add(ident)
+            try:
+                target(*args)
+            except Exception as e:
+                self.error(name, f"thread died: {type(e).__name__}: {e}")
+            finally:
+                self._own.discard(ident)
+        t = threading.Thread(target=run, name=f"{THREAD_PREFIX}-{name}", daemon=True)
+        t.start()
+        return t
+
+    def own_idents(self):
+        return set(self._own)
+
+    def every(self, period_s, fn, name, delay=None):
+        """Run ``fn()`` on the probe's sampler thread every ``period_s`` seconds (or
+        after the number of seconds ``fn`` returns, when it returns one)."""
+        first = period_s if delay is None else delay
+        self._jobs.append([time.monotonic() + first, period_s, fn, name])
+        if self._sampler is None:
+            self._sampler = self.spawn("sampler", self._sample_loop)
+        self._wake.set()
+
+    def _sample_loop(self):
+        pid = self.pid
+        while pid == os.getpid():
+            now = time.monotonic()
+            due = now + 1.0
+            for job in list(self._jobs):
+                if job[0] <= now:
+                    job[0] = now + job[1]
+                    later = self._run_job(job)
+                    if isinstance(later, (int, float)):
+                        job[0] = now + later
+                due = min(due, job[0])
+            self._wake.wait(max(0.0, due - time.monotonic()))
+            self._wake.clear()
+
+    def reschedule(self, name, delay):
+        """Make job ``name`` due in ``delay`` seconds (sooner only), from any thread."""
+        due = time.monotonic() + delay
+        for job in self._jobs:
+            if job[3] == name and job[0] > due:
+                job[0] = due
+                self._wake.set()
+
+    def _run_job(self, job):
+        try:
+            return job[2]()
+        except Exception as e:
+            self.error(job[3], f"{type(e).__name__}: {e}")
+            if job in self._jobs:
+                self._jobs.remove(job)
+
+    # -- fork and exit ----------------------------------------------------------
+    def on_fork(self, fn):
+        self._on_fork.append(fn)
+
+    def on_exit(self, fn):
+        self._on_exit.append(fn)
+
+    def after_fork_child(self):
+        """A forked child: its own file, its own sampler thread, features re-armed."""
+        if self.writer is not None:
+            self.writer.abandon()
+        self.pid = os.getpid()
+        self.forked = True
+        self._own = set()
+        self._wake = threading.Event()
+        self._sampler = None
+        self.open()
+        for name in self.started:
+            self.write({"type": "feature", "feature": name, "state": "started"})
+        for fn in list(self._on_fork):
+            try:
+                fn()
+            except Exception as e:
+                self.error("fork", f"{type(e).__name__}: {e}")
+        if self._jobs:
+            self._sampler = self.spawn("sampler", self._sample_loop)
+
+    def shutdown(self):
+        if os.getpid() != self.pid or self.writer is None:
+            return
+        for fn in reversed(self._on_exit):
+            try:
+                fn()
+            except Exception as e:
+                self.error("exit", f"{type(e).__name__}: {e}")
+        self.write({"type": "exit"})
+        self._jobs = []
+        self._wake.set()

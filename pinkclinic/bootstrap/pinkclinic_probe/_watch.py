@@ -1,0 +1,224 @@
+"""The watcher thread of one loop thread: lag, blocked-loop stacks, task counts.
+
+Every ``tick_ms`` the watcher posts a tick with ``loop.call_soon_threadsafe`` and notes
+how late it runs (``lag``). If the tick is still pending ``block_ms`` after it was
+posted, the loop is stalled: the watcher grabs the loop thread's stack *now*, while it
+is still stuck, and keeps reading the loop thread's CPU clock until the tick runs. The
+share of CPU time over the stalled window says whether the thread was computing
+(``on_cpu`` true: loop-cpu) or waiting in a blocking call (false: loop-blocking-call).
+Time spent runnable but waiting for a CPU counts as on-CPU (see ``_cpu``).
+
+``dur_ms`` runs from the post of the tick that caught the stall to the moment it ran:
+a lower bound, short of the true stall by at most ``tick_ms`` (hence a 10 ms tick for a
+30 ms threshold: a 50 ms stall always measures at least 40 ms). The stack is taken as
+soon as a tick is late and again at ``block_ms``; only a stack taken while the tick was
+still pending is kept, so it never shows what ran after the stall.
+"""
+import threading
+import time
+
+from . import _cpu
+from ._stacks import thread_stack
+
+STOP_GRACE_S = 1.0  # a loop restarted on the same thread within this is one run
+LEAVE_AFTER_S = 5.0  # a watcher whose thread runs no loop for this long exits
+POLL_S = 0.01  # how often a stalled loop is re-checked
+ON_CPU_SHARE = 0.5
+MIN_CPU_WINDOW_S = 0.005  # a shorter look at the stalled thread says nothing
+
+
+class _Tick:
+    __slots__ = ("ran_at", "tasks", "want_tasks")
+
+    def __init__(self, want_tasks, all_tasks):
+        self.ran_at = None
+        self.tasks = None
+        self.want_tasks = all_tasks if want_tasks else None
+
+    def __call__(self):
+        self.ran_at = time.perf_counter()
+        if self.want_tasks is not None:
+            try:
+                self.tasks = len(self.want_tasks())
+            except Exception:
+                pass
+
+
+class Watcher:
+    def __init__(self, probe, ident, lag, tasks, forget):
+        self.probe = probe
+        self.ident = ident
+        self.tid = threading.get_native_id()
+        self.lag = lag
+        self.tasks = tasks
+        self._forget = forget
+        self.tick_s = probe.opt("tick_ms", 10) / 1000.0
+        self.block_s = probe.opt("block_ms", 30) / 1000.0
+        self.window_s = probe.opt("lag_interval_ms", 100) / 1000.0
+        self.tasks_s = probe.opt("tasks_ms", 500) / 1000.0
+        self.cpu = _cpu.reader_for_current_thread()
+        self.loop = None
+        self.gen = 0
+        self.exited = False
+        self.running_since = None  # wall time of the current (merged) run
+        self.stopped_at = None  # wall time of a stop not yet written
+        self._wake = threading.Event()
+
+    # -- called in the loop thread ------------------------------------------------
+    def started(self, loop):
+        self.gen += 1
+        self.loop = loop
+        if self.stopped_at is not None:  # restarted within the grace: the same run
+            self.stopped_at = None
+        elif self.running_since is None:
+            self.running_since = time.time()
+            kind = type(loop).__module__.split(".")[0]
+            thread = threading._active.get(self.ident)
+            self.probe.write({"type": "loop", "event": "start", "thread_id": self.tid,
+                              "thread_name": getattr(thread, "name", None),
+                              "loop": "uvloop" if kind == "uvloop" else "asyncio",
+                              "loop_class": f"{type(loop).__module__}.{type(loop).__qualname__}"})
+        self._wake.set()
+
+    def stopped(self):
+        self.gen += 1
+        self.loop = None
+        self.stopped_at = time.time()
+        self._wake.set()
+
+    # -- the watcher thread -------------------------------------------------------
+    def run(self):
+        idle_since = None
+        while True:
+            loop, gen = self.loop, self.gen
+            if loop is not None:
+                idle_since = None
+                self._watch(loop, gen)
+                continue
+            self._flush_stop(time.time() - STOP_GRACE_S)
+            now = time.monotonic()
+            idle_since = idle_since or now
+            if self.stopped_at is None and now - idle_since > LEAVE_AFTER_S and self._forget(self):
+                self.close()
+                return
+            self._wake.wait(0.25)
+            self._wake.clear()
+
+    def _flush_stop(self, before):
+        stopped_at = self.stopped_at
+        if stopped_at is not None and stopped_at <= before and self.loop is None:
+            self.stopped_at = None
+            self.running_since = None
+            self.probe.write({"type": "loop", "event": "stop", "thread_id": self.tid,
+                              "t": stopped_at})
+
+    def finish(self):
+        """At exit: write the stop of a run that ended, or is still going."""
+        if self.loop is not None and self.stopped_at is None:
+            self.stopped_at = time.time()
+        self.loop = None
+        self._flush_stop(float("inf"))
+
+    def _sleep_until(self, deadline, gen):
+        """Sleep until ``deadline`` (perf_counter); False if the loop stopped meanwhile.
+
+        ``time.sleep``, not ``Event.wait``: a timed Event wait costs about twice the CPU
+        per wake-up, and the watcher wakes up to 100 times a second. A stop is noticed
+        at the next wake-up instead, at most one tick later."""
+        left = deadline - time.perf_counter()
+        if left > 0 and self.gen == gen:
+            time.sleep(left)
+        return self.gen == gen
+
+    def _read_cpu(self):
+        try:
+            return self.cpu() if self.cpu is not None else None
+        except (OSError, ValueError, IndexError):
+            self.close()
+            return None
+
+    def close(self):
+        cpu, self.cpu = self.cpu, None
+        if cpu is not None:
+            cpu.close()
+
+    def _watch(self, loop, gen):
+        from asyncio import all_tasks
+        lags = []
+        window_start = time.perf_counter()
+        next_tasks = window_start
+        period = self.tick_s if self.lag else self.tasks_s
+        while self.gen == gen:
+            now = time.perf_counter()
+            tick = _Tick(self.tasks and now >= next_tasks, all_tasks)
+            if tick.want_tasks is not None:
+                next_tasks = now + self.tasks_s
+            posted_wall = time.time()
+            posted = time.perf_counter()
+            try:
+                loop.call_soon_threadsafe(tick)
+            except RuntimeError:  # closed under us; wait for the stop hook
+                self._sleep_until(posted + 0.05, gen)
+                continue
+            if not self._sleep_until(posted + period, gen):
+                return
+            late = tick.ran_at is None and self.lag
+            if late and not self._late(tick, posted, posted_wall, gen):
+                return
+            while tick.ran_at is None:
+                if not self._sleep_until(time.perf_counter() + POLL_S, gen):
+                    return
+            if tick.tasks is not None:
+                self.probe.write({"type": "tasks", "thread_id": self.tid, "n": tick.tasks})
+            if not self.lag:
+                continue
+            lags.append(tick.ran_at - posted)
+            end = time.perf_counter()
+            if end - window_start >= self.window_s:
+                lags.sort()
+                self.probe.write({"type": "lag", "thread_id": self.tid, "n": len(lags),
+                                  "p50_ms": round(lags[len(lags) // 2] * 1000, 3),
+                                  "max_ms": round(lags[-1] * 1000, 3),
+                                  "interval_ms": round((end - window_start) * 1000, 1)})
+                lags = []
+                window_start = end
+
+    def _late(self, tick, posted, posted_wall, gen):
+        """The tick is late: the loop thread is stuck (or busy) right now. Take its stack
+        now and again at ``block_s``, keeping only a stack taken while the tick was still
+        pending; follow its CPU use from now until the tick runs (not from the post: that
+        would cost a read on every tick); if the lag reached ``block_s``, write a
+        ``block`` record. False if the loop stopped meanwhile."""
+        stack = None
+        cpu0 = self._read_cpu()
+        wall0 = time.perf_counter()
+        last_wall = last_cpu = None
+        next_stack = time.perf_counter()
+        block_at = posted + self.block_s
+        while tick.ran_at is None:
+            if time.perf_counter() >= next_stack:
+                sample = thread_stack(self.ident)
+                if tick.ran_at is None:
+                    stack = sample
+                next_stack = block_at if next_stack < block_at else float("inf")
+            cpu = self._read_cpu()
+            if tick.ran_at is None:
+                last_wall, last_cpu = time.perf_counter(), cpu
+            wake = min(next_stack, time.perf_counter() + POLL_S)
+            if not self._sleep_until(wake, gen):
+                return False
+        if tick.ran_at - posted < self.block_s:
+            return True
+        rec = {"type": "block", "t": posted_wall, "thread_id": self.tid, "stack": stack or [],
+               "dur_ms": round((tick.ran_at - posted) * 1000, 3), "on_cpu": None}
+        if cpu0 is not None and last_cpu is not None and last_wall - wall0 >= MIN_CPU_WINDOW_S:
+            cpu_s = max(0.0, last_cpu[0] - cpu0[0])
+            busy_s = cpu_s
+            rec["cpu_ms"] = round(cpu_s * 1000, 3)
+            if last_cpu[1] is not None and cpu0[1] is not None:
+                wait_s = max(0.0, last_cpu[1] - cpu0[1])
+                rec["wait_ms"] = round(wait_s * 1000, 3)
+                busy_s += wait_s
+            rec["on_cpu"] = busy_s / (last_wall - wall0) >= ON_CPU_SHARE
+        self.probe.write(rec)
+        return True

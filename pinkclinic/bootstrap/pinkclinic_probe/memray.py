@@ -1,0 +1,85 @@
+"""Feature ``memray``: a memray capture of this process, ``memray-<PID>.bin``.
+
+A ``memray.Tracker`` (not aggregated, so temporal analysis works) is finalised at exit.
+Options: ``memray_native`` (native stacks) and ``memray_follow_fork``: the probe starts
+a fresh tracker in a forked child, writing ``memray-<childPID>.bin`` (memray's own
+``follow_fork`` would name it ``memray-<PID>.bin.<childPID>``). Without it, a forked
+child is not tracked.
+
+When the tracker starts matters. Started inside ``sitecustomize`` (that is, during an
+import) memray 1.x records empty Python stacks for everything after. So the bootstrap
+only watches, with a one-shot profile function, for the first call into ``__main__``;
+a probe thread then starts the tracker, and memray reads the main thread's real stack
+from there. Allocations of the first milliseconds of ``__main__`` are not tracked.
+memray and pyinstrument both need the profile hook: they cannot run together.
+"""
+import os
+import sys
+import threading
+
+
+class _Memray:
+    def __init__(self, probe, memray):
+        self.probe = probe
+        self.memray = memray
+        self.native = bool(probe.opt("memray_native", False))
+        self.follow_fork = bool(probe.opt("memray_follow_fork", False))
+        self.tracker = None
+        self.lock = threading.Lock()
+        self.file = f"memray-{os.getpid()}.bin"
+
+    def arm(self):
+        """Start the tracker as soon as ``__main__`` runs (see the module docstring)."""
+        def hook(frame, event, arg):
+            if event == "call" and frame.f_globals.get("__name__") == "__main__":
+                sys.setprofile(None)
+                self.probe.spawn("memray", self.start)
+
+        sys.setprofile(hook)
+
+    def start(self):
+        with self.lock:
+            if self.tracker is not None:
+                return
+            destination = self.memray.FileDestination(self.probe.path(self.file), overwrite=True)
+            tracker = self.memray.Tracker(destination=destination, native_traces=self.native)
+            tracker.__enter__()
+            self.tracker = tracker
+
+    def stop(self):
+        with self.lock:
+            tracker, self.tracker = self.tracker, None
+        if tracker is not None:
+            tracker.__exit__(None, None, None)
+
+    def info(self):
+        return {"file": self.file, "native": self.native, "follow_fork": self.follow_fork}
+
+    def after_fork(self):
+        self.tracker = None  # the parent's tracker does not carry over (memray drops it)
+        self.lock = threading.Lock()
+        if self.follow_fork:
+            self.file = f"memray-{os.getpid()}.bin"
+            self.probe.spawn("memray", self.start)
+            rec = {"type": "feature", "feature": "memray", "state": "started"}
+            rec.update(self.info())
+            self.probe.write(rec)
+
+
+def install(probe):
+    try:
+        import memray
+    except ImportError as e:
+        raise RuntimeError(f"memray is not importable by {sys.executable} "
+                           f"(Python {sys.version.split()[0]}): {e}") from None
+    if "pyinstrument" in probe.features:
+        raise RuntimeError("memray and pyinstrument both need the profile hook; "
+                           "record them in separate runs")
+    m = _Memray(probe, memray)
+    if threading.current_thread() is threading.main_thread():
+        m.arm()
+    else:
+        probe.spawn("memray", m.start)
+    probe.on_exit(m.stop)
+    probe.on_fork(m.after_fork)
+    return m.info()

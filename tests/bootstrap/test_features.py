@@ -1,0 +1,140 @@
+"""GC, threads, fork, kill -9, pyinstrument and memray, each in a real target process."""
+
+from __future__ import annotations
+
+import itertools
+import json
+import os
+import signal
+import sys
+import time
+
+import pytest
+
+from pinkclinic.collect import probe_stream
+from tests.bootstrap.probe_env import (
+    TARGETS,
+    get,
+    innermost,
+    probe_env,
+    python,
+    records,
+    run,
+    wait_for,
+)
+from tests.helpers import free_port, server
+
+
+def test_gc_pauses_carry_the_allocating_stack(tmp_path):
+    out = run([sys.executable, str(TARGETS / "gc_target.py")], probe_env(tmp_path, ["gc"]))
+    assert out.returncode == 0, out.stderr
+    proc = probe_stream.load(tmp_path)[int(json.loads(
+        (next(tmp_path.glob("probe-*.jsonl"))).read_text().splitlines()[0])["pid"])]
+    long_ones = [r for r in proc.gc if r["gen"] == 2]
+    assert long_ones, proc.gc
+    for r in long_ones:
+        assert r["dur_ms"] >= 5 and r["thread_id"] == proc.pid
+        assert innermost(r["stack"]) == "allocate", r["stack"]
+    summed = {r["gen"]: r for r in proc.gcsum}
+    assert summed[0]["n"] > 10 and summed[0]["dur_ms"] > 0
+    assert any(innermost(s["stack"]) == "allocate" for s in summed[0]["stacks"])
+    assert proc.gc_ms() >= sum(r["dur_ms"] for r in long_ones)
+    assert proc.exit_t is not None and all(r["t"] <= proc.exit_t for r in proc.gc)
+
+
+def test_threaded_server(tmp_path):
+    port = free_port()
+    cmd = [sys.executable, str(TARGETS / "threaded_server.py"), str(port)]
+    with server(cmd, port, env=probe_env(tmp_path)) as proc:
+        get(port, "/slow")
+        samples = wait_for(lambda: records(tmp_path, proc.pid, "threads"))
+        listen = records(tmp_path, proc.pid, "listen")
+    assert max(s["n"] for s in samples) >= 2  # the main thread and a handler thread
+    assert all("MainThread" in s["names"] for s in samples)
+    assert not any(n.startswith("pinkclinic-probe") for s in samples for n in s["names"])
+    assert all(s["probe_n"] >= 1 and s["os_n"] >= s["n"] for s in samples)
+    assert [(r["host"], r["port"], r["via"]) for r in listen] == [("127.0.0.1", port, "listen")]
+    assert not records(tmp_path, proc.pid, "loop")  # no event loop in this server
+
+
+def test_a_forked_child_gets_its_own_file_and_watcher(tmp_path):
+    out = run([sys.executable, str(TARGETS / "fork_target.py")], probe_env(tmp_path))
+    assert out.returncode == 0, out.stderr
+    child_pid = int(out.stdout)
+    procs = probe_stream.load(tmp_path)
+    assert len(procs) == 2 and child_pid in procs
+    child = procs[child_pid]
+    parent_pid = child.ppid
+    assert parent_pid in procs and child.header["forked"] is True
+    assert procs[parent_pid].header["forked"] is False
+    blocks = [b for lt in child.loops.values() for b in lt.blocks]
+    assert [innermost(b["stack"]) for b in blocks] == ["child_blocking_call"]
+    assert not procs[parent_pid].loops  # the parent never ran a loop
+
+
+def test_kill_9_leaves_every_complete_record_readable(tmp_path):
+    port = free_port()
+    cmd = [sys.executable, str(TARGETS / "aio_server.py"), str(port)]
+    with server(cmd, port, env=probe_env(tmp_path)) as proc:
+        get(port, "/sleep")
+        wait_for(lambda: records(tmp_path, proc.pid, "block"), timeout=5)
+        time.sleep(0.3)
+        os.kill(proc.pid, signal.SIGKILL)
+        proc.wait(5)
+    path = tmp_path / f"probe-{proc.pid}.jsonl"
+    raw = path.read_bytes()
+    assert raw.endswith(b"\n")
+    assert all(json.loads(line) for line in raw.splitlines())  # no torn line at all
+    p = probe_stream.load(tmp_path)[proc.pid]
+    assert p.bad_lines == 0 and p.exit_t is None  # killed: no exit record
+    assert [innermost(b["stack"]) for lt in p.loops.values() for b in lt.blocks] == ["sleepy"]
+
+
+def test_pyinstrument_segments(tmp_path):
+    out = run([sys.executable, str(TARGETS / "busy_target.py")],
+              probe_env(tmp_path, ["pyinstrument"]))
+    assert out.returncode == 0 and out.stdout.strip() == "done", out.stderr
+    (pid, data), = probe_stream.load_pyinstrument(tmp_path).items()
+    header, segments = data["header"], data["segments"]
+    assert header["stream"] == "pyinstrument" and header["async_mode"] == "enabled"
+    assert header["pid"] == pid and header["interval_s"] == 0.001
+    assert len(segments) >= 2 and data["bad_lines"] == 0
+    for a, b in itertools.pairwise(segments):
+        assert a["t1"] == b["t0"]
+    stacks = [s for seg in segments for s in seg["stacks"]]
+    busy = [s for s in stacks if any(f[0] == "busy_compute" for f in s["frames"])]
+    assert busy and all(s["kind"] == "cpu" for s in busy)
+    worker = next(f for f in busy[0]["frames"] if f[0] == "worker")
+    assert worker[1].endswith("busy_target.py") and worker[2] > 0
+    assert sum(s["seconds"] for s in busy) > 0.5  # 2 x 25 x 40 ms of computation
+    feature = probe_stream.load(tmp_path)[pid].features["pyinstrument"]
+    assert feature["file"] == f"pyinstrument-{pid}.jsonl"
+
+
+def test_memray_capture(tmp_path):
+    memray = pytest.importorskip("memray")
+    out = run([sys.executable, str(TARGETS / "busy_target.py")], probe_env(tmp_path, ["memray"]))
+    assert out.returncode == 0, out.stderr
+    (path,) = tmp_path.glob("memray-*.bin")
+    pid = int(path.stem.split("-")[1])
+    reader = memray.FileReader(str(path))
+    assert reader.metadata.pid == pid
+    assert reader.metadata.total_allocations > 0
+    sizes = [r.size for r in reader.get_high_watermark_allocation_records(merge_threads=True)
+             if any(f[0] == "worker" for f in r.stack_trace())]
+    assert sum(sizes) >= 25 * 64 * 1024  # the bytearrays a worker keeps
+    assert probe_stream.load(tmp_path)[pid].features["memray"]["file"] == path.name
+
+
+def test_missing_profilers_are_error_records(tmp_path):
+    exe = python("3.10")
+    if exe is None:
+        pytest.skip("no Python 3.10 under pyenv")
+    out = run([exe, "-c", "import os; print(os.getpid())"],
+              probe_env(tmp_path, ["pyinstrument", "memray", "threads"]))
+    assert out.returncode == 0 and out.stderr == ""
+    proc = probe_stream.load(tmp_path)[int(out.stdout)]
+    assert sorted(e["feature"] for e in proc.errors) == ["memray", "pyinstrument"]
+    assert all("not importable" in e["message"] for e in proc.errors)
+    assert list(proc.features) == ["threads"]
+    assert sorted(p.name for p in tmp_path.iterdir()) == [f"probe-{proc.pid}.jsonl"]
