@@ -79,7 +79,7 @@ def to_collapsed(p: Profile, *, idle: bool = True, threads: bool = True) -> str:
             th = p.threads[t]
             pre = []
             if threads and th.pid is not None:
-                cmd = th.process.replace(";", ":").replace('"', "'").replace("\n", " ")
+                cmd = th.process.replace(";", ":").replace("\n", " ")
                 pre.append(f'process {th.pid}:"{cmd}"')
             if threads and th.tid is not None:
                 pre.append(f"thread ({th.tid})" + (f": {th.name}" if th.name else ""))

@@ -159,9 +159,15 @@ class ProfileBuilder:
         raw = self._raw
         # raw frame -> merged frame (by function+file unless lines), hottest line wins
         merged_ids: dict[tuple, int] = {}
-        raw_to_merged = [0] * len(raw)
+        raw_to_merged = [-1] * len(raw)
         merged_keys: list[tuple] = []
+        used = bytearray(len(raw))
+        for _, rframes in self._stacks:
+            for rid in rframes:
+                used[rid] = 1
         for rid, (func, file, line) in enumerate(raw):
+            if not used[rid]:
+                continue
             key = (func, file, line) if self.lines else (func, file)
             mid = merged_ids.get(key)
             if mid is None:
@@ -175,6 +181,8 @@ class ProfileBuilder:
         best_line: dict[int, tuple[float, int]] = {}
         for rid, (_, _, line) in enumerate(raw):
             mid = raw_to_merged[rid]
+            if mid < 0:
+                continue
             cand = (line_weight.get(rid, 0), -line)
             if mid not in best_line or cand > best_line[mid]:
                 best_line[mid] = cand

@@ -63,13 +63,15 @@ def _read_streaming(path):
     buf = b""
     pos = 0
     eof = False
+    need = True  # the current mode cannot progress without more bytes
     with open(path, "rb") as f:
         while True:
-            if not eof and len(buf) - pos < CHUNK // 2:
+            if not eof and (need or len(buf) - pos < CHUNK // 2):
                 more = f.read(CHUNK)
                 eof = not more
                 buf = buf[pos:] + more
                 pos = 0
+            need = False
             if mode == 0:
                 hits = [(i, n) for n, k in enumerate(_KEYS) if (i := buf.find(k, pos)) >= 0]
                 if not hits:
@@ -78,7 +80,7 @@ def _read_streaming(path):
                         break
                     keep = max(pos, len(buf) - 16)
                     skeleton.append(buf[pos:keep])
-                    pos = keep
+                    pos, need = keep, True
                     continue
                 i, n = min(hits)
                 skeleton.append(buf[pos:i + len(_KEYS[n])] + b"]")
@@ -101,8 +103,9 @@ def _read_streaming(path):
                 else:
                     cut = buf.rfind(b"],", pos)
                     if cut < 0:
-                        if eof or len(buf) - pos >= CHUNK // 2:
+                        if eof:
                             raise _Layout("samples array not closed")
+                        need = True
                         continue
                     piece, pos, extra = buf[pos:cut + 2], cut + 2, 0
                 # piece is "[1,2],[3],...[4]" (+ "," unless last): split, no regex
@@ -121,7 +124,7 @@ def _read_streaming(path):
                         raise _Layout("weights array not closed")
                     cut = text.rfind(b",")
                     wtail, text = text[cut + 1:], text[:max(cut, 0)]
-                    pos = len(buf)
+                    pos, need = len(buf), True
                 else:
                     wtail, pos = b"", close + 1
                 if text.strip():
