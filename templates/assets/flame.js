@@ -15,6 +15,8 @@
   var CHARW = 7.0;
   var FONT = '12px ui-monospace, SFMono-Regular, Menlo, Consolas, monospace';
   var TABLE_ROWS = 300;
+  var MIN_PX = 0.75;  // narrower blocks (and their children) are not drawn
+  var ROOT_COLOR = ['hsl(220,10%,82%)', '#111'];
   var instances = {};
 
   function mk(tag, cls, text) {
@@ -45,6 +47,20 @@
     return (p >= 10 ? p.toFixed(1) : p.toFixed(2)) + '%';
   }
 
+  var ALPHABET = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_';
+  var VAL = new Int8Array(128);
+  for (var ai = 0; ai < 64; ai++) { VAL[ALPHABET.charCodeAt(ai)] = ai; }
+
+  // base-64 varints (see pinkclinic/render/flame_data.py); exact up to 2^53
+  function unpack(s) {
+    var out = new Float64Array(s.length), k = 0, v = 0, mul = 1;
+    for (var i = 0; i < s.length; i++) {
+      var c = VAL[s.charCodeAt(i)];
+      if (c >= 32) { v += (c - 32) * mul; mul *= 32; } else { out[k++] = v + c * mul; v = 0; mul = 1; }
+    }
+    return out.subarray(0, k);
+  }
+
   function escapeRegex(s) { return s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&'); }
 
   function areaHue(name, depIndex, nDeps) {
@@ -60,11 +76,14 @@
     this.root = root;
     this.id = root.getAttribute('data-pink-flame');
     this.d = data;
+    var t0 = performance.now();
     this.decode();
+    var t1 = performance.now();
     this.initState();
     this.readHash();
     this.buildControls();
     this.applyState();
+    this.timings = {decode: t1 - t0, build: performance.now() - t1};
     if (this.st.view === 'flame') { this.wrap.scrollTop = this.wrap.scrollHeight; }
     this.ensureVisible(this.st.sel);
     var self = this;
@@ -97,24 +116,27 @@
     this.idleArea = d.areas.indexOf('idle');
     var deps = d.areas.filter(function (a) { return a.indexOf('deps:') === 0; });
     this.areaColor = d.areas.map(function (a) { return areaHue(a, deps.indexOf(a), deps.length); });
-    var nN = d.depth.length;
+    var pops = unpack(d.pops), nN = pops.length;
     this.nN = nN;
     this.parent = new Int32Array(nN);
-    this.frameOf = new Int32Array(d.frame);
-    var stack = [];
+    this.frameOf = new Int32Array(unpack(d.frame));
+    var path = new Int32Array(1024), len = 0;
     for (var n = 0; n < nN; n++) {
-      var dep = d.depth[n];
-      stack.length = dep;
-      this.parent[n] = dep ? stack[dep - 1] : -1;
-      stack.push(n);
+      len -= pops[n];
+      this.parent[n] = len ? path[len - 1] : -1;
+      if (len >= path.length) { var bigger = new Int32Array(path.length * 2); bigger.set(path); path = bigger; }
+      path[len++] = n;
     }
     this.nT = d.threads.length / 4;
     this.stride = d.counts ? 4 : 3;
     this.scale = d.scale || 1;
+    // samples: (thread, node, weight[, count]) with nodes delta-coded (+1)
+    var sm = unpack(d.samples), node = 0;
+    for (var i = 0; i < sm.length; i += this.stride) { node += sm[i + 1]; sm[i + 1] = node - 1; }
+    this.sm = sm;
     // per-thread weights (busy, all) for the selector
     var tw = new Float64Array(this.nT), tb = new Float64Array(this.nT);
-    var sm = d.samples;
-    for (var i = 0; i < sm.length; i += this.stride) {
+    for (i = 0; i < sm.length; i += this.stride) {
       tw[sm[i]] += sm[i + 2];
       if (!(sm[i + 1] >= 0 && this.fArea[this.frameOf[sm[i + 1]]] === this.idleArea)) { tb[sm[i]] += sm[i + 2]; }
     }
@@ -138,6 +160,7 @@
       sel: -1
     };
     this.hotPos = -1;
+    this.colorCache = {};
   };
 
   // ---- URL hash: "<id>.<key>=<value>" pairs, so widgets on one page keep their own state ----
@@ -225,7 +248,7 @@
     var w = new Float64Array(nN), tot = new Float64Array(nN);
     var counts = this.d.counts, c = counts ? new Float64Array(nN) : null;
     var rootSelf = 0, rootCount = 0;
-    var sm = this.d.samples, stride = this.stride, i, n;
+    var sm = this.sm, stride = this.stride, i, n;
     for (i = 0; i < sm.length; i += stride) {
       if (!keep[sm[i]]) { continue; }
       n = sm[i + 1];
@@ -240,12 +263,23 @@
     var dParent = new Int32Array(cap), dFrame = new Int32Array(cap), dDepth = new Int32Array(cap);
     var dSelf = new Float64Array(cap), dTot = new Float64Array(cap);
     var dCount = counts ? new Float64Array(cap) : null;
-    var disp = new Int32Array(nN);
-    var map = new Map();
-    var nd = 1;
+    var nd = 1, anyHidden = false;
+    for (a = 0; a < hidden.length; a++) { if (hidden[a]) { anyHidden = true; } }
     dParent[0] = -1; dFrame[0] = -1; dSelf[0] = rootSelf;
     if (counts) { dCount[0] = rootCount; }
-    for (n = 0; n < nN; n++) {
+    if (!anyHidden) {
+      // nothing merged: display node n + 1 is trie node n (zero-weight nodes stay unlinked)
+      nd = nN + 1;
+      for (n = 0; n < nN; n++) {
+        var pn = parent[n] + 1;
+        dParent[n + 1] = pn; dFrame[n + 1] = frameOf[n]; dDepth[n + 1] = dDepth[pn] + 1;
+      }
+      dSelf.set(w, 1);
+      if (counts) { dCount.set(c, 1); }
+    }
+    var disp = anyHidden ? new Int32Array(nN) : null;
+    var map = anyHidden ? new Map() : null;
+    for (n = 0; anyHidden && n < nN; n++) {
       if (tot[n] === 0) { disp[n] = -1; continue; }
       var p = parent[n] < 0 ? 0 : disp[parent[n]];
       var f = frameOf[n];
@@ -269,13 +303,13 @@
     var maxDepth = 0;
     for (d = nd - 1; d >= 1; d--) {
       dTot[dParent[d]] += dTot[d];
-      if (dDepth[d] > maxDepth) { maxDepth = dDepth[d]; }
+      if (dDepth[d] > maxDepth && dTot[d] > 0) { maxDepth = dDepth[d]; }
     }
     // children, heaviest first
     var cs = new Int32Array(nd + 1), kids = new Int32Array(Math.max(nd - 1, 1)), fill = new Int32Array(nd);
-    for (d = 1; d < nd; d++) { cs[dParent[d] + 1]++; }
+    for (d = 1; d < nd; d++) { if (dTot[d] > 0) { cs[dParent[d] + 1]++; } }
     for (d = 0; d < nd; d++) { cs[d + 1] += cs[d]; }
-    for (d = 1; d < nd; d++) { var pp = dParent[d]; kids[cs[pp] + fill[pp]++] = d; }
+    for (d = 1; d < nd; d++) { if (dTot[d] > 0) { var pp = dParent[d]; kids[cs[pp] + fill[pp]++] = d; } }
     var S = this.S, fFunc = this.fFunc;
     var cmp = function (x, y) { return dTot[y] - dTot[x] || (S[fFunc[dFrame[x]]] < S[fFunc[dFrame[y]]] ? -1 : 1); };
     for (d = 0; d < nd; d++) {
@@ -297,6 +331,7 @@
     this.maxSelf = maxSelf || 1;
     this.aggregate();
     this.match();
+    this.tableDirty = true;
   };
 
   // self/total per function over the display tree; recursion counted once
@@ -382,18 +417,26 @@
     return this.st.view === 'icicle' ? depth * ROW : (this.rows - 1 - depth) * ROW;
   };
 
+  // colour = area hue; heat (self weight) makes it deeper; search matches are magenta.
+  // Quantised to 24 heat levels and cached, so drawing never builds colour strings.
   Flame.prototype.color = function (d) {
-    if (d === 0) { return ['hsl(220,10%,82%)', '#111']; }
-    var f = this.dFrame[d], hs = this.areaColor[this.fArea[f]];
-    var heat = Math.min(1, this.dSelf[d] / this.maxSelf);
-    var light = 86 - 38 * Math.pow(heat, 0.5);
-    var sat = hs[1];
-    if (this.matchF) {
-      if (this.matchF[f]) { return ['hsl(315,90%,' + (62 - 12 * heat) + '%)', '#000']; }
-      sat = Math.round(sat * 0.25);
-      light = Math.min(92, light + 6);
+    if (d === 0) { return ROOT_COLOR; }
+    var f = this.dFrame[d], area = this.fArea[f];
+    var level = Math.round(23 * Math.sqrt(Math.min(1, this.dSelf[d] / this.maxSelf)));
+    var mode = this.matchF ? (this.matchF[f] ? 2 : 1) : 0;
+    var key = (area * 3 + mode) * 24 + level;
+    var hit = this.colorCache[key];
+    if (hit) { return hit; }
+    var hs = this.areaColor[area], heat = level / 23;
+    var light = 86 - 38 * heat, sat = hs[1], out;
+    if (mode === 2) {
+      out = ['hsl(315,90%,' + (62 - 12 * heat).toFixed(1) + '%)', '#000'];
+    } else {
+      if (mode === 1) { sat = Math.round(sat * 0.25); light = Math.min(92, light + 6); }
+      out = ['hsl(' + hs[0] + ',' + sat + '%,' + light.toFixed(1) + '%)', light < 55 ? '#fff' : '#111'];
     }
-    return ['hsl(' + hs[0] + ',' + sat + '%,' + light.toFixed(1) + '%)', light < 55 ? '#fff' : '#111'];
+    this.colorCache[key] = out;
+    return out;
   };
 
   Flame.prototype.label = function (d) {
@@ -443,7 +486,7 @@
     var cx = x, sc = this.pxScale, cs = this.cs, kids = this.kids;
     for (var i = cs[d]; i < cs[d + 1]; i++) {
       var c = kids[i], cw = this.dTot[c] * sc;
-      if (cw < 0.4) { break; }
+      if (cw < MIN_PX) { break; }
       this.drawNode(c, cx, cw);
       cx += cw;
     }
@@ -486,7 +529,7 @@
       var found = -1, cx = left;
       for (var i = this.cs[d]; i < this.cs[d + 1]; i++) {
         var c = this.kids[i], cw = this.dTot[c] * sc;
-        if (cw < 0.4) { break; }
+        if (cw < MIN_PX) { break; }
         if (x >= cx && x < cx + cw) { found = c; break; }
         cx += cw;
       }
@@ -515,7 +558,7 @@
       p = chain[k];
     }
     var w = this.dTot[d] * sc;
-    if (w < 0.4) { return null; }
+    if (w < MIN_PX) { return null; }
     return {x: x, y: this.rowY(this.dDepth[d]), w: w, h: ROW};
   };
 
@@ -788,7 +831,7 @@
       b.addEventListener('click', function () { self.zoomTo(z); });
       self.crumbs.appendChild(b);
     });
-    this.renderTable();
+    if (this.tableDirty) { this.renderTable(); this.tableDirty = false; }
     if (hash) { this.writeHash(); }
   };
 
@@ -856,7 +899,7 @@
     var walk = function (d) {
       if (d > 0) { out[self.label(d)] = true; }
       for (var i = self.cs[d]; i < self.cs[d + 1]; i++) {
-        if (self.dTot[self.kids[i]] * sc < 0.4) { break; }
+        if (self.dTot[self.kids[i]] * sc < MIN_PX) { break; }
         walk(self.kids[i]);
       }
     };
@@ -880,8 +923,11 @@
     if (instances[id]) { return instances[id]; }
     var root = document.getElementById(id), dataEl = document.getElementById(id + '-data');
     if (!root || !dataEl) { return null; }
+    var t0 = performance.now();
     var data = JSON.parse(dataEl.textContent);
+    var tParse = performance.now() - t0;
     var inst = new Flame(root, data);
+    inst.timings.parse = tParse;
     instances[id] = inst;
     if (!window.__pinkFlameFirstPaint) {
       window.__pinkFlameFirstPaint = performance.now();

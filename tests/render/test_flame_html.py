@@ -11,25 +11,29 @@ from pinkclinic.jsonio import write_json
 from pinkclinic.profile import build_profile, from_stacks
 from pinkclinic.render import script_json
 from pinkclinic.render.flame import flame_fragment, render_flame_html, write_flame_report
-from pinkclinic.render.flame_data import encode
+from pinkclinic.render.flame_data import ALPHABET, decode_varints, encode, varints
 from tests.render.profiles import HOSTILE, HOSTILE_FILE, shop_profile
 
 
 def decode_stacks(data):
-    """Rebuild {(thread, frames): weight} from the compact encoding, as the JS does."""
+    """Rebuild {(thread, frame names): weight} from the compact encoding, as the JS does."""
+    pops, frame = decode_varints(data["pops"]), decode_varints(data["frame"])
     parents, path = [], []
-    for d in data["depth"]:
-        del path[d:]
+    for i, k in enumerate(pops):
+        del path[len(path) - k:]
         parents.append(path[-1] if path else -1)
-        path.append(len(parents) - 1)
+        path.append(i)
+    names = [data["strings"][data["frames"][4 * f]] for f in range(len(data["frames"]) // 4)]
     out = {}
     stride = 4 if data["counts"] else 3
-    s = data["samples"]
+    s = decode_varints(data["samples"])
+    node = 0
     for i in range(0, len(s), stride):
-        t, n, w = s[i:i + 3]
-        frames = []
+        t, delta, w = s[i:i + 3]
+        node += delta
+        n, frames = node - 1, []
         while n >= 0:
-            frames.append(data["frame"][n])
+            frames.append(names[frame[n]])
             n = parents[n]
         out[(t, tuple(reversed(frames)))] = w
     return out
@@ -38,19 +42,27 @@ def decode_stacks(data):
 def test_encoding_round_trips():
     p = shop_profile()
     data = encode(p)
-    assert decode_stacks(data) == {k: v[0] for k, v in p.stacks.items()}
+    assert decode_stacks(data) == {(t, tuple(p.frames[f].function for f in st)): v[0]
+                                   for (t, st), v in p.stacks.items()}
     fr = data["frames"]
     names = [data["strings"][fr[4 * i]] for i in range(len(fr) // 4)]
-    assert names == [f.function for f in p.frames]
+    assert sorted(names) == sorted(f.function for f in p.frames)
+    assert names[0] == "Server.run"  # hottest first: the most frequent ids are the shortest
     assert data["areas"] == ["app", "deps:starlette", "deps:uvicorn", "stdlib", "idle"]
 
 
 def test_seconds_are_scaled_integers_and_bytes_keep_counts():
     p = from_stacks([([("f", "/a.py", 1)], 0.0125, 3, 1, 1)], unit="seconds")
     data = encode(p)
-    assert data["scale"] == 1e-6 and data["samples"] == [0, 0, 12500]
+    assert data["scale"] == 1e-6 and decode_varints(data["samples"]) == [0, 1, 12500]
     p = from_stacks([([("f", "/a.py", 1)], 4096, 3, 1, 1)], unit="bytes")
-    assert encode(p)["samples"] == [0, 0, 4096, 3]
+    assert decode_varints(encode(p)["samples"]) == [0, 1, 4096, 3]
+
+
+def test_varints_round_trip():
+    values = [0, 1, 31, 32, 1023, 1024, 32767, 32768, 2**40 + 5, 7]
+    assert decode_varints(varints(values)) == values
+    assert set(varints(range(5000))) <= set(ALPHABET)
 
 
 def _script_bodies(html):
