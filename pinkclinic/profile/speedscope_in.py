@@ -97,9 +97,10 @@ def _read_streaming(path):
                         raise _Layout("weights without samples")
                     wtoks, nweights, wtail, mode = set(), 0, b"", 2
             elif mode == 1:
+                # the samples "[1,2],[3],...,[4]]": take whole "[...]," items, split, count
                 end = buf.find(b"]]", pos)
                 if end >= 0:
-                    piece, pos, mode, extra = buf[pos:end + 1], end + 2, 0, 1
+                    start, stop, pos, mode = pos, end, end + 2, 0
                 else:
                     cut = buf.rfind(b"],", pos)
                     if cut < 0:
@@ -107,14 +108,13 @@ def _read_streaming(path):
                             raise _Layout("samples array not closed")
                         need = True
                         continue
-                    piece, pos, extra = buf[pos:cut + 2], cut + 2, 0
-                # piece is "[1,2],[3],...[4]" (+ "," unless last): split, no regex
-                inner = piece[1:len(piece) - 1 - (1 - extra)]
-                if piece[:1] != b"[" or inner.translate(None, b"0123456789,[]"):
+                    start, stop, pos = pos, cut, cut + 2
+                if buf[start:start + 1] != b"[":
+                    raise _Layout("unexpected bytes between samples")
+                inner = buf[start + 1:stop]
+                if inner.translate(None, b"0123456789,[]"):
                     raise _Layout("unexpected bytes between samples")
                 found = inner.split(b"],[")
-                if not inner.count(b"[") == inner.count(b"]") == len(found) - 1:
-                    raise _Layout("nested arrays in samples")
                 counts.update(found)
             else:
                 close = buf.find(b"]", pos)
@@ -144,6 +144,8 @@ def _read_streaming(path):
     for prof, (counts, wtoks, nweights) in zip(profiles, results, strict=True):
         if prof.get("type") != "sampled":
             raise _Layout("not a sampled profile")
+        if any(b"[" in k or b"]" in k for k in counts):
+            raise _Layout("nested arrays in samples")
         n = sum(counts.values())
         if wtoks and nweights != n:
             raise _Layout("samples and weights differ in length")

@@ -9,8 +9,8 @@ stacks stays a few MB of HTML and decodes with ``charCodeAt`` in a tight loop::
      "strings": [...],
      "areas":   ["app", "deps:starlette", ..., "stdlib", "native", "idle"],
      "frames":  [func, file, line, area, ...]   4 ints per frame (string/area index);
-                                                frames are numbered hottest first, so
-                                                frequent ids are short
+                                                numbered by use in the trie, most used
+                                                first, so frequent ids are short
      "threads": [pid, tid, name, process, ...]  4 ints per thread (-1: unknown)
      "pops":    varints                         the stack trie in preorder, shared by
      "frame":   varints                         all threads: node i's parent is found by
@@ -28,6 +28,7 @@ prefix of neighbours numbers the nodes in preorder.
 
 from __future__ import annotations
 
+from collections import Counter
 from typing import Any
 
 from pinkclinic.profile.model import Profile
@@ -87,15 +88,35 @@ class _Strings:
 
 def encode(profile: Profile, *, meta: dict | None = None) -> dict[str, Any]:
     p = profile
-    # renumber frames hottest (by total weight) first: frequent ids get short varints
-    weight = [0.0] * len(p.frames)
-    for (_, st), (w, _) in p.stacks.items():
-        for f in st:
-            weight[f] += w
-    order = sorted(range(len(p.frames)), key=lambda f: (-weight[f], f))
+    # the stack trie, numbered in preorder (see the module docstring)
+    pops: list[int] = []
+    frame: list[int] = []
+    node_of: dict[tuple[int, ...], int] = {}
+    path_len = 0
+    prev: tuple[int, ...] = ()
+    zeros = [0] * 4096
+    for st in sorted({s for _, s in p.stacks}):
+        k = 0
+        for a, b in zip(prev, st, strict=False):
+            if a != b:
+                break
+            k += 1
+        new = len(st) - k
+        if new:
+            pops.append(path_len - k)
+            pops.extend(zeros[:new - 1] if new <= len(zeros) else [0] * (new - 1))
+            frame.extend(st[k:])
+        node_of[st] = len(frame) - 1 if st else -1
+        path_len = len(st)
+        prev = st
+
+    # renumber frames by how often the trie names them: frequent ids get short varints
+    uses = Counter(frame)
+    order = sorted(range(len(p.frames)), key=lambda f: (-uses.get(f, 0), f))
     new_id = [0] * len(p.frames)
     for i, f in enumerate(order):
         new_id[f] = i
+    frame = list(map(new_id.__getitem__, frame))
 
     strings = _Strings()
     areas = p.areas()
@@ -109,24 +130,6 @@ def encode(profile: Profile, *, meta: dict | None = None) -> dict[str, Any]:
         threads.extend((-1 if t.pid is None else t.pid, -1 if t.tid is None else t.tid,
                         strings(t.name), strings(t.process)))
 
-    pops: list[int] = []
-    frame: list[int] = []
-    node_of: dict[tuple[int, ...], int] = {}
-    path_len = 0
-    prev: tuple[int, ...] = ()
-    remap = new_id.__getitem__
-    for st in sorted({tuple(map(remap, s)) for _, s in p.stacks}):
-        k, n = 0, min(len(prev), len(st))
-        while k < n and prev[k] == st[k]:
-            k += 1
-        for d in range(k, len(st)):
-            pops.append(path_len - d)  # levels to leave before adding at depth d
-            path_len = d + 1
-            frame.append(st[d])
-        node_of[st] = len(frame) - 1 if st else -1
-        path_len = len(st)
-        prev = st
-
     scale = 1e-6 if p.unit == "seconds" else 1
     inv = 1 / scale
     counts = p.has_counts
@@ -134,7 +137,7 @@ def encode(profile: Profile, *, meta: dict | None = None) -> dict[str, Any]:
     for (t, st), (w, c) in p.stacks.items():
         wi = round(w * inv)
         if wi > 0:
-            rows.append((node_of[tuple(map(remap, st))] + 1, t, wi, c))
+            rows.append((node_of[st] + 1, t, wi, c))
     rows.sort()
     flat: list[int] = []
     last = 0

