@@ -80,11 +80,20 @@ def synth_speedscope(path: Path, n_samples: int, n_stacks: int, seed: int = 7) -
                           fid('process 4100:"gunicorn: worker [app:app]"', "", 0)]}
     thread_frames = {t: fid(f"thread ({t[1]}): {t[2]}", "", 0) for t in threads}
     roots = by_level[0]
+    # every request runs under the same server/framework frames, as in a real server
+    prefix = [fid(name, f"{SITE}/{pkg}/{mod}.py", line) for name, pkg, mod, line in [
+        ("<module>", "gunicorn", "__main__", 7), ("run", "gunicorn", "app/wsgiapp", 66),
+        ("Arbiter.run", "gunicorn", "arbiter", 220), ("Worker.init_process", "uvicorn", "workers", 82),
+        ("Runner.run", "asyncio", "runners", 118), ("BaseEventLoop._run_once", "asyncio", "base_events", 1922),
+        ("Handle._run", "asyncio", "events", 84), ("RequestResponseCycle.run_asgi", "uvicorn", "protocols/http/httptools_impl", 401),
+        ("ServerErrorMiddleware.__call__", "starlette", "middleware/errors", 164),
+        ("ExceptionMiddleware.__call__", "starlette", "middleware/exceptions", 62),
+        ("Router.__call__", "starlette", "routing", 718), ("Route.handle", "starlette", "routing", 276)]]
     stacks = set()
     while len(stacks) < n_stacks:
         th = threads[rng.randrange(len(threads))]
         f = rng.choice(roots[:50])
-        path_ = [*proc_frames[th[0]], thread_frames[th]]
+        path_ = [*proc_frames[th[0]], thread_frames[th], *prefix[:rng.choice((4, 7, 12, 12, 12))]]
         depth = rng.randint(8, 45)
         for _ in range(depth):
             name, file, _ = funcs[f]

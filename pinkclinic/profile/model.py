@@ -18,7 +18,9 @@ Build one with :class:`ProfileBuilder`, or from the generic input
 
 from __future__ import annotations
 
+from collections import Counter
 from collections.abc import Iterable
+from itertools import chain
 from dataclasses import dataclass, field
 from typing import Any, NamedTuple
 
@@ -161,12 +163,9 @@ class ProfileBuilder:
         merged_ids: dict[tuple, int] = {}
         raw_to_merged = [-1] * len(raw)
         merged_keys: list[tuple] = []
-        used = bytearray(len(raw))
-        for _, rframes in self._stacks:
-            for rid in rframes:
-                used[rid] = 1
+        used = set(chain.from_iterable(rframes for _, rframes in self._stacks))
         for rid, (func, file, line) in enumerate(raw):
-            if not used[rid]:
+            if rid not in used:
                 continue
             key = (func, file, line) if self.lines else (func, file)
             mid = merged_ids.get(key)
@@ -174,10 +173,15 @@ class ProfileBuilder:
                 mid = merged_ids[key] = len(merged_keys)
                 merged_keys.append(key)
             raw_to_merged[rid] = mid
+        # a merged frame shows its most-sampled line; only frames seen on several lines
+        # need the weights (a C-level set intersection skips the rest)
+        raw_count = Counter(raw_to_merged[r] for r in used)
+        multi = {r for r in used if raw_count[raw_to_merged[r]] > 1}
         line_weight: dict[int, float] = {}
-        for (_, rframes), (w, _) in self._stacks.items():
-            for rid in set(rframes):
-                line_weight[rid] = line_weight.get(rid, 0) + w
+        if multi:
+            for (_, rframes), (w, _) in self._stacks.items():
+                for rid in multi.intersection(rframes):
+                    line_weight[rid] = line_weight.get(rid, 0) + w
         best_line: dict[int, tuple[float, int]] = {}
         for rid, (_, _, line) in enumerate(raw):
             mid = raw_to_merged[rid]
@@ -192,11 +196,12 @@ class ProfileBuilder:
             area = IDLE if _idle.is_wait_frame(func, file) else self.classifier(func, file)
             frames.append(Frame(func, file, -best_line[mid][1], area))
 
+        to_merged = raw_to_merged.__getitem__
         idle_id: int | None = None
         entry_cache: dict[int, bool] = {}
         stacks: dict[tuple[int, tuple[int, ...]], list] = {}
         for (t, rframes), (w, c) in self._stacks.items():
-            mframes = tuple(raw_to_merged[r] for r in rframes)
+            mframes = tuple(map(to_merged, rframes))
             if mframes:
                 leaf = mframes[-1]
                 entry = entry_cache.get(leaf)
