@@ -51,11 +51,13 @@ def split_pseudo(names: list[str]) -> tuple[int, dict]:
     return n, info
 
 
-def read_pyspy(path: str | os.PathLike, b: ProfileBuilder, *, pid: int | None = None) -> int:
+def read_pyspy(path: str | os.PathLike, b: ProfileBuilder, *, pid: int | None = None,
+               process: str = "") -> int:
     """Add py-spy's speedscope file to ``b``; returns the number of samples read.
 
     Weights become sample counts (py-spy weighs each sample 1/rate seconds).
-    ``pid`` names the process when py-spy ran without ``--subprocesses``.
+    ``pid`` and ``process`` (its command line) name the process when py-spy ran
+    without ``--subprocesses``.
     """
     doc, profiles = read_speedscope(path)
     shared = doc.get("shared", {}).get("frames", [])
@@ -66,7 +68,8 @@ def read_pyspy(path: str | os.PathLike, b: ProfileBuilder, *, pid: int | None = 
         m = _PROFILE_NAME.match(str(prof.get("name", "")))
         default = {"pid": _int(m.group(1)) if m and m.group(1) else pid,
                    "tid": _int(m.group(2)) if m else None,
-                   "name": (m.group(3) or "") if m else str(prof.get("name", ""))}
+                   "name": (m.group(3) or "") if m else str(prof.get("name", "")),
+                   "process": process}
         tcache: dict[tuple, int] = {}
         for stack, (_, count) in stacks.items():
             n, info = split_pseudo([names[i] for i in stack[:4]])

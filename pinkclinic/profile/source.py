@@ -69,7 +69,7 @@ def build_profile(recording: Recording | str | os.PathLike, *, lines: bool = Fal
         b.meta["warnings"].append(f"py-spy wrote no profile ({PYSPY_FILE} is missing or empty)")
         return b.build()
     try:
-        read_pyspy(pyspy, b, pid=meta["pid"])
+        read_pyspy(pyspy, b, pid=meta["pid"], process=" ".join(meta["command"]))
     except (OSError, ValueError) as e:
         raise PinkError(f"{pyspy} cannot be read: {e}") from None
     return b.build()
