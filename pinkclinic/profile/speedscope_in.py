@@ -1,0 +1,156 @@
+"""Read a speedscope file's sampled profiles as *aggregated* stacks, in bounded memory.
+
+py-spy writes compact JSON (``"samples":[[9,8,7],[9,8]],"weights":[0.01,0.01]``):
+a 1M-sample file is ~100 MB, and ``json.load`` on it takes ~8 s and ~750 MB.
+This reader streams the file in chunks, counts each distinct ``samples`` entry
+by its bytes (regex + dict, no per-sample lists), and parses only the small rest
+(the "skeleton": frames and profile headers) with ``json``. Any layout it does not
+recognise (pretty-printed files, evented profiles) falls back to ``json.load``.
+
+``read_speedscope(path)`` returns ``(doc, profiles)`` where ``doc`` is the parsed
+skeleton and ``profiles[i]`` is ``{stack (tuple of frame indices): [weight, count]}``
+for ``doc["profiles"][i]``.
+"""
+
+from __future__ import annotations
+
+import json
+from collections import Counter
+
+CHUNK = 8 << 20
+_KEYS = (b'"samples":[', b'"weights":[')
+
+
+class _Layout(Exception):
+    """The file is not laid out the way py-spy writes it."""
+
+
+def read_speedscope(path) -> tuple[dict, list[dict[tuple[int, ...], list]]]:
+    try:
+        return _read_streaming(path)
+    except (_Layout, ValueError, UnicodeDecodeError):
+        return _read_json(path)
+
+
+def _read_json(path):
+    with open(path, encoding="utf-8") as f:
+        doc = json.load(f)
+    out = []
+    for prof in doc.get("profiles", []):
+        agg: dict[tuple[int, ...], list] = {}
+        samples = prof.get("samples") or []
+        weights = prof.get("weights") or [1] * len(samples)
+        for s, w in zip(samples, weights, strict=False):
+            key = tuple(s)
+            cur = agg.get(key)
+            if cur is None:
+                agg[key] = [w, 1]
+            else:
+                cur[0] += w
+                cur[1] += 1
+        out.append(agg)
+    return doc, out
+
+
+def _read_streaming(path):
+    skeleton: list[bytes] = []
+    results: list[list] = []  # per profile: [Counter of sample bytes, weight tokens, n weights]
+    mode = 0  # 0 skeleton, 1 samples, 2 weights
+    counts: Counter = Counter()
+    wtoks: set[bytes] = set()
+    nweights = 0
+    wtail = b""
+    buf = b""
+    pos = 0
+    eof = False
+    need = True  # the current mode cannot progress without more bytes
+    with open(path, "rb") as f:
+        while True:
+            if not eof and (need or len(buf) - pos < CHUNK // 2):
+                more = f.read(CHUNK)
+                eof = not more
+                buf = buf[pos:] + more
+                pos = 0
+            need = False
+            if mode == 0:
+                hits = [(i, n) for n, k in enumerate(_KEYS) if (i := buf.find(k, pos)) >= 0]
+                if not hits:
+                    if eof:
+                        skeleton.append(buf[pos:])
+                        break
+                    keep = max(pos, len(buf) - 16)
+                    skeleton.append(buf[pos:keep])
+                    pos, need = keep, True
+                    continue
+                i, n = min(hits)
+                skeleton.append(buf[pos:i + len(_KEYS[n])] + b"]")
+                pos = i + len(_KEYS[n])
+                if n == 0:
+                    counts = Counter()
+                    results.append([counts, None, 0])
+                    mode = 1
+                    if buf[pos:pos + 1] == b"]":
+                        pos += 1
+                        mode = 0
+                else:
+                    if not results or results[-1][1] is not None:
+                        raise _Layout("weights without samples")
+                    wtoks, nweights, wtail, mode = set(), 0, b"", 2
+            elif mode == 1:
+                # the samples "[1,2],[3],...,[4]]": take whole "[...]," items, split, count
+                end = buf.find(b"]]", pos)
+                if end >= 0:
+                    start, stop, pos, mode = pos, end, end + 2, 0
+                else:
+                    cut = buf.rfind(b"],", pos)
+                    if cut < 0:
+                        if eof:
+                            raise _Layout("samples array not closed")
+                        need = True
+                        continue
+                    start, stop, pos = pos, cut, cut + 2
+                if buf[start:start + 1] != b"[":
+                    raise _Layout("unexpected bytes between samples")
+                inner = buf[start + 1:stop]
+                if inner.translate(None, b"0123456789,[]"):
+                    raise _Layout("unexpected bytes between samples")
+                found = inner.split(b"],[")
+                counts.update(found)
+            else:
+                close = buf.find(b"]", pos)
+                text = wtail + (buf[pos:] if close < 0 else buf[pos:close])
+                if close < 0:
+                    if eof:
+                        raise _Layout("weights array not closed")
+                    cut = text.rfind(b",")
+                    wtail, text = text[cut + 1:], text[:max(cut, 0)]
+                    pos, need = len(buf), True
+                else:
+                    wtail, pos = b"", close + 1
+                if text.strip():
+                    toks = text.split(b",")
+                    nweights += len(toks)
+                    wtoks.update(toks)
+                    if len(wtoks) > 1:
+                        raise _Layout("weights differ between samples")
+                if close >= 0:
+                    results[-1][1:] = [wtoks, nweights]
+                    mode = 0
+    doc = json.loads(b"".join(skeleton))
+    profiles = doc.get("profiles")
+    if not isinstance(profiles, list) or len(profiles) != len(results):
+        raise _Layout("profiles and sample arrays do not line up")
+    out = []
+    for prof, (counts, wtoks, nweights) in zip(profiles, results, strict=True):
+        if prof.get("type") != "sampled":
+            raise _Layout("not a sampled profile")
+        if any(b"[" in k or b"]" in k for k in counts):
+            raise _Layout("nested arrays in samples")
+        n = sum(counts.values())
+        if wtoks and nweights != n:
+            raise _Layout("samples and weights differ in length")
+        w = float(next(iter(wtoks))) if wtoks else 1.0
+        keys = list(counts)
+        stacks = json.loads(b"[[" + b"],[".join(keys) + b"]]") if keys else []
+        out.append({tuple(st): [c * w, c] for st, c in zip(stacks, counts.values(), strict=True)})
+    return doc, out

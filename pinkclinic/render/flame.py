@@ -1,0 +1,89 @@
+"""The flame graph report: a self-contained HTML page, or a fragment to embed.
+
+``render_flame_html(profile, meta)`` gives the whole ``pinkclinic flame`` page.
+Other reports embed the same widget with ``flame_fragment(profile, dom_id=...)``
+(doctor: stall stacks; heap: bytes with counts). Several fragments can share a
+page: pass ``with_assets=False`` to all but one, or include
+``flame_assets()`` yourself once.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+from pathlib import Path
+from typing import Any
+
+from markupsafe import Markup
+
+from pinkclinic.profile.model import Profile
+from pinkclinic.render import render
+from pinkclinic.render.flame_data import encode
+
+_ID = re.compile(r"^[A-Za-z][A-Za-z0-9_-]{0,40}$")
+
+
+def flame_assets() -> Markup:
+    """The widget's CSS and JS, inlined; include once per page."""
+    return Markup(render("partials/flame_assets.j2"))
+
+
+def flame_fragment(profile: Profile, *, dom_id: str = "flame", with_assets: bool = True,
+                   heading: str | None = None, meta: dict | None = None,
+                   options: dict | None = None) -> Markup:
+    """The widget (toolbar, canvas, info bar, table) and its data, as markup.
+
+    ``options`` sets the initial view: ``{"idle": bool, "view": "flame"|"icicle"}``;
+    the URL hash overrides it. ``dom_id`` also prefixes the hash keys, so two
+    widgets on one page keep separate state.
+    """
+    if not _ID.match(dom_id):
+        raise ValueError(f"dom_id must be a simple identifier, not {dom_id!r}")
+    data = encode(profile, meta=meta)
+    data["options"] = dict(options or {})
+    html = render("partials/flame.j2", id=dom_id, data=data, heading=heading,
+                  with_assets=with_assets)
+    return Markup(html)
+
+
+def render_flame_html(profile: Profile, meta: dict | None = None, *,
+                      title: str | None = None, options: dict | None = None) -> str:
+    """The whole ``NAME.pinkclinic-flame.html`` page."""
+    meta = {**profile.meta, **(meta or {})}
+    title = title or meta.get("title") or "pinkclinic flame"
+    opts = {"idle": bool(meta.get("idle"))}
+    opts.update(options or {})
+    fragment = flame_fragment(profile, dom_id="flame", meta=meta, options=opts)
+    return render("flame.html.j2", title=title, meta=meta, fragment=fragment,
+                  summary=summary_lines(profile, meta), unit=profile.unit)
+
+
+def write_flame_report(profile: Profile, path: str | os.PathLike, meta: dict | None = None,
+                       **kw: Any) -> Path:
+    """Render and write atomically; returns the path."""
+    path = Path(path)
+    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+    tmp.write_text(render_flame_html(profile, meta, **kw), encoding="utf-8")
+    os.replace(tmp, path)
+    return path
+
+
+def summary_lines(profile: Profile, meta: dict) -> list[str]:
+    """Plain facts for the page header (escaped by the template)."""
+    out = []
+    total = profile.total(idle=True)
+    busy = profile.total(idle=False)
+    if profile.unit == "samples":
+        rate = meta.get("rate_hz")
+        secs = f" (~{total / rate:.1f} s at {rate} Hz)" if rate else ""
+        out.append(f"{total:,.0f} samples{secs}, {busy:,.0f} busy, "
+                   f"{len(profile.threads)} threads, {len(profile.processes())} processes")
+    elif profile.unit == "seconds":
+        out.append(f"{total:.2f} s profiled, {busy:.2f} s busy")
+    else:
+        out.append(f"{total:,.0f} bytes")
+    if meta.get("outcome") and meta["outcome"] != "completed":
+        detail = meta.get("status_detail") or ""
+        out.append(f"run {meta['outcome']}" + (f": {detail}" if detail else ""))
+    out.extend(meta.get("warnings") or [])
+    return out

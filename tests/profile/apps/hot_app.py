@@ -1,0 +1,31 @@
+"""A starlette app whose hot function is known: every request spends most of its CPU in
+``checksum``, a little in ``light_work``; the loop waits in between requests."""
+
+import sys
+
+import uvicorn
+from starlette.applications import Starlette
+from starlette.responses import PlainTextResponse
+from starlette.routing import Route
+
+
+def checksum(n: int) -> int:
+    total = 0
+    for i in range(n):
+        total = (total * 31 + i) % 1_000_003
+    return total
+
+
+def light_work(n: int) -> int:
+    return sum(range(n))
+
+
+async def handler(request):
+    return PlainTextResponse(f"{checksum(20000)} {light_work(2000)}")
+
+
+app = Starlette(routes=[Route("/", handler)])
+
+if __name__ == "__main__":
+    uvicorn.run(app, host="127.0.0.1", port=int(sys.argv[1]), loop=sys.argv[2],
+                log_level="warning", access_log=False)

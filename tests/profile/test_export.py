@@ -1,0 +1,102 @@
+"""Exports: speedscope validates against the file format's required fields; collapsed and
+json read back to the same profile."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from pinkclinic.profile import ProfileBuilder, export, from_stacks, read_collapsed
+from pinkclinic.profile.export import SPEEDSCOPE_SCHEMA
+
+HOSTILE = '</script><img src=x onerror=alert(1)>;evil\nname'
+UNITS = {"none", "nanoseconds", "microseconds", "milliseconds", "seconds", "bytes"}
+
+
+def sample_profile(unit="samples"):
+    app = "/srv/app.py"
+    return from_stacks([
+        ([("main", app, 1), ("hot", app, 5)], 6, 6, 1, 1),
+        ([("main", app, 1), (HOSTILE, app, 9)], 2, 2, 1, 1),
+        ([("main", app, 1), ("Condition.wait", "/usr/lib/python3.11/threading.py", 327)],
+         3, 3, 1, 2),
+    ], unit=unit, thread_names={(1, 1): "MainThread", (1, 2): "pool;1"},
+        process_names={1: 'python "app.py"'})
+
+
+def validate_speedscope(doc):
+    """The required fields of https://www.speedscope.app/file-format-schema.json."""
+    assert doc["$schema"] == SPEEDSCOPE_SCHEMA
+    frames = doc["shared"]["frames"]
+    assert isinstance(frames, list)
+    for f in frames:
+        assert isinstance(f["name"], str)
+        assert isinstance(f.get("file", ""), str)
+        assert isinstance(f.get("line", 0), int)
+    assert isinstance(doc["profiles"], list) and doc["profiles"]
+    for p in doc["profiles"]:
+        assert p["type"] == "sampled"
+        assert isinstance(p["name"], str)
+        assert p["unit"] in UNITS
+        assert isinstance(p["startValue"], (int, float))
+        assert isinstance(p["endValue"], (int, float)) and p["endValue"] >= p["startValue"]
+        assert len(p["samples"]) == len(p["weights"])
+        for s in p["samples"]:
+            assert all(isinstance(i, int) and 0 <= i < len(frames) for i in s)
+        assert all(isinstance(w, (int, float)) and w >= 0 for w in p["weights"])
+        assert sum(p["weights"]) == pytest.approx(p["endValue"] - p["startValue"])
+    if doc.get("activeProfileIndex") is not None:
+        assert 0 <= doc["activeProfileIndex"] < len(doc["profiles"])
+
+
+@pytest.mark.parametrize("unit", ["samples", "seconds", "bytes"])
+def test_speedscope_is_valid(unit):
+    doc = json.loads(export(sample_profile(unit), "speedscope"))
+    validate_speedscope(doc)
+    assert {p["name"] for p in doc["profiles"]} == \
+        {'process 1 thread 1 "MainThread"', 'process 1 thread 2 "pool;1"'}
+    assert HOSTILE in {f["name"] for f in doc["shared"]["frames"]}
+
+
+def test_speedscope_without_idle_drops_waiting():
+    doc = json.loads(export(sample_profile(), "speedscope", idle=False))
+    validate_speedscope(doc)
+    assert sum(sum(p["weights"]) for p in doc["profiles"]) == 8
+
+
+def test_collapsed_round_trip():
+    p = sample_profile()
+    text = export(p, "collapsed")
+    lines = text.splitlines()
+    assert len(lines) == 3 and all(line.rsplit(" ", 1)[1].isdigit() for line in lines)
+    assert all(line.startswith('process 1:"python "app.py"";thread (') for line in lines)
+    b = ProfileBuilder()
+    read_collapsed(lines, b)
+    q = b.build()
+    assert q.total() == p.total() == 11
+    assert [(t.pid, t.tid) for t in q.threads] == [(1, 1), (1, 2)]
+    names = {q.frames[s.frame].function: s.self for s in q.functions(idle=True)}
+    assert names["hot"] == 6 and names["Condition.wait"] == 3
+    assert any("evil name" in n for n in names)  # ';' and newlines cannot split a stack
+
+
+def test_collapsed_seconds_are_microseconds():
+    p = from_stacks([([("f", "/a.py", 1)], 0.25, 1, 1, 1)], unit="seconds")
+    assert export(p, "collapsed").endswith(" 250000\n")
+
+
+def test_json_export():
+    doc = json.loads(export(sample_profile("bytes"), "json"))
+    assert doc["schema_version"] == 1 and doc["unit"] == "bytes" and doc["has_counts"]
+    assert doc["areas"] == ["app", "idle"]
+    frames = doc["frames"]
+    hot = next(s for s in doc["functions"] if frames[s["frame"]]["function"] == "hot")
+    assert (hot["self"], hot["self_count"]) == (6, 6)
+    assert sum(s["weight"] for s in doc["stacks"]) == 11
+    assert sum(s["idle"] for s in doc["stacks"]) == 1
+
+
+def test_unknown_format():
+    with pytest.raises(ValueError, match="speedscope"):
+        export(sample_profile(), "svg")
