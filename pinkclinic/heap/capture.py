@@ -10,6 +10,7 @@ every per-site interval list the reader builds, whatever the capture's length.
 from __future__ import annotations
 
 import glob
+import logging
 import os
 import re
 from dataclasses import dataclass, field
@@ -67,7 +68,11 @@ def find_captures(folder: str | os.PathLike) -> list[Path]:
 def open_capture(path: str | os.PathLike, *, max_snapshots: int = MAX_SNAPSHOTS) -> Capture:
     """Open one capture and read its snapshots; a broken file gives ``error``, not a raise."""
     import memray
+    from memray._memray import set_log_level
 
+    # memray's C++ reader logs truncated records (a capture cut by kill -9) straight
+    # to stderr; the analysis reports what it could read instead.
+    set_log_level(logging.CRITICAL + 10)
     cap = Capture(Path(path))
     try:
         reader = memray.FileReader(os.fspath(path), max_memory_records=max_snapshots)

@@ -8,6 +8,8 @@ doubles the heap in the window is 1.0.
 
 from __future__ import annotations
 
+from pinkclinic.heap.growth import SMALL_OBJECTS
+
 SEVERITY_BASE = 0.5
 MIN_CULPRIT_SHARE = 0.05   # suspects below this share of the total growth are not named
 MAX_CULPRITS = 5
@@ -26,13 +28,26 @@ def _where(s: dict) -> str:
     return f"{s['file']}:{s['line']}" if s.get("line") else s["file"]
 
 
+def _culprit(s: dict) -> dict:
+    """A culprit entry; pooled small objects are blamed on the container that holds them."""
+    named = s
+    if s["area"] == "pymalloc" and s.get("holders"):
+        named = s["holders"][0]
+    out = {"function": named["function"], "file": named["file"], "line": named["line"],
+           "share": s["share"], "bytes_per_request": s["bytes_per_request"],
+           "bytes_per_second": s["bytes_per_second"], "confidence": s["confidence"]}
+    if named is not s:
+        out["small_objects"] = True
+    return out
+
+
 def memory_leak_issue(suspects: list[dict], *, heap_start: float, window_s: float,
                       requests: float | None, command: str = "") -> dict | None:
     """A ``memory-leak`` issue naming the suspects, or ``None`` when there are none."""
     if not suspects:
         return None
     growth = sum(s["growth_bytes"] for s in suspects)
-    culprits = [s for s in suspects if s["share"] >= MIN_CULPRIT_SHARE][:MAX_CULPRITS]
+    culprits = [_culprit(s) for s in suspects if s["share"] >= MIN_CULPRIT_SHARE][:MAX_CULPRITS]
     top = culprits[0]
     confidence = sum(s["confidence"] * s["share"] for s in suspects)
     severity = confidence * min(1.0, SEVERITY_BASE + growth / max(heap_start, 1.0))
@@ -41,7 +56,13 @@ def memory_leak_issue(suspects: list[dict], *, heap_start: float, window_s: floa
     rate = f"about {human_bytes(top['bytes_per_request'])} per request" \
         if top.get("bytes_per_request") is not None else \
         f"about {human_bytes(top['bytes_per_second'] or 0)}/s"
-    summary = (f"`{top['function']}` in {_where(top)} keeps {rate} and never frees it")
+    if top.get("small_objects"):
+        summary = (f"small objects pile up at {rate}; `{top['function']}` in {_where(top)} "
+                   "grows in step and likely holds them")
+    elif top["file"] == SMALL_OBJECTS[1]:
+        summary = f"small objects (512 B or less) pile up at {rate}; no app site grows in step"
+    else:
+        summary = f"`{top['function']}` in {_where(top)} keeps {rate} and never frees it"
     if len(suspects) > 1:
         summary += f" ({len(suspects)} growing sites in all)"
     return {
@@ -57,11 +78,7 @@ def memory_leak_issue(suspects: list[dict], *, heap_start: float, window_s: floa
             "heap_at_window_start": round(heap_start),
             "suspects": len(suspects),
         },
-        "culprits": [{
-            "function": s["function"], "file": s["file"], "line": s["line"],
-            "share": s["share"], "bytes_per_request": s["bytes_per_request"],
-            "bytes_per_second": s["bytes_per_second"], "confidence": s["confidence"],
-        } for s in culprits],
+        "culprits": culprits,
         "recommendation": (
             f"Look at what `{top['function']}` ({_where(top)}) stores and what keeps it "
             "alive: a dict or list at module level, a cache without a bound, a closure or "
