@@ -94,3 +94,14 @@ def site_of(stack: list[Frame]) -> tuple[Frame | None, str]:
     if first_deps is not None:
         return first_deps, "deps"
     return stack[0], area(stack[0][1])
+
+
+def strip_launcher(stack: list[Frame]) -> list[Frame]:
+    """Drop ``memray run``'s entry frames (and the runpy frames under them) from the
+    outer end of an outermost-first stack: the probe's tracker has none of them."""
+    if not stack or area(stack[0][1]) != "launcher":
+        return stack
+    i = 0
+    while i < len(stack) and (area(stack[i][1]) == "launcher" or "runpy" in stack[i][1]):
+        i += 1
+    return stack[i:]

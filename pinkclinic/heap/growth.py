@@ -18,7 +18,7 @@ import bisect
 from dataclasses import dataclass, field
 
 from pinkclinic.heap.capture import Capture
-from pinkclinic.heap.frames import Frame, site_of
+from pinkclinic.heap.frames import Frame, site_of, strip_launcher
 
 MAX_GRID = 120        # points on the window's grid: enough for a fit, small per site
 MIN_GRID = 8          # fewer snapshots than this in the window: not enough data
@@ -108,7 +108,7 @@ class SiteSeries:
         growth = live_b[-1] - live_b[0]
         if growth > site.stack_growth:
             site.stack_growth = growth
-            site.stack = stack[::-1]
+            site.stack = strip_launcher(stack[::-1])
 
 
 def _is_arena(rec) -> bool:

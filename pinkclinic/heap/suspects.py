@@ -21,8 +21,8 @@ from __future__ import annotations
 from pinkclinic.heap.fit import late_ratio, linear_fit
 from pinkclinic.heap.timeline import Timeline
 
-MIN_GROWTH_BYTES = 256 * 1024   # below this a window's growth is noise (a few arenas, a dict resize)
-MIN_BYTES_PER_REQUEST = 16      # below this no server will notice within a day at 100 req/s...
+MIN_GROWTH_BYTES = 256 * 1024   # below this a window's growth is noise (a dict resize, an arena)
+MIN_BYTES_PER_REQUEST = 4       # half a pointer: a container gaining a slot every other request
 MIN_R2 = 0.9
 MIN_LATE_RATIO = 0.5
 # Small objects are seen as 1 MiB pymalloc arenas, so their live bytes are a staircase:
@@ -33,7 +33,6 @@ MIN_LATE_RATIO = 0.5
 # which a staircase fails whenever its last step falls before the last third.
 MIN_R2_SMALL_OBJECTS = 0.7
 MAX_CONSIDERED = 10             # non-suspects reported with the reason they were cleared
-SERIES_ROUND = 0
 
 
 def thresholds() -> dict:

@@ -22,8 +22,9 @@ from tests.helpers import ROOT, free_port, stop_group, wait_port
 HEAP_SAMPLES = ROOT / "samples" / "heap"
 
 
-def memray_cmd(out: Path, target: list[str], *, follow_fork: bool = False) -> list[str]:
-    extra = ["--follow-fork"] if follow_fork else []
+def memray_cmd(out: Path, target: list[str], *, follow_fork: bool = False,
+               native: bool = False) -> list[str]:
+    extra = ["--follow-fork"] * follow_fork + ["--native"] * native
     return [sys.executable, "-m", "memray", "run", "-q", "--no-compress", *extra,
             "-o", str(out), "--force", *target]
 

@@ -98,7 +98,7 @@ def test_gunicorn_workers_add_up_to_the_known_rate(heap_runs):
     assert sum(1 for c in result["captures"] if c["error"] is None) == len(run["files"])
     top = _check_leak(result, "remember_visit", "known_rate_wsgi.py")
     assert abs(top["bytes_per_request"] - KEEP_BYTES) <= ACCURACY * KEEP_BYTES, top
-    roots = {s["frames"][0][1] for s in result["peak"]["stacks"] if s["frames"]}
+    roots = {frames[0][1] for frames, _, _ in as_weighted_stacks(result["peak"]) if frames}
     assert "<process>" in roots, "each process's peak hangs under its own root frame"
     assert len(result["series"]["processes"]) == len(run["files"])
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from pinkclinic.heap.fit import late_ratio, linear_fit
-from pinkclinic.heap.frames import area, site_of
+from pinkclinic.heap.frames import area, site_of, strip_launcher
 from pinkclinic.heap.timeline import Timeline
 
 STD = "/usr/lib/python3.11"
@@ -46,6 +46,14 @@ def test_import_time_and_profiler_allocations_have_no_site():
              ("_tick", f"{DEPS}/pinkclinic/bootstrap/pinkclinic_probe/loop.py", 40),
              ("run", f"{STD}/threading.py", 975)]
     assert site_of(probe) == (None, "profiler")
+
+
+def test_memray_run_entry_frames_are_stripped_from_the_outer_end():
+    app = [("<module>", "/srv/app/main.py", 3), ("run", f"{DEPS}/uvicorn/main.py", 9)]
+    launched = [("_run_tracker", f"{DEPS}/memray/commands/run.py", 83),
+                ("run_path", "<frozen runpy>", 291), ("_run_code", "<frozen runpy>", 88), *app]
+    assert strip_launcher(launched) == app
+    assert strip_launcher([("_run_module_as_main", "<frozen runpy>", 198), *app])[0][1] == "<frozen runpy>"
 
 
 def test_timeline_cumulative_requests():
