@@ -58,7 +58,10 @@ def _header(title: str) -> list[str]:
             f"Measured {datetime.date.today()} on {platform.machine()}, {os.cpu_count()} cores, "
             f"Python {platform.python_version()}, memray {memray.__version__}, "
             f"uvicorn {uvicorn.__version__}. Command: `flock -x /tmp/pinkclinic-cpu.lock "
-            f"python bench/heap_cost.py {sys.argv[1] if len(sys.argv) > 1 else 'all'}`.", ""]
+            f"python bench/heap_cost.py {sys.argv[1] if len(sys.argv) > 1 else 'all'}`. "
+            f"Load average when this part started: {os.getloadavg()[0]:.2f} (other sessions "
+            "share the machine; absolute figures are indicative, ratios within one run are not "
+            "affected as much).", ""]
 
 
 def _wrk(port: int, seconds: int) -> float:

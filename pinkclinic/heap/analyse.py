@@ -19,6 +19,7 @@ The result is a JSON-serialisable dict (``SCHEMA_VERSION``) that the report and
 
 from __future__ import annotations
 
+import bisect
 import os
 from collections.abc import Iterable, Sequence
 
@@ -98,7 +99,5 @@ def _analyse(caps, window, timeline, command, max_grid) -> dict:
 
 
 def _heap_at(cap, t: float) -> int:
-    import bisect
-
     i = bisect.bisect_right(cap.times, t) - 1
     return cap.heap[max(0, i)]

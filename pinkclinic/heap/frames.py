@@ -33,7 +33,8 @@ _STDLIB_DIRS = tuple(sorted({os.path.abspath(p) + os.sep for p in (
 # Any interpreter's stdlib, not only the one running the analysis: the target may differ.
 _STDLIB_RE = re.compile(r"/lib/(?:python\d\.\d+t?|pypy\d*\.?\d*)/(?!site-packages/|dist-packages/)")
 _DEPS_RE = re.compile(r"[/\\](?:site|dist)-packages[/\\]")
-_PROFILER_PKG_RE = re.compile(r"[/\\](?:site|dist)-packages[/\\](?:memray|pinkclinic)[/\\]")
+_PROFILER_PKG_RE = re.compile(r"[/\\](?:site|dist)-packages[/\\](?:memray|pinkclinic)[/\\]"
+                              r"|[/\\]pinkclinic_probe(?:[/\\]|\.py$)|[/\\]pinkclinic[/\\]bootstrap[/\\]")
 _LAUNCHER_RE = re.compile(r"[/\\]memray[/\\](?:commands[/\\]|__main__\.py$)")
 _NATIVE_SUFFIXES = (".c", ".h", ".cc", ".cpp", ".cxx", ".hpp", ".pyx", ".pxd", ".S", ".s")
 _NATIVE_RE = re.compile(r"\.so(?:\.\d+)*$")

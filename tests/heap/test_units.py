@@ -24,6 +24,8 @@ DEPS = "/srv/app/.venv/lib/python3.11/site-packages"
     (f"{DEPS}/memray/_memray.pyx", "profiler"),
     (f"{DEPS}/memray/commands/run.py", "launcher"),
     (f"{DEPS}/pinkclinic/bootstrap/sitecustomize.py", "profiler"),
+    ("/tmp/pc-boot/pinkclinic_probe/memray.py", "profiler"),
+    ("/opt/src/pinkclinic/bootstrap/sitecustomize.py", "profiler"),
     ("Objects/obmalloc.c", "native"),
 ])
 def test_frame_areas(file, expected):
