@@ -200,6 +200,7 @@ def thresholds() -> list[str]:
                 run_dir = Path(d) / f"{sample}-{i}"
                 run_dir.mkdir()
                 cap = capture(sample, run_dir, seconds=3.0)
+                print(f"{sample} run {i}: exit {cap['returncode']}", file=sys.stderr)
                 r = analyse(cap["files"], window=cap["window"], requests=cap["ticks"])
                 rows = sorted(r["suspects"] + r["considered"], key=lambda s: -s["growth_bytes"])
                 s = rows[0]

@@ -40,24 +40,28 @@ def capture(sample: str, out_dir: Path, *, seconds: float = 3.0, connections: in
     port = free_port()
     out = out_dir / f"{Path(sample).stem}.bin"
     target = target or [str(HEAP_SAMPLES / sample), "--port", str(port)]
-    proc = subprocess.Popen(memray_cmd(out, [a.replace("{port}", str(port)) for a in target],
-                                       follow_fork=follow_fork),
-                            start_new_session=True, stdout=subprocess.DEVNULL,
-                            stderr=subprocess.PIPE, cwd=ROOT,
-                            env={**os.environ, **(env or {})})
+    log = out_dir / f"{Path(sample).stem}.log"
+    with open(log, "wb") as logf:
+        proc = subprocess.Popen(memray_cmd(out, [a.replace("{port}", str(port)) for a in target],
+                                           follow_fork=follow_fork),
+                                start_new_session=True, stdout=logf, stderr=subprocess.STDOUT,
+                                cwd=ROOT, env={**os.environ, **(env or {})})
     try:
-        wait_port(port, 30, proc)
+        try:
+            wait_port(port, 30, proc)
+        except (RuntimeError, TimeoutError) as e:
+            raise RuntimeError(f"{sample}: {e}\n{log.read_text(errors='replace')[-2000:]}") from None
         time.sleep(settle)
         load = drive(port, seconds, connections=connections)
         time.sleep(settle)
         stop(proc)
     finally:
         stop_group(proc)
-    if proc.returncode not in (0, -signal.SIGINT, 130, 1):
-        err = proc.stderr.read().decode(errors="replace") if proc.stderr else ""
-        raise RuntimeError(f"{sample} under memray exited {proc.returncode}: {err[-2000:]}")
     files = sorted(out_dir.glob(out.name + "*"))
-    return {"files": files, **load}
+    if not files:
+        raise RuntimeError(f"{sample} wrote no capture (exit {proc.returncode}): "
+                           f"{log.read_text(errors='replace')[-2000:]}")
+    return {"files": files, "returncode": proc.returncode, **load}
 
 
 def stop(proc: subprocess.Popen, timeout: float = 20.0) -> None:
