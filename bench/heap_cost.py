@@ -208,6 +208,24 @@ def thresholds() -> list[str]:
                 lines.append(f"| {sample} | `{s['function']}`:{s['line']} | "
                              f"{s['growth_bytes'] / 1e6:.2f} MB | {s['bytes_per_request']:,.1f} | "
                              f"{s['confidence']:.3f} | {s['late_ratio']:.2f} | {verdict} |")
+    return lines + saturation_table()
+
+
+def saturation_table() -> list[str]:
+    """Where a bounded cache stops being distinguishable from a leak (pure arithmetic)."""
+    from pinkclinic.heap.fit import late_ratio, linear_fit
+    from pinkclinic.heap.suspects import MIN_LATE_RATIO, MIN_R2
+
+    xs = [float(i) for i in range(120)]
+    lines = ["", "A cache that fills at a steady rate and is full after a fraction f of the window "
+             "(120 grid points, no noise), against the thresholds:", "",
+             "| full after | R^2 | late ratio | flagged |", "|---|---|---|---|"]
+    for f in (0.2, 0.4, 0.6, 0.7, 0.8, 0.85, 0.9):
+        ys = [min(x, f * xs[-1]) for x in xs]
+        fit = linear_fit(xs, ys)
+        late = late_ratio(xs, ys, fit.slope)
+        flagged = fit.r2 >= MIN_R2 and late >= MIN_LATE_RATIO
+        lines.append(f"| {f:.0%} | {fit.r2:.3f} | {late:.2f} | {'yes' if flagged else 'no'} |")
     return lines
 
 
