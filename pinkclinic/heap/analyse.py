@@ -37,26 +37,29 @@ SCHEMA_VERSION = 1
 def analyse(captures: Sequence[str | os.PathLike], *,
             window: tuple[float, float] | None = None,
             requests: Iterable[dict | tuple[float, int]] | None = None,
-            command: str = "", max_snapshots: int = capmod.MAX_SNAPSHOTS,
-            max_grid: int = MAX_GRID) -> dict:
+            command: str = "", root: str | None = None,
+            max_snapshots: int = capmod.MAX_SNAPSHOTS, max_grid: int = MAX_GRID) -> dict:
     """Analyse memray captures.
 
     ``window`` is the load window (epoch seconds; default: the load timeline's span,
     else the captures' span). ``requests`` are the load's per-second records
     (``load.jsonl`` lines, or ``(t, n)`` pairs); without them there is no
-    bytes-per-request and growth is fitted against time.
+    bytes-per-request and growth is fitted against time. ``command`` (the target's
+    command line) and ``root`` (its working directory, to shorten file names) only
+    shape the diagnosis text.
     """
     if not captures:
         raise PinkError("no memray capture to analyse (expected memray-<PID>.bin files)")
     caps = [capmod.open_capture(p, max_snapshots=max_snapshots) for p in captures]
     try:
-        return _analyse(caps, window, Timeline.from_ticks(requests or ()), command, max_grid)
+        return _analyse(caps, window, Timeline.from_ticks(requests or ()), command, root,
+                        max_grid)
     finally:
         for c in caps:
             c.close()
 
 
-def _analyse(caps, window, timeline, command, max_grid) -> dict:
+def _analyse(caps, window, timeline, command, root, max_grid) -> dict:
     good = [c for c in caps if c.error is None and c.times]
     result = {"schema_version": SCHEMA_VERSION, "captures": [c.info() for c in caps],
               "thresholds": thresholds(), "suspects": [], "considered": [], "diagnosis": None}
@@ -94,7 +97,7 @@ def _analyse(caps, window, timeline, command, max_grid) -> dict:
     result["suspects"], result["considered"] = suspects, considered
     heap_start = sum(_heap_at(c, t0) for c in good)
     result["diagnosis"] = memory_leak_issue(suspects, heap_start=heap_start, window_s=t1 - t0,
-                                            requests=served, command=command)
+                                            requests=served, command=command, root=root)
     return result
 
 

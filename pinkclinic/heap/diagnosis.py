@@ -8,6 +8,8 @@ doubles the heap in the window is 1.0.
 
 from __future__ import annotations
 
+import os
+
 from pinkclinic.heap.growth import SMALL_OBJECTS
 
 SEVERITY_BASE = 0.5
@@ -24,8 +26,18 @@ def human_bytes(n: float) -> str:
     return f"{n:.1f} GB"
 
 
-def _where(s: dict) -> str:
-    return f"{s['file']}:{s['line']}" if s.get("line") else s["file"]
+def _short(file: str, root: str | None) -> str:
+    """``file`` relative to the target's working directory when it lies under it."""
+    if root and os.path.isabs(file):
+        rel = os.path.relpath(file, root)
+        if not rel.startswith(".."):
+            return rel
+    return file
+
+
+def _where(s: dict, root: str | None = None) -> str:
+    file = _short(s["file"], root)
+    return f"{file}:{s['line']}" if s.get("line") else file
 
 
 def _culprit(s: dict) -> dict:
@@ -42,12 +54,14 @@ def _culprit(s: dict) -> dict:
 
 
 def memory_leak_issue(suspects: list[dict], *, heap_start: float, window_s: float,
-                      requests: float | None, command: str = "") -> dict | None:
+                      requests: float | None, command: str = "",
+                      root: str | None = None) -> dict | None:
     """A ``memory-leak`` issue naming the suspects, or ``None`` when there are none."""
     if not suspects:
         return None
     growth = sum(s["growth_bytes"] for s in suspects)
-    culprits = [_culprit(s) for s in suspects if s["share"] >= MIN_CULPRIT_SHARE][:MAX_CULPRITS]
+    culprits = [_culprit(s) for i, s in enumerate(suspects)
+                if i == 0 or s["share"] >= MIN_CULPRIT_SHARE][:MAX_CULPRITS]
     top = culprits[0]
     confidence = sum(s["confidence"] * s["share"] for s in suspects)
     severity = confidence * min(1.0, SEVERITY_BASE + growth / max(heap_start, 1.0))
@@ -57,12 +71,12 @@ def memory_leak_issue(suspects: list[dict], *, heap_start: float, window_s: floa
         if top.get("bytes_per_request") is not None else \
         f"about {human_bytes(top['bytes_per_second'] or 0)}/s"
     if top.get("small_objects"):
-        summary = (f"small objects pile up at {rate}; `{top['function']}` in {_where(top)} "
+        summary = (f"small objects pile up at {rate}; `{top['function']}` in {_where(top, root)} "
                    "grows in step and likely holds them")
     elif top["file"] == SMALL_OBJECTS[1]:
         summary = f"small objects (512 B or less) pile up at {rate}; no app site grows in step"
     else:
-        summary = f"`{top['function']}` in {_where(top)} keeps {rate} and never frees it"
+        summary = f"`{top['function']}` in {_where(top, root)} keeps {rate} and never frees it"
     if len(suspects) > 1:
         summary += f" ({len(suspects)} growing sites in all)"
     return {
@@ -80,7 +94,7 @@ def memory_leak_issue(suspects: list[dict], *, heap_start: float, window_s: floa
         },
         "culprits": culprits,
         "recommendation": (
-            f"Look at what `{top['function']}` ({_where(top)}) stores and what keeps it "
+            f"Look at what `{top['function']}` ({_where(top, root)}) stores and what keeps it "
             "alive: a dict or list at module level, a cache without a bound, a closure or "
             "a class attribute. Bound it (an LRU with maxsize, a TTL) or drop the "
             "reference when the request ends, then rerun " +

@@ -50,7 +50,7 @@ def analyse_recording(path: str | os.PathLike, *, write: bool = True,
     command = rec.manifest.get("command") or []
     result = analyse(captures, window=window_of(rec), requests=load_ticks(rec) or None,
                      command=shlex.join(command) if command else "",
-                     max_snapshots=max_snapshots)
+                     root=rec.manifest.get("cwd"), max_snapshots=max_snapshots)
     if write:
         write_json(rec.path / RESULT_FILE, result)
         write_json(rec.path / DIAGNOSIS_FILE, diagnosis_document(result))

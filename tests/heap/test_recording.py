@@ -12,6 +12,7 @@ from pinkclinic.heap.capture import MAX_SERIES_POINTS
 from pinkclinic.heap.recording import analyse_recording
 from pinkclinic.jsonio import JsonlWriter, read_json
 from pinkclinic.recording import Recording
+from tests.helpers import ROOT
 
 
 def _recording(tmp_path, run) -> Recording:
@@ -23,7 +24,7 @@ def _recording(tmp_path, run) -> Recording:
             w.write(tick)
     rec.register("load", "load.jsonl", format="jsonl")
     t0, t1 = run["window"]
-    rec.update(timings={"load_start": t0, "load_end": t1})
+    rec.update(timings={"load_start": t0, "load_end": t1}, cwd=str(ROOT))
     return rec
 
 
@@ -41,6 +42,8 @@ def test_recording_writes_heap_json_and_diagnosis(tmp_path, heap_runs):
     assert diag["schema_version"] == 1 and diag["verdict"] == "memory-leak"
     assert diag["issues"][0]["culprits"][0]["function"] == "remember_visit"
     assert "pinkclinic heap -- python known_rate.py" in diag["issues"][0]["recommendation"]
+    # file names are shown relative to the target's working directory
+    assert diag["summary"].startswith("`remember_visit` in samples/heap/known_rate.py:")
 
 
 def test_no_leak_recording_is_healthy(tmp_path, heap_runs):
