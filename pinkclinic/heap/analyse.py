@@ -1,0 +1,106 @@
+"""Heap analysis of one or more memray captures: peak, leak suspects, series, diagnosis.
+
+The result is a JSON-serialisable dict (``SCHEMA_VERSION``) that the report and
+``pinkclinic report`` re-render from::
+
+    {"schema_version": 1,
+     "captures": [{"file", "pid", "command_line", "start", "end", "peak_memory", ...}],
+     "window":   {"start", "end", "source", "requests", "grid_points"},
+     "peak":     {"bytes", "count", "frame_table": [[f, file, line], ...],
+                  "stacks": [{"frames": [frame_table indices], "bytes", "count"}]},
+     "suspects": [{"function", "file", "line", "bytes_per_second", "bytes_per_request",
+                   "confidence", "share", "growth_bytes", "stack", "series", ...}],
+     "considered": [growing sites that were cleared, with "reason"],
+     "series":   {"processes": [{"pid", "t", "rss", "heap"}], "load": {"t", "requests"}},
+     "leaks":    {"status": "ok" | "insufficient-data", "detail", "excluded_bytes"},
+     "thresholds": {...},
+     "diagnosis": None | {a doctor-schema issue of category "memory-leak"}}
+"""
+
+from __future__ import annotations
+
+import bisect
+import os
+from collections.abc import Iterable, Sequence
+
+from pinkclinic.errors import PinkError
+from pinkclinic.heap import capture as capmod
+from pinkclinic.heap.diagnosis import memory_leak_issue
+from pinkclinic.heap.growth import MAX_GRID, MIN_GRID, SiteSeries, grid_times
+from pinkclinic.heap.peak import peak_stacks
+from pinkclinic.heap.suspects import rank, thresholds
+from pinkclinic.heap.timeline import Timeline
+
+SCHEMA_VERSION = 1
+
+
+def analyse(captures: Sequence[str | os.PathLike], *,
+            window: tuple[float, float] | None = None,
+            requests: Iterable[dict | tuple[float, int]] | None = None,
+            command: str = "", root: str | None = None,
+            max_snapshots: int = capmod.MAX_SNAPSHOTS, max_grid: int = MAX_GRID) -> dict:
+    """Analyse memray captures.
+
+    ``window`` is the load window (epoch seconds; default: the load timeline's span,
+    else the captures' span). ``requests`` are the load's per-second records
+    (``load.jsonl`` lines, or ``(t, n)`` pairs); without them there is no
+    bytes-per-request and growth is fitted against time. ``command`` (the target's
+    command line) and ``root`` (its working directory, to shorten file names) only
+    shape the diagnosis text.
+    """
+    if not captures:
+        raise PinkError("no memray capture to analyse (expected memray-<PID>.bin files)")
+    caps = [capmod.open_capture(p, max_snapshots=max_snapshots) for p in captures]
+    try:
+        return _analyse(caps, window, Timeline.from_ticks(requests or ()), command, root,
+                        max_grid)
+    finally:
+        for c in caps:
+            c.close()
+
+
+def _analyse(caps, window, timeline, command, root, max_grid) -> dict:
+    good = [c for c in caps if c.error is None and c.times]
+    result = {"schema_version": SCHEMA_VERSION, "captures": [c.info() for c in caps],
+              "thresholds": thresholds(), "suspects": [], "considered": [], "diagnosis": None}
+    if not good:
+        raise PinkError("no readable memray capture: " +
+                        "; ".join(c.error or f"{c.path.name} has no snapshots" for c in caps))
+    source = "given"
+    if window is None and timeline is not None:
+        window, source = timeline.span, "load"
+    if window is None:
+        window, source = (min(c.times[0] for c in good), max(c.times[-1] for c in good)), "capture"
+    t0 = max(window[0], min(c.times[0] for c in good))
+    t1 = min(window[1], max(c.times[-1] for c in good))
+    in_window = max((sum(1 for t in c.times if t0 <= t <= t1) for c in good), default=0)
+    n = min(max_grid, in_window)
+    served = timeline.served(t0, t1) if timeline and t1 > t0 else None
+    result["window"] = {"start": t0, "end": t1, "source": source, "grid_points": n,
+                        "requests": round(served) if served is not None else None}
+    result["series"] = {"processes": [capmod.downsample(c) for c in good],
+                        "load": timeline.series() if timeline else None}
+    result["peak"] = peak_stacks(good)
+    leaks = {"status": "ok", "detail": "", "excluded_bytes": {}}
+    result["leaks"] = leaks
+    if t1 <= t0 or n < MIN_GRID:
+        leaks["status"] = "insufficient-data"
+        leaks["detail"] = (f"only {max(n, 0)} memory snapshots in the load window "
+                           f"(need {MIN_GRID}); run the load for longer")
+        return result
+    grid = grid_times(t0, t1, n)
+    series = SiteSeries(grid)
+    for cap in good:
+        series.add_capture(cap)
+    leaks["excluded_bytes"] = {k: round(v) for k, v in series.excluded.items() if v}
+    suspects, considered = rank(series.sites, grid, timeline)
+    result["suspects"], result["considered"] = suspects, considered
+    heap_start = sum(_heap_at(c, t0) for c in good)
+    result["diagnosis"] = memory_leak_issue(suspects, heap_start=heap_start, window_s=t1 - t0,
+                                            requests=served, command=command, root=root)
+    return result
+
+
+def _heap_at(cap, t: float) -> int:
+    i = bisect.bisect_right(cap.times, t) - 1
+    return cap.heap[max(0, i)]

@@ -1,0 +1,74 @@
+"""Capture a sample server under memray while driving it with real HTTP load.
+
+Until ``pinkclinic heap`` exists, this does what the launcher and probe will do:
+run the target under memray's tracker (temporal, not aggregated, uncompressed as
+the probe's ``memray.Tracker`` writes it), wait for its port, drive load, then
+stop it with SIGINT so memray finalises the file.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+from tests.heap.loadclient import drive
+from tests.helpers import ROOT, free_port, stop_group, wait_port
+
+HEAP_SAMPLES = ROOT / "samples" / "heap"
+
+
+def memray_cmd(out: Path, target: list[str], *, follow_fork: bool = False,
+               native: bool = False) -> list[str]:
+    extra = ["--follow-fork"] * follow_fork + ["--native"] * native
+    return [sys.executable, "-m", "memray", "run", "-q", "--no-compress", *extra,
+            "-o", str(out), "--force", *target]
+
+
+def capture(sample: str, out_dir: Path, *, seconds: float = 3.0, connections: int = 2,
+            env: dict | None = None, target: list[str] | None = None,
+            follow_fork: bool = False, settle: float = 0.3) -> dict:
+    """Run ``samples/heap/<sample>`` under memray, load it, stop it.
+
+    Returns ``{"files": [capture paths], "window": (t0, t1), "ticks": [...],
+    "requests": N}``.
+    """
+    port = free_port()
+    out = out_dir / f"{Path(sample).stem}.bin"
+    target = target or [str(HEAP_SAMPLES / sample), "--port", str(port)]
+    log = out_dir / f"{Path(sample).stem}.log"
+    with open(log, "wb") as logf:
+        proc = subprocess.Popen(memray_cmd(out, [a.replace("{port}", str(port)) for a in target],
+                                           follow_fork=follow_fork),
+                                start_new_session=True, stdout=logf, stderr=subprocess.STDOUT,
+                                cwd=ROOT, env={**os.environ, **(env or {})})
+    try:
+        try:
+            wait_port(port, 30, proc)
+        except (RuntimeError, TimeoutError) as e:
+            raise RuntimeError(f"{sample}: {e}\n{log.read_text(errors='replace')[-2000:]}") from None
+        time.sleep(settle)
+        load = drive(port, seconds, connections=connections)
+        time.sleep(settle)
+        stop(proc)
+    finally:
+        stop_group(proc)
+    files = sorted(out_dir.glob(out.name + "*"))
+    if not files:
+        raise RuntimeError(f"{sample} wrote no capture (exit {proc.returncode}): "
+                           f"{log.read_text(errors='replace')[-2000:]}")
+    return {"files": files, "returncode": proc.returncode, **load}
+
+
+def stop(proc: subprocess.Popen, timeout: float = 20.0) -> None:
+    """SIGINT the whole group (memray finalises on it); SIGKILL only if it hangs."""
+    with contextlib.suppress(ProcessLookupError):
+        os.killpg(proc.pid, signal.SIGINT)
+    try:
+        proc.wait(timeout)
+    except subprocess.TimeoutExpired:
+        stop_group(proc)
