@@ -1,25 +1,26 @@
-"""loop-cpu on aiohttp: JSON encoding of a big document on the loop. Expected culprit: build_catalog.
+"""loop-cpu on aiohttp: password hashing straight on the event loop. Expected culprit: hash_password.
 
     pinkclinic doctor -- python samples/loop_cpu_aiohttp.py
 """
 
+import hashlib
 import os
 
 from aiohttp import web
 
 
-def build_catalog(size: int) -> list:
-    return [{"sku": f"SKU-{i:06d}", "price": (i * 7919) % 10_000 / 100, "tags": [str(i % 7), str(i % 11)]}
-            for i in range(size)]
+def hash_password(password: str, salt: bytes) -> str:
+    # ~20-40 ms of CPU per call; belongs in a process pool, not on the loop
+    return hashlib.pbkdf2_hmac("sha256", password.encode(), salt, 60_000).hex()
 
 
-async def catalog(request):
-    items = build_catalog(40_000)
-    return web.json_response({"count": len(items), "first": items[0]})
+async def login(request):
+    digest = hash_password("correct horse battery staple", b"pinkclinic-salt")
+    return web.json_response({"ok": True, "digest": digest[:16]})
 
 
 app = web.Application()
-app.router.add_get("/", catalog)
+app.router.add_get("/", login)
 
 if __name__ == "__main__":
     web.run_app(app, host="127.0.0.1", port=int(os.environ.get("PORT", "8000")), print=None,

@@ -128,3 +128,25 @@ class RecordingData:
     @property
     def has_probe(self) -> bool:
         return bool(self.probe_files)
+
+    @cached_property
+    def profile(self):
+        """py-spy's samples merged into a :class:`pinkclinic.profile.Profile` (or ``None``)."""
+        if self.rec.stream_file("pyspy") is None:
+            return None
+        from pinkclinic.errors import PinkError
+        from pinkclinic.profile import build_profile
+
+        try:
+            profile = build_profile(self.rec, profiler="py-spy")
+        except PinkError:
+            return None
+        return profile if profile.stacks else None
+
+    @property
+    def pyspy_span(self) -> tuple[float, float] | None:
+        """Wall-clock span py-spy sampled: from its start to the stop of the run."""
+        info = self.rec.manifest.get("streams", {}).get("pyspy", {})
+        start = info.get("started")
+        end = self.timings.get("stopping") or self.timings.get("stopped")
+        return (start, end) if start and end and end > start else None

@@ -35,8 +35,7 @@ def latency_p50(data: RecordingData) -> float | None:
     return quantile(values, 0.5)
 
 
-def analyse(data: RecordingData, waits: list | None = None) -> Finding:
-    """``waits``: optional weighted stacks of where the server waited (from stacks/probe)."""
+def analyse(data: RecordingData) -> Finding:
     if not data.load_timeline:
         return insufficient("io", "no load was recorded by pinkclinic's load generator",
                             missing=["load"])
@@ -50,7 +49,9 @@ def analyse(data: RecordingData, waits: list | None = None) -> Finding:
         return Finding(signal="io", status=NONE, evidence=evidence,
                        summary=f"median latency {p50:.1f} ms with the busiest process at "
                                f"{100 * usage.busiest:.0f}% CPU")
-    culprits = rank(waits or [])
+    from pinkclinic.analysis.stacks import wait_stacks
+
+    culprits = rank(wait_stacks(data))
     where = f"; requests wait in {culprits[0].function}()" if culprits else ""
     return Finding(signal="io", status=ISSUE, category="io-wait",
                    severity=clamp01(0.3 + 0.7 * p50 / IO_LATENCY_FULL_MS), evidence=evidence,

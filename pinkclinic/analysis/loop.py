@@ -26,7 +26,7 @@ LAG_P50_ISSUE_MS = 10.0
 ON_CPU_SHARE_CPU = 0.5
 # Stall share at which severity reaches 1.
 STALL_SHARE_FULL = 0.5
-MIN_LAG_RECORDS = 5
+MIN_LOOP_RECORDS = 3  # lag + stall records; a stalled loop writes few lag records
 
 
 def _gc_overlap(block: dict, gcs: list[dict]) -> float:
@@ -52,7 +52,9 @@ def analyse(data: RecordingData) -> Finding:
     if not lags and not data.probe.get("loop"):
         return Finding(signal="loop", status=NONE, summary="no asyncio or uvloop event loop ran",
                        evidence={"loops": 0})
-    if len(lags) < MIN_LAG_RECORDS:
+    stalls_in_window = [b for b in data.probe.get("block", [])
+                        if w.overlap(b["t"], b["t"] + b.get("dur_ms", 0.0) / 1000) > 0]
+    if len(lags) + len(stalls_in_window) < MIN_LOOP_RECORDS:
         return insufficient("loop", f"only {len(lags)} event-loop lag records in the load window",
                             lag_records=len(lags))
 
@@ -82,15 +84,16 @@ def analyse(data: RecordingData) -> Finding:
             weighted.append((b["stack"], own))
 
     # lag percentiles over all loops, weighted by ticks
-    ticks = sum(r.get("n", 1) for r in lags)
-    p50s = sorted((r.get("p50_ms", 0.0), r.get("n", 1)) for r in lags)
+    ticks = sum(r.get("n", 1) for r in lags) or 1
+    p50s = sorted((r.get("p50_ms", 0.0), r.get("n", 1)) for r in lags) or [(0.0, 1)]
     acc, lag_p50 = 0, 0.0
     for value, n in p50s:
         acc += n
         if acc >= ticks / 2:
             lag_p50 = value
             break
-    lag_max = max(r.get("max_ms", 0.0) for r in lags)
+    lag_max = max([r.get("max_ms", 0.0) for r in lags] +
+                  [b.get("dur_ms", 0.0) for b in stalls_in_window])
 
     worst_key, worst = max(per_loop.items(), key=lambda kv: kv[1]["stall_s"],
                            default=(None, {"stall_s": 0.0, "gc_s": 0.0, "cpu_s": 0.0,
@@ -99,7 +102,7 @@ def analyse(data: RecordingData) -> Finding:
     on_cpu_share = worst["cpu_s"] / worst["known_s"] if worst["known_s"] > 0 else None
     evidence = {
         "window_s": round(w.duration, 3),
-        "loops": len({(r.get("pid"), r.get("thread_id")) for r in lags}),
+        "loops": len({(r.get("pid"), r.get("thread_id")) for r in lags + stalls_in_window}),
         "lag_p50_ms": round(lag_p50, 2),
         "lag_max_ms": round(lag_max, 2),
         "stall_share": round(stall_share, 4),

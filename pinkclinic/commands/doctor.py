@@ -20,7 +20,7 @@ EXIT_INTERRUPTED = 130
 
 
 def doctor_collectors(opts: SessionOptions) -> list:
-    from pinkclinic.collect.adapters import PsutilCollector, PySpyCollector
+    from pinkclinic.session.collectors import PsutilCollector, PySpyCollector
 
     return [PsutilCollector(opts.sample_interval_ms / 1000),
             PySpyCollector(rate=PYSPY_RATE_HZ, idle=True)]

@@ -109,6 +109,8 @@ def gc_series(data: RecordingData, t0: float, t1: float, size: float) -> list[di
     by_pid: dict[Any, dict[int, float]] = defaultdict(lambda: defaultdict(float))
     for g in gcs:
         by_pid[g.get("pid")][int(g["t"] // size)] += g.get("dur_ms", 0.0) / 1000
+    if not by_pid:  # the probe ran and saw no collection at all
+        by_pid[next(iter(data.probe_headers), None)] = defaultdict(float)
     out = []
     nbins = range(int(t0 // size), int(t1 // size) + 1)
     for i, (pid, bins) in enumerate(sorted(by_pid.items(), key=lambda kv: str(kv[0]))):

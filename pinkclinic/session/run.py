@@ -39,14 +39,12 @@ def _start_target(opts: SessionOptions, probe_features: list[str] | None, probe_
                                command=t.command or [], options=opts.manifest_options())
         rec.mark("attached")
         return t, rec
-    if opts.port is not None:
-        tgt.check_port_free(opts.port)
-    t = tgt.spawn(opts.command)
+    t = tgt.spawn(opts.command, port=opts.port)
     try:
         rec = Recording.create(opts.dest, opts.name or str(t.pid), opts.kind,
                                command=opts.command, options=opts.manifest_options())
     except BaseException:
-        t.cancel()
+        t.stop()
         raise
     env = tgt.probe_env(rec.path, probe_features, **probe_options) if probe_features else None
     rec.register("target_log", "target.log", format="text")
@@ -142,7 +140,7 @@ def _outcome(stop: StopSignal, ending, failure: BaseException | None) -> tuple[s
         return "interrupted", f"{stop.reason or 'Ctrl-C'}: stopped early"
     if isinstance(failure, PinkError):
         return "error", failure.message
-    if ending is not None and ending.kind in ("crashed", "exited"):
+    if ending is not None and ending.outcome in ("crashed", "exited"):
         return ending.manifest_outcome(), ending.detail
     return "completed", ""
 

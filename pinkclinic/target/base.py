@@ -94,16 +94,18 @@ class Target:
 
     def wait_listening(self, timeout: float = 30.0, *, port: int | None = None,
                        probe_dir: str | os.PathLike | None = None,
-                       poll: float = 0.05) -> ports.Listening:
+                       poll: float = 0.05, stop=None) -> ports.Listening | None:
         """Wait until the tree listens on a port that answers HTTP; return it.
 
         ``port`` skips detection but still waits for that port to answer. ``probe_dir``
         adds the probe's ``listen`` records to psutil's sockets. Raises a one-line
         :class:`PinkError` if the target exits first, reports EADDRINUSE, or
-        ``timeout`` passes."""
+        ``timeout`` passes. Returns ``None`` as soon as ``stop`` (an Event) is set."""
         deadline = time.monotonic() + timeout
         seen: list[tuple[str, int]] = []
         while True:
+            if stop is not None and stop.is_set():
+                return None
             ending = self.poll()
             if ending is not None:
                 raise self._exited_early(ending)

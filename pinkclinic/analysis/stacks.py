@@ -1,0 +1,124 @@
+"""Evidence from py-spy's stacks: busy code per thread, loop threads, waits.
+
+py-spy samples every thread of the tree at a fixed rate with ``--idle``, so a
+thread's samples split into *idle* (its leaf is a known wait: a selector, a
+condition, epoll) and *busy* (anything else: running Python, or blocked in a
+C call made from Python, or waiting for the GIL). Comparing busy time with the
+CPU time psutil measured tells running from waiting.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Iterator
+
+from pinkclinic.analysis.data import RecordingData
+from pinkclinic.analysis.finding import Finding
+from pinkclinic.recording import Recording
+
+_LOOP_FUNCS = ("run_forever", "_run_once", "Runner.run", "run_until_complete")
+_LOOP_FILES = ("asyncio/base_events.py", "asyncio/runners.py", "uvloop/__init__.py")
+
+
+def frames_of(profile, frames: tuple[int, ...]) -> list[list]:
+    out = []
+    for i in frames:
+        f = profile.frames[i]
+        if f.function.startswith("<"):  # synthetic <idle>/<await> leaves
+            continue
+        out.append([f.function, f.file, f.line])
+    return out
+
+
+def is_loop_thread_stack(profile, frames: tuple[int, ...]) -> bool:
+    for i in frames:
+        f = profile.frames[i]
+        if f.file.replace("\\", "/").endswith(_LOOP_FILES) and f.function.endswith(_LOOP_FUNCS):
+            return True
+    return False
+
+
+def thread_summary(data: RecordingData) -> dict[int, dict]:
+    """thread index -> {pid, tid, name, busy, idle, loop, stacks: [(frames, weight)]}."""
+    p = data.profile
+    out: dict[int, dict] = {}
+    if p is None:
+        return out
+    for t, frames, w, _ in p.iter_stacks(idle=True):
+        info = p.threads[t]
+        s = out.setdefault(t, {"pid": info.pid, "tid": info.tid, "name": info.name, "busy": 0.0,
+                               "idle": 0.0, "loop": False, "stacks": []})
+        if p.is_idle(frames):
+            s["idle"] += w
+        else:
+            s["busy"] += w
+            s["stacks"].append((frames, w))
+        if not s["loop"] and is_loop_thread_stack(p, frames):
+            s["loop"] = True
+    return out
+
+
+def busy_stacks(rec: Recording | RecordingData, limit: int = 200) -> Iterator[tuple[list, float]]:
+    """The heaviest busy stacks as ([[func, file, line], ...], weight)."""
+    data = rec if isinstance(rec, RecordingData) else RecordingData(rec)
+    p = data.profile
+    if p is None:
+        return iter(())
+    merged: dict[tuple, float] = defaultdict(float)
+    for _, frames, w, _ in p.iter_stacks(idle=False):
+        merged[frames] += w
+    top = sorted(merged.items(), key=lambda kv: -kv[1])[:limit]
+    return ((frames_of(p, frames), w) for frames, w in top)
+
+
+def rate_hz(data: RecordingData) -> float:
+    return float(data.rec.manifest.get("streams", {}).get("pyspy", {}).get("rate_hz") or 100)
+
+
+def cpu_seconds(data: RecordingData, pid: int, t0: float, t1: float) -> float | None:
+    """CPU seconds ``pid`` used between t0 and t1, from the psutil samples."""
+    samples = [s for s in data.processes.get(pid, []) if t0 - 0.05 <= s["t"] <= t1 + 0.05]
+    if len(samples) < 2:
+        return None
+    a, b = samples[0], samples[-1]
+    return max(0.0, (b["cpu_user_s"] + b["cpu_system_s"]) - (a["cpu_user_s"] + a["cpu_system_s"]))
+
+
+def stack_findings(rec: Recording) -> list[Finding]:
+    """Findings that need py-spy's stacks (GIL contention, loop stalls seen from outside)."""
+    from pinkclinic.analysis import gil, loop_stacks
+
+    data = RecordingData(rec)
+    return [gil.analyse(data), *loop_stacks.analyse(data)]
+
+
+def export_stacks(rec: Recording, fmt: str) -> str:
+    from pinkclinic.errors import PinkError
+    from pinkclinic.profile import export
+
+    p = RecordingData(rec).profile
+    if p is None:
+        raise PinkError(f"{rec.path} has no stack samples to export")
+    return export(p, fmt)
+
+
+def wait_stacks(data: RecordingData) -> list[tuple[list, float]]:
+    """Where the server waited: suspended asyncio tasks (the probe's ``waits`` records)
+    and busy py-spy samples of non-loop threads (threads blocked in a call from Python)."""
+    out: list[tuple[list, float]] = []
+    w = data.window
+    for r in data.probe.get("waits", []):
+        if w is not None and not w.contains(r.get("t", 0.0)):
+            continue
+        for stack, count in r.get("stacks", []):
+            out.append((stack, float(count)))
+    if out:
+        return out
+    p = data.profile
+    if p is None:
+        return out
+    for s in thread_summary(data).values():
+        if s["loop"]:
+            continue
+        out += [(frames_of(p, frames), wt) for frames, wt in s["stacks"]]
+    return out

@@ -1,0 +1,64 @@
+"""doctor on every sample server: the verdict and the culprit it must name.
+
+Each case is a real run: the sample is launched by pinkclinic, loaded for a
+few seconds by its own load generator, recorded by psutil, py-spy and the
+in-process probe, then analysed. These are the data the thresholds in
+pinkclinic/analysis were tuned on.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import sys
+from pathlib import Path
+
+import pytest
+
+from tests.helpers import SAMPLES, run_cli
+
+LOAD = "-c 10 -d 4"
+
+CASES = [
+    # sample, command, verdict, culprit function (None: no culprit is expected)
+    ("healthy_starlette", [sys.executable, str(SAMPLES / "healthy_starlette.py")], "healthy", None),
+    ("loop_cpu_starlette", [sys.executable, str(SAMPLES / "loop_cpu_starlette.py")], "loop-cpu", "render_report"),
+    ("loop_cpu_aiohttp", [sys.executable, str(SAMPLES / "loop_cpu_aiohttp.py")], "loop-cpu", "hash_password"),
+    ("blocking_starlette", [sys.executable, str(SAMPLES / "blocking_starlette.py")], "loop-blocking-call", "fetch_exchange_rates"),
+    ("blocking_aiohttp", [sys.executable, str(SAMPLES / "blocking_aiohttp.py")], "loop-blocking-call", "lookup_session"),
+    ("io_wait_starlette", [sys.executable, str(SAMPLES / "io_wait_starlette.py")], "io-wait", "query_inventory"),
+    ("gc_starlette", [sys.executable, str(SAMPLES / "gc_starlette.py")], "gc-pressure", "build_search_index"),
+    ("leak_starlette", [sys.executable, str(SAMPLES / "leak_starlette.py")], "memory-leak", None),
+    ("io_wait_flask", [sys.executable, "-m", "gunicorn", "-k", "gthread", "--threads", "4", "-b", "127.0.0.1:0",
+                       "--chdir", str(SAMPLES), "io_wait_flask:app"], "io-wait", "call_upstream"),
+    ("gil_flask", [sys.executable, "-m", "gunicorn", "-k", "gthread", "--threads", "8", "-b", "127.0.0.1:0",
+                   "--chdir", str(SAMPLES), "gil_flask:app"], "gil-contention", None),
+    ("healthy_flask", [sys.executable, "-m", "gunicorn", "-w", "2", "-b", "127.0.0.1:0", "--chdir",
+                       str(SAMPLES), "healthy_flask:app"], "healthy", None),
+]
+
+
+def run_doctor(tmp_path: Path, name: str, command: list[str], *extra: str):
+    env = {**os.environ, "PORT": "0"}
+    proc = run_cli("doctor", "--dest", str(tmp_path), "--name", name, *extra, "--", *command,
+                   timeout=150, env=env)
+    rec = tmp_path / f"{name}.pinkclinic-doctor"
+    return proc, rec
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("name,command,verdict,culprit", CASES, ids=[c[0] for c in CASES])
+def test_doctor_names_the_category_and_the_culprit(tmp_path, name, command, verdict, culprit):
+    proc, rec = run_doctor(tmp_path, name, command, "--load", LOAD)
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    diagnosis = json.loads((rec / "diagnosis.json").read_text())
+    findings = {f["signal"]: (f["status"], f["summary"]) for f in diagnosis["findings"]}
+    assert diagnosis["verdict"] == verdict, (diagnosis["summary"], findings)
+    if culprit:
+        top = diagnosis["issues"][0]["culprits"]
+        assert top and top[0]["function"] == culprit, top
+        assert top[0]["file"].endswith(".py") and top[0]["line"] > 0
+        assert culprit in proc.stdout
+    assert verdict in proc.stdout
+    html = rec.with_suffix(".html") if False else tmp_path / f"{name}.pinkclinic-doctor.html"
+    assert html.exists()
