@@ -363,11 +363,25 @@ def write_results(res: dict) -> None:
             f"--full-filenames -r 100`, pinned to core 1 beside wrk or unpinned; "
             f"{ov['rounds']} rounds, conditions alternating (order reversed every other "
             "round); medians.", "",
-            "| condition | median req/s | ratio to baseline | rounds |", "|---|---|---|---|"]
+            "| condition | median req/s | ratio of medians | median of per-round ratios "
+            "(rounds below baseline) | req/s per round |", "|---|---|---|---|---|"]
+        base_rounds = ov["req_per_s"]["baseline"]
         for k, v in ov["median"].items():
+            paired = [x / y for x, y in zip(ov["req_per_s"][k], base_rounds, strict=True)]
+            below = sum(r < 1 for r in paired)
             lines.append(f"| {k} | {v:,.0f} | {ov['ratio'][k]:.3f} | "
+                         f"{statistics.median(paired):.3f} ({below}/{len(paired)}) | "
                          f"{', '.join(f'{x:,.0f}' for x in ov['req_per_s'][k])} |")
-        lines += ["", "Target: ≤ 3% cost at 100 Hz.", ""]
+        b = ov["req_per_s"]["baseline"]
+        spread = (max(b) - min(b)) / statistics.median(b)
+        lines += ["", f"Target: ≤ 3% cost at 100 Hz. The baseline alone varied by {spread:.0%} "
+                  "between rounds on this shared machine (other sessions' work), so read the "
+                  "per-round ratios (each condition against the baseline of the same round). "
+                  "Blocking py-spy sharing a busy core with the load generator was below "
+                  "baseline in every round of two runs (0.83 and 0.81 by medians): the target "
+                  "stays stopped while py-spy waits for CPU. Unpinned blocking and "
+                  "`--nonblocking` were within noise, so the ≤ 3% target is not confirmed or "
+                  "refuted here; rerun on a quiet machine.", ""]
     (RESULTS / "flame_scale.md").write_text("\n".join(lines))
 
 
@@ -381,7 +395,11 @@ def main() -> None:
     ap.add_argument("--shapes", nargs="+", default=["tree", "walks"], choices=["tree", "walks"])
     ap.add_argument("--skip-overhead", action="store_true")
     ap.add_argument("--build-only", nargs=2, metavar=("SRC", "OUT"))
+    ap.add_argument("--rewrite", action="store_true", help="rewrite the .md from the .json")
     args = ap.parse_args()
+    if args.rewrite:
+        write_results(json.loads((RESULTS / "flame_scale.json").read_text()))
+        return
     if args.build_only:
         build_only(Path(args.build_only[0]), Path(args.build_only[1]))
         return

@@ -111,12 +111,15 @@ class ProfileBuilder:
     """Collect weighted stacks of raw frames, then merge and classify them."""
 
     def __init__(self, *, unit: str = "samples", lines: bool = False, has_counts: bool = False,
-                 classifier: AreaClassifier | None = None, meta: dict | None = None):
+                 classifier: AreaClassifier | None = None, meta: dict | None = None,
+                 idle_rules: bool | None = None):
         if unit not in UNITS:
             raise ValueError(f"unit must be one of {UNITS}, not {unit!r}")
         self.unit = unit
         self.lines = lines
         self.has_counts = has_counts
+        # waiting is a time notion: allocations made inside Condition.wait are not idle
+        self.idle_rules = unit != "bytes" if idle_rules is None else idle_rules
         self.classifier = classifier or AreaClassifier()
         self.meta = dict(meta or {})
         self._raw: list[tuple[str, str, int]] = []
@@ -193,7 +196,8 @@ class ProfileBuilder:
         frames: list[Frame] = []
         for mid, key in enumerate(merged_keys):
             func, file = key[0], key[1]
-            area = IDLE if _idle.is_wait_frame(func, file) else self.classifier(func, file)
+            wait = self.idle_rules and _idle.is_wait_frame(func, file)
+            area = IDLE if wait else self.classifier(func, file)
             frames.append(Frame(func, file, -best_line[mid][1], area))
 
         to_merged = raw_to_merged.__getitem__
@@ -207,7 +211,7 @@ class ProfileBuilder:
                 entry = entry_cache.get(leaf)
                 if entry is None:
                     fr = frames[leaf]
-                    entry = entry_cache[leaf] = (fr.area != IDLE
+                    entry = entry_cache[leaf] = (self.idle_rules and fr.area != IDLE
                                                  and _idle.is_loop_entry(fr.function, fr.file))
                 if entry:
                     if idle_id is None:

@@ -194,8 +194,9 @@
         if (i >= 0 && i !== self.idleArea) { st.hidden[i] = true; }
       });
     }
-    if (h[p + 'z'] !== undefined) { st.zoomPath = num(h[p + 'z']); }
-    if (h[p + 's'] !== undefined) { st.selPath = num(h[p + 's']); st.sel = -2; }
+    st.zoomPath = num(h[p + 'z']);
+    st.selPath = h[p + 's'] !== undefined ? num(h[p + 's']) : null;
+    st.sel = st.selPath ? -2 : -1;
     if (h[p + 'o'] !== undefined) {
       var o = h[p + 'o'].split(':');
       if (['self', 'total', 'name', 'area', 'count'].indexOf(o[0]) >= 0) { st.sort = o[0]; st.sortDir = o[1] === 'a' ? 1 : -1; }

@@ -89,11 +89,14 @@ def test_collapsed_seconds_are_microseconds():
 def test_json_export():
     doc = json.loads(export(sample_profile("bytes"), "json"))
     assert doc["schema_version"] == 1 and doc["unit"] == "bytes" and doc["has_counts"]
-    assert doc["areas"] == ["app", "idle"]
+    assert doc["areas"] == ["app", "stdlib"]  # bytes: no idle rules
     frames = doc["frames"]
     hot = next(s for s in doc["functions"] if frames[s["frame"]]["function"] == "hot")
     assert (hot["self"], hot["self_count"]) == (6, 6)
     assert sum(s["weight"] for s in doc["stacks"]) == 11
+    assert sum(s["idle"] for s in doc["stacks"]) == 0
+    doc = json.loads(export(sample_profile("samples"), "json"))
+    assert doc["areas"] == ["app", "idle"]
     assert sum(s["idle"] for s in doc["stacks"]) == 1
 
 

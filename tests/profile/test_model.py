@@ -105,3 +105,11 @@ def test_recursion_counts_total_once():
     p = from_stacks([([f, f, f], 2, 2, 1, 1)])
     (s,) = p.functions()
     assert s.total == 2 and s.self == 2
+
+
+def test_bytes_have_no_idle():
+    sel = f"{STDLIB}/selectors.py"
+    p = from_stacks([([("main", "/a.py", 1), ("EpollSelector.select", sel, 468)], 64, 1, 1, 1)],
+                    unit="bytes")
+    assert p.total(idle=False) == 64
+    assert {f.area for f in p.frames} == {"app", "stdlib"}

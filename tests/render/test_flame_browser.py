@@ -210,3 +210,16 @@ def test_real_py_spy_recording_names_its_hot_function(tmp_path):
         areas = r.page.eval_on_selector_all("#flame .pf-areas input",
                                             "xs => xs.map(x => x.dataset.area)")
         assert {"app", "deps:starlette", "deps:uvicorn", "stdlib", "idle"} <= set(areas)
+
+
+def test_empty_and_idle_only_profiles_say_so(tmp_path):
+    empty = write_flame_report(from_stacks([]), tmp_path / "empty.html")
+    with open_report(empty) as r:
+        assert "no samples" in r.page.inner_text("#flame .pf-empty")
+    idle = from_stacks([([("EpollSelector.select", "/usr/lib/python3.11/selectors.py", 468)],
+                         5, 5, 1, 1)])
+    with open_report(write_flame_report(idle, tmp_path / "idle.html")) as r:
+        assert "every sample here is idle" in r.page.inner_text("#flame .pf-empty")
+        r.page.check('#flame .pf-areas input[data-area="idle"]')
+        assert r.page.locator("#flame .pf-empty").is_hidden()
+        assert "EpollSelector.select" in r.page.inner_text("#flame .pf-table tbody")
