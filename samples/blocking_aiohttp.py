@@ -7,19 +7,23 @@ Expected culprit: lookup_session.
 import os
 import socket
 import threading
+import time
 
 from aiohttp import web
 
 
+def _serve(conn: socket.socket) -> None:
+    with conn:
+        while conn.recv(64):
+            time.sleep(0.025)
+            conn.sendall(b"ok\n")
+
+
 def _slow_backend(listener: socket.socket) -> None:
-    # a stand-in for a remote store that takes 25 ms to answer
-    import time
+    # a stand-in for a remote store that takes 25 ms to answer each request
     while True:
         conn, _ = listener.accept()
-        with conn:
-            while conn.recv(64):
-                time.sleep(0.025)
-                conn.sendall(b"ok\n")
+        threading.Thread(target=_serve, args=(conn,), daemon=True).start()
 
 
 _listener = socket.create_server(("127.0.0.1", 0))

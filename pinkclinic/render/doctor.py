@@ -16,8 +16,7 @@ from pinkclinic.analysis.data import RecordingData
 from pinkclinic.analysis.sources import snippet
 from pinkclinic.jsonio import read_json
 from pinkclinic.recording import Recording
-from pinkclinic.render import series
-from pinkclinic.render.html import render
+from pinkclinic.render import render, series
 
 LABELS = {
     "loop-cpu": "Event loop blocked by CPU work",

@@ -41,9 +41,10 @@ class PySpyCollector(Collector):
     stop_when = "before-stop"
 
     def __init__(self, rate: int = 100, *, idle: bool = True, native: bool = False,
-                 subprocesses: bool = True):
+                 subprocesses: bool = True, nonblocking: bool = True):
         super().__init__()
         self.rate, self.idle, self.native, self.subprocesses = rate, idle, native, subprocesses
+        self.nonblocking = nonblocking
         self.spy = None
 
     def start(self, rec: Recording, target) -> None:
@@ -51,7 +52,8 @@ class PySpyCollector(Collector):
 
         spy = PySpy(target.pid, rec.file("pyspy.speedscope.json"), rate_hz=self.rate,
                     subprocesses=self.subprocesses, native=self.native, idle=self.idle,
-                    log_path=rec.file("pyspy.log"), watchdog=getattr(target, "watchdog", None))
+                    log_path=rec.file("pyspy.log"), watchdog=getattr(target, "watchdog", None),
+                    nonblocking=self.nonblocking)
         try:
             spy.start()
         except CollectorUnavailable as e:
