@@ -84,8 +84,12 @@ def read_pyspy(path: str | os.PathLike, b: ProfileBuilder, *, pid: int | None = 
     return total
 
 
-def read_pyinstrument(path: str | os.PathLike, b: ProfileBuilder) -> float:
+def read_pyinstrument(path: str | os.PathLike, b: ProfileBuilder,
+                      window: tuple[float, float] | None = None) -> float:
     """Add one ``pyinstrument-<PID>.jsonl`` (weights in seconds); returns the seconds read.
+
+    ``window`` (epoch seconds) keeps only segments that overlap it, e.g. the time the
+    server listened, so start-up imports do not crowd the profile of the load.
 
     ``await`` and ``idle`` time get a synthetic leaf (``<await>``, ``<idle>``) in the
     idle area, so ``--idle`` off shows CPU time and on shows the wall-clock view.
@@ -96,6 +100,9 @@ def read_pyinstrument(path: str | os.PathLike, b: ProfileBuilder) -> float:
     extra = {"await": b.frame(*_idle.AWAIT_FRAME), "idle": b.frame(*_idle.IDLE_FRAME)}
     total = 0.0
     for rec in read_jsonl(path):
+        if window is not None and (rec.get("t1", window[0]) < window[0]
+                                   or rec.get("t0", window[1]) > window[1]):
+            continue
         for st in rec.get("stacks") or []:
             frames = tuple(b.frame(fr[0], fr[1] if len(fr) > 1 else "",
                                    fr[2] if len(fr) > 2 else 0)

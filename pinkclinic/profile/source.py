@@ -56,9 +56,13 @@ def build_profile(recording: Recording | str | os.PathLike, *, lines: bool = Fal
     pyspy = rec.stream_file("pyspy") or (path / PYSPY_FILE)
     if profiler == "pyinstrument" or (pyi and not pyspy.exists()):
         b = ProfileBuilder(unit="seconds", lines=lines, meta={**meta, "profiler": "pyinstrument"})
+        t = rec.manifest.get("timings") or {}
+        start = t.get("load_start") or t.get("listening")
+        end = t.get("load_end") or t.get("stopping")
+        window = (start, end) if start and end else None
         for f in pyi:
             try:
-                read_pyinstrument(f, b)
+                read_pyinstrument(f, b, window)
             except (OSError, ValueError) as e:
                 b.meta["warnings"].append(f"{f.name} could not be read: {e}")
         if not pyi:

@@ -1,0 +1,110 @@
+"""``pinkclinic flame``: record a CPU (or wall-clock) profile under load, render the flame graph."""
+
+from __future__ import annotations
+
+import webbrowser
+
+from rich.console import Console
+from rich.markup import escape
+
+from pinkclinic.errors import PinkError, UsageError
+from pinkclinic.recording import Recording
+from pinkclinic.session.collectors import PySpyCollector
+from pinkclinic.session.options import SessionOptions
+from pinkclinic.session.run import run_session
+from pinkclinic.session.ui import Phases
+
+PROFILERS = ("py-spy", "pyinstrument")
+EXIT_INTERRUPTED = 130
+
+
+def flame_plan(opts: SessionOptions) -> tuple[list, list[str] | None]:
+    """Collectors and probe features for the chosen profiler."""
+    x = opts.extra
+    if x["profiler"] == "pyinstrument":
+        if opts.pid is not None:
+            raise UsageError("--profiler pyinstrument runs inside the target and cannot attach "
+                             "to a PID; use the default py-spy profiler with --pid")
+        if x["native"]:
+            raise UsageError("--native needs --profiler py-spy")
+        return [], ["pyinstrument", "listen"]
+    return [PySpyCollector(rate=x["rate"], native=x["native"], idle=True)], None
+
+
+def _check_pyinstrument(rec: Recording) -> None:
+    """The probe writes an error record when the target cannot import pyinstrument."""
+    from pinkclinic.analysis.data import RecordingData
+
+    for err in RecordingData(rec).probe.get("error", []):
+        if err.get("feature") == "pyinstrument":
+            raise PinkError(f"the target's Python could not start pyinstrument "
+                            f"({err.get('message', 'not importable')}); install it in the "
+                            "target's environment or use --profiler py-spy")
+
+
+def render(rec: Recording):
+    from pinkclinic.render.flame_report import report_flame
+
+    return report_flame(rec)
+
+
+def summarize(rec: Recording, report, console: Console | None = None) -> None:
+    from pinkclinic.profile import build_profile
+
+    console = console or Console(highlight=False, soft_wrap=True)
+    profile = build_profile(rec)
+    busy = profile.total(idle=False)
+    wall = profile.unit == "seconds" or bool(rec.manifest.get("options", {}).get("extra", {}).get("idle"))
+    base = profile.total(idle=True) if wall else busy
+    console.print(f"[bold magenta]flame[/] {profile.total(idle=True):,.1f} {profile.unit} "
+                  f"recorded, {busy:,.1f} busy; hottest app functions"
+                  f"{' (wall clock)' if wall else ''}:")
+    shown = 0
+    for stat in profile.functions(idle=wall):
+        f = profile.frames[stat.frame]
+        if f.area != "app" or f.file.startswith("<") or base <= 0:
+            continue
+        console.print(f"  {100 * stat.self / base:5.1f}% self  {100 * stat.total / base:5.1f}% total  "
+                      f"[bold]{escape(f.function)}[/]  [dim]{escape(f.file)}:{f.line}[/]")
+        shown += 1
+        if shown == 5:
+            break
+    for w in profile.meta.get("warnings", []):
+        console.print(f"  [yellow]{escape(w)}[/]")
+    console.print(f"  report: [bold]{escape(str(report))}[/]")
+
+
+def run_flame(opts: SessionOptions) -> int:
+    collectors, features = flame_plan(opts)
+    ui = Phases("flame")
+    with ui:
+        options = {"pyinstrument_interval_s": 0.001} if features else {}
+        result = run_session(opts, collectors, probe_features=features, probe_options=options, ui=ui)
+        rec = result.rec
+        rec.mark("finished")
+        if features:
+            _check_pyinstrument(rec)
+        if opts.collect_only:
+            ui.__exit__(None, None, None)
+            print(f"recording: {rec.path}")
+            return EXIT_INTERRUPTED if result.outcome == "interrupted" else 0
+        ui.phase("writing the flame graph")
+        report = render(rec)
+    summarize(rec, report)
+    if opts.open_report:
+        webbrowser.open(report.resolve().as_uri())
+    return EXIT_INTERRUPTED if result.outcome == "interrupted" else 0
+
+
+def rerender(rec: Recording, fmt: str, output: str | None):
+    """``pinkclinic report`` for a flame recording."""
+    from pinkclinic.render.flame_report import export_recording, report_flame
+
+    if fmt == "html":
+        report = report_flame(rec, output)
+        summarize(rec, report)
+        return report
+    if fmt == "text":
+        summarize(rec, rec.report_path if rec.report_path.exists() else "(not rendered)")
+        return None
+    return export_recording(rec, fmt, output)
