@@ -11,12 +11,11 @@ from pinkclinic.commands.summary import print_diagnosis
 from pinkclinic.recording import Recording
 from pinkclinic.render.doctor import write_doctor_report
 from pinkclinic.session.options import SessionOptions
-from pinkclinic.session.run import run_session
+from pinkclinic.session.run import exit_code, run_session
 from pinkclinic.session.ui import Phases
 
 PROBE_FEATURES = ["loop", "gc", "tasks", "threads", "listen"]
 PYSPY_RATE_HZ = 100
-EXIT_INTERRUPTED = 130
 
 
 def doctor_collectors(opts: SessionOptions) -> list:
@@ -66,12 +65,12 @@ def run_doctor(opts: SessionOptions) -> int:
         if opts.collect_only:
             ui.__exit__(None, None, None)
             print(f"recording: {rec.path}")
-            return EXIT_INTERRUPTED if result.outcome == "interrupted" else 0
+            return exit_code(result.outcome)
         diagnosis, report = analyse_and_render(rec, ui)
     print_diagnosis(diagnosis, report)
     if opts.open_report:
         webbrowser.open(report.resolve().as_uri())
-    return EXIT_INTERRUPTED if result.outcome == "interrupted" else 0
+    return exit_code(result.outcome)
 
 
 def rerender(rec: Recording, fmt: str, output: str | None):

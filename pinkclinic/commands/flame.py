@@ -11,11 +11,10 @@ from pinkclinic.errors import PinkError, UsageError
 from pinkclinic.recording import Recording
 from pinkclinic.session.collectors import PySpyCollector
 from pinkclinic.session.options import SessionOptions
-from pinkclinic.session.run import run_session
+from pinkclinic.session.run import exit_code, run_session
 from pinkclinic.session.ui import Phases
 
 PROFILERS = ("py-spy", "pyinstrument")
-EXIT_INTERRUPTED = 130
 
 
 def flame_plan(opts: SessionOptions) -> tuple[list, list[str] | None]:
@@ -87,13 +86,13 @@ def run_flame(opts: SessionOptions) -> int:
         if opts.collect_only:
             ui.__exit__(None, None, None)
             print(f"recording: {rec.path}")
-            return EXIT_INTERRUPTED if result.outcome == "interrupted" else 0
+            return exit_code(result.outcome)
         ui.phase("writing the flame graph")
         report = render(rec)
     summarize(rec, report)
     if opts.open_report:
         webbrowser.open(report.resolve().as_uri())
-    return EXIT_INTERRUPTED if result.outcome == "interrupted" else 0
+    return exit_code(result.outcome)
 
 
 def rerender(rec: Recording, fmt: str, output: str | None):

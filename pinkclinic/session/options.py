@@ -32,11 +32,6 @@ class SessionOptions:
     extra: dict[str, Any] = field(default_factory=dict)  # the command's own options
 
     def validate(self) -> SessionOptions:
-        if self.pid is not None and self.command:
-            raise UsageError("give either --pid or a command after --, not both")
-        if self.pid is None and not self.command:
-            raise UsageError(f"nothing to {self.kind}: give a command after -- "
-                             f"(e.g. pinkclinic {self.kind} -- python app.py) or --pid PID")
         modes = [m for m, on in (("--load", self.load is not None), ("--on-port", self.on_port),
                                  ("--no-load", self.no_load)) if on]
         if len(modes) > 1:
@@ -57,8 +52,20 @@ class SessionOptions:
                 shlex.split(self.load)
             except ValueError as e:
                 raise UsageError(f"--load cannot be parsed: {e}") from None
+        if self.load_args:  # check the load before anything is started
+            from pinkclinic.load import parse_bench_args
+
+            try:
+                parse_bench_args(self.load_args, base_url=self.url or "http://127.0.0.1:8000")
+            except UsageError as e:
+                raise UsageError(f"--load: {e.message}") from None
         if self.name is not None and (not self.name or "/" in self.name or self.name.startswith(".")):
             raise UsageError(f"--name must be a plain file name, not {self.name!r}")
+        if self.pid is not None and self.command:
+            raise UsageError("give either --pid or a command after --, not both")
+        if self.pid is None and not self.command:
+            raise UsageError(f"nothing to {self.kind}: give a command after -- "
+                             f"(e.g. pinkclinic {self.kind} -- python app.py) or --pid PID")
         return self
 
     @property

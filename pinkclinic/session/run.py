@@ -123,6 +123,15 @@ def run_session(opts: SessionOptions, collectors: list[Collector], *,
     return result
 
 
+EXIT_INTERRUPTED = 130
+EXIT_TARGET_FAILED = 1
+def exit_code(outcome: str) -> int:
+    """0 for a completed run; 130 if interrupted; 1 if the target crashed (report written)."""
+    if outcome == "interrupted":
+        return EXIT_INTERRUPTED
+    return EXIT_TARGET_FAILED if outcome in ("target-crashed", "error") else 0
+
+
 class _Interrupted(Exception):
     pass
 

@@ -1,0 +1,95 @@
+"""doctor's run modes: attach, --on-port, --no-load, --collect-only + report, multi-process."""
+
+from __future__ import annotations
+
+import json
+import os
+import sys
+
+from tests.helpers import SAMPLES, free_port, run_cli, server
+
+HEALTHY = [sys.executable, str(SAMPLES / "healthy_starlette.py")]
+
+
+def _diagnosis(rec):
+    return json.loads((rec / "diagnosis.json").read_text())
+
+
+def test_attach_to_a_running_server_leaves_it_running(tmp_path):
+    port = free_port()
+    with server(HEALTHY, port, env={**os.environ, "PORT": str(port)}) as srv:
+        proc = run_cli("doctor", "--dest", str(tmp_path), "--pid", str(srv.pid), "--load", "-c 5 -d 2",
+                       timeout=90)
+        assert proc.returncode == 0, proc.stderr
+        assert srv.poll() is None, "an attached server must be left running"
+    rec = tmp_path / f"{srv.pid}.pinkclinic-doctor"
+    diagnosis = _diagnosis(rec)
+    assert "loop-lag" in diagnosis["signals_missing"]  # no injection when attaching
+    manifest = json.loads((rec / "manifest.json").read_text())
+    assert manifest["target"]["attached"] is True and manifest["target"]["port"] == port
+    assert (rec / "pyspy.speedscope.json").stat().st_size > 0
+
+
+def test_on_port_runs_the_users_load_command(tmp_path):
+    load = f"{sys.executable} -m pinkclinic bench -n -c 4 -d 2 http://127.0.0.1:$PORT/"
+    proc = run_cli("doctor", "--dest", str(tmp_path), "--name", "op", "--on-port", load, "--", *HEALTHY,
+                   timeout=90, env={**os.environ, "PORT": "0"})
+    assert proc.returncode == 0, proc.stderr
+    rec = tmp_path / "op.pinkclinic-doctor"
+    t = json.loads((rec / "manifest.json").read_text())["timings"]
+    assert t["load_end"] - t["load_start"] >= 1.5
+    assert "requests in" in (rec / "on-port.log").read_text()
+    assert _diagnosis(rec)["verdict"] == "healthy"
+
+
+def test_no_load_records_until_the_target_exits(tmp_path):
+    script = ("import http.server, threading, time\n"
+              "srv = http.server.ThreadingHTTPServer(('127.0.0.1', 0), http.server.SimpleHTTPRequestHandler)\n"
+              "threading.Thread(target=srv.serve_forever, daemon=True).start()\n"
+              "time.sleep(3)\n")
+    proc = run_cli("doctor", "--dest", str(tmp_path), "--name", "nl", "--no-load",
+                   "--", sys.executable, "-c", script, timeout=60)
+    assert proc.returncode == 0, proc.stderr
+    rec = tmp_path / "nl.pinkclinic-doctor"
+    m = json.loads((rec / "manifest.json").read_text())
+    assert m["status"]["outcome"] == "target-exited", m["status"]
+    assert "load_start" not in m["timings"] and not (rec / "load.jsonl").exists()
+    assert m["timings"]["stopping"] - m["timings"]["listening"] >= 1.5
+    assert (tmp_path / "nl.pinkclinic-doctor.html").exists()
+
+
+def test_collect_only_then_report(tmp_path):
+    proc = run_cli("doctor", "--dest", str(tmp_path), "--name", "co", "--collect-only", "--load",
+                   "-c 4 -d 2", "--", *HEALTHY, timeout=90, env={**os.environ, "PORT": "0"})
+    assert proc.returncode == 0, proc.stderr
+    rec = tmp_path / "co.pinkclinic-doctor"
+    assert not (rec / "diagnosis.json").exists()
+    assert not (tmp_path / "co.pinkclinic-doctor.html").exists()
+    assert str(rec) in proc.stdout
+    rep = run_cli("report", str(rec), timeout=90)
+    assert rep.returncode == 0, rep.stderr
+    assert (tmp_path / "co.pinkclinic-doctor.html").exists()
+    js = run_cli("report", str(rec), "--format", "json", timeout=90)
+    assert json.loads(js.stdout)["verdict"] == _diagnosis(rec)["verdict"]
+
+
+def test_report_rejects_what_is_not_a_recording(tmp_path):
+    proc = run_cli("report", str(tmp_path), timeout=30)
+    assert proc.returncode == 2
+    assert proc.stderr.strip().startswith("pinkclinic: error:") and "manifest.json" in proc.stderr
+
+
+def test_gunicorn_workers_are_followed_and_charted_per_process(tmp_path):
+    cmd = [sys.executable, "-m", "gunicorn", "-w", "2", "-b", "127.0.0.1:0", "--chdir", str(SAMPLES),
+           "healthy_flask:app"]
+    proc = run_cli("doctor", "--dest", str(tmp_path), "--name", "gw", "--load", "-c 4 -d 2", "--", *cmd,
+                   timeout=90)
+    assert proc.returncode == 0, proc.stderr
+    rec = tmp_path / "gw.pinkclinic-doctor"
+    pids = {json.loads(line)["pid"] for line in (rec / "processes.jsonl").read_text().splitlines()[1:]}
+    assert len(pids) >= 3, pids  # the master and both workers
+    probes = list(rec.glob("probe-*.jsonl"))
+    assert len(probes) >= 3, probes  # the probe runs in forked workers too
+    html = (tmp_path / "gw.pinkclinic-doctor.html").read_text()
+    for pid in pids:
+        assert f"{pid}" in html
