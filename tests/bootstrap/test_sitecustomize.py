@@ -112,3 +112,32 @@ def test_older_pythons_in_the_tree_are_unharmed(tmp_path, site_dir, version):
     assert out.returncode == 0 and out.stderr == "", out.stderr
     assert out.stdout.strip() == "chained"
     assert _probe_files(rec) == []  # the probe itself needs 3.8+
+
+
+FORK = """
+import os, sys, threading, time
+if sys.argv[1] == "thread":
+    threading.Thread(target=time.sleep, args=(5,), daemon=True).start()
+time.sleep(0.3)  # the probe's threads are up
+pid = os.fork()
+if pid == 0:
+    os._exit(0)
+os.waitpid(pid, 0)
+print("forked")
+"""
+
+
+@pytest.mark.parametrize("version", ["3.12", "3.13"])
+def test_the_probe_threads_add_no_fork_warning(tmp_path, version):
+    exe = python(version)
+    if exe is None:
+        pytest.skip(f"no Python {version} under pyenv")
+    for mode in ("alone", "thread"):
+        plain = run([exe, "-c", FORK, mode], probe_env(None))
+        ours = run([exe, "-c", FORK, mode], probe_env(tmp_path))
+        assert ours.stdout == plain.stdout == "forked\n"
+        # CPython warns about a fork in a multi-threaded process: only when the target
+        # itself has a thread, with or without the probe
+        assert ("multi-threaded" in plain.stderr) == (mode == "thread")
+        assert ours.stderr.count("multi-threaded") == plain.stderr.count("multi-threaded"), (
+            mode, ours.stderr)
