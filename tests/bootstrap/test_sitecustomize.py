@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import sys
 
 import pytest
@@ -141,3 +142,16 @@ def test_the_probe_threads_add_no_fork_warning(tmp_path, version):
         assert ("multi-threaded" in plain.stderr) == (mode == "thread")
         assert ours.stderr.count("multi-threaded") == plain.stderr.count("multi-threaded"), (
             mode, ours.stderr)
+
+
+def test_the_launcher_helper_builds_a_working_environment(tmp_path, site_dir):
+    from pinkclinic.bootstrap import probe_environ
+
+    base = {**probe_env(None), "PYTHONPATH": str(site_dir)}
+    env = probe_environ(base, tmp_path, ["threads"], threads_ms=200)
+    assert env["PYTHONPATH"].split(os.pathsep)[1:] == [str(site_dir)]  # the target's kept
+    out = run([sys.executable, "-c", SHOW], env)
+    assert out.returncode == 0 and out.stdout.split() == ["chained", "42", "True"]
+    (path,) = tmp_path.glob("probe-*.jsonl")
+    header = json.loads(path.read_text().splitlines()[0])
+    assert header["features"] == ["threads"] and header["options"] == {"threads_ms": 200}
