@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import sys
 
 import pytest
@@ -112,3 +113,45 @@ def test_older_pythons_in_the_tree_are_unharmed(tmp_path, site_dir, version):
     assert out.returncode == 0 and out.stderr == "", out.stderr
     assert out.stdout.strip() == "chained"
     assert _probe_files(rec) == []  # the probe itself needs 3.8+
+
+
+FORK = """
+import os, sys, threading, time
+if sys.argv[1] == "thread":
+    threading.Thread(target=time.sleep, args=(5,), daemon=True).start()
+time.sleep(0.3)  # the probe's threads are up
+pid = os.fork()
+if pid == 0:
+    os._exit(0)
+os.waitpid(pid, 0)
+print("forked")
+"""
+
+
+@pytest.mark.parametrize("version", ["3.12", "3.13"])
+def test_the_probe_threads_add_no_fork_warning(tmp_path, version):
+    exe = python(version)
+    if exe is None:
+        pytest.skip(f"no Python {version} under pyenv")
+    for mode in ("alone", "thread"):
+        plain = run([exe, "-c", FORK, mode], probe_env(None))
+        ours = run([exe, "-c", FORK, mode], probe_env(tmp_path))
+        assert ours.stdout == plain.stdout == "forked\n"
+        # CPython warns about a fork in a multi-threaded process: only when the target
+        # itself has a thread, with or without the probe
+        assert ("multi-threaded" in plain.stderr) == (mode == "thread")
+        assert ours.stderr.count("multi-threaded") == plain.stderr.count("multi-threaded"), (
+            mode, ours.stderr)
+
+
+def test_the_launcher_helper_builds_a_working_environment(tmp_path, site_dir):
+    from pinkclinic.bootstrap import probe_environ
+
+    base = {**probe_env(None), "PYTHONPATH": str(site_dir)}
+    env = probe_environ(base, tmp_path, ["threads"], threads_ms=200)
+    assert env["PYTHONPATH"].split(os.pathsep)[1:] == [str(site_dir)]  # the target's kept
+    out = run([sys.executable, "-c", SHOW], env)
+    assert out.returncode == 0 and out.stdout.split() == ["chained", "42", "True"]
+    (path,) = tmp_path.glob("probe-*.jsonl")
+    header = json.loads(path.read_text().splitlines()[0])
+    assert header["features"] == ["threads"] and header["options"] == {"threads_ms": 200}

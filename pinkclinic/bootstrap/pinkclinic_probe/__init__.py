@@ -14,6 +14,7 @@ import importlib
 import json
 import os
 
+from . import _forkwarn
 from ._core import Probe
 
 FEATURES = ("loop", "gc", "tasks", "threads", "listen", "pyinstrument", "memray")
@@ -64,6 +65,7 @@ def start(environ=None):
             probe.started.append(name)
     if hasattr(os, "register_at_fork"):
         os.register_at_fork(after_in_child=_after_fork_child)
+        _forkwarn.install(probe)
     atexit.register(probe.shutdown)
     return probe
 

@@ -51,6 +51,15 @@ class Writer:
     close = abandon
 
 
+def _name_os_thread(name):
+    """Best effort: name the calling OS thread (``top -H``, ``/proc/*/task/*/comm``)."""
+    try:
+        with open(f"/proc/self/task/{threading.get_native_id()}/comm", "w") as f:
+            f.write(name[:15])
+    except (OSError, AttributeError):
+        pass
+
+
 class Probe:
     def __init__(self, config):
         self.config = config
@@ -97,10 +106,12 @@ class Probe:
 
     # -- threads and periodic jobs ----------------------------------------------
     def spawn(self, name, target, *args):
-        """Start a daemon thread named ``pinkclinic-probe-<name>``; its ident is known as ours."""
+        """Start a daemon thread named ``pinkclinic-probe-<name>`` (OS name
+        ``pkprobe-<name>``, cut to 15 bytes); its ident is known as ours."""
         def run():
             ident = threading.get_ident()
             self._own.add(ident)
+            _name_os_thread(f"pkprobe-{name}")
             try:
                 target(*args)
             except Exception as e:

@@ -10,9 +10,9 @@ Time spent runnable but waiting for a CPU counts as on-CPU (see ``_cpu``).
 
 ``dur_ms`` runs from the post of the tick that caught the stall to the moment it ran:
 a lower bound, short of the true stall by at most ``tick_ms`` (hence a 10 ms tick for a
-30 ms threshold: a 50 ms stall always measures at least 40 ms). The stack is taken as
-soon as a tick is late and again at ``block_ms``; only a stack taken while the tick was
-still pending is kept, so it never shows what ran after the stall.
+30 ms threshold: a 50 ms stall always measures at least 40 ms). The stack is taken
+``tick_ms / 2`` before ``block_ms`` and again at ``block_ms``; only a stack taken while
+the tick was still pending is kept, so it never shows what ran after the stall.
 """
 import threading
 import time
@@ -184,23 +184,26 @@ class Watcher:
                 window_start = end
 
     def _late(self, tick, posted, posted_wall, gen):
-        """The tick is late: the loop thread is stuck (or busy) right now. Take its stack
-        now and again at ``block_s``, keeping only a stack taken while the tick was still
-        pending; follow its CPU use from now until the tick runs (not from the post: that
-        would cost a read on every tick); if the lag reached ``block_s``, write a
-        ``block`` record. False if the loop stopped meanwhile."""
+        """The tick is late: the loop thread is stuck or busy right now. Follow its CPU
+        use from now until the tick runs (reading it on every tick would cost a syscall
+        each). If the tick is still pending ``block_s - tick_s / 2`` after the post, take
+        the loop thread's stack, and again at ``block_s``, keeping only a stack taken
+        while the tick was still pending (a loaded loop is often 10-20 ms late, and
+        those ticks must stay cheap). If the lag reached ``block_s``, write a ``block``
+        record. False if the loop stopped meanwhile."""
         stack = None
         cpu0 = self._read_cpu()
         wall0 = time.perf_counter()
         last_wall = last_cpu = None
-        next_stack = time.perf_counter()
         block_at = posted + self.block_s
+        next_stack = block_at - self.tick_s / 2
         while tick.ran_at is None:
-            if time.perf_counter() >= next_stack:
+            now = time.perf_counter()
+            if now >= next_stack:
                 sample = thread_stack(self.ident)
                 if tick.ran_at is None:
                     stack = sample
-                next_stack = block_at if next_stack < block_at else float("inf")
+                next_stack = block_at if now < block_at else float("inf")
             cpu = self._read_cpu()
             if tick.ran_at is None:
                 last_wall, last_cpu = time.perf_counter(), cpu
