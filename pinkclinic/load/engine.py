@@ -27,7 +27,7 @@ from collections.abc import Callable
 from time import perf_counter_ns
 
 from pinkclinic.errors import PinkError
-from pinkclinic.load.http1 import H1Conn
+from pinkclinic.load.http1 import H1ClosingConn, H1Conn, H1HeadConn
 from pinkclinic.load.spec import IdSource, LoadSpec, encoders
 from pinkclinic.load.stats import TIMEOUT, Recorder
 
@@ -60,6 +60,7 @@ class Engine:
         self.fails = [0] * spec.connections
         self.retiring: dict[H1Conn, int] = {}
         self.started = False
+        self.precise = False  # set once the server closes a connection: see http1.H1ClosingConn
         self.last_sweep = 0
         self.finished = False
         self.inflight_at_end = 0
@@ -97,7 +98,8 @@ class Engine:
             if delay:
                 await asyncio.sleep(delay)
             self.connecting[task] = perf_counter_ns()
-            conn = H1Conn(self, slot)
+            cls = H1HeadConn if self.has_head else H1ClosingConn if self.precise else H1Conn
+            conn = cls(self, slot)
             self.conns[slot] = conn
             await self.loop.create_connection(lambda: conn, self.addr[0], self.addr[1])
         except asyncio.CancelledError:  # connect timeout (sweep) or the end of the run
@@ -253,7 +255,7 @@ class Engine:
         now = self.last_sweep = perf_counter_ns()
         limit = self.timeout_ns
         for conn in self.conns:
-            if conn is not None and conn.pending and not conn.dead and now - conn.wait_since > limit:
+            if conn is not None and conn.pending and not conn.dead and now - conn.busy_since() > limit:
                 conn.drop(TIMEOUT)
         for task, t in list(self.connecting.items()):
             if now - t > limit:
