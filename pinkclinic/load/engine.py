@@ -60,6 +60,7 @@ class Engine:
         self.fails = [0] * spec.connections
         self.retiring: dict[H1Conn, int] = {}
         self.started = False
+        self.draining = False
         self.precise = False  # set once the server closes a connection: see http1.H1ClosingConn
         self.last_sweep = 0
         self.finished = False
@@ -196,7 +197,8 @@ class Engine:
         self.check_done()
 
     def check_done(self) -> None:
-        if self.amount is None or self.finished or not self.started:
+        """End the run (or the drain) once nothing more will be sent and nothing is in flight."""
+        if self.finished or not self.started or (self.amount is None and not self.draining):
             return
         if self.closed_loop and self.budget > 0:
             return
@@ -302,8 +304,13 @@ class Engine:
         self.started = True
         self.sched_t0 = start + self.phase_ns
         self.budget = FOREVER if spec.amount is None else spec.amount
-        if not self.closed_loop and spec.amount is not None:
-            self.limit_k, self.budget = spec.amount, 0
+        if not self.closed_loop:
+            self.budget = 0
+            if spec.amount is not None:
+                self.limit_k = spec.amount
+            else:  # the requests due before the end: k / rate + phase < warmup + duration
+                span_ns = (spec.warmup + spec.duration) * 1e9 - self.phase_ns
+                self.limit_k = max(0, math.ceil(span_ns / self.interval_ns))
         for conn in list(self.conns):
             if conn is not None and conn.transport is not None:
                 self.kick(conn)
@@ -330,7 +337,9 @@ class Engine:
             break
         if reason == "end":  # duration reached: issue nothing more, let in-flight answers land
             self.budget = 0
-            self.limit_k = self.sent_k
+            self.limit_k = min(self.limit_k, self.sent_k)
+            self.draining = True
+            self.check_done()
             drain = min(spec.timeout, DRAIN_MAX_S)
             await self._wait_until(perf_counter_ns() + int(drain * 1e9), None, drain=True)
         now = perf_counter_ns()
@@ -344,18 +353,16 @@ class Engine:
                 return "stop"
             if self.done_fut.done():
                 return "done"
-            if drain and not any(c is not None and c.pending for c in self.conns):
-                return "drained"
+
             now = perf_counter_ns()
             if now >= t_ns:
                 return "end" if end_ns is not None and now >= end_ns else "tick"
-            wait = min(0.005 if drain else SWEEP_S, (t_ns - now) / 1e9)
+            wait = min(SWEEP_S, (t_ns - now) / 1e9)
             try:
                 await asyncio.wait_for(asyncio.shield(self.done_fut), wait)
             except asyncio.TimeoutError:
                 pass
-            if not drain or now - self.last_sweep > SWEEP_S * 1e9:
-                self.sweep()
+            self.sweep()
 
     def _end(self, now: int, interrupted: bool) -> dict:
         inflight = sum(len(c.pending) for c in self.conns if c is not None)
