@@ -27,7 +27,7 @@ from collections.abc import Callable
 from time import perf_counter_ns
 
 from pinkclinic.errors import PinkError
-from pinkclinic.load.http1 import H1Conn
+from pinkclinic.load.http1 import H1ClosingConn, H1Conn, H1HeadConn
 from pinkclinic.load.spec import IdSource, LoadSpec, encoders
 from pinkclinic.load.stats import TIMEOUT, Recorder
 
@@ -60,6 +60,8 @@ class Engine:
         self.fails = [0] * spec.connections
         self.retiring: dict[H1Conn, int] = {}
         self.started = False
+        self.draining = False
+        self.precise = False  # set once the server closes a connection: see http1.H1ClosingConn
         self.last_sweep = 0
         self.finished = False
         self.inflight_at_end = 0
@@ -97,7 +99,8 @@ class Engine:
             if delay:
                 await asyncio.sleep(delay)
             self.connecting[task] = perf_counter_ns()
-            conn = H1Conn(self, slot)
+            cls = H1HeadConn if self.has_head else H1ClosingConn if self.precise else H1Conn
+            conn = cls(self, slot)
             self.conns[slot] = conn
             await self.loop.create_connection(lambda: conn, self.addr[0], self.addr[1])
         except asyncio.CancelledError:  # connect timeout (sweep) or the end of the run
@@ -194,7 +197,8 @@ class Engine:
         self.check_done()
 
     def check_done(self) -> None:
-        if self.amount is None or self.finished or not self.started:
+        """End the run (or the drain) once nothing more will be sent and nothing is in flight."""
+        if self.finished or not self.started or (self.amount is None and not self.draining):
             return
         if self.closed_loop and self.budget > 0:
             return
@@ -253,7 +257,7 @@ class Engine:
         now = self.last_sweep = perf_counter_ns()
         limit = self.timeout_ns
         for conn in self.conns:
-            if conn is not None and conn.pending and not conn.dead and now - conn.wait_since > limit:
+            if conn is not None and conn.pending and not conn.dead and now - conn.busy_since() > limit:
                 conn.drop(TIMEOUT)
         for task, t in list(self.connecting.items()):
             if now - t > limit:
@@ -300,8 +304,13 @@ class Engine:
         self.started = True
         self.sched_t0 = start + self.phase_ns
         self.budget = FOREVER if spec.amount is None else spec.amount
-        if not self.closed_loop and spec.amount is not None:
-            self.limit_k, self.budget = spec.amount, 0
+        if not self.closed_loop:
+            self.budget = 0
+            if spec.amount is not None:
+                self.limit_k = spec.amount
+            else:  # the requests due before the end: k / rate + phase < warmup + duration
+                span_ns = (spec.warmup + spec.duration) * 1e9 - self.phase_ns
+                self.limit_k = max(0, math.ceil(span_ns / self.interval_ns))
         for conn in list(self.conns):
             if conn is not None and conn.transport is not None:
                 self.kick(conn)
@@ -328,7 +337,9 @@ class Engine:
             break
         if reason == "end":  # duration reached: issue nothing more, let in-flight answers land
             self.budget = 0
-            self.limit_k = self.sent_k
+            self.limit_k = min(self.limit_k, self.sent_k)
+            self.draining = True
+            self.check_done()
             drain = min(spec.timeout, DRAIN_MAX_S)
             await self._wait_until(perf_counter_ns() + int(drain * 1e9), None, drain=True)
         now = perf_counter_ns()
@@ -342,18 +353,16 @@ class Engine:
                 return "stop"
             if self.done_fut.done():
                 return "done"
-            if drain and not any(c is not None and c.pending for c in self.conns):
-                return "drained"
+
             now = perf_counter_ns()
             if now >= t_ns:
                 return "end" if end_ns is not None and now >= end_ns else "tick"
-            wait = min(0.005 if drain else SWEEP_S, (t_ns - now) / 1e9)
+            wait = min(SWEEP_S, (t_ns - now) / 1e9)
             try:
                 await asyncio.wait_for(asyncio.shield(self.done_fut), wait)
             except asyncio.TimeoutError:
                 pass
-            if not drain or now - self.last_sweep > SWEEP_S * 1e9:
-                self.sweep()
+            self.sweep()
 
     def _end(self, now: int, interrupted: bool) -> dict:
         inflight = sum(len(c.pending) for c in self.conns if c is not None)

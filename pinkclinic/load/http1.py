@@ -37,59 +37,34 @@ def _header(head: bytes, name: bytes) -> bytes | None:
 
 
 class H1Conn(asyncio.Protocol):
-    __slots__ = (
-        "closing",
-        "dead",
-        "eng",
-        "eof_body",
-        "hbuf",
-        "hdr",
-        "heads",
-        "ka",
-        "last",
-        "mstate",
-        "mstatus",
-        "need",
-        "parser",
-        "pending",
-        "rec",
-        "req",
-        "seq",
-        "seq_i",
-        "slot",
-        "transport",
-        "wait_since",
-    )
+    """The fast path: httptools calls back only when a response is complete."""
+
+    __slots__ = ("closed", "closing", "dead", "eng", "got", "last", "lat", "parser", "pending",
+                 "rec", "req", "seq", "seq_i", "slot", "status", "transport", "wait_since")
 
     def __init__(self, eng, slot: int):
         self.eng = eng
-        self.rec = eng.rec
+        self.rec = rec = eng.rec
+        self.lat = rec.lat  # the recorder cuts these in place, so the references stay valid
+        self.status = rec.status
+        self.closed = eng.closed_loop
         self.slot = slot
         self.parser = HttpResponseParser(self)
-        self.pending: deque[int] = deque()
+        self.pending: deque[int] = deque()  # latency origins (ns) of the requests in flight
         self.transport = None
         self.wait_since = 0
-        self.ka = True
-        self.hdr = False
-        self.eof_body = False
-        self.last = b""
+        self.got = False  # bytes of a response not yet complete have arrived
+        self.last = b""  # the chunk being parsed
         self.dead = False
         self.closing = False
         self.seq = eng.encoders
         self.seq_i = slot % len(self.seq)
         self.req = eng.static_req  # bytes, or None when requests vary
-        self.heads: deque[bool] | None = deque() if eng.has_head else None
-        self.hbuf = b""
-        self.mstate: str | None = None
-        self.mstatus = 0
-        self.need = 0
 
     # -- sending ------------------------------------------------------------------------
     def next_request(self) -> bytes:
         enc = self.seq[self.seq_i]
         self.seq_i = (self.seq_i + 1) % len(self.seq)
-        if self.heads is not None:
-            self.heads.append(enc.is_head)
         return enc()
 
     def send(self, origin: int) -> None:
@@ -99,6 +74,10 @@ class H1Conn(asyncio.Protocol):
         self.transport.write(self.req or self.next_request())
         self.pending.append(origin)
 
+    def busy_since(self) -> int:
+        """Since when the oldest request in flight has waited (for timeouts)."""
+        return max(self.wait_since, self.pending[0]) if self.pending else 0
+
     # -- asyncio callbacks ----------------------------------------------------------------
     def connection_made(self, transport) -> None:
         self.transport = transport
@@ -106,10 +85,8 @@ class H1Conn(asyncio.Protocol):
 
     def data_received(self, data: bytes) -> None:
         self.rec.nbytes += len(data)
-        if self.heads is not None:
-            self._data_with_heads(data)
-            return
         self.last = data
+        self.got = True
         try:
             self.parser.feed_data(data)
         except HttpParserUpgrade:
@@ -125,51 +102,46 @@ class H1Conn(asyncio.Protocol):
     def connection_lost(self, exc) -> None:
         if self.dead:
             return
-        if self.pending and exc is None and self.hdr and self.eof_body:
-            if self.heads is not None:
-                self._done()
-            else:
-                self.on_message_complete()  # a body delimited by the server's close
+        if self.pending and exc is None and self.got and self.eof_delimited():
+            self.eof_complete()  # a body ended by the server's close
         if self.pending:
-            kind = RESET if exc is not None or self.hdr or self.hbuf else CLOSED
-            self.drop(kind)
+            self.drop(RESET if exc is not None or self.got else CLOSED)
         else:
             self.drop(None)
 
-    # -- httptools callbacks -------------------------------------------------------------
-    def on_headers_complete(self) -> None:
-        self.hdr = True
-        if not self.parser.should_keep_alive():
-            self.ka = False
-            head = self.last.split(b"\r\n\r\n", 1)[0].lower()
-            self.eof_body = b"\ncontent-length:" not in head and b"\ntransfer-encoding:" not in head
+    def eof_complete(self) -> None:
+        self.complete(self.parser.get_status_code())
 
+    def eof_delimited(self) -> bool:
+        """Was the response in progress one whose body ends when the server closes?
+
+        This class has no headers callback (it costs time on every response), so it
+        judges from the last chunk; the first close also switches the engine to
+        H1ClosingConn, which records it exactly, for every later connection.
+        """
+        if self.parser.should_keep_alive():
+            return False
+        return _no_length(self.last)
+
+    # -- httptools: the hot path ----------------------------------------------------------
     def on_message_complete(self) -> None:
-        status = self.parser.get_status_code()
+        parser = self.parser
+        status = parser.get_status_code()
         if status < 200 and status != 101:
-            self.hdr = False
             return  # an interim 1xx response: the real one follows
-        self.complete(status)
-
-    def complete(self, status: int) -> None:
         now = perf_counter_ns()
         try:
             origin = self.pending.popleft()
         except IndexError:  # a response nobody asked for
             self.drop(MALFORMED)
             return
-        rec = self.rec
-        rec.lat.append((now - origin) // 1000)
-        rec.status[status] += 1
-        self.hdr = False
-        if self.heads is not None:
-            self.heads.popleft()
-        if not self.ka:
+        self.lat.append((now - origin) // 1000)
+        self.status[status] += 1
+        self.got = False
+        if not parser.should_keep_alive():
             self.retire()
-            return
-        self.wait_since = now
-        eng = self.eng
-        if eng.closed_loop:
+        elif self.closed:
+            eng = self.eng
             if eng.budget > 0:
                 eng.budget -= 1
                 self.transport.write(self.req or self.next_request())
@@ -177,11 +149,116 @@ class H1Conn(asyncio.Protocol):
             elif not self.pending:
                 eng.idle(self)
         else:
+            self.eng.slot_free(self, now)
+
+    def complete(self, status: int, keep_alive: bool = False) -> None:
+        """The slow path of a completed response (close-delimited bodies, hand parsing)."""
+        now = perf_counter_ns()
+        try:
+            origin = self.pending.popleft()
+        except IndexError:
+            self.drop(MALFORMED)
+            return
+        self.lat.append((now - origin) // 1000)
+        self.status[status] += 1
+        self.got = False
+        if not keep_alive:
+            self.retire()
+            return
+        self.wait_since = now
+        eng = self.eng
+        if eng.closed_loop:
+            if eng.budget > 0:
+                eng.budget -= 1
+                self.send(now)
+            elif not self.pending:
+                eng.idle(self)
+        else:
             eng.slot_free(self, now)
 
-    # -- connections that send HEAD: every response parsed by hand -------------------------
-    # httptools cannot be told that a response answers a HEAD (and so has no body), nor
-    # be stopped between two pipelined responses; so these connections parse by hand.
+    # -- endings -----------------------------------------------------------------------
+    def retire(self) -> None:
+        """The server said this connection ends: unanswered requests go back, reconnect."""
+        self.closing = True
+        self.eng.precise = True  # from now on, connections note where bodies end
+        self.eng.retired(self, len(self.pending))
+        self.pending.clear()
+
+    def drop(self, kind: str | None) -> None:
+        """The connection failed (or closed): count its unanswered requests as ``kind``."""
+        if self.dead:
+            return
+        self.dead = True
+        if self.closing:
+            self.pending.clear()
+        n = len(self.pending)
+        self.pending.clear()
+        if self.transport is not None:
+            if kind is None:
+                self.transport.close()
+            else:
+                self.transport.abort()
+        if not self.closing:
+            self.eng.lost(self, kind, n)
+
+
+class H1ClosingConn(H1Conn):
+    """For servers that close connections: notes at the headers whether the body ends at EOF."""
+
+    __slots__ = ("eof_body",)
+
+    def __init__(self, eng, slot: int):
+        super().__init__(eng, slot)
+        self.eof_body = False
+
+    def on_headers_complete(self) -> None:
+        self.eof_body = not self.parser.should_keep_alive() and _no_length(self.last)
+
+    def eof_delimited(self) -> bool:
+        return self.eof_body
+
+
+class H1HeadConn(H1Conn):
+    """For sequences with HEAD requests: every response parsed by hand.
+
+    httptools cannot be told that a response answers a HEAD (and so has no body),
+    nor be stopped between two pipelined responses.
+    """
+
+    __slots__ = ("hbuf", "heads", "ka", "mstate", "mstatus", "need")
+
+    def __init__(self, eng, slot: int):
+        super().__init__(eng, slot)
+        self.heads: deque[bool] = deque()
+        self.hbuf = b""
+        self.mstate: str | None = None
+        self.mstatus = 0
+        self.need = 0
+        self.ka = True
+        self.req = None
+
+    def next_request(self) -> bytes:
+        enc = self.seq[self.seq_i]
+        self.seq_i = (self.seq_i + 1) % len(self.seq)
+        self.heads.append(enc.is_head)
+        return enc()
+
+    def data_received(self, data: bytes) -> None:
+        self.rec.nbytes += len(data)
+        self.got = True
+        self._data_with_heads(data)
+
+    def eof_delimited(self) -> bool:
+        return self.mstate == "eof"
+
+    def eof_complete(self) -> None:
+        self._done()
+
+    def complete(self, status: int, keep_alive: bool | None = None) -> None:
+        if self.heads:
+            self.heads.popleft()
+        super().complete(status, self.ka if keep_alive is None else keep_alive)
+
     def _data_with_heads(self, data: bytes) -> None:
         buf = self.hbuf + data if self.hbuf else data
         self.hbuf = b""
@@ -250,7 +327,7 @@ class H1Conn(asyncio.Protocol):
             self.ka = conn is not None and b"keep-alive" in conn
         else:
             self.ka = conn is None or b"close" not in conn
-        self.hdr = True
+        self.got = True
         te, cl = _header(head, b"transfer-encoding"), _header(head, b"content-length")
         if (self.heads and self.heads[0]) or status in (204, 304) or status == 101:
             self._done()
@@ -267,33 +344,16 @@ class H1Conn(asyncio.Protocol):
                 self._done()
         else:
             self.mstate = "eof"
-            self.eof_body = True
+            self.got = True
         return True
 
     def _done(self) -> None:
         self.mstate = None
-        self.complete(self.mstatus)
+        self.complete(self.mstatus)  # eof bodies complete through connection_lost()
 
-    # -- endings -----------------------------------------------------------------------
-    def retire(self) -> None:
-        """The server said this connection ends: unanswered requests go back, reconnect."""
-        self.closing = True
-        self.eng.retired(self, len(self.pending))
-        self.pending.clear()
 
-    def drop(self, kind: str | None) -> None:
-        """The connection failed (or closed): count its unanswered requests as ``kind``."""
-        if self.dead:
-            return
-        self.dead = True
-        if self.closing:
-            self.pending.clear()
-        n = len(self.pending)
-        self.pending.clear()
-        if self.transport is not None:
-            if kind is None:
-                self.transport.close()
-            else:
-                self.transport.abort()
-        if not self.closing:
-            self.eng.lost(self, kind, n)
+def _no_length(chunk: bytes) -> bool:
+    """Does the header block in ``chunk`` (if any) have neither Content-Length nor chunked?"""
+    end = chunk.find(b"\r\n\r\n")
+    head = chunk[:end].lower() if end >= 0 else b""
+    return b"\ncontent-length:" not in head and b"\ntransfer-encoding:" not in head

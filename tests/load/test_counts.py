@@ -84,7 +84,7 @@ def test_request_sequence_and_unique_ids(serve, tmp_path):
     seq.write_text(
         "- {method: POST, path: '/items?id=[<id>]', headers: {X-Req: '[<id>]'}, body: '{\"id\": \"[<id>]\"}'}\n"
         "- {method: GET, path: /items}\n")
-    r = load(s.url, "-a", "200", "-c", "4", "--requests", str(seq))
+    r = load(s.url, "-a", "200", "-c", "1", "--requests", str(seq))  # one connection: exact mix
     assert r.requests == 200
     c = s.counts()
     assert c["methods"] == {"POST": 100, "GET": 100}
@@ -108,3 +108,14 @@ def test_cli_amount_json(serve):
     assert j["latency"]["p50"] <= j["latency"]["p99"] <= j["latency"]["max"]
     assert j["schema_version"] == 1 and j["duration"] > 0
     assert j["requests"]["average"] > 0 and j["throughput"]["total"] > 0
+
+
+def test_ids_are_unique_across_workers_and_runs(serve, tmp_path):
+    s = serve("count", "--record")
+    seq = tmp_path / "seq.json"
+    seq.write_text('[{"path": "/i/[<id>]"}]')
+    for _ in range(2):
+        r = load(s.url, "-a", "300", "-c", "4", "-w", "2", "--requests", str(seq))
+        assert r.requests == 300
+    paths = s.counts()["paths"]
+    assert len(paths) == 600 == len(set(paths))
