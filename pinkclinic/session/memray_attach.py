@@ -48,7 +48,7 @@ class MemrayAttach(Collector):
             raise PinkError("pinkclinic heap --pid needs gdb to inject memray into the process: "
                             "install it (apt-get install gdb), or launch the server with "
                             "pinkclinic heap -- CMD")
-        pid = target.python_pid or target.pid
+        pid = target.python_pid() or target.pid
         out = rec.file(f"memray-{pid}.bin")
         cmd = [*_memray_cli(), "attach", "-f", "-o", str(out), "--method", "gdb", str(pid)]
         cmd[5:5] = ["--native"] * self.native + ["--follow-fork"] * self.follow_fork

@@ -1,10 +1,11 @@
 """Feature ``memray``: a memray capture of this process, ``memray-<PID>.bin``.
 
 A ``memray.Tracker`` (not aggregated, so temporal analysis works) is finalised at exit.
-Options: ``memray_native`` (native stacks) and ``memray_follow_fork``: the probe starts
-a fresh tracker in a forked child, writing ``memray-<childPID>.bin`` (memray's own
-``follow_fork`` would name it ``memray-<PID>.bin.<childPID>``). Without it, a forked
-child is not tracked.
+Options: ``memray_native`` (native stacks) and ``memray_follow_fork``: memray's own
+``follow_fork``, which keeps tracking in forked children (gunicorn workers), each
+writing ``memray-<PID>.bin.<childPID>``. A second Tracker started in the child does
+not work: memray's tracker state is inherited across fork, and the child's file stays
+an 11-byte stub. Without the option, a forked child is not tracked.
 
 When the tracker starts matters. Started inside ``sitecustomize`` (that is, during an
 import) memray 1.x records empty Python stacks for everything after. So the bootstrap
@@ -42,7 +43,8 @@ class _Memray:
             if self.tracker is not None:
                 return
             destination = self.memray.FileDestination(self.probe.path(self.file), overwrite=True)
-            tracker = self.memray.Tracker(destination=destination, native_traces=self.native)
+            tracker = self.memray.Tracker(destination=destination, native_traces=self.native,
+                                          follow_fork=self.follow_fork)
             tracker.__enter__()
             self.tracker = tracker
 
@@ -56,11 +58,13 @@ class _Memray:
         return {"file": self.file, "native": self.native, "follow_fork": self.follow_fork}
 
     def after_fork(self):
-        self.tracker = None  # the parent's tracker does not carry over (memray drops it)
+        # The parent's Tracker object is not ours to close in the child: with follow_fork,
+        # memray itself goes on tracking here and finalises the child's file at exit.
+        parent_file = self.file
+        self.tracker = None
         self.lock = threading.Lock()
         if self.follow_fork:
-            self.file = f"memray-{os.getpid()}.bin"
-            self.probe.spawn("memray", self.start)
+            self.file = f"{parent_file}.{os.getpid()}"
             rec = {"type": "feature", "feature": "memray", "state": "started"}
             rec.update(self.info())
             self.probe.write(rec)

@@ -1,0 +1,109 @@
+"""`pinkclinic heap` end to end: launched under the probe's memray tracker, loaded by
+pinkclinic's own generator, analysed and rendered. What each sample's report must show."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import sys
+
+import pytest
+
+from tests.commands.doctor_run import finish, load_lines, manifest, start, wait_for
+from tests.helpers import SAMPLES, run_cli
+
+HEAP = SAMPLES / "heap"
+LOAD = "-c 8 -d 4 /visit?n=[<id>]"
+
+
+def run_heap(tmp_path, name, *command, extra=()):
+    proc = run_cli("heap", "--dest", str(tmp_path), "--name", name, "--load", LOAD, *extra, "--",
+                   *command, timeout=180)
+    rec = tmp_path / f"{name}.pinkclinic-heap"
+    return proc, rec, json.loads((rec / "diagnosis.json").read_text()) if (rec / "diagnosis.json").exists() else None
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("sample,leak,culprit", [
+    ("cache_leak.py", True, "render_page"),
+    ("list_leak.py", True, "remember_visit"),
+    ("lru_cache.py", False, None),
+    ("big_buffer.py", False, None),
+])
+def test_heap_report_shows_leaks_and_only_leaks(tmp_path, sample, leak, culprit):
+    proc, _rec, diagnosis = run_heap(tmp_path, sample[:-3], sys.executable, str(HEAP / sample), "--port", "0")
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    assert diagnosis["verdict"] == ("memory-leak" if leak else "healthy"), diagnosis["summary"]
+    html = (tmp_path / f"{sample[:-3]}.pinkclinic-heap.html").read_text()
+    if leak:
+        top = diagnosis["issues"][0]["culprits"][0]
+        assert top["function"] == culprit
+        assert top["bytes_per_request"] > 0 and top["bytes_per_second"] > 0
+        assert culprit in proc.stdout and culprit in html
+
+
+@pytest.mark.slow
+def test_known_bytes_per_request_within_25_percent(tmp_path):
+    proc, _rec, diagnosis = run_heap(tmp_path, "known", sys.executable, str(HEAP / "known_rate.py"), "--port", "0")
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    per_request = diagnosis["issues"][0]["culprits"][0]["bytes_per_request"]
+    assert 15_000 <= per_request <= 25_000, per_request
+
+
+@pytest.mark.slow
+def test_gunicorn_workers_with_follow_fork(tmp_path):
+    cmd = [sys.executable, "-m", "gunicorn", "-w", "2", "-b", "127.0.0.1:0", "--chdir", str(HEAP),
+           "known_rate_wsgi:app"]
+    proc, rec, diagnosis = run_heap(tmp_path, "wsgi", *cmd, extra=("--follow-fork",))
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    assert len(list(rec.glob("memray-*.bin*"))) >= 3  # the master and both workers
+    per_request = diagnosis["issues"][0]["culprits"][0]["bytes_per_request"]
+    assert 15_000 <= per_request <= 25_000, per_request
+
+
+@pytest.mark.browser
+def test_heap_report_in_a_browser(tmp_path):
+    from tests.browser import open_report
+
+    proc, _rec, _diagnosis = run_heap(tmp_path, "br", sys.executable, str(HEAP / "list_leak.py"), "--port", "0")
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    with open_report(tmp_path / "br.pinkclinic-heap.html") as r:
+        text = r.page.inner_text("body")
+        assert "Memory leak" in text and "remember_visit" in text
+        assert "Leak suspects" in text
+        assert r.page.locator("section.pc-chart").count() == 2
+
+
+def test_ctrl_c_still_gives_a_heap_report(tmp_path):
+    proc = start("heap", tmp_path, "hc", "--load", "-c 4 -d 60 /visit?n=[<id>]", "--",
+                 sys.executable, str(HEAP / "list_leak.py"), "--port", "0")
+    rec = tmp_path / "hc.pinkclinic-heap"
+    wait_for(lambda: load_lines(rec) >= 3, proc=proc, what="load")
+    _out, err = finish(proc, signal.SIGINT)
+    assert proc.returncode == 130, err
+    assert manifest(rec)["status"]["outcome"] == "interrupted"
+    assert (tmp_path / "hc.pinkclinic-heap.html").exists()
+
+
+def test_heap_attach_to_a_pid_that_is_gone_is_one_line(tmp_path):
+    proc = run_cli("heap", "--dest", str(tmp_path), "--pid", "999999", timeout=30)
+    assert proc.returncode != 0
+    errors = [ln for ln in proc.stderr.strip().splitlines() if "error" in ln]
+    assert len(errors) == 1 and errors[0].startswith("pinkclinic: error:") and "999999" in errors[0]
+    assert "Traceback" not in proc.stderr
+
+
+@pytest.mark.slow
+def test_heap_attach_with_gdb(tmp_path):
+    from tests.helpers import free_port, server
+
+    port = free_port()
+    with server([sys.executable, str(HEAP / "list_leak.py"), "--port", str(port)], port) as srv:
+        proc = run_cli("heap", "--dest", str(tmp_path), "--pid", str(srv.pid), "--load", LOAD,
+                       timeout=180, env={**os.environ})
+        assert proc.returncode == 0, proc.stderr[-2000:]
+        assert srv.poll() is None
+    diagnosis = json.loads((tmp_path / f"{srv.pid}.pinkclinic-heap" / "diagnosis.json").read_text())
+    assert diagnosis["verdict"] == "memory-leak"
+    assert diagnosis["issues"][0]["culprits"][0]["function"] == "remember_visit"
