@@ -149,20 +149,25 @@ def main() -> None:
     ap.add_argument("--duration", type=int, default=5)
     ap.add_argument("--connections", type=int, default=50)
     ap.add_argument("--idle", type=float, default=3.0)
+    ap.add_argument("--conditions", default=",".join(CONDITIONS),
+                    help="comma-separated subset of " + ", ".join(CONDITIONS))
     args = ap.parse_args()
+    names = [c for c in args.conditions.split(",") if c]
+    if "bare" not in names or not set(names) <= set(CONDITIONS):
+        sys.exit(f"probe_overhead: --conditions must include bare, from {', '.join(CONDITIONS)}")
     if not shutil.which("wrk") or not shutil.which("taskset"):
         sys.exit("probe_overhead: needs wrk and taskset (apt-get install -y wrk util-linux)")
-    runs: dict[str, list[dict]] = {c: [] for c in CONDITIONS}
+    runs: dict[str, list[dict]] = {c: [] for c in names}
     with tempfile.TemporaryDirectory(prefix="pinkclinic-probe-bench-") as tmpdir:
         tmp = Path(tmpdir)
         (tmp / "hello.py").write_text(APP)
-        names = list(CONDITIONS)
         for i in range(args.rounds):
             for condition in names[i % len(names):] + names[:i % len(names)]:
                 r = one_round(tmp, condition, args)
                 runs[condition].append(r)
                 print(f"round {i + 1} {condition:13s} {r['rps']:9.0f} req/s  idle cpu "
                       f"{r['idle_cpu_pct']:.2f}%  idle lag p50 {r['idle_lag_p50_ms']}", flush=True)
+    args.argv = " ".join(sys.argv[1:])
     write_results(runs, args)
 
 
@@ -195,16 +200,18 @@ def write_results(runs: dict[str, list[dict]], args) -> None:
     (RESULTS / "probe_overhead.json").write_text(
         json.dumps({"meta": meta, "summary": summary}, indent=1, sort_keys=True) + "\n")
     lines = ["# Probe overhead", "",
+             f"    flock -x /tmp/pinkclinic-cpu.lock python bench/probe_overhead.py {args.argv}", "",
              "uvicorn hello-world (raw ASGI, uvloop) on core 0, `wrk -t1 "
              f"-c{args.connections} -d{args.duration}s` on core 1; {args.rounds} alternating "
              f"rounds; probe features {', '.join(FEATURES)}. Idle figures over {args.idle:g} s "
              "before each load. Python " + meta["python"] + ", " + meta["date"] + ".", "",
-             "    flock -x /tmp/pinkclinic-cpu.lock python bench/probe_overhead.py", "",
-             "The machine is shared and req/s drifts widely from run to run, so the steadier "
-             "figure is the server's CPU time per request (all its threads, probe included), "
-             "compared with the bare run of the same round.", "",
-             "The probe's own threads (the loop watcher and the sampler) are measured directly: "
-             "their share of the server's CPU time during the load.", "",
+             "The machine is shared: req/s and CPU time per request drift by tens of percent "
+             "from run to run, so each probe run is compared with the bare run of its own round "
+             "and the median of those paired ratios is the throughput figure (its range shows "
+             "the noise). The probe's own threads (loop watcher, sampler; OS name `pkprobe-*`) "
+             "are measured directly: their share of the server's CPU time during the load. "
+             "What they do not show is the loop thread's share of the work (running the ticks) "
+             "and the GIL hand-offs.", "",
              "| condition | probe threads' share of CPU under load | "
              "CPU us/request (median) | CPU/request vs bare: median (range) "
              "| req/s (median) | req/s vs bare: median (range) | idle CPU % "
