@@ -116,22 +116,31 @@ def export_stacks(rec: Recording, fmt: str) -> str:
 
 
 def wait_stacks(data: RecordingData) -> list[tuple[list, float]]:
-    """Where the server waited: suspended asyncio tasks (the probe's ``waits`` records)
-    and busy py-spy samples of non-loop threads (threads blocked in a call from Python)."""
-    out: list[tuple[list, float]] = []
+    """Where the server waited, best evidence first.
+
+    1. suspended asyncio tasks whose await chain passes through the user's code (the
+       probe's ``waits`` records);
+    2. py-spy's busy samples of non-loop threads in the user's code (threads blocked
+       in a call, e.g. a gthread worker waiting on an upstream);
+    3. whatever else was seen waiting (framework-only tasks or threads), so a culprit
+       is still named when no user code is involved.
+    Tasks parked in the framework (an idle keep-alive connection, a server's own
+    control loop) are not what requests wait on, unless nothing else is.
+    """
+    from pinkclinic.analysis.culprits import is_app_file
+
+    def mine(stacks):
+        return [(st, n) for st, n in stacks if any(is_app_file(str(f[1])) for f in st)]
+
     w = data.window
+    tasks: list[tuple[list, float]] = []
     for r in data.probe.get("waits", []):
-        if w is not None and not w.contains(r.get("t", 0.0)):
-            continue
-        for stack, count in r.get("stacks", []):
-            out.append((stack, float(count)))
-    if out:
-        return out
+        if w is None or w.contains(r.get("t", 0.0)):
+            tasks += [(stack, float(count)) for stack, count in r.get("stacks", [])]
+    threads: list[tuple[list, float]] = []
     p = data.profile
-    if p is None:
-        return out
-    for s in thread_summary(data).values():
-        if s["loop"]:
-            continue
-        out += [(frames_of(p, frames), wt) for frames, wt in s["stacks"]]
-    return out
+    if p is not None:
+        for s in thread_summary(data).values():
+            if not s["loop"]:
+                threads += [(frames_of(p, frames), wt) for frames, wt in s["stacks"]]
+    return mine(tasks) or mine(threads) or tasks or threads

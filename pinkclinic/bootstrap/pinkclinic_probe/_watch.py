@@ -17,7 +17,7 @@ the tick was still pending is kept, so it never shows what ran after the stall.
 import threading
 import time
 
-from . import _cpu
+from . import _cpu, _waits
 from ._stacks import thread_stack
 
 STOP_GRACE_S = 1.0  # a loop restarted on the same thread within this is one run
@@ -28,18 +28,21 @@ MIN_CPU_WINDOW_S = 0.005  # a shorter look at the stalled thread says nothing
 
 
 class _Tick:
-    __slots__ = ("ran_at", "tasks", "want_tasks")
+    __slots__ = ("ran_at", "tasks", "waits", "want_tasks")
 
     def __init__(self, want_tasks, all_tasks):
         self.ran_at = None
         self.tasks = None
+        self.waits = None
         self.want_tasks = all_tasks if want_tasks else None
 
     def __call__(self):
         self.ran_at = time.perf_counter()
         if self.want_tasks is not None:
             try:
-                self.tasks = len(self.want_tasks())
+                tasks = self.want_tasks()
+                self.tasks = len(tasks)
+                self.waits = _waits.sample(tasks)
             except Exception:
                 pass
 
@@ -170,6 +173,8 @@ class Watcher:
                     return
             if tick.tasks is not None:
                 self.probe.write({"type": "tasks", "thread_id": self.tid, "n": tick.tasks})
+            if tick.waits:
+                self.probe.write(_waits.record(tick.waits, self.tid))
             if not self.lag:
                 continue
             lags.append(tick.ran_at - posted)
