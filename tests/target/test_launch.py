@@ -29,14 +29,16 @@ def test_gate_gives_the_pid_before_the_command_runs(tmp_path):
         rec_dir = tmp_path / f"{target.pid}.pinkclinic-doctor"   # named after the PID
         rec_dir.mkdir()
         assert "two_ports" not in " ".join(_cmdline(target.pid))  # still the gate
-        env = probe_env(rec_dir, features=["listen"])
+        # no probe features: the app writes the one listen record itself, so that record,
+        # not the real probe's scan (which sees both ports), decides between the two
+        env = probe_env(rec_dir, features=[])
         target.release(rec_dir / "target.log", env)
         listening = target.wait_listening(15, probe_dir=rec_dir)
         log = (rec_dir / "target.log").read_text()
         pid_line = next(ln for ln in log.splitlines() if ln.startswith("pid "))
         _, pid, _, probe = pid_line.split(" ", 3)
         assert int(pid) == target.pid                              # exec kept the PID
-        assert json.loads(probe) == {"dir": str(rec_dir), "features": ["listen"]}
+        assert json.loads(probe) == {"dir": str(rec_dir), "features": []}
         assert f"pythonpath {BOOTSTRAP_DIR}\n" in log              # the bootstrap comes first
         first, second = map(int, next(ln for ln in log.splitlines()
                                       if ln.startswith("ports ")).split()[1:])
