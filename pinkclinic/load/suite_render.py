@@ -60,4 +60,4 @@ def print_suite(run: SuiteRun, console: Console) -> None:
                   "endpoints; CPU % is the server's whole process tree (100% = one core), "
                   "sampled during each endpoint's load.", markup=False, highlight=False)
     for line in notes(run):
-        console.print(line, markup=False, highlight=False)
+        console.print(line, markup=False, highlight=False, soft_wrap=True)
