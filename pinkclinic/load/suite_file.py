@@ -115,13 +115,13 @@ def read_suite(path: str) -> Suite:
         p = e.get("path", str, "/")
         if not p.startswith("/") and "://" not in p:
             raise e.error("path", f"{p!r} must start with / (or be a full URL)")
-        name = str(e.get("name", (str, int, float), p))
-        if name in names:
-            raise e.error("name", f"{name!r} is used by an earlier endpoint")
-        names.add(name)
         method = e.get("method", str, "GET").upper()
         if not method.isascii() or not method.isalpha():
             raise e.error("method", f"invalid method {method!r}")
+        name = str(e.get("name", (str, int, float), p if method == "GET" else f"{method} {p}"))
+        if name in names:
+            raise e.error("name", f"{name!r} is used by an earlier endpoint")
+        names.add(name)
         endpoints.append(Endpoint(name=name, method=method, path=p, headers=headers_of(e),
                                   body=body_of(e), load=load_options_of(e),
                                   line=node.line if isinstance(node, Node) else 0))

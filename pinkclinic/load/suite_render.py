@@ -27,7 +27,8 @@ def suite_table(run: SuiteRun) -> Table:
         t.add_column(col, justify="left" if i == 0 else "right", no_wrap=i > 0)
     for er in run.runs:
         e, r = er.endpoint, er.result
-        name = f"{e.name}  ({e.method} {e.path})" if e.name != e.path else f"{e.method} {e.path}"
+        plain = e.name in (e.path, f"{e.method} {e.path}")
+        name = f"{e.method} {e.path}" if plain else f"{e.name}  ({e.method} {e.path})"
         if r is None:
             t.add_row(name, *([DASH] * 5), DASH, DASH)
             continue
