@@ -100,7 +100,7 @@ def dispatch(ctx: click.Context, url: str | None, opts: dict, *, as_json: bool,
     if wf["scenario_file"]:
         from pinkclinic.load.scenario_cli import scenario_main
 
-        return scenario_main(wf["scenario_file"], url, command, opts, wf, **out)
+        return scenario_main(wf["scenario_file"], url, command, ctx, opts, wf, **out)
     if command:
         raise UsageError("a server command after -- needs --suite or --scenario "
                          "(or use `pinkclinic doctor -- COMMAND`)")
