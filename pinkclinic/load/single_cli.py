@@ -34,7 +34,11 @@ def run_single(spec, run: Callable, *, as_json: bool, full_latency: bool, no_pro
                   width=max(shutil.get_terminal_size((120, 24)).columns, 120))
     show = not no_progress and sys.stdout.isatty() and sys.stderr.isatty()
     if not as_json:
-        out.print(header(_Head(spec)), highlight=False, markup=False)
+        text = header(_Head(spec))
+        if getattr(spec, "protocol", None) == "h2":
+            how = "TLS with ALPN" if spec.tls else "h2c, prior knowledge"
+            text = text.rstrip("\n") + f", HTTP/2 ({how}), {spec.streams} streams per connection\n"
+        out.print(text, highlight=False, markup=False)
 
     def on_sigint(signum, frame):
         stop.set()
