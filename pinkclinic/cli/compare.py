@@ -9,6 +9,7 @@ import click
 
 from pinkclinic import jsonio
 from pinkclinic.errors import UsageError
+from pinkclinic.load.compare import SINGLE
 
 EXIT_LIMIT = 1
 EXIT_INTERRUPTED = 130
@@ -128,7 +129,7 @@ def spread(a, b) -> str:
     """Round-to-round req/s of each side, so the reader sees the noise behind the medians."""
     parts = []
     for side in (a, b):
-        values = [r.get(s, {}).get("rps") for r in side.rounds for s in r]
+        values = [r.get(SINGLE, {}).get("rps") for r in side.rounds]
         values = [v for v in values if v is not None]
         if len(values) > 1:
             parts.append(f"{side.name} req/s {min(values):,.0f}–{max(values):,.0f}")

@@ -99,3 +99,25 @@ def test_malformed_suite_names_file_line_and_field(tmp_path, text, where):
     lines = proc.stderr.strip().splitlines()
     assert len(lines) == 1 and "Traceback" not in proc.stderr, proc.stderr
     assert f"{f}{where}" in lines[0], lines[0]
+
+
+def test_ctrl_c_mid_suite_prints_what_ran_and_stops_the_server(tmp_path):
+    import signal
+    import subprocess
+    import time
+
+    from tests.helpers import pinkclinic_cmd
+
+    f = tmp_path / "suite.yaml"
+    f.write_text("endpoints:\n  - {name: first, path: /, amount: 50}\n"
+                 "  - {name: long, path: /items, duration: 60}\n  - {name: never, path: /}\n")
+    proc = subprocess.Popen(pinkclinic_cmd("bench", "--suite", str(f), "-j", "--",
+                                           *sample_cmd("shop.py")),
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    time.sleep(4)
+    proc.send_signal(signal.SIGINT)
+    out, err = proc.communicate(timeout=30)
+    assert proc.returncode == 130, err
+    assert "Traceback" not in err
+    st = {e["name"]: e["status"] for e in json.loads(out)["endpoints"]}
+    assert st == {"first": "ok", "long": "interrupted", "never": "not-run"}
