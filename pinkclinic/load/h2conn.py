@@ -4,7 +4,9 @@ each ``request()`` opens a stream and awaits its end.
 
 Errors become :class:`LaneError` kinds: ``refused``/``connect`` (TCP), ``alpn`` (TLS
 without h2), ``reset`` (RST_STREAM, or the connection ended), ``goaway``,
-``malformed`` (a protocol error), ``streams`` (over the server's stream limit).
+``malformed`` (a protocol error), ``streams`` (over the server's stream limit). A
+graceful GOAWAY (NO_ERROR, e.g. hypercorn's 1,000 requests per connection) is no
+error: streams the server took complete, the others are sent again (``retry``).
 """
 
 from __future__ import annotations
@@ -14,6 +16,7 @@ import ssl
 
 from h2.config import H2Configuration
 from h2.connection import H2Connection
+from h2.errors import ErrorCodes
 from h2.events import (
     ConnectionTerminated,
     DataReceived,
@@ -23,7 +26,9 @@ from h2.events import (
 )
 from h2.exceptions import H2Error, TooManyStreamsError
 
-from pinkclinic.load.lanes import LaneError
+from pinkclinic.load.lanes import RETRY, LaneError
+
+GOAWAY_GRACE_S = 1.0
 
 
 class _Stream:
@@ -43,6 +48,7 @@ class H2Conn(asyncio.Protocol):
         self.streams: dict[int, _Stream] = {}
         self.transport = None
         self.dead = False
+        self.draining = False
         self.closed = False
 
     @classmethod
@@ -103,8 +109,20 @@ class H2Conn(asyncio.Protocol):
                 if not st.fut.done():
                     st.fut.set_exception(LaneError("reset", f"RST_STREAM {ev.error_code}"))
             elif isinstance(ev, ConnectionTerminated):
-                self.dead = True
-                self._fail_all(LaneError("goaway", f"GOAWAY {ev.error_code}"))
+                self.draining = True  # no new streams here
+                if ev.error_code == ErrorCodes.NO_ERROR:  # graceful: streams it took complete
+                    for sid in [i for i in self.streams if i > (ev.last_stream_id or 0)]:
+                        st = self.streams.pop(sid)
+                        if not st.fut.done():  # never processed: sent again elsewhere
+                            st.fut.set_exception(LaneError(RETRY))
+                    if self.streams:
+                        # they should complete; but hypercorn (after keep_alive_max_requests)
+                        # never answers the stream that triggered its GOAWAY and hangs up only
+                        # after its keep-alive timeout: give them GOAWAY_GRACE_S at most
+                        asyncio.get_running_loop().call_later(GOAWAY_GRACE_S, self._abandon)
+                else:
+                    self.dead = True
+                    self._fail_all(LaneError("goaway", f"GOAWAY {ev.error_code}"))
         out = self.h2.data_to_send()
         if out and self.transport is not None:
             self.transport.write(out)
@@ -112,6 +130,12 @@ class H2Conn(asyncio.Protocol):
     def connection_lost(self, exc) -> None:
         self.dead = True
         self._fail_all(LaneError("reset"))
+
+    def _abandon(self) -> None:
+        if self.streams:
+            self.dead = True
+            self._fail_all(LaneError("goaway", "unanswered after a graceful GOAWAY"))
+            self.close()
 
     def _fail_all(self, err: LaneError) -> None:
         streams, self.streams = self.streams, {}
@@ -121,8 +145,8 @@ class H2Conn(asyncio.Protocol):
 
     # -- requests ---------------------------------------------------------------------------
     async def request(self, headers: list[tuple[bytes, bytes]], body: bytes | None) -> tuple[int, int]:
-        if self.dead:
-            raise LaneError("reset")
+        if self.dead or self.draining:
+            raise LaneError(RETRY)
         h2 = self.h2
         try:
             sid = h2.get_next_available_stream_id()

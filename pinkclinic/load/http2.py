@@ -68,7 +68,7 @@ class H2Pool:
         self.opening: asyncio.Future | None = None
 
     async def ensure(self) -> H2Conn:
-        if self.conn is not None and not self.conn.dead:
+        if self.conn is not None and not self.conn.dead and not self.conn.draining:
             return self.conn
         if self.opening is None or self.opening.done():
             self.opening = asyncio.ensure_future(
@@ -88,7 +88,7 @@ class H2Lane:
 
     @property
     def connected(self) -> bool:
-        return self.conn is not None and not self.conn.dead
+        return self.conn is not None and not self.conn.dead and not self.conn.draining
 
     async def connect(self) -> None:
         self.conn = await self.pool.ensure()

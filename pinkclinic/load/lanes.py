@@ -23,6 +23,7 @@ from time import perf_counter_ns
 from pinkclinic.load.stats import TIMEOUT, Recorder
 
 POLL_S = 0.05
+RETRY = "retry"  # a LaneError kind: not sent after all (e.g. a graceful GOAWAY); do it again
 DRAIN_MAX_S = 2.0
 
 
@@ -72,6 +73,15 @@ class LaneEngine:
             self.budget -= 1
         return True
 
+    def _give_back(self, left: list[int], due: int | None) -> None:
+        if self.queue is not None:
+            self.queue.put_nowait(due)  # sent again, still timed from its due time
+            return
+        if left[0] >= 0:
+            left[0] += 1
+        if self.budget is not None:
+            self.budget += 1
+
     async def _lane(self, lane) -> None:
         left = [self.per_lane if self.per_lane is not None else -1]
         fails = 0
@@ -89,6 +99,7 @@ class LaneEngine:
                         return
                 await asyncio.sleep(min(1.0, 0.002 * 2 ** min(fails, 9)))
                 continue
+            due = None
             if self.queue is not None:
                 if left[0] == 0:
                     return
@@ -111,7 +122,11 @@ class LaneEngine:
                 rec.error(TIMEOUT)
                 await lane.drop()
             except LaneError as e:
-                rec.error(e.kind)
+                if e.kind == RETRY:
+                    rec.reconnects += 1
+                    self._give_back(left, due)
+                else:
+                    rec.error(e.kind)
                 await lane.drop()
             else:
                 if timed:
