@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import contextlib
 import json
+import os
 import sys
 import urllib.request
 
@@ -34,9 +35,10 @@ class Served:
 def serve():
     """``serve("shop.py")`` starts a sample server on a free port and returns a Served."""
     with contextlib.ExitStack() as stack:
-        def start(name: str, *args: str) -> Served:
+        def start(name: str, *args: str, env: dict | None = None) -> Served:
             port = free_port()
-            proc = stack.enter_context(server(sample_cmd(name, str(port), *args), port))
+            kw = {"env": {**os.environ, **env}} if env else {}
+            proc = stack.enter_context(server(sample_cmd(name, str(port), *args), port, **kw))
             return Served(port, proc)
 
         yield start

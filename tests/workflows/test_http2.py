@@ -61,3 +61,13 @@ def test_h2_refused_is_one_line():
     proc = run_cli("bench", "--http2", "-c", "2", "-d", "3", f"http://127.0.0.1:{free_port()}/")
     assert proc.returncode == 1 and "refused" in proc.stderr
     assert len(proc.stderr.strip().splitlines()) == 1
+
+
+def test_goaway_is_accounted_for_exactly(serve):
+    # hypercorn ends each connection after 300 requests with a GOAWAY (and drops the
+    # streams it had in progress): every request is either answered or a counted error
+    s = serve("h2_app.py", env={"H2_MAX_REQUESTS": "300"})
+    r = bench_json("-c", "1", "--streams", "4", "-a", "1000", s.url + "/")
+    assert r["requests"]["total"] + r["errors"] == 1000
+    assert set(r["errorsByKind"]) <= {"goaway", "reset"} and r["errors"] > 0
+    assert s.counts()["2"] >= r["requests"]["total"]
