@@ -92,7 +92,7 @@ def run_suite(suite: Suite, server: ServerUnderTest, *, overrides: dict | None =
             er.detail = "interrupted before it started"
             continue
         if not server.alive():
-            er.detail = "not run: the server had exited"
+            er.detail = "the server had exited"
             continue
         spec = endpoint_spec(suite, er.endpoint, server.url, overrides, headers)
         if on_start is not None:

@@ -32,9 +32,9 @@ def suite_table(run: SuiteRun) -> Table:
         if r is None:
             t.add_row(name, *([DASH] * 5), DASH, DASH)
             continue
-        t.add_row(name, fmt_count(r.rps), fmt_ms(r.latency_ms(50)), fmt_ms(r.latency_ms(97.5)),
-                  fmt_ms(r.latency_ms(99)), fmt_count(r.error_count + r.non2xx),
-                  fmt_cpu(er.cpu_percent), fmt_rss(er.peak_rss))
+        lat = [fmt_ms(r.latency_ms(p)) if r.requests else DASH for p in (50, 97.5, 99)]
+        t.add_row(name, fmt_count(r.rps), *lat, fmt_count(r.error_count + r.non2xx),
+                  fmt_cpu(er.cpu_percent if er.peak_rss else None), fmt_rss(er.peak_rss or None))
     return t
 
 
@@ -58,7 +58,8 @@ def print_suite(run: SuiteRun, console: Console) -> None:
     console.print(suite_table(run))
     total = sum(er.result.requests for er in run.runs if er.result is not None)
     console.print(f"{fmt_count(total)} requests over {sum(1 for r in run.runs if r.result)} "
-                  "endpoints; CPU % is the server's whole process tree (100% = one core), "
-                  "sampled during each endpoint's load.", markup=False, highlight=False)
+                  "endpoints. CPU % and Peak RSS: the server's whole process tree during each "
+                  "endpoint (100% = one core). Errors include non-2xx.", markup=False,
+                  highlight=False, soft_wrap=True)
     for line in notes(run):
         console.print(line, markup=False, highlight=False, soft_wrap=True)
