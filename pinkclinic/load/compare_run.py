@@ -26,7 +26,7 @@ class Side:
 
     @property
     def label(self) -> str:
-        return " ".join(self.command) if self.command else (self.url or "?")
+        return shlex.join(self.command) if self.command else (self.url or "?")
 
     @classmethod
     def parse(cls, name: str, text: str, pid: int | None = None) -> Side:
@@ -79,8 +79,11 @@ def one_round(side: Side, load_args: list[str] | None, suite, opts: dict,
                           start_timeout=opts["start_timeout"], stop_timeout=opts["stop_timeout"],
                           stop=stop)
     with srv:
-        if srv.start() is None:
-            return {}
+        try:
+            if srv.start() is None:
+                return {}
+        except PinkError as e:
+            raise PinkError(f"{side.name} ({side.label}): {e.message}", e.exit_code) from None
         if suite is not None:
             run = run_suite(suite, srv, overrides=opts.get("overrides") or {})
             bad = [r for r in run.runs if r.status != "ok"]

@@ -115,9 +115,10 @@ class ServerUnderTest:
             if self.sampler is not None:
                 self.sampler.stop()
                 self.sampler = None
-            if self._dir is not None:
+            # the log is kept when the server ended on its own: error messages point at it
+            if self._dir is not None and (self.ending is None or self.ending.outcome == "stopped"):
                 shutil.rmtree(self._dir, ignore_errors=True)
-                self._dir = None
+            self._dir = None
 
     # -- one measured load ----------------------------------------------------------------
     def measure(self, load: Callable[[threading.Event], Any]) -> Window:
