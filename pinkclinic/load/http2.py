@@ -15,7 +15,7 @@ from urllib.parse import urlsplit
 from pinkclinic import __version__
 from pinkclinic.errors import UsageError
 from pinkclinic.load.h2conn import H2Conn
-from pinkclinic.load.lanes import run_lanes
+from pinkclinic.load.lanes_run import run_lanes
 from pinkclinic.load.result import LoadResult
 from pinkclinic.load.spec import ID_MARK, IdSource, LoadSpec
 

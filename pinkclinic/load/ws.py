@@ -24,7 +24,8 @@ from urllib.parse import urlsplit
 
 from pinkclinic import __version__
 from pinkclinic.errors import UsageError
-from pinkclinic.load.lanes import LaneError, run_lanes
+from pinkclinic.load.lanes import LaneError
+from pinkclinic.load.lanes_run import run_lanes
 from pinkclinic.load.result import LoadResult
 
 
