@@ -12,6 +12,7 @@ from rich.console import Console
 
 from pinkclinic import jsonio
 from pinkclinic.errors import PinkError
+from pinkclinic.load.bench_cli import BenchCommand, dispatch, workflow_options
 from pinkclinic.load.options import load_options, spec_from_options
 from pinkclinic.load.render import LiveProgress, header, print_result
 from pinkclinic.load.runner import run_load
@@ -21,9 +22,10 @@ EXIT_NO_RESPONSES = 1
 EXIT_INTERRUPTED = 130
 
 
-@click.command(context_settings={"max_content_width": 100})
-@click.argument("url")
+@click.command(cls=BenchCommand, context_settings={"max_content_width": 100})
+@click.argument("url", required=False)
 @load_options
+@workflow_options
 @click.option("-j", "--json", "as_json", is_flag=True, help="Print one JSON object (autocannon's field names).")
 @click.option("-l", "--latency", "full_latency", is_flag=True, help="Print the full latency percentile table.")
 @click.option("-n", "--no-progress", is_flag=True, help="No live progress bar.")
@@ -40,7 +42,17 @@ def bench(url: str, as_json: bool, full_latency: bool, no_progress: bool, **opts
     request queued behind the stall is charged for the wait. --no-correction
     reports raw service time instead. Without -R, each connection sends its next
     request as soon as the previous response arrives.
+
+    \b
+    pinkclinic bench --suite suite.yaml -- python app.py   each endpoint in turn
+    pinkclinic bench --scenario flow.yaml http://127.0.0.1:8000   phased arrivals
+    pinkclinic bench -c 20 --message hello ws://127.0.0.1:8000/ws  WebSocket round trips
+    pinkclinic bench --http2 --streams 10 http://127.0.0.1:8000/   HTTP/2 (h2c)
     """
+    handled = dispatch(click.get_current_context(), url, opts, as_json=as_json,
+                       full_latency=full_latency, no_progress=no_progress)
+    if handled is not None:
+        return handled
     if "://" not in url:
         url = "http://" + url
     check_url(url)

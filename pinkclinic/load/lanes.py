@@ -1,0 +1,212 @@
+"""A load engine for protocols driven one awaited exchange at a time per *lane*: a
+WebSocket connection (send a message, await its reply) or an HTTP/2 stream slot.
+
+It shares the HTTP/1.1 engine's rules and its statistics (a ``Recorder`` cut into
+one bin a second): closed loop or ``rate`` (one even schedule for all lanes; a
+request that had to wait in the backlog is timed from its due time, wrk2's
+correction, one sent as soon as it was due from its real send), ``amount`` in total
+or ``per_lane``, ``warmup`` not counted, a ``timeout`` per exchange, ``stop`` within
+50 ms, and in-flight exchanges drained for up to 2 s at the end.
+
+A lane implements ``connected``, ``async connect()``, ``async exchange() ->
+(status, nbytes, timed)`` and ``async drop(final=False)`` (``final``: the run is over,
+close politely); failures raise :class:`LaneError`.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from collections.abc import Callable
+from time import perf_counter_ns
+
+from pinkclinic.load.stats import TIMEOUT, Recorder
+
+POLL_S = 0.05
+RETRY = "retry"  # a LaneError kind: not sent after all (e.g. a graceful GOAWAY); do it again
+DRAIN_MAX_S = 2.0
+
+
+class LaneError(Exception):
+    def __init__(self, kind: str, detail: str = ""):
+        super().__init__(f"{kind}: {detail}" if detail else kind)
+        self.kind = kind
+        self.detail = detail
+
+
+class LaneEngine:
+    def __init__(self, spec, on_bin: Callable[[dict], None], stop=None, per_lane: int | None = None):
+        self.spec = spec
+        self.on_bin = on_bin
+        self.stop_event = stop
+        self.per_lane = per_lane
+        self.rec = Recorder()
+        self.state = "connecting"
+        self.budget = None if spec.rate else spec.amount
+        self.queue: asyncio.Queue | None = None
+        self.inflight = 0
+        self.t0_ns = 0
+        self.t0_epoch = 0.0
+
+    def stopped(self) -> bool:
+        return self.stop_event is not None and self.stop_event.is_set()
+
+    # -- one lane ---------------------------------------------------------------------------
+    async def _connect(self, lane) -> bool:
+        try:
+            await asyncio.wait_for(lane.connect(), self.spec.timeout)
+            return True
+        except asyncio.TimeoutError:
+            self.rec.error(TIMEOUT)
+        except LaneError as e:
+            self.rec.error(e.kind)
+        await lane.drop()
+        return False
+
+    def _take(self, left: list[int]) -> bool:
+        """Take one unit of work (amount / per-lane budget); False when none is left."""
+        if left[0] == 0 or (self.budget is not None and self.budget <= 0):
+            return False
+        if left[0] > 0:
+            left[0] -= 1
+        if self.budget is not None:
+            self.budget -= 1
+        return True
+
+    def _give_back(self, left: list[int], due: int | None) -> None:
+        if self.queue is not None:
+            self.queue.put_nowait(due)  # sent again, still timed from its due time
+            return
+        if left[0] >= 0:
+            left[0] += 1
+        if self.budget is not None:
+            self.budget += 1
+
+    async def _lane(self, lane) -> None:
+        left = [self.per_lane if self.per_lane is not None else -1]
+        fails = 0
+        rec, timeout = self.rec, self.spec.timeout
+        while self.state == "running":
+            if not lane.connected:
+                if await self._connect(lane):
+                    fails = 0
+                    continue
+                fails += 1  # a failed connect uses up one unit, so counted runs still end
+                if self.spec.amount is not None or self.per_lane is not None:
+                    if self.queue is not None and not self.queue.empty():
+                        self.queue.get_nowait()
+                    elif self.queue is None and not self._take(left):
+                        return
+                await asyncio.sleep(min(1.0, 0.002 * 2 ** min(fails, 9)))
+                continue
+            due = None
+            if self.queue is not None:
+                if left[0] == 0:
+                    return
+                backlog = not self.queue.empty()
+                due = await self.queue.get()
+                if due is None or self.state != "running":
+                    return
+                if left[0] > 0:
+                    left[0] -= 1
+                now = perf_counter_ns()
+                origin = due if backlog and self.spec.correction else now
+            elif not self._take(left):
+                return
+            else:
+                origin = perf_counter_ns()
+            self.inflight += 1
+            try:
+                status, nbytes, timed = await asyncio.wait_for(lane.exchange(), timeout)
+            except asyncio.TimeoutError:
+                rec.error(TIMEOUT)
+                await lane.drop()
+            except LaneError as e:
+                if e.kind == RETRY:
+                    rec.reconnects += 1
+                    self._give_back(left, due)
+                else:
+                    rec.error(e.kind)
+                await lane.drop()
+            else:
+                if timed:
+                    rec.lat.append((perf_counter_ns() - origin) // 1000)
+                rec.status[status] += 1
+                rec.nbytes += nbytes
+            finally:
+                self.inflight -= 1
+
+    async def _schedule(self, t0: int) -> None:
+        interval = 1e9 / self.spec.rate
+        limit = self.spec.amount if self.spec.amount is not None else 1 << 62
+        k = 0
+        while k < limit and self.state == "running":
+            now = perf_counter_ns()
+            while k < limit and t0 + k * interval <= now:
+                self.queue.put_nowait(int(t0 + k * interval))
+                k += 1
+            if k < limit:
+                await asyncio.sleep(max(0.0005, (t0 + k * interval - perf_counter_ns()) / 1e9))
+        if k >= limit:
+            for _ in range(4096):
+                self.queue.put_nowait(None)
+
+    # -- the run ----------------------------------------------------------------------------
+    async def run(self, lanes: list) -> dict:
+        spec = self.spec
+        ok = await asyncio.gather(*(self._connect(lane) for lane in lanes))
+        if not any(ok) or self.stopped():
+            self.t0_ns, self.t0_epoch = perf_counter_ns(), time.time()
+            self.on_bin(self.rec.cut(0, 0.0))
+            await asyncio.gather(*(lane.drop() for lane in lanes))
+            return {"inflight": 0, "interrupted": self.stopped(), "connected": any(ok),
+                    "end_ns": self.t0_ns}
+        self.state = "running"
+        start = perf_counter_ns()
+        tasks = [asyncio.ensure_future(self._lane(lane)) for lane in lanes]
+        if spec.rate:
+            self.queue = asyncio.Queue()
+            tasks.append(asyncio.ensure_future(self._schedule(start)))
+        lane_tasks = tasks[:len(lanes)]
+        if spec.warmup:
+            await self._wait(start + int(spec.warmup * 1e9), lane_tasks)
+            self.rec.cut(-1, 0.0)
+            start = perf_counter_ns()
+        self.t0_ns, self.t0_epoch = start, time.time()
+        end_ns = start + int(spec.duration * 1e9) if spec.amount is None and self.per_lane is None \
+            else 1 << 62
+        i = 0
+        while True:
+            tick = start + (i + 1) * 1_000_000_000
+            why = await self._wait(min(tick, end_ns), lane_tasks)
+            if why == "tick" and perf_counter_ns() < end_ns:
+                self.on_bin(self.rec.cut(i, 1.0))
+                i += 1
+                continue
+            break
+        self.state = "ending"
+        if why != "stop":
+            deadline = perf_counter_ns() + int(min(spec.timeout, DRAIN_MAX_S) * 1e9)
+            while self.inflight and perf_counter_ns() < deadline and not self.stopped():
+                await asyncio.sleep(0.002)
+        now = perf_counter_ns()
+        inflight = self.inflight
+        for t in tasks:
+            t.cancel()
+        await asyncio.gather(*tasks, return_exceptions=True)
+        self.on_bin(self.rec.cut(i, (now - (start + i * 1_000_000_000)) / 1e9))
+        await asyncio.gather(*(lane.drop(final=True) for lane in lanes), return_exceptions=True)
+        return {"inflight": inflight, "interrupted": why == "stop", "connected": True,
+                "end_ns": now}
+
+    async def _wait(self, t_ns: int, lane_tasks: list) -> str:
+        while True:
+            if self.stopped():
+                return "stop"
+            if all(t.done() for t in lane_tasks):
+                return "done"
+            now = perf_counter_ns()
+            if now >= t_ns:
+                return "tick"
+            await asyncio.sleep(min(POLL_S, (t_ns - now) / 1e9))
+

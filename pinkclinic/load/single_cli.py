@@ -1,0 +1,63 @@
+"""One load run from the command line for the protocols beyond HTTP/1.1 (ws, h2): Ctrl-C
+gives the results so far, a live progress bar on a terminal, tables or ``--json``."""
+
+from __future__ import annotations
+
+import shutil
+import signal
+import sys
+import threading
+from collections.abc import Callable
+
+import click
+from rich.console import Console
+
+from pinkclinic import jsonio
+from pinkclinic.load.render import LiveProgress, header, print_result
+from pinkclinic.load.result import LoadResult
+
+EXIT_NO_RESPONSES = 1
+EXIT_INTERRUPTED = 130
+
+
+class _Head:
+    def __init__(self, spec):
+        self.spec = spec
+
+
+def run_single(spec, run: Callable, *, as_json: bool, full_latency: bool, no_progress: bool,
+               to_json: Callable[[LoadResult], dict] | None = None,
+               printer: Callable[[LoadResult, Console], None] | None = None,
+               unit: str = "requests") -> int:
+    stop = threading.Event()
+    out = Console(file=sys.stdout, highlight=False, soft_wrap=False,
+                  width=max(shutil.get_terminal_size((120, 24)).columns, 120))
+    show = not no_progress and sys.stdout.isatty() and sys.stderr.isatty()
+    if not as_json:
+        text = header(_Head(spec))
+        if getattr(spec, "protocol", None) == "h2":
+            how = "TLS with ALPN" if spec.tls else "h2c, prior knowledge"
+            text = text.rstrip("\n") + f", HTTP/2 ({how}), {spec.streams} streams per connection\n"
+        out.print(text, highlight=False, markup=False)
+
+    def on_sigint(signum, frame):
+        stop.set()
+        signal.signal(signal.SIGINT, signal.default_int_handler)
+
+    old = signal.signal(signal.SIGINT, on_sigint)
+    try:
+        with LiveProgress(spec, show) as progress:
+            result = run(spec, on_tick=progress.tick, stop=stop)
+    finally:
+        signal.signal(signal.SIGINT, old)
+    if as_json:
+        click.echo(jsonio.dumps((to_json or LoadResult.to_json)(result), indent=2))
+    elif printer is not None:
+        printer(result, out)
+    else:
+        print_result(result, out, full_latency=full_latency)
+    if result.requests == 0 and (result.error_count or result.inflight or not result.duration):
+        kinds = ", ".join(f"{n} {k}" for k, n in sorted(result.errors.items())) or "no answer"
+        click.echo(f"pinkclinic: error: no {unit} from {spec.url} ({kinds})", err=True)
+        return EXIT_NO_RESPONSES
+    return EXIT_INTERRUPTED if result.interrupted else 0

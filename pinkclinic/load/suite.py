@@ -1,0 +1,112 @@
+"""Run a suite: each endpoint in turn against one server, measured with psutil.
+
+Every endpoint gets its own load and its own window of the server's CPU % and peak
+RSS (the whole process tree). If the server dies, the endpoint that was running is
+reported with what it got and how the server ended; the endpoints after it are
+marked ``not-run``. Statuses: ``ok``, ``no-responses``, ``server-died``,
+``interrupted``, ``not-run``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+from pinkclinic.errors import UsageError
+from pinkclinic.load.result import LoadResult
+from pinkclinic.load.runany import build_spec, run_spec
+from pinkclinic.load.server import ServerUnderTest
+from pinkclinic.load.spec import join_url
+from pinkclinic.load.suite_file import Endpoint, Suite
+from pinkclinic.load.yamlfile import FileError
+
+SCHEMA_VERSION = 1
+CHECK_URL = "http://127.0.0.1:1"
+
+
+@dataclass
+class EndpointRun:
+    endpoint: Endpoint
+    status: str = "not-run"
+    detail: str = ""
+    result: LoadResult | None = None
+    cpu_percent: float | None = None
+    peak_rss: int | None = None
+
+    def to_json(self) -> dict:
+        e = self.endpoint
+        return {"name": e.name, "method": e.method, "path": e.path, "status": self.status,
+                "detail": self.detail,
+                "cpu_percent": None if self.cpu_percent is None else round(self.cpu_percent, 1),
+                "peak_rss": self.peak_rss,
+                "result": None if self.result is None else self.result.to_json()}
+
+
+@dataclass
+class SuiteRun:
+    suite: Suite
+    url: str | None
+    command: list[str] | None
+    runs: list[EndpointRun] = field(default_factory=list)
+    ending: dict | None = None
+    interrupted: bool = False
+
+    @property
+    def failed(self) -> bool:
+        return any(r.status in ("no-responses", "server-died", "not-run") for r in self.runs)
+
+    def to_json(self) -> dict:
+        return {"schema_version": SCHEMA_VERSION, "kind": "suite", "suite": self.suite.path,
+                "url": self.url, "command": self.command, "server": {"ending": self.ending},
+                "interrupted": self.interrupted,
+                "endpoints": [r.to_json() for r in self.runs]}
+
+
+def endpoint_spec(suite: Suite, ep: Endpoint, base: str, overrides: dict, headers: list):
+    load = {**suite.defaults, **ep.load, **overrides}
+    try:
+        return build_spec(join_url(base, ep.path), method=ep.method,
+                          headers=ep.headers + list(headers), body=ep.body, **load)
+    except UsageError as e:
+        i = suite.endpoints.index(ep)
+        raise FileError(suite.path, ep.line, f"endpoints[{i}] ({ep.name})", e.message) from None
+
+
+def check_suite(suite: Suite, overrides: dict, headers: list) -> None:
+    """Build every endpoint's spec once before anything starts, so a bad option fails fast."""
+    for ep in suite.endpoints:
+        endpoint_spec(suite, ep, suite.url or CHECK_URL, overrides, headers)
+
+
+def run_suite(suite: Suite, server: ServerUnderTest, *, overrides: dict | None = None,
+              headers: list | None = None,
+              on_start: Callable[[int, Endpoint, object], None] | None = None,
+              on_tick: Callable[[dict], None] | None = None) -> SuiteRun:
+    """Run every endpoint against ``server`` (already started)."""
+    overrides, headers = overrides or {}, headers or []
+    run = SuiteRun(suite, server.url, server.command)
+    run.runs = [EndpointRun(ep) for ep in suite.endpoints]
+    for i, er in enumerate(run.runs):
+        if server.user_stop.is_set():
+            run.interrupted = True
+            er.detail = "interrupted before it started"
+            continue
+        if not server.alive():
+            er.detail = "the server had exited"
+            continue
+        spec = endpoint_spec(suite, er.endpoint, server.url, overrides, headers)
+        if on_start is not None:
+            on_start(i, er.endpoint, spec)
+        w = server.measure(lambda stop, spec=spec: run_spec(spec, on_tick=on_tick, stop=stop))
+        er.result, er.cpu_percent, er.peak_rss = w.value, w.cpu_percent, w.peak_rss
+        if w.died:
+            er.status, er.detail = "server-died", f"the server died during this endpoint: {w.died}"
+        elif server.user_stop.is_set():
+            er.status, er.detail = "interrupted", "interrupted: the results so far"
+            run.interrupted = True
+        elif er.result.requests == 0:
+            kinds = ", ".join(f"{n} {k}" for k, n in sorted(er.result.errors.items()))
+            er.status, er.detail = "no-responses", f"no responses ({kinds or 'no answer'})"
+        else:
+            er.status = "ok"
+    return run

@@ -1,0 +1,128 @@
+"""The suite file: endpoints to load one after another, each with its own load.
+
+.. code-block:: yaml
+
+    url: http://127.0.0.1:8000      # optional: a server already running
+    defaults:                       # load options for every endpoint
+      connections: 10
+      duration: 3
+    endpoints:
+      - name: home
+        path: /
+      - name: create item
+        method: POST
+        path: /items?id=[<id>]
+        headers: {Content-Type: application/json}
+        body: {"name": "widget"}    # a mapping or list is sent as JSON
+        connections: 4              # this endpoint's own load options
+        rate: 200
+
+Load options: connections, pipelining, duration, amount, timeout, warmup, workers,
+rate, correction (false = --no-correction), http2, streams. Precedence: built-in
+defaults < ``defaults`` < the endpoint < options given on the command line.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+
+from pinkclinic.load.options import parse_header
+from pinkclinic.load.runany import LOAD_KEYS
+from pinkclinic.load.yamlfile import Fields, Node, NodeList, load_yaml
+
+ENDPOINT_KEYS = ("name", "method", "path", "headers", "body")
+INT_KEYS = ("connections", "pipelining", "amount", "workers", "streams")
+FLOAT_KEYS = ("duration", "timeout", "rate")
+
+
+@dataclass
+class Endpoint:
+    name: str
+    method: str = "GET"
+    path: str = "/"
+    headers: list[tuple[str, str]] = field(default_factory=list)
+    body: bytes | None = None
+    load: dict = field(default_factory=dict)
+    line: int = 0
+
+
+@dataclass
+class Suite:
+    path: str
+    endpoints: list[Endpoint]
+    url: str | None = None
+    defaults: dict = field(default_factory=dict)
+
+
+def load_options_of(f: Fields) -> dict:
+    out: dict = {}
+    for key in LOAD_KEYS:
+        if key not in f.node:
+            continue
+        if key in INT_KEYS:
+            out[key] = f.number(key, integer=True, minimum=1 if key != "workers" else 0,
+                                open_min=False)
+        elif key in FLOAT_KEYS:
+            out[key] = f.number(key)
+        elif key == "warmup":
+            out[key] = f.number(key, open_min=False)
+        else:  # correction, http2
+            out[key] = f.get(key, bool)
+    return out
+
+
+def headers_of(f: Fields, key: str = "headers") -> list[tuple[str, str]]:
+    value = f.get(key, (dict, list), {})
+    if isinstance(value, dict):
+        return [(str(k), "" if v is None else str(v)) for k, v in value.items()]
+    out = []
+    for item in value:
+        try:
+            out.append(parse_header(str(item)))
+        except Exception as e:
+            raise f.error(key, str(e)) from None
+    return out
+
+
+def body_of(f: Fields, key: str = "body") -> bytes | None:
+    if key not in f.node or f.node[key] is None:
+        return None
+    value = f.node[key]
+    if isinstance(value, (dict, list)):
+        return json.dumps(value).encode()
+    if isinstance(value, bool):
+        raise f.error(key, "expected text or a mapping, got a boolean")
+    return str(value).encode()
+
+
+def read_suite(path: str) -> Suite:
+    top = Fields(path, load_yaml(path, "suite"), "")
+    top.only("url", "defaults", "endpoints")
+    url = top.get("url", str)
+    defaults = {}
+    if top.get("defaults", dict) is not None:
+        d = top.sub("defaults")
+        d.only(*LOAD_KEYS)
+        defaults = load_options_of(d)
+    eps = top.get("endpoints", list, required=True)
+    if not eps:
+        raise top.error("endpoints", "must list at least one endpoint")
+    endpoints, names = [], set()
+    for i, node in enumerate(eps):
+        e = Fields(path, node, f"endpoints[{i}]", eps.lines[i] if isinstance(eps, NodeList) else 0)
+        e.only(*ENDPOINT_KEYS, *LOAD_KEYS)
+        p = e.get("path", str, "/")
+        if not p.startswith("/") and "://" not in p:
+            raise e.error("path", f"{p!r} must start with / (or be a full URL)")
+        method = e.get("method", str, "GET").upper()
+        if not method.isascii() or not method.isalpha():
+            raise e.error("method", f"invalid method {method!r}")
+        name = str(e.get("name", (str, int, float), p if method == "GET" else f"{method} {p}"))
+        if name in names:
+            raise e.error("name", f"{name!r} is used by an earlier endpoint")
+        names.add(name)
+        endpoints.append(Endpoint(name=name, method=method, path=p, headers=headers_of(e),
+                                  body=body_of(e), load=load_options_of(e),
+                                  line=node.line if isinstance(node, Node) else 0))
+    return Suite(path=path, endpoints=endpoints, url=url, defaults=defaults)

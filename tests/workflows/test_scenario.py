@@ -1,0 +1,89 @@
+"""bench --scenario: phased arrival rates honoured, captured values reused, bad files."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from pinkclinic.load.scenario import arrival_times
+from pinkclinic.load.scenario_file import Phase
+from tests.helpers import run_cli
+
+SCENARIO = """
+config:
+  phases:
+    - {name: slow, duration: 1.5, arrivalRate: 20}
+    - {name: fast, duration: 1.5, arrival_rate: 60}
+scenarios:
+  - name: login then cart
+    flow:
+      - post:
+          url: /login
+          json: {user: "u{{ vu }}"}
+          capture: {json: "$.token", as: token}
+      - get:
+          url: /cart
+          headers: {Authorization: "Bearer {{ token }}"}
+"""
+
+
+def test_two_phases_honour_their_arrival_rates(serve, tmp_path):
+    s = serve("shop.py")
+    f = tmp_path / "s.yaml"
+    f.write_text(SCENARIO)
+    proc = run_cli("bench", "--scenario", str(f), "-j", s.url)
+    assert proc.returncode == 0, proc.stderr
+    data = json.loads(proc.stdout)
+    slow, fast = data["phases"]
+    for ph, rate in ((slow, 20), (fast, 60)):
+        assert ph["vusers"]["created"] == rate * 1.5
+        assert abs(ph["arrivalRate"]["achieved"] - rate) <= rate * 0.05, ph
+        assert ph["vusers"]["failed"] == 0
+    tot = data["total"]
+    assert tot["vusers"] == {"created": 120, "completed": 120, "failed": 0, "skipped": 0}
+    assert tot["requests"]["total"] == 240
+    # the captured token was sent back: every cart answer was a 200, none a 401
+    assert tot["statusCodeStats"] == {"200": {"count": 240}}
+    assert s.counts() == {"POST /login": 120, "GET /cart": 120}
+    assert tot["latency"]["p50"] > 0
+
+
+def test_ramp_arrivals_are_exact():
+    times = arrival_times(Phase("ramp", duration=4, rate=0, ramp_to=20))
+    assert len(times) == 40  # the area under the ramp
+    first_half = sum(1 for t in times if t < 2)
+    assert first_half == 10  # a quarter of the users arrive in the first half
+    assert arrival_times(Phase("flat", duration=2, rate=5)) == [k / 5 for k in range(10)]
+
+
+def test_failed_capture_fails_the_user(serve, tmp_path):
+    s = serve("shop.py")
+    f = tmp_path / "s.yaml"
+    f.write_text("phases: [{duration: 1, arrivalRate: 10}]\n"
+                 "scenarios:\n  - flow:\n      - get: {url: /items, capture: {json: $.nope, as: x}}\n")
+    data = json.loads(run_cli("bench", "--scenario", str(f), "-j", s.url, check=True).stdout)
+    assert data["total"]["vusers"]["failed"] == 10
+    assert data["total"]["errorsByKind"] == {"capture": 10}
+
+
+@pytest.mark.parametrize("text, where", [
+    ("phases: [{duration: 1}]\nscenarios: [{flow: [{get: {url: /}}]}]\n",
+     ":1: phases[0]: needs arrivalRate"),
+    ("phases:\n  - {duration: 1, arrivalRate: 1}\nscenarios:\n  - flow:\n      - fetch: {url: /}\n",
+     ":5: scenarios[0].flow[0]: a step is one of"),
+    ("phases:\n  - {duration: 1, arrivalRate: 1}\nscenarios:\n  - flow:\n      - get:\n"
+     "          url: /\n          headers: {X: '{{ token }}'}\n",
+     ":7: scenarios[0].flow[0].get.headers: {{ token }} is not captured"),
+    ("config:\n  phases:\n    - {duration: -2, arrivalRate: 1}\nscenarios: [{flow: [{think: 1}]}]\n",
+     ":3: config.phases[0].duration: must be more than 0"),
+    ("phases: [{duration: 1, arrivalRate: 1}]\n", ":1: scenarios: is required"),
+])
+def test_malformed_scenario_names_file_line_and_field(tmp_path, text, where):
+    f = tmp_path / "bad.yaml"
+    f.write_text(text)
+    proc = run_cli("bench", "--scenario", str(f), "http://127.0.0.1:9")
+    assert proc.returncode == 2, proc.stderr
+    lines = proc.stderr.strip().splitlines()
+    assert len(lines) == 1 and "Traceback" not in proc.stderr, proc.stderr
+    assert f"{f}{where}" in lines[0], lines[0]

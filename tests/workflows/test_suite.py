@@ -1,0 +1,123 @@
+"""bench --suite: per-endpoint counts, the server launched and measured, a server that dies."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from tests.helpers import run_cli
+from tests.workflows.conftest import sample_cmd
+
+SUITE = """
+defaults:
+  connections: 4
+endpoints:
+  - name: home
+    path: /
+    amount: 300
+  - name: list
+    path: /items
+    duration: 1
+  - name: create
+    method: POST
+    path: /items
+    headers: {Content-Type: application/json}
+    body: {name: widget}
+    amount: 200
+    connections: 2
+"""
+
+
+def test_suite_counts_match_what_the_server_counted(serve, tmp_path):
+    s = serve("shop.py")
+    f = tmp_path / "suite.yaml"
+    f.write_text(SUITE)
+    proc = run_cli("bench", "--suite", str(f), "-j", s.url, check=True)
+    data = json.loads(proc.stdout)
+    by = {e["name"]: e for e in data["endpoints"]}
+    counted = s.counts()
+    assert by["home"]["result"]["requests"]["total"] == 300 == counted["GET /"]
+    assert by["create"]["result"]["requests"]["total"] == 200 == counted["POST /items"]
+    assert by["create"]["result"]["statusCodeStats"] == {"201": {"count": 200}}
+    got = by["list"]["result"]["requests"]["total"]
+    assert got > 50 and got == counted["GET /items"]
+    assert all(e["status"] == "ok" for e in data["endpoints"])
+    assert by["home"]["cpu_percent"] is None  # a URL without --pid: not sampled
+
+
+def test_suite_launches_measures_and_stops_the_server(tmp_path):
+    f = tmp_path / "suite.yaml"
+    f.write_text(SUITE)
+    proc = run_cli("bench", "--suite", str(f), "-c", "2", "--", *sample_cmd("shop.py"),
+                   check=True)
+    out = proc.stdout
+    for word in ("Endpoint", "Req/s", "p97.5", "CPU %", "Peak RSS", "home  (GET /)",
+                 "create  (POST /items)"):
+        assert word in out, out
+    rows = [ln for ln in out.splitlines() if ln.startswith("│ ") and ("GET" in ln or "POST" in ln)]
+    assert len(rows) == 3 and all(" MB " in r and "%" in r for r in rows), out
+
+
+def test_a_server_that_dies_mid_suite(tmp_path):
+    f = tmp_path / "suite.yaml"
+    f.write_text("endpoints:\n"
+                 "  - {name: home, path: /, amount: 100}\n"
+                 "  - {name: die, path: /die, duration: 2}\n"
+                 "  - {name: after, path: /items, amount: 100}\n")
+    proc = run_cli("bench", "--suite", str(f), "-j", "--", *sample_cmd("shop.py"))
+    assert proc.returncode == 1, proc.stderr
+    assert "Traceback" not in proc.stderr
+    assert proc.stderr.strip().splitlines() == [
+        "pinkclinic: error: suite incomplete: die (server-died), after (not-run)"]
+    data = json.loads(proc.stdout)
+    st = {e["name"]: e for e in data["endpoints"]}
+    assert st["home"]["status"] == "ok"
+    assert st["home"]["result"]["requests"]["total"] == 100
+    assert st["die"]["status"] == "server-died" and "SIGKILL" in st["die"]["detail"]
+    assert st["after"]["status"] == "not-run" and st["after"]["result"] is None
+    assert data["server"]["ending"]["outcome"] == "crashed"
+
+
+@pytest.mark.parametrize("text, where", [
+    ("endpoints:\n  - path: /\n    conections: 3\n", ":3: endpoints[0].conections: unknown field"),
+    ("endpoints:\n  - path: /\n  - path: /x\n    rate: -1\n", ":4: endpoints[1].rate: must be more than 0"),
+    ("defaults: {duration: soon}\nendpoints: [{path: /}]\n", ":1: defaults.duration: expected a number"),
+    ("endpoints:\n  - path: /\n    headers: [nocolon]\n", ":3: endpoints[0].headers:"),
+    ("endpoints:\n  - path: /\n  bad: [\n", ":3: invalid YAML"),
+    ("url: http://127.0.0.1:9\n", ":1: endpoints: is required"),
+    ("endpoints:\n  - path: no-slash\n", ":2: endpoints[0].path:"),
+    ("endpoints:\n  - {path: /}\n  - {path: /x, workers: 3, connections: 2}\n",
+     ":3: endpoints[1] (/x): --workers (3) must not exceed"),
+    ("endpoints:\n  - {path: /}\n  - {path: /}\n", ":3: endpoints[1].name: '/' is used"),
+])
+def test_malformed_suite_names_file_line_and_field(tmp_path, text, where):
+    f = tmp_path / "bad.yaml"
+    f.write_text(text)
+    proc = run_cli("bench", "--suite", str(f), "http://127.0.0.1:9")
+    assert proc.returncode == 2, proc.stderr
+    lines = proc.stderr.strip().splitlines()
+    assert len(lines) == 1 and "Traceback" not in proc.stderr, proc.stderr
+    assert f"{f}{where}" in lines[0], lines[0]
+
+
+def test_ctrl_c_mid_suite_prints_what_ran_and_stops_the_server(tmp_path):
+    import signal
+    import subprocess
+    import time
+
+    from tests.helpers import pinkclinic_cmd
+
+    f = tmp_path / "suite.yaml"
+    f.write_text("endpoints:\n  - {name: first, path: /, amount: 50}\n"
+                 "  - {name: long, path: /items, duration: 60}\n  - {name: never, path: /}\n")
+    proc = subprocess.Popen(pinkclinic_cmd("bench", "--suite", str(f), "-j", "--",
+                                           *sample_cmd("shop.py")),
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    time.sleep(4)
+    proc.send_signal(signal.SIGINT)
+    out, err = proc.communicate(timeout=30)
+    assert proc.returncode == 130, err
+    assert "Traceback" not in err
+    st = {e["name"]: e["status"] for e in json.loads(out)["endpoints"]}
+    assert st == {"first": "ok", "long": "interrupted", "never": "not-run"}

@@ -1,0 +1,99 @@
+"""bench ws://: exact message counts against an echo server, pushed messages, and errors."""
+
+from __future__ import annotations
+
+import json
+
+from tests.helpers import run_cli
+
+
+def bench_json(*args: str, code: int = 0) -> dict:
+    proc = run_cli("bench", "-j", *args)
+    assert proc.returncode == code, proc.stderr
+    assert "Traceback" not in proc.stderr
+    return json.loads(proc.stdout)
+
+
+def test_echo_message_counts_are_exact(serve):
+    s = serve("ws_echo.py")
+    r = bench_json("-c", "5", "--per-connection", "300", "--message", "hello",
+                   "--message", "world", s.ws + "/")
+    assert r["requests"]["total"] == 1500 == s.counts()["messages"]
+    assert r["protocol"] == "websocket" and r["websocket"]["mode"] == "roundtrip"
+    assert r["errors"] == 0 and r["latency"]["totalCount"] == 1500
+    assert 0 < r["latency"]["p50"] <= r["latency"]["p99"] <= r["latency"]["max"]
+    assert r["websocket"]["connect"]["count"] == 5 and r["websocket"]["connect"]["p50"] > 0
+    assert r["throughput"]["total"] == 1500 * 5  # "hello" and "world" echoed
+
+
+def test_duration_run_counts_what_the_server_received(serve):
+    s = serve("ws_echo.py")
+    r = bench_json("-c", "4", "-d", "1.5", "--message", "x" * 100, s.ws + "/")
+    assert r["requests"]["total"] > 100
+    assert r["inflight"] == 0
+    assert r["requests"]["total"] == s.counts()["messages"]
+
+
+def test_rate_is_paced(serve):
+    s = serve("ws_echo.py")
+    r = bench_json("-c", "4", "-d", "2", "-R", "300", "--message", "tick", s.ws + "/")
+    assert abs(r["requests"]["total"] - 600) <= 600 * 0.05
+    assert r["rate"]["target"] == 300
+
+
+def test_server_push_is_counted(serve):
+    s = serve("ws_push.py", "0.01")
+    r = bench_json("-c", "3", "-d", "1.5", "--on-connect", "subscribe", s.ws + "/")
+    assert r["websocket"]["mode"] == "push"
+    assert 150 <= r["requests"]["total"] <= s.counts()["sent"]
+    assert r["errors"] == 0
+
+
+def test_handshake_refusal_is_an_error(serve):
+    s = serve("ws_echo.py")
+    proc = run_cli("bench", "-j", "-c", "2", "-d", "1", "--message", "m", s.ws + "/forbidden")
+    assert proc.returncode == 1 and "Traceback" not in proc.stderr
+    assert proc.stderr.strip().splitlines() == [
+        f"pinkclinic: error: no messages from {s.ws}/forbidden (2 handshake)"]
+    r = json.loads(proc.stdout)
+    assert r["errorsByKind"] == {"handshake": 2}
+    assert r["websocket"]["handshakeStatus"] == {"403": 2}
+
+
+def test_close_frames_are_errors(serve):
+    s = serve("ws_echo.py")
+    r = bench_json("-c", "2", "--per-connection", "120", "--message", "m",
+                   s.ws + "/close?after=50")
+    # each connection: 50 round trips, then a close frame (one failed message), reconnect
+    assert r["requests"]["total"] + r["errors"] == 240
+    assert r["errorsByKind"]["closed"] == r["errors"] > 0
+    assert set(r["websocket"]["closeCodes"]) == {"4000"}
+
+
+def test_oversized_messages_are_errors(serve):
+    s = serve("ws_echo.py")
+    r = bench_json("-c", "1", "--per-connection", "3", "--message", "m", s.ws + "/big", code=1)
+    assert r["errorsByKind"] == {"oversized": 3}
+    r = bench_json("-c", "1", "--per-connection", "3", "--message", "m", "--max-size",
+                   str(4 << 20), s.ws + "/big")
+    assert r["requests"]["total"] == 3 and r["errors"] == 0
+
+
+def test_refused_connection_ends_with_one_line(serve):
+    from tests.helpers import free_port
+
+    proc = run_cli("bench", "-c", "2", "-d", "5", "--message", "m",
+                   f"ws://127.0.0.1:{free_port()}/")
+    assert proc.returncode == 1
+    assert proc.stderr.strip().count("\n") == 0 and "refused" in proc.stderr
+
+
+def test_ws_option_errors():
+    for args in (["--message", "m", "-R", "0", "ws://127.0.0.1:9/"],
+                 ["-R", "10", "ws://127.0.0.1:9/"],
+                 ["--message", "m", "-b", "x", "ws://127.0.0.1:9/"],
+                 ["--message", "m", "http://127.0.0.1:9/"],
+                 ["--message", "@/no/such/file", "ws://127.0.0.1:9/"]):
+        proc = run_cli("bench", *args)
+        assert proc.returncode == 2, (args, proc.stderr)
+        assert len(proc.stderr.strip().splitlines()) == 1, proc.stderr
