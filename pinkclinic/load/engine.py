@@ -89,29 +89,36 @@ class Engine:
         self.family, _, _, _, self.addr = infos[0]
 
     def open(self, slot: int, delay: float = 0.0) -> None:
-        if not self.finished:
-            task = self.loop.create_task(self._open(slot, delay))
-            self.tasks[task] = slot
+        """Open a connection for ``slot`` (after ``delay`` s): one task, no coroutine of ours."""
+        if self.finished:
+            return
+        if delay:
+            self.loop.call_later(delay, self.open, slot)
+            return
+        cls = H1HeadConn if self.has_head else H1ClosingConn if self.precise else H1Conn
+        conn = cls(self, slot)
+        self.conns[slot] = conn
+        task = self.loop.create_task(
+            self.loop.create_connection(lambda: conn, self.addr[0], self.addr[1]))
+        self.tasks[task] = slot
+        self.connecting[task] = perf_counter_ns()
+        task.add_done_callback(self._opened)
 
-    async def _open(self, slot: int, delay: float) -> None:
-        task = asyncio.current_task()
-        try:
-            if delay:
-                await asyncio.sleep(delay)
-            self.connecting[task] = perf_counter_ns()
-            cls = H1HeadConn if self.has_head else H1ClosingConn if self.precise else H1Conn
-            conn = cls(self, slot)
-            self.conns[slot] = conn
-            await self.loop.create_connection(lambda: conn, self.addr[0], self.addr[1])
-        except asyncio.CancelledError:  # connect timeout (sweep) or the end of the run
-            if not self.finished:
+    def _opened(self, task: asyncio.Task) -> None:
+        slot = self.tasks.pop(task, None)
+        self.connecting.pop(task, None)
+        if task.cancelled():  # a connect timeout (sweep), or the end of the run
+            if not self.finished and slot is not None:
                 self.connect_failed(slot, TIMEOUT)
-        except OSError as e:
-            kind = "refused" if isinstance(e, ConnectionRefusedError) else "connect"
-            self.connect_failed(slot, kind)
-        finally:
-            self.connecting.pop(task, None)
-            self.tasks.pop(task, None)
+            return
+        e = task.exception()
+        if e is None or slot is None:
+            return
+        if isinstance(e, OSError):
+            self.connect_failed(slot, "refused" if isinstance(e, ConnectionRefusedError)
+                                else "connect")
+        else:
+            raise e
 
     def connect_failed(self, slot: int, kind: str) -> None:
         """A connect failed: it counts as one failed request (so ``-a`` runs still end)."""
