@@ -310,11 +310,14 @@ class Engine:
         start = perf_counter_ns()
         self.started = True
         self.sched_t0 = start + self.phase_ns
-        self.budget = FOREVER if spec.amount is None else spec.amount
+        amount_now = spec.amount is not None and not spec.warmup  # -a counts after the warm-up
+        self.budget = spec.amount if amount_now else FOREVER
         if not self.closed_loop:
             self.budget = 0
-            if spec.amount is not None:
+            if amount_now:
                 self.limit_k = spec.amount
+            elif spec.amount is not None:
+                self.limit_k = FOREVER
             else:  # the requests due before the end: k / rate + phase < warmup + duration
                 span_ns = (spec.warmup + spec.duration) * 1e9 - self.phase_ns
                 self.limit_k = max(0, math.ceil(span_ns / self.interval_ns))
@@ -328,6 +331,14 @@ class Engine:
             await self._wait_until(start + int(spec.warmup * 1e9), None)
             self.rec.cut(-1, 0.0)  # warm-up is not counted
             start = perf_counter_ns()
+            if spec.amount is not None:  # answers still due count towards the amount
+                inflight = sum(len(c.pending) for c in self.conns if c is not None)
+                left = max(0, spec.amount - inflight)
+                if self.closed_loop:
+                    self.budget = left
+                else:
+                    self.limit_k = self.sent_k + left
+                self.check_done()
         self.t0_ns = start
         self.t0_epoch = time.time()
         end_ns = FOREVER if spec.amount is not None else start + int(spec.duration * 1e9)
