@@ -136,7 +136,7 @@ class LiveProgress:
                                  TimeElapsedColumn(), console=Console(file=sys.stderr),
                                  transient=True, refresh_per_second=4)
         self.task = self.progress.add_task("load", total=total,
-                                           rps="connecting…")
+                                           rps="starting…")
 
     def __enter__(self) -> LiveProgress:
         if self.enabled:
