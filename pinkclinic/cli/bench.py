@@ -8,7 +8,6 @@ import sys
 import threading
 
 import click
-from rich.console import Console
 
 from pinkclinic import jsonio
 from pinkclinic.errors import PinkError
@@ -58,11 +57,9 @@ def bench(url: str, as_json: bool, full_latency: bool, no_progress: bool, **opts
     check_url(url)
     spec = spec_from_options(url, opts)
     stop = threading.Event()
-    width = max(shutil.get_terminal_size((120, 24)).columns, 120)
-    out = Console(file=sys.stdout, highlight=False, soft_wrap=False, width=width)
     show_progress = not no_progress and sys.stdout.isatty() and sys.stderr.isatty()
     if not as_json:
-        out.print(header_text(spec), highlight=False, markup=False)
+        click.echo(header_text(spec))
 
     def on_sigint(signum, frame):
         stop.set()
@@ -77,6 +74,10 @@ def bench(url: str, as_json: bool, full_latency: bool, no_progress: bool, **opts
     if as_json:
         click.echo(jsonio.dumps(result.to_json(), indent=2))
     else:
+        from rich.console import Console
+
+        width = max(shutil.get_terminal_size((120, 24)).columns, 120)
+        out = Console(file=sys.stdout, highlight=False, soft_wrap=False, width=width)
         print_result(result, out, full_latency=full_latency)
     if result.requests == 0 and (result.error_count or result.inflight or not result.duration):
         kinds = ", ".join(f"{n} {k}" for k, n in sorted(result.errors.items())) or "no answer"

@@ -89,29 +89,36 @@ class Engine:
         self.family, _, _, _, self.addr = infos[0]
 
     def open(self, slot: int, delay: float = 0.0) -> None:
-        if not self.finished:
-            task = self.loop.create_task(self._open(slot, delay))
-            self.tasks[task] = slot
+        """Open a connection for ``slot`` (after ``delay`` s): one task, no coroutine of ours."""
+        if self.finished:
+            return
+        if delay:
+            self.loop.call_later(delay, self.open, slot)
+            return
+        cls = H1HeadConn if self.has_head else H1ClosingConn if self.precise else H1Conn
+        conn = cls(self, slot)
+        self.conns[slot] = conn
+        task = self.loop.create_task(
+            self.loop.create_connection(lambda: conn, self.addr[0], self.addr[1]))
+        self.tasks[task] = slot
+        self.connecting[task] = perf_counter_ns()
+        task.add_done_callback(self._opened)
 
-    async def _open(self, slot: int, delay: float) -> None:
-        task = asyncio.current_task()
-        try:
-            if delay:
-                await asyncio.sleep(delay)
-            self.connecting[task] = perf_counter_ns()
-            cls = H1HeadConn if self.has_head else H1ClosingConn if self.precise else H1Conn
-            conn = cls(self, slot)
-            self.conns[slot] = conn
-            await self.loop.create_connection(lambda: conn, self.addr[0], self.addr[1])
-        except asyncio.CancelledError:  # connect timeout (sweep) or the end of the run
-            if not self.finished:
+    def _opened(self, task: asyncio.Task) -> None:
+        slot = self.tasks.pop(task, None)
+        self.connecting.pop(task, None)
+        if task.cancelled():  # a connect timeout (sweep), or the end of the run
+            if not self.finished and slot is not None:
                 self.connect_failed(slot, TIMEOUT)
-        except OSError as e:
-            kind = "refused" if isinstance(e, ConnectionRefusedError) else "connect"
-            self.connect_failed(slot, kind)
-        finally:
-            self.connecting.pop(task, None)
-            self.tasks.pop(task, None)
+            return
+        e = task.exception()
+        if e is None or slot is None:
+            return
+        if isinstance(e, OSError):
+            self.connect_failed(slot, "refused" if isinstance(e, ConnectionRefusedError)
+                                else "connect")
+        else:
+            raise e
 
     def connect_failed(self, slot: int, kind: str) -> None:
         """A connect failed: it counts as one failed request (so ``-a`` runs still end)."""
@@ -303,11 +310,14 @@ class Engine:
         start = perf_counter_ns()
         self.started = True
         self.sched_t0 = start + self.phase_ns
-        self.budget = FOREVER if spec.amount is None else spec.amount
+        amount_now = spec.amount is not None and not spec.warmup  # -a counts after the warm-up
+        self.budget = spec.amount if amount_now else FOREVER
         if not self.closed_loop:
             self.budget = 0
-            if spec.amount is not None:
+            if amount_now:
                 self.limit_k = spec.amount
+            elif spec.amount is not None:
+                self.limit_k = FOREVER
             else:  # the requests due before the end: k / rate + phase < warmup + duration
                 span_ns = (spec.warmup + spec.duration) * 1e9 - self.phase_ns
                 self.limit_k = max(0, math.ceil(span_ns / self.interval_ns))
@@ -321,6 +331,14 @@ class Engine:
             await self._wait_until(start + int(spec.warmup * 1e9), None)
             self.rec.cut(-1, 0.0)  # warm-up is not counted
             start = perf_counter_ns()
+            if spec.amount is not None:  # answers still due count towards the amount
+                inflight = sum(len(c.pending) for c in self.conns if c is not None)
+                left = max(0, spec.amount - inflight)
+                if self.closed_loop:
+                    self.budget = left
+                else:
+                    self.limit_k = self.sent_k + left
+                self.check_done()
         self.t0_ns = start
         self.t0_epoch = time.time()
         end_ns = FOREVER if spec.amount is not None else start + int(spec.duration * 1e9)

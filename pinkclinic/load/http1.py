@@ -183,6 +183,8 @@ class H1Conn(asyncio.Protocol):
         self.eng.precise = True  # from now on, connections note where bodies end
         self.eng.retired(self, len(self.pending))
         self.pending.clear()
+        if self.got is False and self.transport is not None:
+            self.transport.close()  # the server's FIN is in flight: do not wait for it
 
     def drop(self, kind: str | None) -> None:
         """The connection failed (or closed): count its unanswered requests as ``kind``."""
@@ -198,7 +200,9 @@ class H1Conn(asyncio.Protocol):
                 self.transport.close()
             else:
                 self.transport.abort()
-        if not self.closing:
+        if self.closing:
+            self.eng.retiring.pop(self, None)
+        else:
             self.eng.lost(self, kind, n)
 
 

@@ -1,17 +1,13 @@
 """Terminal output for a LoadResult: autocannon-style tables (rich), and the live progress bar.
 
 Latencies print in ms with two decimals, so a sub-millisecond latency never reads "0 ms".
+rich is imported only when something is drawn, so ``bench --json`` starts faster.
 """
 
 from __future__ import annotations
 
 import math
 import sys
-
-from rich import box
-from rich.console import Console
-from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
-from rich.table import Table
 
 from pinkclinic.load.result import LoadResult
 from pinkclinic.load.stats import ALL_PERCENTILES, counter_percentiles
@@ -49,7 +45,10 @@ def header(r: LoadResult) -> str:
     return f"Running {what} test @ {s.url}\n" + ", ".join(parts) + "\n"
 
 
-def _table(*cols: str) -> Table:
+def _table(*cols: str):
+    from rich import box
+    from rich.table import Table
+
     t = Table(box=box.SQUARE, show_lines=False, header_style="bold")
     for i, c in enumerate(cols):
         t.add_column(c, justify="left" if i == 0 else "right", no_wrap=True)
@@ -111,7 +110,8 @@ def footer(r: LoadResult) -> list[str]:
     return lines
 
 
-def print_result(r: LoadResult, console: Console, *, full_latency: bool = False) -> None:
+def print_result(r: LoadResult, console, *, full_latency: bool = False) -> None:
+    """Print the tables and footer on a rich ``Console``."""
     if r.requests:  # with no response at all, empty tables would only hide the error lines
         for t in tables(r, full_latency=full_latency):
             console.print(t)
@@ -127,13 +127,16 @@ class LiveProgress:
         self.done = 0
         if not enabled:
             return
+        from rich.console import Console
+        from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
+
         total = spec.amount if spec.amount is not None else spec.duration
         self.by_count = spec.amount is not None
         self.progress = Progress(TextColumn("[bold]{task.fields[rps]}"), BarColumn(),
                                  TimeElapsedColumn(), console=Console(file=sys.stderr),
                                  transient=True, refresh_per_second=4)
         self.task = self.progress.add_task("load", total=total,
-                                           rps="connecting…")
+                                           rps="starting…")
 
     def __enter__(self) -> LiveProgress:
         if self.enabled:
