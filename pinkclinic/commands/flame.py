@@ -7,6 +7,7 @@ import webbrowser
 from rich.console import Console
 from rich.markup import escape
 
+from pinkclinic.commands.summary import short_path
 from pinkclinic.errors import PinkError, UsageError
 from pinkclinic.recording import Recording
 from pinkclinic.session.collectors import PySpyCollector
@@ -55,8 +56,9 @@ def summarize(rec: Recording, report, console: Console | None = None) -> None:
     busy = profile.total(idle=False)
     wall = profile.unit == "seconds" or bool(rec.manifest.get("options", {}).get("extra", {}).get("idle"))
     base = profile.total(idle=True) if wall else busy
-    console.print(f"[bold magenta]flame[/] {profile.total(idle=True):,.1f} {profile.unit} "
-                  f"recorded, {busy:,.1f} busy; hottest app functions"
+    nd = 0 if profile.unit == "samples" else 1
+    console.print(f"[bold magenta]flame[/] {profile.total(idle=True):,.{nd}f} {profile.unit} "
+                  f"recorded, {busy:,.{nd}f} busy; hottest app functions"
                   f"{' (wall clock)' if wall else ''}:")
     shown = 0
     for stat in profile.functions(idle=wall):
@@ -64,7 +66,7 @@ def summarize(rec: Recording, report, console: Console | None = None) -> None:
         if f.area != "app" or f.file.startswith("<") or base <= 0:
             continue
         console.print(f"  {100 * stat.self / base:5.1f}% self  {100 * stat.total / base:5.1f}% total  "
-                      f"[bold]{escape(f.function)}[/]  [dim]{escape(f.file)}:{f.line}[/]")
+                      f"[bold]{escape(f.function)}[/]  [dim]{escape(short_path(f.file))}:{f.line}[/]")
         shown += 1
         if shown == 5:
             break

@@ -13,6 +13,17 @@ from pinkclinic.render.doctor import LABELS
 COLOURS = {"healthy": "green", "insufficient-data": "yellow"}
 
 
+def short_path(path: str) -> str:
+    """``path`` relative to the working directory when it lies below it."""
+    import os
+
+    try:
+        rel = os.path.relpath(path)
+    except ValueError:
+        return path
+    return path if rel.startswith("..") else rel
+
+
 def print_diagnosis(diagnosis: dict[str, Any], report: Path | None, *, kind: str = "doctor",
                     console: Console | None = None) -> None:
     console = console or Console(highlight=False, soft_wrap=True)
@@ -28,7 +39,7 @@ def print_diagnosis(diagnosis: dict[str, Any], report: Path | None, *, kind: str
             if c.get("bytes_per_request") is not None:
                 extra = f"  ~{c['bytes_per_request'] / 1024:.1f} kB/request"
             console.print(f"    {100 * c['share']:5.1f}%  [bold]{escape(c['function'])}[/]  "
-                          f"[dim]{escape(c['file'])}:{c['line']}[/]{escape(extra)}")
+                          f"[dim]{escape(short_path(c['file']))}:{c['line']}[/]{escape(extra)}")
     others = [i["category"] for i in diagnosis.get("issues", [])[1:]]
     if others:
         console.print(f"  also: {escape(', '.join(others))}")
