@@ -279,13 +279,15 @@ def write(results: dict, args) -> None:
     RESULTS.mkdir(exist_ok=True)
     (RESULTS / "loadgen.json").write_text(json.dumps(results, indent=1, sort_keys=True) + "\n")
     lines = ["# Load generator benchmark", "",
-             f"Produced by `flock -x /tmp/pinkclinic-cpu.lock python bench/loadgen.py` on "
+             f"Produced by `flock -x /tmp/pinkclinic-cpu.lock python bench/loadgen.py "
+             f"--rounds {args.rounds} --close-rounds {args.close_rounds}` on "
              f"{results['machine']['cpus']} cores (Python {results['machine']['python']}, "
              f"kernel {results['machine']['kernel']}).",
              f"nginx (one worker, 14-byte static file) on core 0, each generator on core 1; "
              f"{CONNS} connections, {results['duration_s']:g} s per run; medians over the rounds. "
              "CPU is the generator's user + system time from rusage (start-up included), "
-             "divided by the requests it completed.", ""]
+             "divided by the requests it completed. The machine is shared and noisy (single "
+             "runs vary by up to ±30%): compare ratios within one run of this script.", ""]
     if "keepalive" in results:
         lines += table(results["keepalive"]["summary"], "Keep-alive")
         counts = [(r["requests"], r["nginx_counted"]) for n in ("pinkclinic", "pinkclinic -w 1")

@@ -149,11 +149,12 @@ class Engine:
     def kick(self, conn: H1Conn) -> None:
         """A connection is ready: fill its pipeline (closed loop) or offer its slots (rate)."""
         if self.closed_loop:
+            now = perf_counter_ns()
             for _ in range(self.pipelining):
                 if self.budget <= 0:
                     break
                 self.budget -= 1
-                conn.send(perf_counter_ns())
+                conn.send(now)
             if not conn.pending:
                 self.check_done()
         else:
@@ -161,12 +162,16 @@ class Engine:
             for _ in range(self.pipelining):
                 self.slot_free(conn, now)
 
-    def retired(self, conn: H1Conn, unanswered: int) -> None:
-        """The server ended ``conn`` after a response: replace it at once."""
+    def retired(self, conn: H1Conn, unanswered: int, linger: bool = True) -> None:
+        """The server ended ``conn`` after a response: replace it at once.
+
+        ``linger``: ``conn`` stays open to read what is left, closed by the sweep at the latest.
+        """
         self.rec.reconnects += 1
         self.give_back(unanswered)
-        self.retiring[conn] = perf_counter_ns()
-        if conn in self.idle_slots:
+        if linger:
+            self.retiring[conn] = perf_counter_ns()
+        if self.idle_slots and conn in self.idle_slots:
             self.idle_slots = [c for c in self.idle_slots if c is not conn]
         self.conns[conn.slot] = None
         if self.wants_connection():

@@ -181,9 +181,11 @@ class H1Conn(asyncio.Protocol):
         """The server said this connection ends: unanswered requests go back, reconnect."""
         self.closing = True
         self.eng.precise = True  # from now on, connections note where bodies end
-        self.eng.retired(self, len(self.pending))
+        close_now = self.got is False and self.transport is not None
+        self.eng.retired(self, len(self.pending), linger=not close_now)
         self.pending.clear()
-        if self.got is False and self.transport is not None:
+        if close_now:
+            self.dead = True
             self.transport.close()  # the server's FIN is in flight: do not wait for it
 
     def drop(self, kind: str | None) -> None:
