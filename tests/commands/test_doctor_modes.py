@@ -6,6 +6,8 @@ import json
 import os
 import sys
 
+import pytest
+
 from tests.helpers import SAMPLES, free_port, run_cli, server
 
 HEALTHY = [sys.executable, str(SAMPLES / "healthy_starlette.py")]
@@ -93,3 +95,44 @@ def test_gunicorn_workers_are_followed_and_charted_per_process(tmp_path):
     html = (tmp_path / "gw.pinkclinic-doctor.html").read_text()
     for pid in pids:
         assert f"{pid}" in html
+
+
+def _pyenv(version: str) -> str | None:
+    from tests.bootstrap.probe_env import python
+
+    return python(version)
+
+
+@pytest.mark.parametrize("version", ["3.10", "3.13"])
+def test_a_target_on_another_python(tmp_path, version):
+    """The injected probe is stdlib-only and version-agnostic: a 3.10 or 3.13 server is
+    diagnosed by pinkclinic running on this Python."""
+    exe = _pyenv(version)
+    if exe is None:
+        pytest.skip(f"pyenv has no Python {version}")
+    from tests.bootstrap.probe_env import TARGETS
+
+    port = free_port()
+    proc = run_cli("doctor", "--dest", str(tmp_path), "--name", "v", "--load", "-c 4 -d 3 /cpu",
+                   "--", exe, str(TARGETS / "aio_server.py"), str(port), timeout=120)
+    assert proc.returncode == 0, proc.stderr
+    rec = tmp_path / "v.pinkclinic-doctor"
+    diagnosis = _diagnosis(rec)
+    assert diagnosis["verdict"] == "loop-cpu", diagnosis["summary"]
+    assert diagnosis["issues"][0]["culprits"][0]["function"] == "spin"
+    header = json.loads((rec / f"probe-{json.loads((rec / 'manifest.json').read_text())['target']['pid']}.jsonl")
+                        .read_text().splitlines()[0])
+    assert header["python"].startswith(version)
+
+
+def test_uvicorn_workers_are_followed(tmp_path):
+    cmd = [sys.executable, "-m", "uvicorn", "--workers", "2", "--port", "0", "--app-dir", str(SAMPLES),
+           "healthy_starlette:app"]
+    proc = run_cli("doctor", "--dest", str(tmp_path), "--name", "uw", "--load", "-c 4 -d 2", "--", *cmd,
+                   timeout=120)
+    assert proc.returncode == 0, proc.stderr
+    rec = tmp_path / "uw.pinkclinic-doctor"
+    pids = {json.loads(line)["pid"] for line in (rec / "processes.jsonl").read_text().splitlines()[1:]}
+    assert len(pids) >= 3, pids
+    with_loop = [p.name for p in rec.glob("probe-*.jsonl") if '"type":"loop"' in p.read_text()]
+    assert len(with_loop) >= 2, with_loop  # an event loop seen in each worker

@@ -107,3 +107,21 @@ def test_heap_attach_with_gdb(tmp_path):
     diagnosis = json.loads((tmp_path / f"{srv.pid}.pinkclinic-heap" / "diagnosis.json").read_text())
     assert diagnosis["verdict"] == "memory-leak"
     assert diagnosis["issues"][0]["culprits"][0]["function"] == "remember_visit"
+
+
+def test_a_target_that_cannot_import_memray_is_one_line(tmp_path):
+    from tests.bootstrap.probe_env import TARGETS, python
+
+    exe = python("3.12")
+    if exe is None:
+        pytest.skip("pyenv has no Python 3.12")
+    if run_cli("--version").returncode != 0 or os.system(f"{exe} -c 'import memray' 2>/dev/null") == 0:
+        pytest.skip("this Python 3.12 can import memray")
+    from tests.helpers import free_port
+
+    proc = run_cli("heap", "--dest", str(tmp_path), "--load", "-c 2 -d 1", "--", exe,
+                   str(TARGETS / "aio_server.py"), str(free_port()), timeout=90)
+    assert proc.returncode == 1
+    last = proc.stderr.strip().splitlines()[-1]
+    assert last.startswith("pinkclinic: error:") and "memray" in last and "install" in last, proc.stderr
+    assert "Traceback" not in proc.stderr
