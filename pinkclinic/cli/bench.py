@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import shutil
-import signal
 import sys
 import threading
 
@@ -11,6 +10,7 @@ import click
 
 from pinkclinic import jsonio
 from pinkclinic.errors import PinkError
+from pinkclinic.interrupt import StopSignal
 from pinkclinic.load.bench_cli import BenchCommand, dispatch, workflow_options
 from pinkclinic.load.options import load_options, spec_from_options
 from pinkclinic.load.render import LiveProgress, header, print_result
@@ -61,16 +61,8 @@ def bench(url: str, as_json: bool, full_latency: bool, no_progress: bool, **opts
     if not as_json:
         click.echo(header_text(spec))
 
-    def on_sigint(signum, frame):
-        stop.set()
-        signal.signal(signal.SIGINT, signal.default_int_handler)  # a second Ctrl-C aborts
-
-    old = signal.signal(signal.SIGINT, on_sigint)
-    try:
-        with LiveProgress(spec, show_progress) as progress:
-            result = run_load(spec, on_tick=progress.tick, stop=stop)
-    finally:
-        signal.signal(signal.SIGINT, old)
+    with StopSignal(stop), LiveProgress(spec, show_progress) as progress:
+        result = run_load(spec, on_tick=progress.tick, stop=stop)
     if as_json:
         click.echo(jsonio.dumps(result.to_json(), indent=2))
     else:

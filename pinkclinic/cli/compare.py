@@ -111,8 +111,8 @@ def compare(saved, a_text, b_text, load, suite_file, rounds, fail_if, markdown, 
 
 
 def _run(a, b, rounds, load_args, suite, opts) -> bool:
+    from pinkclinic.interrupt import StopSignal
     from pinkclinic.load.compare_run import run_rounds
-    from pinkclinic.session.signals import StopSignal
 
     show = sys.stderr.isatty()
 

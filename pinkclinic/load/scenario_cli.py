@@ -24,8 +24,8 @@ NOT_FOR_SCENARIOS = ("connections", "pipelining", "duration", "amount", "warmup"
 
 def scenario_main(path: str, url: str | None, command: list[str], ctx: click.Context, opts: dict,
                   wf: dict, *, as_json: bool, full_latency: bool, no_progress: bool) -> int:
+    from pinkclinic.interrupt import StopSignal
     from pinkclinic.load.runner import _close_loop, new_event_loop
-    from pinkclinic.session.signals import StopSignal
 
     sc = read_scenario(path)
     reject_single_request_options(ctx, opts, "--scenario")

@@ -4,7 +4,6 @@ gives the results so far, a live progress bar on a terminal, tables or ``--json`
 from __future__ import annotations
 
 import shutil
-import signal
 import sys
 import threading
 from collections.abc import Callable
@@ -13,6 +12,7 @@ import click
 from rich.console import Console
 
 from pinkclinic import jsonio
+from pinkclinic.interrupt import StopSignal
 from pinkclinic.load.render import LiveProgress, header, print_result
 from pinkclinic.load.result import LoadResult
 
@@ -40,16 +40,8 @@ def run_single(spec, run: Callable, *, as_json: bool, full_latency: bool, no_pro
             text = text.rstrip("\n") + f", HTTP/2 ({how}), {spec.streams} streams per connection\n"
         out.print(text, highlight=False, markup=False)
 
-    def on_sigint(signum, frame):
-        stop.set()
-        signal.signal(signal.SIGINT, signal.default_int_handler)
-
-    old = signal.signal(signal.SIGINT, on_sigint)
-    try:
-        with LiveProgress(spec, show) as progress:
-            result = run(spec, on_tick=progress.tick, stop=stop)
-    finally:
-        signal.signal(signal.SIGINT, old)
+    with StopSignal(stop), LiveProgress(spec, show) as progress:
+        result = run(spec, on_tick=progress.tick, stop=stop)
     if as_json:
         click.echo(jsonio.dumps((to_json or LoadResult.to_json)(result), indent=2))
     elif printer is not None:

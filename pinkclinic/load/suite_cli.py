@@ -50,8 +50,8 @@ def suite_main(path: str, url: str | None, command: list[str], ctx: click.Contex
                wf: dict, *, as_json: bool, full_latency: bool, no_progress: bool) -> int:
     from rich.console import Console
 
+    from pinkclinic.interrupt import StopSignal
     from pinkclinic.load.suite_render import print_suite
-    from pinkclinic.session.signals import StopSignal
 
     suite = read_suite(path)
     reject_single_request_options(ctx, opts, "--suite")

@@ -18,9 +18,9 @@ from collections.abc import Callable
 
 from pinkclinic import procs
 from pinkclinic.errors import PinkError
+from pinkclinic.interrupt import StopSignal
 from pinkclinic.jsonio import write_json
 from pinkclinic.recording import Recording
-from pinkclinic.session.signals import StopSignal
 from pinkclinic.session.ui import Phases
 
 POLL_S = 0.1

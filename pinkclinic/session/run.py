@@ -12,11 +12,11 @@ import shutil
 from dataclasses import dataclass, field
 
 from pinkclinic.errors import PinkError
+from pinkclinic.interrupt import StopSignal
 from pinkclinic.recording import Recording
 from pinkclinic.session import drive
 from pinkclinic.session.collector import Collector
 from pinkclinic.session.options import SessionOptions
-from pinkclinic.session.signals import StopSignal
 from pinkclinic.session.ui import Phases
 
 

@@ -1,4 +1,4 @@
-"""Ctrl-C and SIGTERM during a run: stop collecting, then still write everything.
+"""Ctrl-C and SIGTERM during a run: stop early, then still write everything.
 
 The first signal sets :attr:`StopSignal.event`; every phase watches it and ends
 early, so the run goes on to stop the target, finish the recording and build
@@ -15,8 +15,10 @@ from types import FrameType
 
 
 class StopSignal:
-    def __init__(self) -> None:
-        self.event = threading.Event()
+    """Install on ``with``; ``event`` may be one the caller already hands to its workers."""
+
+    def __init__(self, event: threading.Event | None = None) -> None:
+        self.event = event if event is not None else threading.Event()
         self.reason: str | None = None
         self.count = 0
         self._old: dict[int, object] = {}
