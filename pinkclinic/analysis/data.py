@@ -125,6 +125,13 @@ class RecordingData:
             return recs
         return [r for r in recs if w.contains(r.get("t", 0.0))]
 
+    @cached_property
+    def cpu(self):
+        """CPU use per process in the window (:class:`pinkclinic.analysis.cpu.CpuUsage`)."""
+        from pinkclinic.analysis.cpu import cpu_usage
+
+        return cpu_usage(self)
+
     @property
     def has_probe(self) -> bool:
         return bool(self.probe_files)

@@ -12,7 +12,6 @@ from __future__ import annotations
 from typing import Any
 
 from pinkclinic.analysis import gc, io_wait, loop, memory
-from pinkclinic.analysis.cpu import cpu_usage
 from pinkclinic.analysis.data import RecordingData
 from pinkclinic.analysis.finding import INSUFFICIENT, ISSUE, Finding
 from pinkclinic.analysis.recommend import recommendation
@@ -75,7 +74,7 @@ def _missing_streams(rec: Recording, data: RecordingData) -> list[str]:
 
 
 def _healthy_summary(data: RecordingData) -> str:
-    usage = cpu_usage(data)
+    usage = data.cpu
     res = data.load_result or {}
     rps = (res.get("requests") or {}).get("average")
     p99 = (res.get("latency") or {}).get("p99")
@@ -90,9 +89,12 @@ def _healthy_summary(data: RecordingData) -> str:
     return f"no issue found: the server is simply busy serving requests{tail}"
 
 
-def diagnose(rec: Recording, extra: list[Finding] | None = None) -> dict[str, Any]:
-    """Analyse a recording and write ``diagnosis.json`` into it."""
-    data = RecordingData(rec)
-    diagnosis = combine(rec, run_analyzers(data, extra), data)
+def diagnose(data: RecordingData) -> dict[str, Any]:
+    """Analyse a recording (every analyzer, stack-based ones included) and write
+    ``diagnosis.json`` into it."""
+    from pinkclinic.analysis.stacks import stack_findings
+
+    rec = data.rec
+    diagnosis = combine(rec, run_analyzers(data, stack_findings(data)), data)
     write_json(rec.file("diagnosis.json"), diagnosis)
     return diagnosis

@@ -8,7 +8,6 @@ the user's code (py-spy samples).
 
 from __future__ import annotations
 
-from pinkclinic.analysis.cpu import cpu_usage
 from pinkclinic.analysis.culprits import rank
 from pinkclinic.analysis.data import RecordingData
 from pinkclinic.analysis.finding import ISSUE, NONE, Finding, clamp01, insufficient
@@ -39,7 +38,7 @@ def analyse(data: RecordingData) -> Finding:
     if not data.load_timeline:
         return insufficient("io", "no load was recorded by pinkclinic's load generator",
                             missing=["load"])
-    usage = cpu_usage(data)
+    usage = data.cpu
     p50 = latency_p50(data)
     if usage is None or p50 is None:
         return insufficient("io", "too few CPU or latency samples in the load window")

@@ -120,8 +120,7 @@ def analyse(data: RecordingData) -> Finding:
 
     cpu = on_cpu_share is not None and on_cpu_share >= ON_CPU_SHARE_CPU
     if on_cpu_share is None:  # the probe could not tell: lean on process CPU
-        from pinkclinic.analysis.cpu import cpu_usage
-        usage = cpu_usage(data)
+        usage = data.cpu
         cpu = bool(usage and usage.busiest >= 0.7)
     category = "loop-cpu" if cpu else "loop-blocking-call"
     culprits = rank(weighted)

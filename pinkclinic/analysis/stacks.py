@@ -97,19 +97,18 @@ def cpu_seconds(data: RecordingData, pid: int, t0: float, t1: float) -> float | 
     return max(0.0, (b["cpu_user_s"] + b["cpu_system_s"]) - (a["cpu_user_s"] + a["cpu_system_s"]))
 
 
-def stack_findings(rec: Recording) -> list[Finding]:
+def stack_findings(data: RecordingData) -> list[Finding]:
     """Findings that need py-spy's stacks (GIL contention, loop stalls seen from outside)."""
     from pinkclinic.analysis import gil, loop_stacks
 
-    data = RecordingData(rec)
     return [gil.analyse(data), *loop_stacks.analyse(data)]
 
 
-def export_stacks(rec: Recording, fmt: str) -> str:
+def export_stacks(rec: Recording | RecordingData, fmt: str) -> str:
     from pinkclinic.errors import PinkError
     from pinkclinic.profile import export
 
-    p = RecordingData(rec).profile
+    p = (rec if isinstance(rec, RecordingData) else RecordingData(rec)).profile
     if p is None:
         raise PinkError(f"{rec.path} has no stack samples to export")
     return export(p, fmt)

@@ -2,16 +2,16 @@
 
 from __future__ import annotations
 
-import webbrowser
+from pathlib import Path
 
 from pinkclinic.analysis.data import RecordingData
 from pinkclinic.analysis.diagnose import diagnose
 from pinkclinic.analysis.sources import capture
+from pinkclinic.commands.common import run_recording
 from pinkclinic.commands.summary import print_diagnosis
 from pinkclinic.recording import Recording
 from pinkclinic.render.doctor import write_doctor_report
 from pinkclinic.session.options import SessionOptions
-from pinkclinic.session.run import exit_code, run_session
 from pinkclinic.session.ui import Phases
 
 PROBE_FEATURES = ["loop", "gc", "tasks", "threads", "listen"]
@@ -25,52 +25,48 @@ def doctor_collectors(opts: SessionOptions) -> list:
             PySpyCollector(rate=PYSPY_RATE_HZ, idle=True)]
 
 
-def candidate_stacks(rec: Recording):
+def candidate_stacks(data: RecordingData):
     """Stacks whose culprit frames may be named in the report (their source is saved)."""
-    data = RecordingData(rec)
-    for kind in ("block", "gc", "waits"):
+    from pinkclinic.analysis.stacks import busy_stacks
+
+    for kind in ("block", "gc"):
         for r in data.probe.get(kind, []):
             if r.get("stack"):
                 yield r["stack"]
-    from pinkclinic.analysis.stacks import busy_stacks
-
-    for stack, _ in busy_stacks(rec, limit=200):
+    for r in data.probe.get("waits", []):
+        for stack, _ in r.get("stacks", []):
+            yield stack
+    for stack, _ in busy_stacks(data, limit=200):
         yield stack
 
 
-def analyse_and_render(rec: Recording, ui: Phases | None = None) -> tuple[dict, object]:
-    if ui:
-        ui.phase("analysing")
-    from pinkclinic.analysis.stacks import stack_findings
+def save_sources(rec: Recording, result, ui: Phases) -> None:
+    ui.phase("saving source lines")
+    capture(rec, candidate_stacks(RecordingData(rec)))
 
-    diagnosis = diagnose(rec, extra=stack_findings(rec))
-    if ui:
-        ui.phase("writing the report")
+
+def analyse_and_render(rec: Recording, ui: Phases | None = None) -> tuple[dict, Path]:
     from pinkclinic.render.doctor_flame import doctor_flame_html
 
-    report = write_doctor_report(rec, diagnosis, doctor_flame_html(rec, diagnosis))
+    data = RecordingData(rec)  # one read of every stream, shared by all analyzers
+    if ui:
+        ui.phase("analysing")
+    diagnosis = diagnose(data)
+    if ui:
+        ui.phase("writing the report")
+    report = write_doctor_report(data, diagnosis, doctor_flame_html(data, diagnosis))
     return diagnosis, report
 
 
+def finish(rec: Recording, ui: Phases):
+    diagnosis, report = analyse_and_render(rec, ui)
+    return report, lambda: print_diagnosis(diagnosis, report)
+
+
 def run_doctor(opts: SessionOptions) -> int:
-    ui = Phases("doctor")
-    probe = PROBE_FEATURES if opts.pid is None else None
-    with ui:
-        result = run_session(opts, doctor_collectors(opts), probe_features=probe,
-                             probe_options={"block_ms": 30}, ui=ui)
-        rec = result.rec
-        ui.phase("saving source lines")
-        capture(rec, candidate_stacks(rec))
-        rec.mark("finished")
-        if opts.collect_only:
-            ui.__exit__(None, None, None)
-            print(f"recording: {rec.path}")
-            return exit_code(result.outcome)
-        diagnosis, report = analyse_and_render(rec, ui)
-    print_diagnosis(diagnosis, report)
-    if opts.open_report:
-        webbrowser.open(report.resolve().as_uri())
-    return exit_code(result.outcome)
+    return run_recording(opts, doctor_collectors(opts), finish,
+                         probe_features=PROBE_FEATURES if opts.pid is None else None,
+                         probe_options={"block_ms": 30}, after_record=save_sources)
 
 
 def rerender(rec: Recording, fmt: str, output: str | None):
@@ -80,7 +76,7 @@ def rerender(rec: Recording, fmt: str, output: str | None):
     if fmt in ("speedscope", "collapsed"):
         from pinkclinic.analysis.stacks import export_stacks
 
-        return emit(export_stacks(rec, fmt), output)
+        return emit(export_stacks(RecordingData(rec), fmt), output)
     if fmt == "html":
         diagnosis, report = analyse_and_render(rec)
         if output:
@@ -90,9 +86,7 @@ def rerender(rec: Recording, fmt: str, output: str | None):
             return output
         print_diagnosis(diagnosis, report)
         return report
-    from pinkclinic.analysis.stacks import stack_findings
-
-    diagnosis = diagnose(rec, extra=stack_findings(rec))
+    diagnosis = diagnose(RecordingData(rec))
     if fmt == "json":
         return emit_json(diagnosis, output)
     if output:

@@ -2,18 +2,15 @@
 
 from __future__ import annotations
 
-import webbrowser
-
 from rich.console import Console
 from rich.markup import escape
 
+from pinkclinic.commands.common import run_recording
 from pinkclinic.commands.summary import short_path
 from pinkclinic.errors import PinkError, UsageError
 from pinkclinic.recording import Recording
 from pinkclinic.session.collectors import PySpyCollector
 from pinkclinic.session.options import SessionOptions
-from pinkclinic.session.run import exit_code, run_session
-from pinkclinic.session.ui import Phases
 
 PROFILERS = ("py-spy", "pyinstrument")
 
@@ -77,24 +74,19 @@ def summarize(rec: Recording, report, console: Console | None = None) -> None:
 
 def run_flame(opts: SessionOptions) -> int:
     collectors, features = flame_plan(opts)
-    ui = Phases("flame")
-    with ui:
-        options = {"pyinstrument_interval_s": 0.001} if features else {}
-        result = run_session(opts, collectors, probe_features=features, probe_options=options, ui=ui)
-        rec = result.rec
-        rec.mark("finished")
+
+    def check(rec: Recording, result, ui) -> None:
         if features:
             _check_pyinstrument(rec)
-        if opts.collect_only:
-            ui.__exit__(None, None, None)
-            print(f"recording: {rec.path}")
-            return exit_code(result.outcome)
+
+    def finish(rec: Recording, ui):
         ui.phase("writing the flame graph")
         report = render(rec)
-    summarize(rec, report)
-    if opts.open_report:
-        webbrowser.open(report.resolve().as_uri())
-    return exit_code(result.outcome)
+        return report, lambda: summarize(rec, report)
+
+    return run_recording(opts, collectors, finish, probe_features=features,
+                         probe_options={"pyinstrument_interval_s": 0.001} if features else {},
+                         after_record=check)
 
 
 def rerender(rec: Recording, fmt: str, output: str | None):

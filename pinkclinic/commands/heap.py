@@ -2,14 +2,11 @@
 
 from __future__ import annotations
 
-import webbrowser
-
+from pinkclinic.commands.common import run_recording
 from pinkclinic.commands.summary import print_diagnosis
 from pinkclinic.errors import PinkError
 from pinkclinic.recording import Recording
 from pinkclinic.session.options import SessionOptions
-from pinkclinic.session.run import exit_code, run_session
-from pinkclinic.session.ui import Phases
 
 
 def heap_plan(opts: SessionOptions) -> tuple[list, list[str] | None, dict]:
@@ -47,24 +44,18 @@ def analyse_and_render(rec: Recording, out=None):
 
 def run_heap(opts: SessionOptions) -> int:
     collectors, features, probe_options = heap_plan(opts)
-    ui = Phases("heap")
-    with ui:
-        result = run_session(opts, collectors, probe_features=features,
-                             probe_options=probe_options, ui=ui)
-        rec = result.rec
-        rec.mark("finished")
-        if result.outcome == "error":
+
+    def check(rec: Recording, result, ui) -> None:
+        if result.outcome == "error":  # e.g. memray could not attach: nothing to analyse
             raise PinkError(result.detail)
-        if opts.collect_only:
-            ui.__exit__(None, None, None)
-            print(f"recording: {rec.path}")
-            return exit_code(result.outcome)
+
+    def finish(rec: Recording, ui):
         ui.phase("analysing the allocations")
         _, diagnosis, report = analyse_and_render(rec)
-    print_diagnosis(diagnosis, report, kind="heap")
-    if opts.open_report:
-        webbrowser.open(report.resolve().as_uri())
-    return exit_code(result.outcome)
+        return report, lambda: print_diagnosis(diagnosis, report, kind="heap")
+
+    return run_recording(opts, collectors, finish, probe_features=features,
+                         probe_options=probe_options, after_record=check)
 
 
 def rerender(rec: Recording, fmt: str, output: str | None):

@@ -80,8 +80,8 @@ def _issue_view(rec: Recording, issue: dict[str, Any]) -> dict[str, Any]:
     return {**issue, "label": LABELS.get(issue["category"], issue["category"]), "culprits": culprits}
 
 
-def build_context(rec: Recording, diagnosis: dict[str, Any], flame_html: str | None = None) -> dict:
-    data = RecordingData(rec)
+def build_context(data: RecordingData, diagnosis: dict[str, Any], flame_html: str | None = None) -> dict:
+    rec = data.rec
     m = rec.manifest
     t = m.get("timings", {})
     started = t.get("created")
@@ -110,17 +110,17 @@ def build_context(rec: Recording, diagnosis: dict[str, Any], flame_html: str | N
     }
 
 
-def render_doctor(rec: Recording, diagnosis: dict[str, Any] | None = None,
+def render_doctor(data: RecordingData, diagnosis: dict[str, Any] | None = None,
                   flame_html: str | None = None) -> str:
     if diagnosis is None:
-        diagnosis = read_json(rec.file("diagnosis.json"))
-    return render("doctor.html.j2", **build_context(rec, diagnosis, flame_html))
+        diagnosis = read_json(data.rec.file("diagnosis.json"))
+    return render("doctor.html.j2", **build_context(data, diagnosis, flame_html))
 
 
-def write_doctor_report(rec: Recording, diagnosis: dict[str, Any] | None = None,
+def write_doctor_report(data: RecordingData, diagnosis: dict[str, Any] | None = None,
                         flame_html: str | None = None) -> Path:
-    html = render_doctor(rec, diagnosis, flame_html)
-    out = rec.report_path
+    html = render_doctor(data, diagnosis, flame_html)
+    out = data.rec.report_path
     tmp = out.with_name(out.name + ".tmp")
     tmp.write_text(html, encoding="utf-8")
     tmp.replace(out)

@@ -12,7 +12,6 @@ from typing import Any
 from markupsafe import Markup
 
 from pinkclinic.analysis.data import RecordingData
-from pinkclinic.recording import Recording
 
 STALL_CATEGORIES = ("loop-cpu", "loop-blocking-call")
 
@@ -30,10 +29,9 @@ def stall_profile(data: RecordingData):
     return from_stacks(stacks, unit="seconds", meta={"title": "event-loop stalls"})
 
 
-def doctor_flame_html(rec: Recording, diagnosis: dict[str, Any]) -> Markup | None:
+def doctor_flame_html(data: RecordingData, diagnosis: dict[str, Any]) -> Markup | None:
     from pinkclinic.render.flame import flame_fragment
 
-    data = RecordingData(rec)
     if diagnosis.get("verdict") in STALL_CATEGORIES:
         profile = stall_profile(data)
         if profile is not None:
