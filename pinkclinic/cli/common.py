@@ -23,7 +23,8 @@ _OPTIONS = [
     click.option("--pid", type=int, metavar="PID", help="Attach to a running server instead of launching one."),
     click.option("--url", metavar="URL", help="With --pid: where to send the load (default: the detected port)."),
     click.option("--duration", type=float, metavar="S",
-                 help="With --pid and no load: how long to record (default: until Ctrl-C)."),
+                 help="Record for S seconds without driving load (implies --no-load), e.g. a "
+                      "live --pid serving real traffic."),
     click.option("--port", type=int, metavar="N", help="The server's port: skips port detection."),
     click.option("--start-timeout", type=float, default=30.0, show_default=True, metavar="S",
                  help="How long to wait for the server to listen."),

@@ -14,6 +14,8 @@ from pinkclinic.cli.common import build_options, session_options
 @click.option("--native", is_flag=True, help="Include C/C++ frames (py-spy --native).")
 @click.option("--idle", is_flag=True,
               help="Show waiting time too (a wall-clock view); it is always recorded.")
+@click.option("--lines", is_flag=True,
+              help="Key frames by line, not by function and file (one block per line).")
 @click.option("--profiler", type=click.Choice(["py-spy", "pyinstrument"]), default="py-spy",
               show_default=True,
               help="py-spy samples every thread from outside; pyinstrument runs inside the "

@@ -15,7 +15,11 @@ FORMATS = ("html", "json", "text", "speedscope", "collapsed")
 @click.option("-o", "--output", type=click.Path(dir_okay=False), metavar="FILE",
               help="Where to write (default: beside the recording for html, stdout otherwise).")
 @click.option("--open", "open_report", is_flag=True, help="Open the HTML report in a browser.")
-def report(recording: str, fmt: str, output: str | None, open_report: bool) -> int:
+@click.option("--lines/--no-lines", default=None,
+              help="Flame graphs: key frames by line, not by function and file (default: as "
+                   "recorded).")
+def report(recording: str, fmt: str, output: str | None, open_report: bool,
+           lines: bool | None) -> int:
     """Re-analyse and re-render a recording (doctor, flame or heap).
 
     \b
@@ -24,4 +28,4 @@ def report(recording: str, fmt: str, output: str | None, open_report: bool) -> i
     """
     from pinkclinic.commands.report import run_report
 
-    return run_report(recording, fmt, output, open_report)
+    return run_report(recording, fmt, output, open_report, lines)

@@ -69,7 +69,7 @@ def run_doctor(opts: SessionOptions) -> int:
                          probe_options={"block_ms": 30}, after_record=save_sources)
 
 
-def rerender(rec: Recording, fmt: str, output: str | None):
+def rerender(rec: Recording, fmt: str, output: str | None, lines: bool | None = None):
     """``pinkclinic report`` for a doctor recording."""
     from pinkclinic.commands.report import emit, emit_json
 

@@ -39,17 +39,25 @@ def _check_pyinstrument(rec: Recording) -> None:
                             "target's environment or use --profiler py-spy")
 
 
-def render(rec: Recording):
+def wants_lines(rec: Recording, override: bool | None = None) -> bool:
+    """Frames keyed by line: as recorded with --lines, unless ``report --lines`` says."""
+    if override is not None:
+        return override
+    return bool(rec.manifest.get("options", {}).get("extra", {}).get("lines"))
+
+
+def render(rec: Recording, out=None, lines: bool | None = None):
     from pinkclinic.render.flame_report import report_flame
 
-    return report_flame(rec)
+    return report_flame(rec, out, lines=wants_lines(rec, lines))
 
 
-def summarize(rec: Recording, report, console: Console | None = None) -> None:
+def summarize(rec: Recording, report, console: Console | None = None,
+              lines: bool | None = None) -> None:
     from pinkclinic.profile import build_profile
 
     console = console or Console(highlight=False, soft_wrap=True)
-    profile = build_profile(rec)
+    profile = build_profile(rec, lines=wants_lines(rec, lines))
     busy = profile.total(idle=False)
     wall = profile.unit == "seconds" or bool(rec.manifest.get("options", {}).get("extra", {}).get("idle"))
     base = profile.total(idle=True) if wall else busy
@@ -89,15 +97,15 @@ def run_flame(opts: SessionOptions) -> int:
                          after_record=check)
 
 
-def rerender(rec: Recording, fmt: str, output: str | None):
+def rerender(rec: Recording, fmt: str, output: str | None, lines: bool | None = None):
     """``pinkclinic report`` for a flame recording."""
-    from pinkclinic.render.flame_report import export_recording, report_flame
+    from pinkclinic.render.flame_report import export_recording
 
     if fmt == "html":
-        report = report_flame(rec, output)
-        summarize(rec, report)
+        report = render(rec, output, lines)
+        summarize(rec, report, lines=lines)
         return report
     if fmt == "text":
-        summarize(rec, rec.report_path if rec.report_path.exists() else "(not rendered)")
+        summarize(rec, rec.report_path if rec.report_path.exists() else "(not rendered)", lines=lines)
         return None
-    return export_recording(rec, fmt, output)
+    return export_recording(rec, fmt, output, lines=wants_lines(rec, lines))

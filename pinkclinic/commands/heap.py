@@ -58,7 +58,7 @@ def run_heap(opts: SessionOptions) -> int:
                          probe_options=probe_options, after_record=check)
 
 
-def rerender(rec: Recording, fmt: str, output: str | None):
+def rerender(rec: Recording, fmt: str, output: str | None, lines: bool | None = None):
     """``pinkclinic report`` for a heap recording."""
     from pinkclinic.commands.report import emit_json
 

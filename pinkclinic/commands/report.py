@@ -38,13 +38,14 @@ def emit_json(obj, output: str | None) -> Path | None:
     return emit(dumps(obj, indent=1), output)
 
 
-def run_report(recording: str, fmt: str, output: str | None, open_report: bool) -> int:
+def run_report(recording: str, fmt: str, output: str | None, open_report: bool,
+               lines: bool | None = None) -> int:
     rec = Recording.open(recording)
     kind = rec.kind
     if fmt in ("speedscope", "collapsed") and fmt not in STACK_FORMATS.get(kind, ()):
         raise UsageError(f"--format {fmt} is not available for a {kind} recording")
     module = importlib.import_module(RENDERERS[kind])
-    written = module.rerender(rec, fmt, output)
+    written = module.rerender(rec, fmt, output, lines=lines)
     if written is not None and fmt != "html":
         print(f"wrote {written}", file=sys.stderr)
     if open_report and written is not None and fmt == "html":

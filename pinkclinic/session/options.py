@@ -41,8 +41,13 @@ class SessionOptions:
                             ("--sample-interval", self.sample_interval_ms)):
             if value is None or value <= 0:
                 raise UsageError(f"{flag} must be a positive number, not {value}")
-        if self.duration is not None and self.duration <= 0:
-            raise UsageError(f"--duration must be a positive number of seconds, not {self.duration}")
+        if self.duration is not None:
+            if self.duration <= 0:
+                raise UsageError(f"--duration must be a positive number of seconds, not {self.duration}")
+            if self.load is not None or self.on_port:
+                raise UsageError("--duration records without load; with --load the load's own -d "
+                                 "sets the length, and --on-port ends when its command does")
+            self.no_load = True  # passive recording for that long, e.g. of a live --pid
         if self.port is not None and not 0 < self.port < 65536:
             raise UsageError(f"--port must be between 1 and 65535, not {self.port}")
         if self.url is not None and self.pid is None:

@@ -133,3 +133,9 @@ def test_bad_options_exit_2_with_one_line(tmp_path, args, expect):
     assert proc.returncode == 2, proc.stderr
     lines = proc.stderr.strip().splitlines()
     assert len(lines) == 1 and expect in lines[0], proc.stderr
+
+
+def test_duration_cannot_be_combined_with_a_load(tmp_path):
+    proc = run_cli("flame", "--dest", str(tmp_path), "--duration", "3", "--load", "-c 2 -d 2", "--",
+                   *HEALTHY, timeout=30)
+    assert proc.returncode == 2 and "--duration records without load" in proc.stderr

@@ -93,3 +93,33 @@ def test_flame_on_a_pid_that_is_gone_or_with_bad_options(tmp_path):
     assert bad.returncode == 2 and "cannot attach" in bad.stderr
     rate = run_cli("flame", "--rate", "0", "--", "python", timeout=30)
     assert rate.returncode == 2 and len(rate.stderr.strip().splitlines()) == 1
+
+
+def test_attach_for_a_duration_records_passively(tmp_path):
+    from tests.helpers import free_port, server
+
+    port = free_port()
+    with server(HOT, port, env={**os.environ, "PORT": str(port)}) as srv:
+        proc = run_cli("flame", "--dest", str(tmp_path), "--pid", str(srv.pid), "--duration", "2",
+                       timeout=60)
+        assert proc.returncode == 0, proc.stderr
+        assert srv.poll() is None
+    rec = tmp_path / f"{srv.pid}.pinkclinic-flame"
+    m = manifest(rec)
+    assert m["options"]["no_load"] is True and not (rec / "load.jsonl").exists()
+    assert 1.5 <= m["timings"]["stopping"] - m["timings"]["listening"] <= 6
+
+
+def test_lines_split_a_function_into_its_lines(tmp_path):
+    proc = run_cli("flame", "--dest", str(tmp_path), "--name", "ln", "--load", "-c 5 -d 2", "--", *HOT,
+                   timeout=120, env=ENV)
+    assert proc.returncode == 0, proc.stderr
+    rec = tmp_path / "ln.pinkclinic-flame"
+
+    def render_report_frames(*flags):
+        out = run_cli("report", str(rec), "--format", "speedscope", *flags)
+        assert out.returncode == 0, out.stderr
+        return [f for f in json.loads(out.stdout)["shared"]["frames"] if f["name"] == "render_report"]
+
+    assert len(render_report_frames()) == 1            # keyed by function and file
+    assert len(render_report_frames("--lines")) >= 2   # the loop's lines apart
