@@ -22,5 +22,5 @@ def templates_dir() -> Path:
 
 
 def template_text(name: str) -> str:
-    """The text of a file under templates/ (e.g. ``"assets/flame.js"``)."""
+    """The text of a file under templates/ (e.g. ``"assets/charts.js"``)."""
     return (templates_dir() / name).read_text(encoding="utf-8")
