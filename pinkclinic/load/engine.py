@@ -27,7 +27,9 @@ from collections.abc import Callable
 from time import perf_counter_ns
 
 from pinkclinic.errors import PinkError
-from pinkclinic.load.http1 import H1ClosingConn, H1Conn, H1HeadConn
+from pinkclinic.load.http1 import H1Conn
+from pinkclinic.load.http1_closing import H1ClosingConn
+from pinkclinic.load.http1_head import H1HeadConn
 from pinkclinic.load.spec import IdSource, LoadSpec, encoders
 from pinkclinic.load.stats import TIMEOUT, Recorder
 
@@ -61,7 +63,7 @@ class Engine:
         self.retiring: dict[H1Conn, int] = {}
         self.started = False
         self.draining = False
-        self.precise = False  # set once the server closes a connection: see http1.H1ClosingConn
+        self.precise = False  # set once a server closes a connection: see http1_closing
         self.last_sweep = 0
         self.finished = False
         self.inflight_at_end = 0
