@@ -14,6 +14,11 @@ Two modes:
 
 Timeouts are found by a sweep every 100 ms (no timer per request). Bins are cut
 once a second and handed to ``on_bin``; the caller merges them (stats.Aggregator).
+
+``Engine`` holds the state and the run (start, warm-up, ticks, drain); its
+methods live in mixins: ``engine_conns`` (connections and reconnects),
+``engine_pacing`` (rate mode's schedule), ``engine_sweep`` (waiting, the
+timeout sweep, closing everything at the end).
 """
 
 from __future__ import annotations
@@ -28,17 +33,16 @@ from time import perf_counter_ns
 
 from pinkclinic.load.engine_conns import ConnsMixin
 from pinkclinic.load.engine_pacing import PacingMixin
+from pinkclinic.load.engine_sweep import SweepMixin
 from pinkclinic.load.http1 import H1Conn
 from pinkclinic.load.spec import IdSource, LoadSpec, encoders
-from pinkclinic.load.stats import TIMEOUT, Recorder
+from pinkclinic.load.stats import Recorder
 
-SWEEP_S = 0.1
 DRAIN_MAX_S = 2.0
-LINGER_NS = 1_000_000_000
 FOREVER = 1 << 62
 
 
-class Engine(ConnsMixin, PacingMixin):
+class Engine(ConnsMixin, PacingMixin, SweepMixin):
     def __init__(self, spec: LoadSpec, on_bin: Callable[[dict], None], *,
                  stop: threading.Event | None = None, ids: IdSource | None = None,
                  rate_phase: float = 0.0):
@@ -79,26 +83,6 @@ class Engine(ConnsMixin, PacingMixin):
         self.loop: asyncio.AbstractEventLoop | None = None
         self.addr: tuple | None = None
         self.family = socket.AF_INET
-
-    # -- sweeps: timeouts, connect timeouts, lingering closed connections ------------------
-    def sweep(self) -> None:
-        now = self.last_sweep = perf_counter_ns()
-        limit = self.timeout_ns
-        for conn in self.conns:
-            if conn is not None and conn.pending and not conn.dead and now - conn.busy_since() > limit:
-                conn.drop(TIMEOUT)
-        for task, t in list(self.connecting.items()):
-            if now - t > limit:
-                task.cancel()
-        for conn, t in list(self.retiring.items()):
-            if now - t > LINGER_NS:
-                del self.retiring[conn]
-                if not conn.dead:
-                    conn.dead = True
-                    conn.transport.close()
-
-    def stopped(self) -> bool:
-        return self.stop_event is not None and self.stop_event.is_set()
 
     # -- the run ----------------------------------------------------------------------------
     async def connect_all(self) -> None:
@@ -185,36 +169,3 @@ class Engine(ConnsMixin, PacingMixin):
         self.finished = True
         self.on_bin(self.rec.cut(i, (now - (start + i * 1_000_000_000)) / 1e9))
         return self._end(now, interrupted)
-
-    async def _wait_until(self, t_ns: int, end_ns: int | None, drain: bool = False) -> str:
-        while True:
-            if self.stopped():
-                return "stop"
-            if self.done_fut.done():
-                return "done"
-
-            now = perf_counter_ns()
-            if now >= t_ns:
-                return "end" if end_ns is not None and now >= end_ns else "tick"
-            wait = min(SWEEP_S, (t_ns - now) / 1e9)
-            try:
-                await asyncio.wait_for(asyncio.shield(self.done_fut), wait)
-            except asyncio.TimeoutError:
-                pass
-            self.sweep()
-
-    def _end(self, now: int, interrupted: bool) -> dict:
-        inflight = sum(len(c.pending) for c in self.conns if c is not None)
-        for conn in self.conns:
-            if conn is not None and not conn.dead:
-                conn.dead = True
-                if conn.transport is not None:
-                    conn.transport.abort()
-        for conn in self.retiring:
-            if not conn.dead and conn.transport is not None:
-                conn.dead = True
-                conn.transport.close()
-        for t in list(self.tasks):
-            t.cancel()
-        return {"inflight": inflight, "interrupted": interrupted,
-                "connected": self.ever_connected, "end_ns": now}
