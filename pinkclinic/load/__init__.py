@@ -8,10 +8,12 @@
     result.timeline       # one load.jsonl record per second
 
 Modules: ``spec`` (what to send), ``options`` (the CLI options, shared with
-``parse_bench_args``), ``http1`` (one connection), ``engine`` (pacing, ticks,
-timeouts), ``stats`` (bins and their exact merge), ``result`` (LoadResult and
-its JSON), ``runner`` (in-process runs), ``workers`` (worker processes),
-``render`` (terminal tables).
+``parse_bench_args``), ``http1`` (one connection; ``http1_closing`` and
+``http1_head`` for servers that close and for HEAD), ``engine`` (the run and
+its ticks; ``engine_conns``, ``engine_pacing`` and ``engine_sweep`` for
+connections, rate pacing and timeouts), ``stats`` (bins and their exact merge),
+``result`` (LoadResult and its JSON), ``runner`` (in-process runs), ``workers``
+(worker processes), ``render`` (terminal tables).
 """
 
 from __future__ import annotations

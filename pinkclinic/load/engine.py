@@ -14,6 +14,11 @@ Two modes:
 
 Timeouts are found by a sweep every 100 ms (no timer per request). Bins are cut
 once a second and handed to ``on_bin``; the caller merges them (stats.Aggregator).
+
+``Engine`` holds the state and the run (start, warm-up, ticks, drain); its
+methods live in mixins: ``engine_conns`` (connections and reconnects),
+``engine_pacing`` (rate mode's schedule), ``engine_sweep`` (waiting, the
+timeout sweep, closing everything at the end).
 """
 
 from __future__ import annotations
@@ -26,18 +31,18 @@ import time
 from collections.abc import Callable
 from time import perf_counter_ns
 
-from pinkclinic.errors import PinkError
-from pinkclinic.load.http1 import H1ClosingConn, H1Conn, H1HeadConn
+from pinkclinic.load.engine_conns import ConnsMixin
+from pinkclinic.load.engine_pacing import PacingMixin
+from pinkclinic.load.engine_sweep import SweepMixin
+from pinkclinic.load.http1 import H1Conn
 from pinkclinic.load.spec import IdSource, LoadSpec, encoders
-from pinkclinic.load.stats import TIMEOUT, Recorder
+from pinkclinic.load.stats import Recorder
 
-SWEEP_S = 0.1
 DRAIN_MAX_S = 2.0
-LINGER_NS = 1_000_000_000
 FOREVER = 1 << 62
 
 
-class Engine:
+class Engine(ConnsMixin, PacingMixin, SweepMixin):
     def __init__(self, spec: LoadSpec, on_bin: Callable[[dict], None], *,
                  stop: threading.Event | None = None, ids: IdSource | None = None,
                  rate_phase: float = 0.0):
@@ -61,7 +66,7 @@ class Engine:
         self.retiring: dict[H1Conn, int] = {}
         self.started = False
         self.draining = False
-        self.precise = False  # set once the server closes a connection: see http1.H1ClosingConn
+        self.precise = False  # set once a server closes a connection: see http1_closing
         self.last_sweep = 0
         self.finished = False
         self.inflight_at_end = 0
@@ -78,211 +83,6 @@ class Engine:
         self.loop: asyncio.AbstractEventLoop | None = None
         self.addr: tuple | None = None
         self.family = socket.AF_INET
-
-    # -- connections ------------------------------------------------------------------
-    async def resolve(self) -> None:
-        host, port = self.spec.host, self.spec.port
-        try:
-            infos = await self.loop.getaddrinfo(host, port, type=socket.SOCK_STREAM)
-        except OSError as e:
-            raise PinkError(f"cannot resolve {host}: {e.strerror or e}") from None
-        self.family, _, _, _, self.addr = infos[0]
-
-    def open(self, slot: int, delay: float = 0.0) -> None:
-        """Open a connection for ``slot`` (after ``delay`` s): one task, no coroutine of ours."""
-        if self.finished:
-            return
-        if delay:
-            self.loop.call_later(delay, self.open, slot)
-            return
-        cls = H1HeadConn if self.has_head else H1ClosingConn if self.precise else H1Conn
-        conn = cls(self, slot)
-        self.conns[slot] = conn
-        task = self.loop.create_task(
-            self.loop.create_connection(lambda: conn, self.addr[0], self.addr[1]))
-        self.tasks[task] = slot
-        self.connecting[task] = perf_counter_ns()
-        task.add_done_callback(self._opened)
-
-    def _opened(self, task: asyncio.Task) -> None:
-        slot = self.tasks.pop(task, None)
-        self.connecting.pop(task, None)
-        if task.cancelled():  # a connect timeout (sweep), or the end of the run
-            if not self.finished and slot is not None:
-                self.connect_failed(slot, TIMEOUT)
-            return
-        e = task.exception()
-        if e is None or slot is None:
-            return
-        if isinstance(e, OSError):
-            self.connect_failed(slot, "refused" if isinstance(e, ConnectionRefusedError)
-                                else "connect")
-        else:
-            raise e
-
-    def connect_failed(self, slot: int, kind: str) -> None:
-        """A connect failed: it counts as one failed request (so ``-a`` runs still end)."""
-        self.conns[slot] = None
-        self.rec.error(kind)
-        if not self.started:
-            return
-        if self.closed_loop and self.budget > 0:
-            self.budget -= 1
-        elif not self.closed_loop and self.sent_k < self.limit_k:
-            self.sent_k += 1
-        self.fails[slot] += 1
-        if self.wants_connection():
-            self.open(slot, min(1.0, 0.001 * 2 ** min(self.fails[slot], 10)))
-        self.check_done()
-
-    def wants_connection(self) -> bool:
-        if self.finished:
-            return False
-        return self.budget > 0 if self.closed_loop else self.sent_k < self.limit_k
-
-    def connected(self, conn: H1Conn) -> None:
-        self.ever_connected = True
-        self.fails[conn.slot] = 0
-        if self.started:
-            self.kick(conn)
-
-    def kick(self, conn: H1Conn) -> None:
-        """A connection is ready: fill its pipeline (closed loop) or offer its slots (rate)."""
-        if self.closed_loop:
-            now = perf_counter_ns()
-            for _ in range(self.pipelining):
-                if self.budget <= 0:
-                    break
-                self.budget -= 1
-                conn.send(now)
-            if not conn.pending:
-                self.check_done()
-        else:
-            now = perf_counter_ns()
-            for _ in range(self.pipelining):
-                self.slot_free(conn, now)
-
-    def retired(self, conn: H1Conn, unanswered: int, linger: bool = True) -> None:
-        """The server ended ``conn`` after a response: replace it at once.
-
-        ``linger``: ``conn`` stays open to read what is left, closed by the sweep at the latest.
-        """
-        self.rec.reconnects += 1
-        self.give_back(unanswered)
-        if linger:
-            self.retiring[conn] = perf_counter_ns()
-        if self.idle_slots and conn in self.idle_slots:
-            self.idle_slots = [c for c in self.idle_slots if c is not conn]
-        self.conns[conn.slot] = None
-        if self.wants_connection():
-            self.open(conn.slot)
-        else:
-            self.check_done()
-
-    def lost(self, conn: H1Conn, kind: str | None, unanswered: int) -> None:
-        """``conn`` failed or was closed: count its unanswered requests as ``kind``, replace it."""
-        self.retiring.pop(conn, None)
-        if kind is not None and self.started:
-            self.rec.error(kind, max(1, unanswered))
-        if self.conns[conn.slot] is not conn:
-            return
-        self.conns[conn.slot] = None
-        if conn in self.idle_slots:
-            self.idle_slots = [c for c in self.idle_slots if c is not conn]
-        if self.started and not self.wants_connection():
-            self.check_done()
-            return
-        if self.started:
-            self.rec.reconnects += 1
-        self.open(conn.slot, 0.0 if self.started else 0.01)
-        self.check_done()
-
-    def give_back(self, n: int) -> None:
-        if n:
-            if self.closed_loop:
-                self.budget += n
-            else:
-                self.sent_k -= n  # re-send from the backlog (timed from their due times)
-                self.sent_k = max(self.sent_k, 0)
-
-    def idle(self, conn: H1Conn) -> None:
-        self.check_done()
-
-    def check_done(self) -> None:
-        """End the run (or the drain) once nothing more will be sent and nothing is in flight."""
-        if self.finished or not self.started or (self.amount is None and not self.draining):
-            return
-        if self.closed_loop and self.budget > 0:
-            return
-        if not self.closed_loop and self.sent_k < self.limit_k:
-            return
-        if any(c is not None and c.pending for c in self.conns):
-            return
-        if self.done_fut is not None and not self.done_fut.done():
-            self.done_fut.set_result(None)
-
-    # -- rate mode -----------------------------------------------------------------------
-    def due_k(self, now: int) -> int:
-        k = math.floor((now - self.sched_t0) / self.interval_ns) + 1
-        return min(k, self.limit_k)
-
-    def slot_free(self, conn: H1Conn, now: int) -> None:
-        """A rate-mode slot is free: send a backlogged request now, or wait for the timer."""
-        if self.sent_k < self.due_k(now):
-            k = self.sent_k
-            self.sent_k = k + 1
-            origin = int(self.sched_t0 + k * self.interval_ns) if self.spec.correction else now
-            conn.send(min(origin, now))
-        else:
-            self.idle_slots.append(conn)
-            if not self.armed:
-                self.arm(now)
-            if self.sent_k >= self.limit_k:
-                self.check_done()
-
-    def arm(self, now: int) -> None:
-        if self.finished or self.sent_k >= self.limit_k:
-            return
-        self.armed = True
-        due = self.sched_t0 + self.sent_k * self.interval_ns
-        self.loop.call_later(max(0.001, (due - now) / 1e9), self.fire)
-
-    def fire(self) -> None:
-        self.armed = False
-        if self.finished:
-            return
-        now = perf_counter_ns()
-        due = self.due_k(now)
-        idle = self.idle_slots
-        while self.sent_k < due and idle:
-            conn = idle.pop()
-            if conn.dead or conn.closing:
-                continue
-            self.sent_k += 1
-            conn.send(now)  # on time but for the timer's granularity: timed from the real send
-        if self.sent_k >= due:
-            self.arm(now)
-        # else: a backlog; slot_free() pulls from it as responses free connections
-
-    # -- sweeps: timeouts, connect timeouts, lingering closed connections ------------------
-    def sweep(self) -> None:
-        now = self.last_sweep = perf_counter_ns()
-        limit = self.timeout_ns
-        for conn in self.conns:
-            if conn is not None and conn.pending and not conn.dead and now - conn.busy_since() > limit:
-                conn.drop(TIMEOUT)
-        for task, t in list(self.connecting.items()):
-            if now - t > limit:
-                task.cancel()
-        for conn, t in list(self.retiring.items()):
-            if now - t > LINGER_NS:
-                del self.retiring[conn]
-                if not conn.dead:
-                    conn.dead = True
-                    conn.transport.close()
-
-    def stopped(self) -> bool:
-        return self.stop_event is not None and self.stop_event.is_set()
 
     # -- the run ----------------------------------------------------------------------------
     async def connect_all(self) -> None:
@@ -369,36 +169,3 @@ class Engine:
         self.finished = True
         self.on_bin(self.rec.cut(i, (now - (start + i * 1_000_000_000)) / 1e9))
         return self._end(now, interrupted)
-
-    async def _wait_until(self, t_ns: int, end_ns: int | None, drain: bool = False) -> str:
-        while True:
-            if self.stopped():
-                return "stop"
-            if self.done_fut.done():
-                return "done"
-
-            now = perf_counter_ns()
-            if now >= t_ns:
-                return "end" if end_ns is not None and now >= end_ns else "tick"
-            wait = min(SWEEP_S, (t_ns - now) / 1e9)
-            try:
-                await asyncio.wait_for(asyncio.shield(self.done_fut), wait)
-            except asyncio.TimeoutError:
-                pass
-            self.sweep()
-
-    def _end(self, now: int, interrupted: bool) -> dict:
-        inflight = sum(len(c.pending) for c in self.conns if c is not None)
-        for conn in self.conns:
-            if conn is not None and not conn.dead:
-                conn.dead = True
-                if conn.transport is not None:
-                    conn.transport.abort()
-        for conn in self.retiring:
-            if not conn.dead and conn.transport is not None:
-                conn.dead = True
-                conn.transport.close()
-        for t in list(self.tasks):
-            t.cancel()
-        return {"inflight": inflight, "interrupted": interrupted,
-                "connected": self.ever_connected, "end_ns": now}

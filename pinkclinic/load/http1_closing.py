@@ -1,0 +1,27 @@
+"""``H1ClosingConn``: the connection class once the server has closed one connection.
+
+``H1Conn`` has no headers callback (it costs time on every response), so when a
+connection ends with a response in progress it can only guess from the last chunk
+whether the body was one ended by the close. The first close sets ``engine.precise``,
+and every later connection is an ``H1ClosingConn``, which notes it at the headers.
+"""
+
+from __future__ import annotations
+
+from pinkclinic.load.http1 import H1Conn, no_length
+
+
+class H1ClosingConn(H1Conn):
+    """For servers that close connections: notes at the headers whether the body ends at EOF."""
+
+    __slots__ = ("eof_body",)
+
+    def __init__(self, eng, slot: int):
+        super().__init__(eng, slot)
+        self.eof_body = False
+
+    def on_headers_complete(self) -> None:
+        self.eof_body = not self.parser.should_keep_alive() and no_length(self.last)
+
+    def eof_delimited(self) -> bool:
+        return self.eof_body
