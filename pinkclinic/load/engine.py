@@ -25,7 +25,6 @@ from __future__ import annotations
 
 import asyncio
 import math
-import socket
 import threading
 import time
 from collections.abc import Callable
@@ -36,9 +35,8 @@ from pinkclinic.load.engine_pacing import PacingMixin
 from pinkclinic.load.engine_sweep import SweepMixin
 from pinkclinic.load.http1 import H1Conn
 from pinkclinic.load.spec import IdSource, LoadSpec, encoders
-from pinkclinic.load.stats import Recorder
+from pinkclinic.load.stats import DRAIN_MAX_S, Recorder
 
-DRAIN_MAX_S = 2.0
 FOREVER = 1 << 62
 
 
@@ -67,9 +65,7 @@ class Engine(ConnsMixin, PacingMixin, SweepMixin):
         self.started = False
         self.draining = False
         self.precise = False  # set once a server closes a connection: see http1_closing
-        self.last_sweep = 0
         self.finished = False
-        self.inflight_at_end = 0
         self.ever_connected = False
         # rate mode
         self.idle_slots: list[H1Conn] = []
@@ -82,7 +78,6 @@ class Engine(ConnsMixin, PacingMixin, SweepMixin):
         self.done_fut: asyncio.Future | None = None
         self.loop: asyncio.AbstractEventLoop | None = None
         self.addr: tuple | None = None
-        self.family = socket.AF_INET
 
     # -- the run ----------------------------------------------------------------------------
     async def connect_all(self) -> None:
@@ -164,7 +159,7 @@ class Engine(ConnsMixin, PacingMixin, SweepMixin):
             self.draining = True
             self.check_done()
             drain = min(spec.timeout, DRAIN_MAX_S)
-            await self._wait_until(perf_counter_ns() + int(drain * 1e9), None, drain=True)
+            await self._wait_until(perf_counter_ns() + int(drain * 1e9), None)
         now = perf_counter_ns()
         self.finished = True
         self.on_bin(self.rec.cut(i, (now - (start + i * 1_000_000_000)) / 1e9))

@@ -27,7 +27,7 @@ class ConnsMixin:
             infos = await self.loop.getaddrinfo(host, port, type=socket.SOCK_STREAM)
         except OSError as e:
             raise PinkError(f"cannot resolve {host}: {e.strerror or e}") from None
-        self.family, _, _, _, self.addr = infos[0]
+        self.addr = infos[0][4]
 
     def open(self, slot: int, delay: float = 0.0) -> None:
         """Open a connection for ``slot`` (after ``delay`` s): one task, no coroutine of ours."""

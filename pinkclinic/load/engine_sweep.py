@@ -19,7 +19,7 @@ LINGER_NS = 1_000_000_000
 
 class SweepMixin:
     def sweep(self) -> None:
-        now = self.last_sweep = perf_counter_ns()
+        now = perf_counter_ns()
         limit = self.timeout_ns
         for conn in self.conns:
             if conn is not None and conn.pending and not conn.dead and now - conn.busy_since() > limit:
@@ -37,7 +37,7 @@ class SweepMixin:
     def stopped(self) -> bool:
         return self.stop_event is not None and self.stop_event.is_set()
 
-    async def _wait_until(self, t_ns: int, end_ns: int | None, drain: bool = False) -> str:
+    async def _wait_until(self, t_ns: int, end_ns: int | None) -> str:
         while True:
             if self.stopped():
                 return "stop"

@@ -20,11 +20,10 @@ import time
 from collections.abc import Callable
 from time import perf_counter_ns
 
-from pinkclinic.load.stats import TIMEOUT, Recorder
+from pinkclinic.load.stats import DRAIN_MAX_S, TIMEOUT, Recorder
 
 POLL_S = 0.05
 RETRY = "retry"  # a LaneError kind: not sent after all (e.g. a graceful GOAWAY); do it again
-DRAIN_MAX_S = 2.0
 
 
 class LaneError(Exception):

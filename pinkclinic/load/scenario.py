@@ -24,10 +24,9 @@ from urllib.parse import urlsplit
 from pinkclinic.load.lanes import LaneError
 from pinkclinic.load.scenario_file import TEMPLATE_RE, Flow, Phase, ScenarioFile, Step
 from pinkclinic.load.scenario_stats import PhaseStats
-from pinkclinic.load.stats import TIMEOUT
+from pinkclinic.load.stats import DRAIN_MAX_S, TIMEOUT
 from pinkclinic.load.vu_http import VuConnection
 
-DRAIN_MAX_S = 2.0
 PATH_TOKEN_RE = re.compile(r"\.([A-Za-z_$][\w$-]*)|\[(\d+)\]|\['([^']*)'\]|\[\"([^\"]*)\"\]")
 
 
