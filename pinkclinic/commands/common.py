@@ -29,6 +29,8 @@ def run_recording(opts: SessionOptions, collectors: list, finish: Finish, *,
         rec = result.rec
         if after_record is not None:
             after_record(rec, result, ui)
+        if result.outcome == "error":  # the run failed after the server listened
+            ui.note(result.detail)
         rec.mark("finished")
         if not opts.collect_only:
             report, summary = finish(rec, ui)

@@ -23,9 +23,13 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from pinkclinic import procs
 from pinkclinic.errors import PinkError
 
 SAMPLE_INTERVAL_S = 0.02
+# A window shorter than this gets its CPU % from two precise readings of the tree's CPU
+# clocks around the load: the sampler's ticks (and /proc's 10 ms CPU ticks) are too coarse.
+PRECISE_CPU_WINDOW_S = 0.5
 
 
 @dataclass
@@ -135,6 +139,7 @@ class ServerUnderTest:
                 done.wait(0.02)
 
         watcher = threading.Thread(target=watch, name="pinkclinic-server-watch", daemon=True)
+        cpu0 = procs.tree_cpu_s(self.pid) if self.sampler is not None else 0.0
         t0 = time.time()
         watcher.start()
         try:
@@ -145,11 +150,15 @@ class ServerUnderTest:
         t1 = time.time()
         w = Window(t0, t1, value)
         if self.sampler is not None:
+            cpu1 = procs.tree_cpu_s(self.pid)
             # the load's own measured window (no connection set-up, no warm-up) if it has one
             start, dur = getattr(value, "start", None), getattr(value, "duration", 0) or 0
             a, b = (start, start + dur) if start and dur > 0.2 else (t0, t1)
             time.sleep(2 * SAMPLE_INTERVAL_S)  # let the sampler take the window's last tick
-            w.cpu_percent = self.sampler.cpu_percent(a, b)
+            if b - a < PRECISE_CPU_WINDOW_S and t1 > t0:
+                w.cpu_percent = max(0.0, 100.0 * (cpu1 - cpu0) / (t1 - t0))
+            else:
+                w.cpu_percent = self.sampler.cpu_percent(a, b)
             w.peak_rss = self.sampler.peak_rss(a, b)
         if self.target is not None and (not self.alive() or exited.wait(0.05)):
             w.died = self.died_how() or "the server exited"

@@ -3,6 +3,12 @@
 memray injects its tracker with gdb; the target then writes ``memray-<PID>.bin``
 itself, so its own Python must be able to import memray. Tracking ends with
 ``memray detach`` before the run stops.
+
+Before it touches the user's process, gdb is tried on a throwaway Python process of our
+own: on some machines gdb attaches but cannot call a function in the process (gdb 13 on
+CPUs with AMX: "Couldn't write extended state status: Bad address"), and a failed call
+leaves the process broken (its next system call fails with errno 516 and the server
+dies). Then pinkclinic says so and leaves the server alone.
 """
 
 from __future__ import annotations
@@ -11,6 +17,7 @@ import re
 import shutil
 import subprocess
 import sys
+import time
 
 from pinkclinic.collect import CollectorUnavailable
 from pinkclinic.errors import PinkError
@@ -18,6 +25,32 @@ from pinkclinic.recording import Recording
 from pinkclinic.session.collector import Collector
 
 ATTACH_TIMEOUT_S = 60
+PROBE_TIMEOUT_S = 30
+
+
+def gdb_call_problem() -> str | None:
+    """``None`` if gdb can call a function inside a (throwaway) process on this machine;
+    otherwise gdb's own words for why not."""
+    victim = subprocess.Popen([sys.executable, "-S", "-c", "import time; time.sleep(60)"],
+                              stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
+                              stderr=subprocess.DEVNULL)
+    try:
+        time.sleep(0.05)  # let it reach its sleep
+        try:
+            proc = subprocess.run(["gdb", "-p", str(victim.pid), "-batch", "-nx", "-q",
+                                   "-ex", "call (int)getpid()"],
+                                  capture_output=True, text=True, timeout=PROBE_TIMEOUT_S)
+        except subprocess.TimeoutExpired:
+            return f"gdb did not finish a test call within {PROBE_TIMEOUT_S}s"
+        out = proc.stdout + proc.stderr
+        if re.search(rf"^\$1 = {victim.pid}$", out, re.M) and victim.poll() is None:
+            return None
+        lines = [ln.strip() for ln in out.splitlines()
+                 if re.search(r"error|couldn't|cannot|denied|not permitted", ln, re.I)]
+        return lines[-1] if lines else "the test process did not survive the call"
+    finally:
+        victim.kill()
+        victim.wait()
 
 
 def _memray_cli() -> list[str]:
@@ -49,6 +82,11 @@ class MemrayAttach(Collector):
                             "install it (apt-get install gdb), or launch the server with "
                             "pinkclinic heap -- CMD")
         pid = target.python_pid() or target.pid
+        problem = gdb_call_problem()
+        if problem is not None:
+            raise PinkError(f"gdb cannot call functions inside a process on this machine "
+                            f"({problem[:160]}), so memray cannot be injected; PID {pid} was "
+                            "not touched: launch the server with pinkclinic heap -- CMD")
         out = rec.file(f"memray-{pid}.bin")
         cmd = [*_memray_cli(), "attach", "-f", "-o", str(out), "--method", "gdb", str(pid)]
         cmd[5:5] = ["--native"] * self.native + ["--follow-fork"] * self.follow_fork

@@ -118,8 +118,8 @@ def run_session(opts: SessionOptions, collectors: list[Collector], *,
             raise failure
         if isinstance(failure, KeyboardInterrupt):
             raise failure
-        if isinstance(failure, PinkError):  # e.g. the load generator failed mid-run
-            ui.note(failure.message)
+    # a PinkError after the server listened (e.g. the load generator failed mid-run) is
+    # the result's outcome "error" with its message as detail: the caller says it once
     return result
 
 

@@ -7,6 +7,7 @@ import os
 import signal
 import subprocess
 import sys
+import time
 import urllib.request
 
 from pinkclinic import procs
@@ -26,6 +27,7 @@ def test_kill_9_of_the_parent_leaves_nothing_behind(tmp_path):
     assert len(tree) == 3                                   # gunicorn master + 2 workers
     for _ in range(20):
         urllib.request.urlopen(started["url"], timeout=5).read()
+    time.sleep(1.0)  # py-spy samples for a while (on a loaded machine 20 requests take ~10 ms)
     os.kill(parent.pid, signal.SIGKILL)
     parent.wait()
     parent.stdout.close()

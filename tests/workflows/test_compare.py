@@ -11,8 +11,8 @@ from pinkclinic.load.compare import BY_KEY, check_limits, improvement, parse_lim
 from tests.helpers import run_cli
 from tests.workflows.conftest import sample_cmd
 
-SLOW = " ".join(sample_cmd("items_slow.py"))
-FAST = " ".join(sample_cmd("items_fast.py"))
+SLOW = " ".join(sample_cmd("items_slow.py", "0"))
+FAST = " ".join(sample_cmd("items_fast.py", "0"))
 
 
 def test_compare_ranks_the_faster_server_first():

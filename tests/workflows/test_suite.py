@@ -49,7 +49,7 @@ def test_suite_counts_match_what_the_server_counted(serve, tmp_path):
 def test_suite_launches_measures_and_stops_the_server(tmp_path):
     f = tmp_path / "suite.yaml"
     f.write_text(SUITE)
-    proc = run_cli("bench", "--suite", str(f), "-c", "2", "--", *sample_cmd("shop.py"),
+    proc = run_cli("bench", "--suite", str(f), "-c", "2", "--", *sample_cmd("shop.py", "0"),
                    check=True)
     out = proc.stdout
     for word in ("Endpoint", "Req/s", "p97.5", "CPU %", "Peak RSS", "home  (GET /)",
@@ -65,7 +65,7 @@ def test_a_server_that_dies_mid_suite(tmp_path):
                  "  - {name: home, path: /, amount: 100}\n"
                  "  - {name: die, path: /die, duration: 2}\n"
                  "  - {name: after, path: /items, amount: 100}\n")
-    proc = run_cli("bench", "--suite", str(f), "-j", "--", *sample_cmd("shop.py"))
+    proc = run_cli("bench", "--suite", str(f), "-j", "--", *sample_cmd("shop.py", "0"))
     assert proc.returncode == 1, proc.stderr
     assert "Traceback" not in proc.stderr
     assert proc.stderr.strip().splitlines() == [
@@ -112,7 +112,7 @@ def test_ctrl_c_mid_suite_prints_what_ran_and_stops_the_server(tmp_path):
     f.write_text("endpoints:\n  - {name: first, path: /, amount: 50}\n"
                  "  - {name: long, path: /items, duration: 60}\n  - {name: never, path: /}\n")
     proc = subprocess.Popen(pinkclinic_cmd("bench", "--suite", str(f), "-j", "--",
-                                           *sample_cmd("shop.py")),
+                                           *sample_cmd("shop.py", "0")),
                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     time.sleep(4)
     proc.send_signal(signal.SIGINT)
