@@ -8,6 +8,11 @@ Two modes:
 * **push** (no ``--message``): each connection only counts what the server sends
   on its own (after the ``--on-connect`` messages, e.g. a subscription).
 
+In round-trip mode the server's answers to the ``--on-connect`` messages (an echo, an
+"ack") are read before the first timed round trip: one reply per message, waited for
+up to ``ON_CONNECT_REPLY_S``, then whatever else arrives within ``SETTLE_S``. Otherwise
+every send would be paired with the previous reply, already buffered.
+
 ``requests.total`` counts messages. Errors: ``refused``/``connect``, ``handshake``
 (the server refused the upgrade: a non-101 status), ``closed`` (the server sent a
 close frame; its codes are kept), ``oversized`` (a message over ``max_size``),
@@ -27,6 +32,9 @@ from pinkclinic.errors import UsageError
 from pinkclinic.load.lanes import LaneError
 from pinkclinic.load.lanes_run import run_lanes
 from pinkclinic.load.result import LoadResult
+
+ON_CONNECT_REPLY_S = 1.0  # longest wait for the answer to one --on-connect message
+SETTLE_S = 0.05  # then: messages arriving this soon are still part of the greeting
 
 
 @dataclass
@@ -80,6 +88,8 @@ class WsStats:
         self.connect_us: list[int] = []
         self.close_codes: dict[str, int] = {}
         self.handshake_status: dict[str, int] = {}
+        # round-trip mode: connections whose --on-connect messages were (not) all answered
+        self.greeted = self.unanswered = 0
 
 
 def _close_kind(e, stats: WsStats) -> LaneError:
@@ -133,8 +143,31 @@ class WsLane:
         try:
             for m in self.spec.on_connect:
                 await self.ws.send(m)
+            if self.spec.on_connect and self.spec.messages:
+                await self._settle()
         except Exception as e:
             raise self._failure(e) from None
+
+    async def _settle(self) -> None:
+        """Read the answers to the --on-connect messages, so that no timed round trip
+        gets a reply that was meant for them."""
+        st = self.stats
+        if st.unanswered and not st.greeted:  # this server does not answer them: don't wait
+            wait = SETTLE_S
+        else:
+            wait = min(ON_CONNECT_REPLY_S, self.spec.timeout / 2)
+        for _ in self.spec.on_connect:
+            try:
+                await asyncio.wait_for(self.ws.recv(decode=False), wait)
+            except asyncio.TimeoutError:
+                st.unanswered += 1
+                return
+        st.greeted += 1
+        while True:
+            try:
+                await asyncio.wait_for(self.ws.recv(decode=False), SETTLE_S)
+            except asyncio.TimeoutError:
+                return
 
     def _failure(self, e: Exception) -> LaneError:
         from websockets.exceptions import ConnectionClosed
@@ -152,7 +185,7 @@ class WsLane:
             if msgs:
                 await ws.send(msgs[self.i])
                 self.i = (self.i + 1) % len(msgs)
-            reply = await ws.recv()
+            reply = await ws.recv(decode=False)  # bytes: the size on the wire, no decoding
         except Exception as e:
             raise self._failure(e) from None
         return 200, len(reply), bool(msgs)

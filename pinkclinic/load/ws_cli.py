@@ -12,11 +12,14 @@ from pinkclinic.load.options import parse_header
 from pinkclinic.load.render import _stats, _table, fmt_bytes, fmt_count, fmt_ms, footer
 from pinkclinic.load.result import LoadResult
 from pinkclinic.load.stats import counter_percentiles, ms
-from pinkclinic.load.ws import WsSpec, run_ws
+from pinkclinic.load.ws import ON_CONNECT_REPLY_S, WsSpec, run_ws
 
 
 def read_message(text: str) -> str | bytes:
-    """``TEXT`` is sent as a text frame; ``@FILE`` as text if it is UTF-8, else binary."""
+    """``TEXT`` is sent as a text frame; ``@FILE`` as text if it is UTF-8, else binary;
+    ``@@TEXT`` sends ``@TEXT`` as it is."""
+    if text.startswith("@@"):
+        return text[1:]
     if not text.startswith("@"):
         return text
     try:
@@ -66,6 +69,9 @@ def ws_json(r: LoadResult) -> dict:
                         "connect": connect_summary(st.connect_us),
                         "closeCodes": dict(sorted(st.close_codes.items())),
                         "handshakeStatus": dict(sorted(st.handshake_status.items()))}
+    if r.spec.on_connect and r.spec.mode == "roundtrip":
+        out["websocket"]["onConnectReplies"] = {"answered": st.greeted,
+                                                "unanswered": st.unanswered}
     return out
 
 
@@ -92,6 +98,10 @@ def print_ws(r: LoadResult, console: Console) -> None:
     if r.spec.mode == "push":
         lines.append("push mode (no --message): messages the server sent on its own were "
                      "counted; there is no round trip to time")
+    if st.unanswered:
+        lines.append(f"{st.unanswered} connection{'s' * (st.unanswered != 1)} got no answer to --on-connect within "
+                     f"{ON_CONNECT_REPLY_S:g} s; their round trips started anyway (a late "
+                     "answer would be taken for a reply)")
     if st.close_codes:
         lines.append("close frames from the server: " +
                      ", ".join(f"{n} × {k}" for k, n in sorted(st.close_codes.items())))

@@ -5,7 +5,9 @@
 
 Paths: ``/`` echoes every message; ``/forbidden`` refuses the handshake (403);
 ``/close?after=N`` echoes N messages, then closes with code 4000; ``/big`` answers
-every message with 2 MiB (over the client's default limit). A plain HTTP
+every message with 2 MiB (over the client's default limit); ``/mute-first`` does not
+answer a connection's first message (a subscription without an ack); ``?delay=S``
+echoes each message S seconds late. A plain HTTP
 ``GET /__counts`` returns ``{"messages": n, "connections": n}``.
 """
 
@@ -36,12 +38,18 @@ def process_request(connection, request):
 async def handler(ws):
     counts["connections"] += 1
     parts = urlsplit(ws.request.path)
-    after = int(parse_qs(parts.query).get("after", ["0"])[0])
+    query = parse_qs(parts.query)
+    after = int(query.get("after", ["0"])[0])
+    delay = float(query.get("delay", ["0"])[0])
     n = 0
     try:
         async for message in ws:
             counts["messages"] += 1
             n += 1
+            if n == 1 and parts.path == "/mute-first":
+                continue
+            if delay:
+                await asyncio.sleep(delay)
             await ws.send(BIG if parts.path == "/big" else message)
             if parts.path == "/close" and n >= after:
                 await ws.close(4000, "enough")

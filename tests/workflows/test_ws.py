@@ -97,3 +97,36 @@ def test_ws_option_errors():
         proc = run_cli("bench", *args)
         assert proc.returncode == 2, (args, proc.stderr)
         assert len(proc.stderr.strip().splitlines()) == 1, proc.stderr
+
+
+def test_on_connect_answers_are_not_taken_for_round_trips(serve):
+    # the echo server answers the 1,000-byte greeting: that answer must be read before the
+    # first timed round trip, or every "x" would be paired with the reply before it
+    s = serve("ws_echo.py")
+    r = bench_json("-c", "2", "--per-connection", "20", "--on-connect", "g" * 1000,
+                   "--message", "x", s.ws + "/?delay=0.01")
+    assert r["requests"]["total"] == 40 and r["errors"] == 0
+    assert r["throughput"]["total"] == 40  # one byte per round trip, no greeting in it
+    assert r["latency"]["min"] >= 10  # each reply was really waited for (the server's delay)
+    assert r["websocket"]["onConnectReplies"] == {"answered": 2, "unanswered": 0}
+
+
+def test_on_connect_without_an_answer_is_said(serve):
+    s = serve("ws_echo.py")
+    proc = run_cli("bench", "-c", "1", "--per-connection", "10", "--on-connect", "sub",
+                   "--message", "x", s.ws + "/mute-first")
+    assert proc.returncode == 0, proc.stderr
+    assert "1 connection got no answer to --on-connect within 1 s" in proc.stdout
+    assert "10 messages in" in proc.stdout
+
+
+def test_bytes_are_counted_as_sent_on_the_wire(serve):
+    s = serve("ws_echo.py")
+    r = bench_json("-c", "1", "--per-connection", "10", "--message", "é" * 10, s.ws + "/")
+    assert r["throughput"]["total"] == 10 * 20  # UTF-8: two bytes per "é"
+
+
+def test_a_literal_at_sign_message(serve, tmp_path):
+    s = serve("ws_echo.py")
+    r = bench_json("-c", "1", "--per-connection", "5", "--message", "@@not-a-file", s.ws + "/")
+    assert r["requests"]["total"] == 5 and r["throughput"]["total"] == 5 * len("@not-a-file")
