@@ -7,6 +7,9 @@ without h2), ``reset`` (RST_STREAM, or the connection ended), ``goaway``,
 ``malformed`` (a protocol error), ``streams`` (over the server's stream limit). A
 graceful GOAWAY (NO_ERROR, e.g. hypercorn's 1,000 requests per connection) is no
 error: streams the server took complete, the others are sent again (``retry``).
+
+``open()`` returns once the server's SETTINGS have arrived, so that its limits are
+known to the sending side (:mod:`pinkclinic.load.h2send`).
 """
 
 from __future__ import annotations
@@ -20,36 +23,33 @@ from h2.errors import ErrorCodes
 from h2.events import (
     ConnectionTerminated,
     DataReceived,
+    RemoteSettingsChanged,
     ResponseReceived,
     StreamEnded,
     StreamReset,
 )
-from h2.exceptions import H2Error, TooManyStreamsError
+from h2.exceptions import H2Error
 
+from pinkclinic.load.h2send import SendMixin, Stream
 from pinkclinic.load.lanes import RETRY, LaneError
 
 GOAWAY_GRACE_S = 1.0
 
 
-class _Stream:
-    __slots__ = ("fut", "nbytes", "status")
-
-    def __init__(self, fut: asyncio.Future):
-        self.fut, self.status, self.nbytes = fut, 0, 0
-
-
-class H2Conn(asyncio.Protocol):
+class H2Conn(SendMixin, asyncio.Protocol):
     def __init__(self) -> None:
         # our own headers are valid by construction: skip h2's per-request checks (~2x cheaper)
         self.h2 = H2Connection(H2Configuration(
             client_side=True, header_encoding=None, validate_outbound_headers=False,
             normalize_outbound_headers=False, validate_inbound_headers=False,
             normalize_inbound_headers=False))
-        self.streams: dict[int, _Stream] = {}
+        self.streams: dict[int, Stream] = {}
         self.transport = None
         self.dead = False
         self.draining = False
         self.closed = False
+        self.settings: asyncio.Future = asyncio.get_running_loop().create_future()
+        self._changed: asyncio.Future | None = None  # a stream ended, a window opened...
 
     @classmethod
     async def open(cls, host: str, port: int, tls: bool) -> H2Conn:
@@ -74,7 +74,16 @@ class H2Conn(asyncio.Protocol):
             if sslobj is None or sslobj.selected_alpn_protocol() != "h2":
                 conn.close()
                 raise LaneError("alpn", "the server did not agree to h2 through ALPN")
+        try:
+            await asyncio.shield(conn.settings)  # the server's first frame
+        except asyncio.CancelledError:
+            conn.close()
+            raise
         return conn
+
+    @property
+    def max_streams(self) -> int:
+        return self.h2.remote_settings.max_concurrent_streams
 
     # -- asyncio ----------------------------------------------------------------------------
     def connection_made(self, transport) -> None:
@@ -90,6 +99,7 @@ class H2Conn(asyncio.Protocol):
             self._fail_all(LaneError("malformed"))
             self.close()
             return
+        self._wake()
         for ev in events:
             st = self.streams.get(getattr(ev, "stream_id", 0))
             if isinstance(ev, DataReceived):
@@ -108,6 +118,8 @@ class H2Conn(asyncio.Protocol):
                 del self.streams[ev.stream_id]
                 if not st.fut.done():
                     st.fut.set_exception(LaneError("reset", f"RST_STREAM {ev.error_code}"))
+            elif isinstance(ev, RemoteSettingsChanged) and not self.settings.done():
+                self.settings.set_result(None)
             elif isinstance(ev, ConnectionTerminated):
                 self.draining = True  # no new streams here
                 if ev.error_code == ErrorCodes.NO_ERROR:  # graceful: streams it took complete
@@ -130,6 +142,7 @@ class H2Conn(asyncio.Protocol):
     def connection_lost(self, exc) -> None:
         self.dead = True
         self._fail_all(LaneError("reset"))
+        self._wake()
 
     def _abandon(self) -> None:
         if self.streams:
@@ -138,39 +151,15 @@ class H2Conn(asyncio.Protocol):
             self.close()
 
     def _fail_all(self, err: LaneError) -> None:
+        if not self.settings.done():
+            self.settings.set_exception(err)
+            self.settings.exception()  # retrieved: nobody may be awaiting it
         streams, self.streams = self.streams, {}
         for st in streams.values():
             if not st.fut.done():
                 st.fut.set_exception(err)
 
     # -- requests ---------------------------------------------------------------------------
-    async def request(self, headers: list[tuple[bytes, bytes]], body: bytes | None) -> tuple[int, int]:
-        if self.dead or self.draining:
-            raise LaneError(RETRY)
-        h2 = self.h2
-        try:
-            sid = h2.get_next_available_stream_id()
-            h2.send_headers(sid, headers, end_stream=body is None)
-            if body is not None:
-                h2.send_data(sid, body, end_stream=True)
-        except TooManyStreamsError:
-            raise LaneError("streams", "over the server's concurrent stream limit") from None
-        except H2Error as e:
-            raise LaneError("malformed", str(e)) from None
-        st = self.streams[sid] = _Stream(asyncio.get_running_loop().create_future())
-        self.transport.write(h2.data_to_send())
-        try:
-            return await st.fut
-        except asyncio.CancelledError:  # a timeout, or the end of the run: reset the stream
-            self.streams.pop(sid, None)
-            if not self.dead:
-                try:
-                    h2.reset_stream(sid)
-                    self.transport.write(h2.data_to_send())
-                except H2Error:
-                    pass
-            raise
-
     def close(self, graceful: bool = False) -> None:
         if self.transport is None or self.closed:
             return

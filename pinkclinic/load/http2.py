@@ -3,6 +3,9 @@
 slot) so that rate pacing, wrk2's correction, amounts, timeouts and the result's
 shape are those of HTTP/1.1 runs. ``http://`` is h2c with prior knowledge;
 ``https://`` is TLS with ALPN ``h2`` (certificates are not verified).
+
+``--streams`` over the server's SETTINGS_MAX_CONCURRENT_STREAMS is capped at that
+limit (read from one short connection before the run), as h2load does, and said.
 """
 
 from __future__ import annotations
@@ -15,6 +18,7 @@ from urllib.parse import urlsplit
 from pinkclinic import __version__
 from pinkclinic.errors import UsageError
 from pinkclinic.load.h2conn import H2Conn
+from pinkclinic.load.lanes import LaneError
 from pinkclinic.load.lanes_run import run_lanes
 from pinkclinic.load.result import LoadResult
 from pinkclinic.load.spec import ID_MARK, IdSource, LoadSpec
@@ -26,6 +30,8 @@ HOP_BY_HOP = {"connection", "keep-alive", "proxy-connection", "transfer-encoding
 @dataclass
 class H2Spec(LoadSpec):
     streams: int = 1
+    server_max_streams: int | None = None  # the server's limit, once known
+    streams_asked: int | None = None  # --streams, when it was capped at that limit
     protocol = "h2"
 
     def validate(self) -> None:
@@ -125,13 +131,45 @@ class H2Lane:
             conn.close(graceful=final)
 
 
+def server_max_streams(spec: H2Spec) -> int | None:
+    """The server's SETTINGS_MAX_CONCURRENT_STREAMS, from one short connection (None if the
+    connection fails: the run then reports that failure)."""
+    from pinkclinic.load.runner import _close_loop, new_event_loop
+
+    async def probe() -> int:
+        conn = await asyncio.wait_for(H2Conn.open(spec.host, spec.port, spec.tls),
+                                      min(spec.timeout, 10.0))
+        try:
+            return conn.max_streams
+        finally:
+            conn.close(graceful=True)
+
+    loop = new_event_loop()
+    try:
+        return loop.run_until_complete(probe())
+    except (LaneError, asyncio.TimeoutError):
+        return None
+    finally:
+        _close_loop(loop)
+
+
 def run_h2(spec: H2Spec, on_tick=None, stop=None) -> LoadResult:
+    if spec.streams > 1 and spec.server_max_streams is None:
+        spec.server_max_streams = server_max_streams(spec)
+        limit = spec.server_max_streams
+        if limit is not None and 0 < limit < spec.streams:
+            spec.streams_asked, spec.streams = spec.streams, limit
+
     def lanes() -> list:
         ids = IdSource()
         pools = [H2Pool(spec) for _ in range(spec.connections)]
         return [H2Lane(spec, pool, s, ids) for pool in pools for s in range(spec.streams)]
 
     result = run_lanes(spec, lanes, on_tick=on_tick, stop=stop)
+    if spec.streams_asked:
+        result.notes.append(f"--streams {spec.streams_asked} is over the server's "
+                            f"SETTINGS_MAX_CONCURRENT_STREAMS: {spec.streams} streams per "
+                            "connection were used")
     if result.errors.get("streams"):
         result.notes.append("some streams were refused: --streams is over the server's "
                             "SETTINGS_MAX_CONCURRENT_STREAMS")

@@ -21,7 +21,9 @@ def h2_main(url: str, opts: dict, wf: dict, *, as_json: bool, full_latency: bool
     spec = h2_spec(url, opts, wf["streams"])
 
     def to_json(r):
-        return {**r.to_json(), "protocol": "h2", "streams": spec.streams}
+        return {**r.to_json(), "protocol": "h2", "streams": spec.streams,
+                "streamsAsked": spec.streams_asked or spec.streams,
+                "serverMaxStreams": spec.server_max_streams}
 
     return run_single(spec, run_h2, as_json=as_json, full_latency=full_latency,
                       no_progress=no_progress, to_json=to_json)

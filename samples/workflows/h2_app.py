@@ -6,7 +6,10 @@ version.
     python samples/workflows/h2_app.py 8443 cert.pem key.pem    # TLS
     pinkclinic bench --http2 --streams 10 http://127.0.0.1:8443/
 
-``GET /__counts`` returns ``{"2": n, "1.1": n}`` (not counted itself).
+``GET /__counts`` returns ``{"2": n, "1.1": n}`` (not counted itself); ``GET /__stats``
+returns ``{"body_bytes": n, "max_inflight": n}``: request body bytes received, and the
+most requests in progress at once. ``H2_MAX_STREAMS`` sets hypercorn's
+SETTINGS_MAX_CONCURRENT_STREAMS (100 by default).
 """
 
 import asyncio
@@ -19,6 +22,8 @@ from hypercorn.asyncio import serve
 from hypercorn.config import Config
 
 counts: Counter = Counter()
+stats = {"body_bytes": 0, "max_inflight": 0}
+inflight = 0
 
 
 async def app(scope, receive, send):
@@ -30,12 +35,24 @@ async def app(scope, receive, send):
             elif msg["type"] == "lifespan.shutdown":
                 await send({"type": "lifespan.shutdown.complete"})
                 return
+    global inflight
     if scope["path"] == "/__counts":
         body = json.dumps(dict(counts)).encode()
+    elif scope["path"] == "/__stats":
+        body = json.dumps(stats).encode()
     else:
         counts[scope["http_version"]] += 1
-        while (await receive()).get("more_body"):
-            pass
+        inflight += 1
+        stats["max_inflight"] = max(stats["max_inflight"], inflight)
+        try:
+            while True:
+                msg = await receive()
+                stats["body_bytes"] += len(msg.get("body", b""))
+                if not msg.get("more_body"):
+                    break
+            await asyncio.sleep(0.001)  # requests overlap, so that max_inflight means something
+        finally:
+            inflight -= 1
         body = b"hello over HTTP/" + scope["http_version"].encode() + b"\n"
     await send({"type": "http.response.start", "status": 200,
                 "headers": [(b"content-type", b"text/plain"),
@@ -51,6 +68,7 @@ if __name__ == "__main__":
     # it never answers; pinkclinic copes (1 s, one "goaway" error), but a benchmark
     # of the server itself should not be paced by it
     config.keep_alive_max_requests = int(os.environ.get("H2_MAX_REQUESTS", "1000000"))
+    config.h2_max_concurrent_streams = int(os.environ.get("H2_MAX_STREAMS", "100"))
     if len(sys.argv) > 3:
         config.certfile, config.keyfile = sys.argv[2], sys.argv[3]
     try:

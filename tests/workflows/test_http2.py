@@ -71,3 +71,35 @@ def test_goaway_is_accounted_for_exactly(serve):
     assert r["requests"]["total"] + r["errors"] == 1000
     assert set(r["errorsByKind"]) <= {"goaway", "reset"} and r["errors"] > 0
     assert s.counts()["2"] >= r["requests"]["total"]
+
+
+def stats(s) -> dict:
+    import urllib.request
+
+    with urllib.request.urlopen(f"{s.url}/__stats", timeout=10) as r:
+        return json.loads(r.read())
+
+
+@pytest.mark.parametrize("size", [20 * 1024, 300_000])
+def test_bodies_over_the_frame_size_and_the_window(serve, tmp_path, size):
+    # 20 KiB is over h2's 16 KiB frame; 300 kB is over the 65,535-byte flow-control window
+    s = serve("h2_app.py")
+    body = tmp_path / "body"
+    body.write_bytes(b"b" * size)
+    r = bench_json("-c", "2", "--streams", "3", "-a", "30", "-m", "POST", "-i", str(body),
+                   s.url + "/")
+    assert r["requests"]["total"] == 30 and r["errors"] == 0, r["errorsByKind"]
+    assert r["statusCodeStats"] == {"200": {"count": 30}}
+    assert stats(s)["body_bytes"] == 30 * size  # every byte of every body arrived
+
+
+def test_streams_are_capped_at_the_servers_limit(serve):
+    s = serve("h2_app.py", env={"H2_MAX_STREAMS": "4"})
+    proc = run_cli("bench", "-j", "--http2", "-c", "1", "--streams", "10", "-a", "300",
+                   s.url + "/")
+    assert proc.returncode == 0, proc.stderr
+    r = json.loads(proc.stdout)
+    assert r["requests"]["total"] == 300 and r["errors"] == 0, r["errorsByKind"]
+    assert (r["streams"], r["streamsAsked"], r["serverMaxStreams"]) == (4, 10, 4)
+    assert any("SETTINGS_MAX_CONCURRENT_STREAMS: 4 streams" in n for n in r["notes"])
+    assert stats(s)["max_inflight"] <= 4
