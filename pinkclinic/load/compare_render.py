@@ -5,6 +5,7 @@ from __future__ import annotations
 from rich import box
 from rich.console import Console
 from rich.table import Table
+from rich.text import Text
 
 from pinkclinic.load.compare import METRICS, SINGLE, Metric, improvement
 
@@ -44,12 +45,13 @@ def print_table(a: dict, b: dict, a_label: str, b_label: str, console: Console,
                 notes: list[str]) -> None:
     console.print(f"A: {a_label}\nB: {b_label}", markup=False, highlight=False)
     for s in sections(a, b):
-        title = None if s == SINGLE else f"endpoint: {s}"
+        # Text, not str: endpoint names come from a file, and rich would read "[b]" as markup
+        title = None if s == SINGLE else Text(f"endpoint: {s}", style="italic")
         t = Table(box=box.SQUARE, header_style="bold", title=title, title_justify="left")
         for i, col in enumerate(("Metric", "A", "B", "Improvement")):
             t.add_column(col, justify="right" if i in (1, 2) else "left", no_wrap=True)
         for row in rows(a.get(s, {}), b.get(s, {})):
-            t.add_row(*row)
+            t.add_row(*(Text(c) for c in row))
         console.print(t)
     for line in notes:
         console.print(line, markup=False, highlight=False, soft_wrap=True)

@@ -8,6 +8,7 @@ import click
 from rich import box
 from rich.console import Console
 from rich.table import Table
+from rich.text import Text
 
 from pinkclinic import jsonio
 from pinkclinic.errors import UsageError
@@ -106,7 +107,7 @@ def print_scenario(run: ScenarioRun, data: dict, console: Console) -> None:
             target = f"{rate['from']:g}" + (f"→{rate['to']:g}" if rate["to"] != rate["from"] else "")
             arrivals = f"{target} ({rate['achieved']:.1f})"
         lat, vu = ph["latency"], ph["vusers"]
-        t.add_row(ph["name"], f"{ph['duration']:.1f}s", arrivals, fmt_count(vu["created"]),
+        t.add_row(Text(ph["name"]), f"{ph['duration']:.1f}s", arrivals, fmt_count(vu["created"]),
                   fmt_count(vu["completed"]), fmt_count(vu["failed"]),
                   fmt_count(ph["requests"]["average"]), fmt_ms(lat["p50"]), fmt_ms(lat["p97_5"]),
                   fmt_ms(lat["p99"]), fmt_count(ph["errors"] + ph["non2xx"]))

@@ -5,6 +5,7 @@ from __future__ import annotations
 from rich import box
 from rich.console import Console
 from rich.table import Table
+from rich.text import Text
 
 from pinkclinic.load.render import fmt_bytes, fmt_count, fmt_ms
 from pinkclinic.load.suite import SuiteRun
@@ -28,7 +29,8 @@ def suite_table(run: SuiteRun) -> Table:
     for er in run.runs:
         e, r = er.endpoint, er.result
         plain = e.name in (e.path, f"{e.method} {e.path}")
-        name = f"{e.method} {e.path}" if plain else f"{e.name}  ({e.method} {e.path})"
+        # Text, not str: names and paths come from the file, and rich would read "[b]" as markup
+        name = Text(f"{e.method} {e.path}" if plain else f"{e.name}  ({e.method} {e.path})")
         if r is None:
             t.add_row(name, *([DASH] * 5), DASH, DASH)
             continue

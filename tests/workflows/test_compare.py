@@ -94,3 +94,16 @@ def test_limits():
     assert parse_limit("p99 > 0.5s").value == 500
     with pytest.raises(UsageError):
         parse_limit("bogus > 1%")
+
+
+def test_endpoint_names_are_printed_as_written(serve, tmp_path):
+    from tests.workflows.test_suite import MARKUP_SUITE
+
+    s = serve("shop.py")
+    f = tmp_path / "suite.yaml"
+    f.write_text(MARKUP_SUITE)
+    saved = tmp_path / "suite.json"
+    saved.write_text(run_cli("bench", "--suite", str(f), "-j", s.url, check=True).stdout)
+    proc = run_cli("compare", str(saved), str(saved))
+    assert proc.returncode == 0, proc.stderr
+    assert "endpoint: [/]" in proc.stdout and "endpoint: [red]x" in proc.stdout

@@ -87,3 +87,14 @@ def test_malformed_scenario_names_file_line_and_field(tmp_path, text, where):
     lines = proc.stderr.strip().splitlines()
     assert len(lines) == 1 and "Traceback" not in proc.stderr, proc.stderr
     assert f"{f}{where}" in lines[0], lines[0]
+
+
+def test_phase_names_are_printed_as_written(serve, tmp_path):
+    s = serve("shop.py")
+    f = tmp_path / "s.yaml"
+    f.write_text('phases:\n  - {name: "[/]", duration: 0.5, arrivalRate: 4}\n'
+                 '  - {name: "[bold]p2", duration: 0.5, arrivalRate: 4}\n'
+                 "scenarios:\n  - flow:\n      - get: {url: /}\n")
+    proc = run_cli("bench", "--scenario", str(f), s.url)
+    assert proc.returncode == 0, proc.stderr
+    assert "│ [/]  " in proc.stdout and "│ [bold]p2 " in proc.stdout

@@ -121,3 +121,21 @@ def test_ctrl_c_mid_suite_prints_what_ran_and_stops_the_server(tmp_path):
     assert "Traceback" not in err
     st = {e["name"]: e["status"] for e in json.loads(out)["endpoints"]}
     assert st == {"first": "ok", "long": "interrupted", "never": "not-run"}
+
+
+MARKUP_SUITE = """
+defaults: {amount: 20, connections: 2}
+endpoints:
+  - {name: "[/]", path: /}
+  - {name: "[red]x", path: "/items?[b]"}
+"""
+
+
+def test_names_and_paths_are_printed_as_written(serve, tmp_path):
+    # rich markup in a name or a path is text: "[/]" used to crash the report after the run
+    s = serve("shop.py")
+    f = tmp_path / "suite.yaml"
+    f.write_text(MARKUP_SUITE)
+    proc = run_cli("bench", "--suite", str(f), s.url)
+    assert proc.returncode == 0, proc.stderr
+    assert "│ [/]  (GET /) " in proc.stdout and "│ [red]x  (GET /items?[b]) " in proc.stdout
