@@ -12,8 +12,9 @@ See :mod:`pinkclinic.profile.model` for the data and
 """
 
 from pinkclinic.profile.areas import APP, IDLE, NATIVE, STDLIB, AreaClassifier
+from pinkclinic.profile.builder import ProfileBuilder, from_stacks
 from pinkclinic.profile.export import FORMATS, export, to_collapsed, to_json, to_speedscope
-from pinkclinic.profile.model import Frame, Profile, ProfileBuilder, ThreadInfo, from_stacks
+from pinkclinic.profile.model import Frame, Profile, ThreadInfo
 from pinkclinic.profile.readers import read_collapsed, read_pyinstrument, read_pyspy
 from pinkclinic.profile.source import build_profile
 

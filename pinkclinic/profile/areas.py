@@ -9,8 +9,13 @@ Every frame gets exactly one area:
   ``deps:<top>``) because the target may run another Python;
 * ``stdlib`` - the standard library (this interpreter's stdlib folder, any
   ``lib/pythonX.Y/`` folder outside site-packages, ``<frozen ...>``);
-* ``native`` - C frames (py-spy ``--native``): files that are not Python sources;
+* ``native`` - C frames: py-spy ``--native`` frames (``.so`` libraries, ``.c``/``.h``
+  sources, bare addresses, no file) and pyinstrument's ``<built-in>`` functions;
 * ``idle`` - waiting primitives (see :mod:`pinkclinic.profile.idle`).
+
+A file that is neither Python nor native, such as a console script
+(``.../bin/gunicorn``, whose ``<module>`` starts every stack of ``gunicorn ...``), is
+the area of the distribution its name belongs to (``deps:gunicorn``), else ``app``.
 
 pinkclinic's own injected probe is ``deps:pinkclinic``, so it can be hidden like
 any dependency.
@@ -29,6 +34,10 @@ IDLE = "idle"
 DEPS = "deps:"
 
 _PY_SOURCE = (".py", ".pyw", ".pyx", ".pxd", ".pxi", ".pyi")
+_NATIVE_FILE = re.compile(
+    r"(\.(so|dylib|dll|pyd|a|o|c|h|cc|cpp|cxx|hh|hpp|hxx|inc|rs|s|asm|go|m|mm)(\.[\w.]*)?$)"
+    r"|^0x[0-9a-f]+$|^\[", re.IGNORECASE)
+_SCRIPT_DIR = re.compile(r"[\\/](?:s?bin|Scripts)[\\/]([^\\/]+?)(?:-script\.pyw?|\.exe)?$")
 _SITE = re.compile(r"[\\/](?:site|dist)-packages[\\/]")
 _STDLIB_DIR = re.compile(r"[\\/]lib[\\/](?:python|pypy)\d(?:\.\d+)?t?[\\/]", re.IGNORECASE)
 _PROBE = re.compile(r"[\\/]pinkclinic[\\/]bootstrap[\\/]")
@@ -81,10 +90,18 @@ class AreaClassifier:
         if not file:
             return NATIVE
         if file.startswith("<"):
-            return STDLIB if file.startswith("<frozen") else APP
+            if file.startswith("<frozen"):
+                return STDLIB
+            return NATIVE if file == "<built-in>" else APP
         lower = file.lower()
         if not lower.endswith(_PY_SOURCE):
-            return NATIVE
+            if _NATIVE_FILE.search(file.rsplit("/", 1)[-1]):
+                return NATIVE
+            m = _SCRIPT_DIR.search(file)
+            top = m and m.group(1).replace("-", "_")
+            if top and top in self._top:
+                return DEPS + self._top[top]
+            return APP
         if _PROBE.search(file):
             return DEPS + "pinkclinic"
         m = _SITE.search(file)

@@ -28,21 +28,47 @@ def thread_label(p: Profile, t: int) -> str:
     return " ".join(parts) or "all"
 
 
-def to_speedscope(p: Profile, *, idle: bool = True, name: str | None = None) -> str:
-    """A speedscope file: one sampled profile per thread, equal stacks merged and weighted."""
-    profiles = []
+def _rows_in_order(p: Profile, idle: bool) -> dict[int, list]:
+    """Per thread, ``[frames, weight]`` runs in time order (equal neighbours merged)."""
     per_thread: dict[int, list] = {}
-    for t, frames, w, _ in p.iter_stacks(idle=idle):
-        per_thread.setdefault(t, []).append((frames, w))
+    for keys, seq in p.order or ():
+        drop = [not idle and p.is_idle(k[1]) for k in keys]
+        unit = [p.stacks[k][0] / (p.stacks[k][1] or 1) for k in keys]
+        last = -1
+        rows: list = []
+        for i in seq:
+            if drop[i]:
+                continue
+            if i == last:
+                rows[-1][1] += unit[i]
+                continue
+            key = keys[i]
+            rows = per_thread.setdefault(key[0], [])
+            rows.append([key[1], unit[i]])
+            last = i
+    return per_thread
+
+
+def to_speedscope(p: Profile, *, idle: bool = True, name: str | None = None) -> str:
+    """A speedscope file: one sampled profile per thread. The samples are in time order
+    when the profile kept it (py-spy recordings), so speedscope's "Time Order" view
+    works; otherwise equal stacks are merged and weighted."""
+    profiles = []
+    if p.order is not None:
+        per_thread = _rows_in_order(p, idle)
+    else:
+        per_thread = {}
+        for t, frames, w, _ in p.iter_stacks(idle=idle):
+            per_thread.setdefault(t, []).append((frames, w))
+        per_thread = {t: sorted(rows) for t, rows in per_thread.items()}
     for t in sorted(per_thread):
-        rows = sorted(per_thread[t])
-        total = sum(w for _, w in rows)
+        rows = per_thread[t]
         profiles.append({
             "type": "sampled",
             "name": thread_label(p, t),
             "unit": _SPEEDSCOPE_UNITS[p.unit],
             "startValue": 0,
-            "endValue": total,
+            "endValue": sum(w for _, w in rows),
             "samples": [list(frames) for frames, _ in rows],
             "weights": [w for _, w in rows],
         })
@@ -50,11 +76,12 @@ def to_speedscope(p: Profile, *, idle: bool = True, name: str | None = None) -> 
         "$schema": SPEEDSCOPE_SCHEMA,
         "exporter": "pinkclinic",
         "name": name or p.meta.get("title") or "pinkclinic profile",
-        "activeProfileIndex": 0 if profiles else None,
         "shared": {"frames": [{"name": f.function, "file": f.file, "line": f.line}
                               for f in p.frames]},
         "profiles": profiles,
     }
+    if profiles:  # the schema wants a number here, or no key at all
+        doc["activeProfileIndex"] = 0
     return dumps(doc) + "\n"
 
 

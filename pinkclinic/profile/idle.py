@@ -1,7 +1,12 @@
 """Which samples are waiting, judged from their leaf frames.
 
-py-spy's record formats do not mark samples as idle (see integration facts), so
-pinkclinic always records with ``--idle`` and classifies here. Two kinds of rule:
+By default ``pinkclinic flame`` records py-spy *without* ``--idle``: py-spy then keeps
+only the samples of threads the OS shows running, the reliable on-CPU test, and
+these rules are switched off (every sample is CPU time). With ``--idle`` (and in
+doctor) py-spy keeps the waiting samples too, and its record formats do not mark
+which ones wait, so they are classified here. This can only catch waits it knows:
+a blocking call whose leaf is Python code (``time.sleep`` and ``sock.recv`` show as
+their caller without ``--native``) counts as busy. Two kinds of rule:
 
 * **Wait frames** are functions that only ever wait: ``EpollSelector.select``
   (plain asyncio), ``Condition.wait`` and friends (threading), ``epoll_pwait``
@@ -31,7 +36,8 @@ _WAIT_PY: dict[str, re.Pattern] = {
     "socket.py": re.compile(r"^(socket\.accept|SocketIO\.readinto)$"),
     "subprocess.py": re.compile(r"^Popen\._(try_)?wait$"),
     "socketserver.py": re.compile(r"^_?ServerSelector\.select$"),
-    "gunicorn/arbiter.py": re.compile(r"^Arbiter\.sleep$"),
+    # older gunicorn sleeps in select(); 27 blocks in SIG_QUEUE.get, a C queue call
+    "gunicorn/arbiter.py": re.compile(r"^Arbiter\.(sleep|wait_for_signals)$"),
     "gunicorn/workers/sync.py": re.compile(r"^SyncWorker\.wait$"),
 }
 

@@ -9,12 +9,15 @@ recognise (pretty-printed files, evented profiles) falls back to ``json.load``.
 
 ``read_speedscope(path)`` returns ``(doc, profiles)`` where ``doc`` is the parsed
 skeleton and ``profiles[i]`` is ``{stack (tuple of frame indices): [weight, count]}``
-for ``doc["profiles"][i]``.
+for ``doc["profiles"][i]``. ``read_speedscope_ordered(path)`` also returns the time
+order, for exports: ``orders[i]`` is an ``array`` of indices into ``list(profiles[i])``
+(4 bytes a sample), one per sample.
 """
 
 from __future__ import annotations
 
 import json
+from array import array
 from collections import Counter
 
 CHUNK = 8 << 20
@@ -32,12 +35,21 @@ def read_speedscope(path) -> tuple[dict, list[dict[tuple[int, ...], list]]]:
         return _read_json(path)
 
 
-def _read_json(path):
+def read_speedscope_ordered(path) -> tuple[dict, list[dict], list[array]]:
+    try:
+        return _read_streaming(path, order=True)
+    except (_Layout, ValueError, UnicodeDecodeError):
+        return _read_json(path, order=True)
+
+
+def _read_json(path, order: bool = False):
     with open(path, encoding="utf-8") as f:
         doc = json.load(f)
-    out = []
+    out, orders = [], []
     for prof in doc.get("profiles", []):
         agg: dict[tuple[int, ...], list] = {}
+        index: dict[tuple[int, ...], int] = {}
+        seq = array("I")
         samples = prof.get("samples") or []
         weights = prof.get("weights") or [1] * len(samples)
         for s, w in zip(samples, weights, strict=False):
@@ -45,16 +57,23 @@ def _read_json(path):
             cur = agg.get(key)
             if cur is None:
                 agg[key] = [w, 1]
+                index[key] = len(index)
             else:
                 cur[0] += w
                 cur[1] += 1
+            if order:
+                seq.append(index[key])
         out.append(agg)
-    return doc, out
+        orders.append(seq)
+    return (doc, out, orders) if order else (doc, out)
 
 
-def _read_streaming(path):
+def _read_streaming(path, order: bool = False):
     skeleton: list[bytes] = []
     results: list[list] = []  # per profile: [Counter of sample bytes, weight tokens, n weights]
+    orders: list[array] = []   # per profile, with ``order``: the samples as key indices
+    index: dict[bytes, int] = {}
+    seq = array("I")
     mode = 0  # 0 skeleton, 1 samples, 2 weights
     counts: Counter = Counter()
     wtoks: set[bytes] = set()
@@ -88,6 +107,8 @@ def _read_streaming(path):
                 if n == 0:
                     counts = Counter()
                     results.append([counts, None, 0])
+                    index, seq = {}, array("I")
+                    orders.append(seq)
                     mode = 1
                     if buf[pos:pos + 1] == b"]":
                         pos += 1
@@ -115,7 +136,13 @@ def _read_streaming(path):
                 if inner.translate(None, b"0123456789,[]"):
                     raise _Layout("unexpected bytes between samples")
                 found = inner.split(b"],[")
-                counts.update(found)
+                counts.update(found)  # a Counter keeps first-seen order, as ``index`` does
+                if order:
+                    for k in found:
+                        i = index.get(k)
+                        if i is None:
+                            i = index[k] = len(index)
+                        seq.append(i)
             else:
                 close = buf.find(b"]", pos)
                 text = wtail + (buf[pos:] if close < 0 else buf[pos:close])
@@ -153,4 +180,4 @@ def _read_streaming(path):
         keys = list(counts)
         stacks = json.loads(b"[[" + b"],[".join(keys) + b"]]") if keys else []
         out.append({tuple(st): [c * w, c] for st, c in zip(stacks, counts.values(), strict=True)})
-    return doc, out
+    return (doc, out, orders) if order else (doc, out)

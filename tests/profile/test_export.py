@@ -103,3 +103,37 @@ def test_json_export():
 def test_unknown_format():
     with pytest.raises(ValueError, match="speedscope"):
         export(sample_profile(), "svg")
+
+
+def test_empty_speedscope_has_no_active_profile_index():
+    doc = json.loads(export(from_stacks([]), "speedscope"))
+    assert doc["profiles"] == [] and "activeProfileIndex" not in doc  # null fails the schema
+
+
+def test_speedscope_keeps_the_time_order_when_the_profile_has_it(tmp_path):
+    from pinkclinic.profile import read_pyspy
+
+    names = [{"name": "thread (7): MainThread", "file": "", "line": 0},
+             {"name": "main", "file": "/srv/a.py", "line": 1},
+             {"name": "a", "file": "/srv/a.py", "line": 2},
+             {"name": "b", "file": "/srv/a.py", "line": 3},
+             {"name": "Condition.wait", "file": "/usr/lib/python3.11/threading.py", "line": 9}]
+    A, B, W = [0, 1, 2], [0, 1, 3], [0, 1, 4]
+    samples = [A, A, B, W, A, B, B]
+    path = tmp_path / "pyspy.speedscope.json"
+    path.write_text(json.dumps({"shared": {"frames": names}, "profiles": [
+        {"type": "sampled", "name": 'Thread 7 "MainThread"', "unit": "seconds", "startValue": 0,
+         "endValue": 0.07, "samples": samples, "weights": [0.01] * 7}]}, separators=(",", ":")))
+
+    def runs(order, idle):
+        b = ProfileBuilder()
+        read_pyspy(path, b, order=order)
+        doc = json.loads(export(b.build(), "speedscope", idle=idle))
+        validate_speedscope(doc)
+        fr = doc["shared"]["frames"]
+        (prof,) = doc["profiles"]
+        return [(fr[s[-1]]["name"], w) for s, w in zip(prof["samples"], prof["weights"], strict=True)]
+
+    assert runs(True, True) == [("a", 2), ("b", 1), ("Condition.wait", 1), ("a", 1), ("b", 2)]
+    assert runs(True, False) == [("a", 2), ("b", 1), ("a", 1), ("b", 2)]
+    assert sorted(runs(False, True)) == [("Condition.wait", 1), ("a", 3), ("b", 3)]

@@ -31,6 +31,14 @@ def test_areas_from_this_interpreter_and_by_path():
     assert c("epoll_pwait", "/usr/lib/x86_64-linux-gnu/libc.so.6") == "native"
     assert c("llparse", "/project/vendor/llhttp/src/llhttp.c") == "native"
     assert c("f", "") == "native"
+    assert c("pbkdf2_hmac_impl", "/src/Python-3.11.7/Modules/_hashopenssl.c") == "native"
+    assert c("select_epoll_poll", "/src/Modules/clinic/selectmodule.c.h") == "native"
+    assert c("0x7fdb39a9c284", "/usr/lib/x86_64-linux-gnu/libcrypto.so.3") == "native"
+    assert c("pbkdf2_hmac", "<built-in>") == "native"  # pyinstrument's C functions
+    # a console script is not native: its distribution's area when the name is known
+    assert c("<module>", "/root/.pyenv/versions/3.11.7/bin/pytest") == "deps:pytest"
+    assert c("<module>", "/srv/venv/bin/serve-my-app") == "app"
+    assert c("<module>", "/srv/app/manage") == "app"
     assert c("watch", "/x/pinkclinic/bootstrap/pinkclinic_probe/loop.py") == "deps:pinkclinic"
     assert normalize_dist("Zope.Interface_x") == "zope-interface-x"
 
@@ -45,6 +53,10 @@ def test_idle_rules():
     assert not is_wait_frame("Thread.run", thr)
     assert not is_wait_frame("select", "/srv/app/select.py")
     assert not is_wait_frame("write", "/usr/lib/x86_64-linux-gnu/libc.so.6")
+    gunicorn = f"{SITE}/gunicorn/arbiter.py"
+    assert is_wait_frame("Arbiter.wait_for_signals", gunicorn)  # gunicorn 27's master
+    assert is_wait_frame("Arbiter.sleep", gunicorn)              # older gunicorn's
+    assert not is_wait_frame("Arbiter.reap_workers", gunicorn)
     assert is_loop_entry("Runner.run", f"{STDLIB}/asyncio/runners.py")
     assert not is_loop_entry("Runner.run", "/srv/app/runners.py")
 
@@ -82,6 +94,34 @@ def test_idle_classification_per_sample():
     assert idle_leaves == ["<idle>", "EpollSelector.select"]
     runner = next(f for f in p.frames if f.function == "Runner.run")
     assert runner.area == "stdlib"  # the loop entry keeps its area; <idle> carries the wait
+
+
+def test_without_idle_rules_every_sample_is_busy():
+    """A py-spy recording made without --idle: py-spy already dropped the waiting samples."""
+    from pinkclinic.profile import ProfileBuilder
+
+    b = ProfileBuilder(idle_rules=False)
+    t = b.thread(1, 1)
+    for frames, w, *_ in _stacks():
+        b.add(t, tuple(b.frame(*f) for f in frames), w, w)
+    p = b.build()
+    assert p.total(idle=False) == p.total() == 16
+    assert "idle" not in p.areas()
+
+
+def test_app_hotspots_rank_by_the_innermost_app_frame():
+    from pinkclinic.profile.ranking import app_hotspots
+
+    app, ssl = "/srv/app.py", "/usr/lib/x86_64-linux-gnu/libcrypto.so.3"
+    p = from_stacks([
+        ([("main", app, 1), ("hash_password", app, 5), ("pbkdf2", "<built-in>", 0),
+          ("SHA256", ssl, 0)], 90, 90, 1, 1),
+        ([("main", app, 1), ("render", app, 9)], 8, 8, 1, 1),
+        ([("main", app, 1)], 2, 2, 1, 1),
+    ])
+    stats = app_hotspots(p)
+    names = [(p.frames[s.frame].function, s.own, s.self, s.total) for s in stats]
+    assert names == [("hash_password", 90, 0, 90), ("render", 8, 8, 8), ("main", 2, 2, 100)]
 
 
 def test_threads_and_processes():

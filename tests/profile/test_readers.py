@@ -111,6 +111,46 @@ def test_pyinstrument_segments(tmp_path):
     assert leaves == {"<await>"}
 
 
+def test_pyinstrument_window_thread_frame_and_process(tmp_path):
+    """Segments mostly outside the window (start-up imports) are left out; pyinstrument's
+    ``MainThread (<thread>)`` root is the thread, not a frame."""
+    path = tmp_path / "pyinstrument-7.jsonl"
+    root = ["MainThread", "<thread>", 139988459441024]
+    with JsonlWriter(path, "pyinstrument", pid=7, interval_s=0.001, thread_id=7) as w:
+        w.write({"t0": 1.0, "t1": 1.25, "stacks": [
+            {"frames": [root, ["_find_and_load", "<frozen importlib._bootstrap>", 1]],
+             "seconds": 0.2, "kind": "cpu"}]})
+        for t0 in (1.25, 1.5, 1.75):
+            w.write({"t0": t0, "t1": t0 + 0.25, "stacks": [
+                {"frames": [root, ["work", "/srv/a.py", 5]], "seconds": 0.25, "kind": "cpu"}]})
+    b = ProfileBuilder(unit="seconds")
+    assert read_pyinstrument(path, b, (1.2, 1.9), process="python a.py") == pytest.approx(0.75)
+    p = b.build()
+    assert {(f.function, f.file) for f in p.frames} == {("work", "/srv/a.py")}
+    assert [(t.pid, t.name, t.process) for t in p.threads] == [(7, "MainThread", "python a.py")]
+    # a window shorter than a segment still keeps the segment that holds it
+    b = ProfileBuilder(unit="seconds")
+    assert read_pyinstrument(path, b, (1.3, 1.4)) == pytest.approx(0.25)
+
+
+def test_subprocess_parents(tmp_path):
+    frames = [{"name": 'process 10:"gunicorn master"', "file": "", "line": 0},
+              {"name": 'process 11:"gunicorn master"', "file": "", "line": 0},
+              {"name": "thread (11): MainThread", "file": "", "line": 0},
+              {"name": "thread (10): MainThread", "file": "", "line": 0},
+              {"name": "run", "file": "/srv/a.py", "line": 1}]
+    path = write(tmp_path, {"shared": {"frames": frames}, "profiles": [
+        {"type": "sampled", "name": "Process 11 Thread 11", "unit": "seconds", "startValue": 0,
+         "endValue": 0.01, "samples": [[0, 1, 2, 4]], "weights": [0.01]},
+        {"type": "sampled", "name": "Process 10 Thread 10", "unit": "seconds", "startValue": 0,
+         "endValue": 0.01, "samples": [[0, 3, 4]], "weights": [0.01]}]})
+    b = ProfileBuilder()
+    read_pyspy(path, b)
+    p = b.build()
+    assert sorted(t.pid for t in p.threads) == [10, 11]
+    assert p.meta["process_parents"] == {"11": 10}
+
+
 def test_collapsed_reader():
     b = ProfileBuilder()
     read_collapsed([
