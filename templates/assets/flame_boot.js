@@ -42,7 +42,7 @@
     st.sel = st.selPath ? -2 : -1;
     if (h[p + 'o'] !== undefined) {
       var o = h[p + 'o'].split(':');
-      if (['self', 'total', 'name', 'area', 'count'].indexOf(o[0]) >= 0) { st.sort = o[0]; st.sortDir = o[1] === 'a' ? 1 : -1; }
+      if (['self', 'total', 'name', 'loc', 'area', 'count'].indexOf(o[0]) >= 0) { st.sort = o[0]; st.sortDir = o[1] === 'a' ? 1 : -1; }
     }
   };
 

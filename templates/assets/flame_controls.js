@@ -6,6 +6,12 @@
   var P = window.__pinkFlameParts;
   var Flame = P.Flame, mk = P.mk, pct = P.pct, escapeRegex = P.escapeRegex;
 
+  // a command line for the selector: paths cut to their last part, then at most 60 chars
+  function shortCommand(cmd) {
+    var out = cmd.split(' ').map(function (w) { return w.charAt(0) === '/' && w.length > 1 ? w.replace(/^.*\/(?=.)/, '') : w; }).join(' ');
+    return out.length > 60 ? out.slice(0, 59) + '\u2026' : out;
+  }
+
   // ---- controls ----
   Flame.prototype.buildControls = function () {
     var r = this.root, self = this;
@@ -35,14 +41,17 @@
     var total = 0;
     for (t = 0; t < this.nT; t++) { total += this.threadAll[t]; }
     this.threadSel.appendChild(mk('option', null, 'all processes and threads')).value = 'all';
+    var parents = (this.d.meta || {}).process_parents || {}, kids = {};
+    order.forEach(function (pid) { var pp = parents[pid]; if (pp !== undefined && pp in procs) { kids[pp] = (kids[pp] || 0) + 1; } });
     order.forEach(function (pid) {
       var ts = procs[pid];
       if (pid >= 0 && order.length > 1) {
         var w = 0;
         ts.forEach(function (t) { w += self.threadAll[t]; });
-        var cmd = S[T[4 * ts[0] + 3]] || '';
-        if (cmd.length > 60) { cmd = cmd.slice(0, 59) + '\u2026'; }
-        self.threadSel.appendChild(mk('option', null, 'process ' + pid + (cmd ? ' ' + cmd : '') + ' (' + pct(w, total) + ')')).value = 'p:' + pid;
+        var pp = parents[pid];
+        var role = pp !== undefined && pp in procs ? 'child of ' + pp : kids[pid] ? 'parent of ' + kids[pid] : '';
+        var cmd = shortCommand(S[T[4 * ts[0] + 3]] || '');
+        self.threadSel.appendChild(mk('option', null, 'process ' + pid + (role ? ' (' + role + ')' : '') + (cmd ? ' ' + cmd : '') + ' \u2014 ' + pct(w, total))).value = 'p:' + pid;
       }
       ts.forEach(function (t) {
         var label = (order.length > 1 ? '\u00a0\u00a0' : '') + self.threadName(t) + ' (' + pct(self.threadAll[t], total) + ', ' + pct(self.threadBusy[t], self.threadAll[t] || 1) + ' busy)';
@@ -72,6 +81,17 @@
       self.areaChecks.push(cb);
       self.areaPct.push(pc);
     });
+    if (this.idleArea < 0 && (this.d.meta || {}).idle_recorded === false) {
+      // say that waiting time is missing, rather than leave the toggle out
+      var lab = mk('label', 'pf-disabled');
+      lab.title = 'recorded without --idle: py-spy kept only threads running on a CPU; ' +
+        'record with pinkclinic flame --idle for the waiting time';
+      var cb = mk('input');
+      cb.type = 'checkbox'; cb.disabled = true; cb.setAttribute('data-area', 'idle');
+      lab.appendChild(cb); lab.appendChild(mk('span', 'pf-area-name', 'idle'));
+      lab.appendChild(mk('span', 'pf-area-pct', 'not recorded'));
+      this.areaBox.appendChild(lab);
+    }
 
     this.viewBtn.addEventListener('click', function () {
       self.st.view = self.st.view === 'flame' ? 'icicle' : 'flame';
@@ -113,9 +133,9 @@
       var th = mk('th', /self|total|count/.test(c[0]) ? 'num' : null, c[1]);
       th.setAttribute('data-col', c[0]);
       th.tabIndex = 0;
-      var key = {selfp: 'self', totalp: 'total', loc: 'name'}[c[0]] || c[0];
+      var key = {selfp: 'self', totalp: 'total'}[c[0]] || c[0];
       var go = function () {
-        if (self.st.sort === key) { self.st.sortDir = -self.st.sortDir; } else { self.st.sort = key; self.st.sortDir = (key === 'name' || key === 'area') ? 1 : -1; }
+        if (self.st.sort === key) { self.st.sortDir = -self.st.sortDir; } else { self.st.sort = key; self.st.sortDir = (key === 'name' || key === 'loc' || key === 'area') ? 1 : -1; }
         self.renderTable(); self.writeHash();
       };
       th.addEventListener('click', go);
@@ -182,17 +202,26 @@
     this.lastZoomMs = performance.now() - t0;
   };
 
+  // A filter change keeps the zoom and the selection: their frame paths are resolved in the
+  // new tree (see resolve). The paths the user chose are remembered until they choose
+  // again, so hiding an area and showing it again comes back to the same frame.
   Flame.prototype.refilter = function () {
-    var zp = this.pathOf(this.st.zoom), sp = this.st.sel > 0 ? this.pathOf(this.st.sel) : null;
+    var g = this.goal;
+    if (!g || g.sel !== this.st.sel || g.zoom !== this.st.zoom) {
+      g = {selPath: this.st.sel > 0 ? this.pathOf(this.st.sel) : null, zoomPath: this.pathOf(this.st.zoom)};
+    }
     this.rebuild();
-    this.st.zoom = this.resolve(zp);
-    this.st.sel = sp ? this.resolve(sp) : (this.hot.length ? this.hot[0] : 0);
+    this.st.zoom = this.resolve(g.zoomPath);
+    this.st.sel = g.selPath ? this.resolve(g.selPath) : (this.hot.length ? this.hot[0] : 0);
+    g.sel = this.st.sel; g.zoom = this.st.zoom;
+    this.goal = g;
     this.draw();
     this.syncAll(true);
   };
 
   Flame.prototype.applyState = function () {
     var t0 = performance.now();
+    this.goal = null;
     this.rebuild();
     var t1 = performance.now();
     this.st.zoom = this.resolve(this.st.zoomPath);

@@ -41,9 +41,11 @@
     return out;
   };
 
+  // a block's label: the function, and its line when frames are keyed by line (--lines)
   Flame.prototype.label = function (d) {
     if (d === 0) { return this.rootLabel(); }
-    return this.S[this.fFunc[this.dFrame[d]]];
+    var f = this.dFrame[d], name = this.S[this.fFunc[f]];
+    return this.d.meta && this.d.meta.lines && this.fLine[f] > 0 ? name + ':' + this.fLine[f] : name;
   };
 
   Flame.prototype.rootLabel = function () {

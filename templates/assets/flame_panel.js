@@ -28,7 +28,11 @@
     for (var a = 0; a < this.areas.length; a++) { all += this.areaSelf[a]; }
     this.areaChecks.forEach(function (cb, i) {
       cb.checked = i === self.idleArea ? st.idle : !st.hidden[i];
-      self.areaPct[i].textContent = cb.checked && i !== self.idleArea ? pct(self.areaSelf[i], all) : '';
+      if (i === self.idleArea) {  // the waiting share of the selected threads, on or off
+        self.areaPct[i].textContent = pct(self.idleShare[0], self.idleShare[1]);
+      } else {
+        self.areaPct[i].textContent = cb.checked ? pct(self.areaSelf[i], all) : '';
+      }
     });
     // info bar
     var d = st.sel, info = this.info;
@@ -75,7 +79,13 @@
     for (var f = 0; f < this.nF; f++) { if (this.totF[f] > 0) { rows.push(f); } }
     var key = this.st.sort, dir = this.st.sortDir, S = this.S;
     var selfF = this.selfF;
-    if (key === 'name' || key === 'area') {
+    if (key === 'loc') {
+      var fLine = this.fLine;
+      rows.sort(function (x, y) {
+        var a = S[self.fFile[x]], b = S[self.fFile[y]];
+        return a < b ? -dir : a > b ? dir : (dir * (fLine[x] - fLine[y]) || selfF[y] - selfF[x] || x - y);
+      });
+    } else if (key === 'name' || key === 'area') {
       var txt = key === 'name' ? function (f) { return S[self.fFunc[f]].toLowerCase(); } : function (f) { return self.areas[self.fArea[f]]; };
       rows.sort(function (x, y) {
         var a = txt(x), b = txt(y);
@@ -88,8 +98,8 @@
     var ths = this.thead.children;
     for (var i = 0; i < ths.length; i++) {
       var col = ths[i].getAttribute('data-col');
-      var k = {selfp: 'self', totalp: 'total', loc: 'name'}[col] || col;
-      if (k === key && col !== 'selfp' && col !== 'totalp' && col !== 'loc') { ths[i].setAttribute('aria-sort', dir > 0 ? 'ascending' : 'descending'); } else { ths[i].removeAttribute('aria-sort'); }
+      var k = {selfp: 'self', totalp: 'total'}[col] || col;
+      if (k === key) { ths[i].setAttribute('aria-sort', dir > 0 ? 'ascending' : 'descending'); } else { ths[i].removeAttribute('aria-sort'); }
     }
     var frag = document.createDocumentFragment();
     rows.slice(0, TABLE_ROWS).forEach(function (f) {

@@ -25,13 +25,14 @@
     for (var a in this.st.hidden) { if (this.st.hidden[a]) { hidden[a] = 1; } }
     var w = new Float64Array(nN), tot = new Float64Array(nN);
     var counts = this.d.counts, c = counts ? new Float64Array(nN) : null;
-    var rootSelf = 0, rootCount = 0;
+    var rootSelf = 0, rootCount = 0, idleW = 0, allW = 0;
     var sm = this.sm, stride = this.stride, i, n;
     for (i = 0; i < sm.length; i += stride) {
       if (!keep[sm[i]]) { continue; }
       n = sm[i + 1];
+      allW += sm[i + 2];
       if (n < 0) { rootSelf += sm[i + 2]; if (counts) { rootCount += sm[i + 3]; } continue; }
-      if (!idleOn && fArea[frameOf[n]] === idleArea) { continue; }
+      if (fArea[frameOf[n]] === idleArea) { idleW += sm[i + 2]; if (!idleOn) { continue; } }
       w[n] += sm[i + 2];
       if (counts) { c[n] += sm[i + 3]; }
     }
@@ -92,6 +93,7 @@
     this.nd = nd; this.dParent = dParent; this.dFrame = dFrame; this.dDepth = dDepth;
     this.dSelf = dSelf; this.dTot = dTot; this.dCount = dCount; this.cs = cs; this.kids = kids;
     this.maxDepth = maxDepth;
+    this.idleShare = [idleW, allW];  // waiting vs all samples of the selected threads
     // hottest frames: self weight, waiting excluded
     var hot = [];
     for (d = 1; d < nd; d++) { if (dSelf[d] > 0 && fArea[dFrame[d]] !== idleArea) { hot.push(d); } }
@@ -176,17 +178,45 @@
     return out.reverse();
   };
 
+  // the node for a path of frame ids, in the current tree. A frame of a hidden area was
+  // merged into its parent and is skipped; a frame that is not a child (the frames
+  // between were hidden when the path was taken) is looked for deeper, shallowest and
+  // heaviest first; a frame that is nowhere below (another thread) is skipped too.
   Flame.prototype.resolve = function (path) {
     var d = 0;
     for (var k = 0; k < path.length; k++) {
-      var next = -1;
-      for (var i = this.cs[d]; i < this.cs[d + 1]; i++) {
-        if (this.dFrame[this.kids[i]] === path[k]) { next = this.kids[i]; break; }
-      }
-      if (next < 0) { break; }
-      d = next;
+      var f = path[k];
+      if (!(f >= 0 && f < this.nF) || this.st.hidden[this.fArea[f]]) { continue; }
+      var next = this.childWith(d, f);
+      if (next < 0) { next = this.descendantWith(d, f); }
+      if (next >= 0) { d = next; }
     }
     return d;
+  };
+
+  Flame.prototype.childWith = function (d, f) {
+    for (var i = this.cs[d]; i < this.cs[d + 1]; i++) {
+      if (this.dFrame[this.kids[i]] === f) { return this.kids[i]; }
+    }
+    return -1;
+  };
+
+  Flame.prototype.descendantWith = function (d, f) {
+    var queue = new Int32Array(this.nd), head = 0, tail = 0, best = -1;
+    queue[tail++] = d;
+    while (head < tail) {
+      var n = queue[head++];
+      if (best >= 0 && this.dDepth[n] >= this.dDepth[best]) { break; }
+      for (var i = this.cs[n]; i < this.cs[n + 1]; i++) {
+        var c = this.kids[i];
+        if (this.dFrame[c] === f) {
+          if (best < 0 || this.dTot[c] > this.dTot[best]) { best = c; }
+        } else if (best < 0) {
+          queue[tail++] = c;
+        }
+      }
+    }
+    return best;
   };
 
   Flame.prototype.isUnder = function (d, anc) {

@@ -196,7 +196,7 @@ def test_real_py_spy_recording_names_its_hot_function(tmp_path):
 
     rec = tmp_path / "app.pinkclinic-flame"
     rec.mkdir()
-    pid = record_app(rec / "pyspy.speedscope.json", seconds=2)
+    pid = record_app(rec / "pyspy.speedscope.json", seconds=2, pause=0.01)  # some idle time
     write_json(rec / "manifest.json", {
         "schema_version": 1, "kind": "flame", "name": "app", "command": ["python", "hot_app.py"],
         "options": {}, "target": {"pid": pid}, "status": {"outcome": "completed"},
@@ -223,3 +223,90 @@ def test_empty_and_idle_only_profiles_say_so(tmp_path):
         r.page.check('#flame .pf-areas input[data-area="idle"]')
         assert r.page.locator("#flame .pf-empty").is_hidden()
         assert "EpollSelector.select" in r.page.inner_text("#flame .pf-table tbody")
+
+
+def test_area_toggles_keep_the_selection_and_the_zoom(report):
+    with open_report(report) as r:
+        page = r.page
+        area = lambda a: f'#flame .pf-areas input[data-area="{a}"]'  # noqa: E731
+        assert snap(page)["selected"] == "compute_prices"
+        page.uncheck(area("deps:starlette"))      # hide the framework to look at your code
+        assert snap(page)["selected"] == "compute_prices"
+        page.check(area("deps:starlette"))
+        assert snap(page)["selected"] == "compute_prices"
+        page.uncheck(area("app"))                 # merged into the nearest visible caller
+        assert snap(page)["selected"] == "Router.__call__"
+        page.check(area("app"))                   # and back to what the user chose
+        assert snap(page)["selected"] == "compute_prices"
+        page.check(area("idle"))
+        assert snap(page)["selected"] == "compute_prices"
+        click_function(page, "checkout")
+        page.uncheck(area("deps:uvicorn"))
+        s = snap(page)
+        assert s["zoom"] == "checkout" and s["selected"] == "checkout"
+        page.uncheck(area("deps:starlette"))
+        page.check(area("deps:starlette"))
+        assert snap(page)["zoom"] == "checkout"
+
+
+def test_idle_share_location_sort_reset_title_and_focus_ring(report):
+    with open_report(report) as r:
+        page = r.page
+        idle = page.locator("#flame .pf-areas label", has=page.locator('input[data-area="idle"]'))
+        busy = 600 + 150 + 120 + 40 + 30 + 60 + 300
+        want = f"{100 * 900 / (busy + 900):.1f}%"
+        assert want in idle.inner_text()          # shown while idle is off...
+        page.check('#flame .pf-areas input[data-area="idle"]')
+        assert want in idle.inner_text()          # ...and on
+        th = page.locator('#flame .pf-table th[data-col="loc"]')
+        th.click()
+        assert th.get_attribute("aria-sort") == "ascending"
+        locs = page.eval_on_selector_all("#flame .pf-table tbody td.pf-loc",
+                                         "tds => tds.map(t => t.textContent)")
+        files = [loc.rsplit(":", 1)[0] for loc in locs]
+        assert files == sorted(files) and len(set(files)) > 2
+        th.click()
+        assert th.get_attribute("aria-sort") == "descending"
+        assert page.locator('#flame .pf-table th[aria-sort]').count() == 1
+        assert "one level" in page.get_attribute("#flame .pf-reset", "title")
+        # a keyboard user tabs from the breadcrumb to the canvas and sees where focus is
+        page.locator("#flame .pf-crumbs button").last.focus()
+        page.keyboard.press("Tab")
+        ring = page.evaluate("""() => { const c = document.querySelector('#flame .pf-canvas');
+            const st = getComputedStyle(c);
+            return {focused: document.activeElement === c, width: st.outlineWidth,
+                    style: st.outlineStyle}; }""")
+        assert ring == {"focused": True, "width": "2px", "style": "solid"}
+
+
+def test_process_labels_tell_parent_and_children_apart(tmp_path):
+    cmd = "/root/.pyenv/versions/3.11.7/bin/python /root/.pyenv/versions/3.11.7/bin/gunicorn -w 2 app:app"
+    work = ("work", "/srv/app.py", 3)
+    p = from_stacks([([work], 5, 5, 10, 10), ([work], 7, 7, 11, 11), ([work], 9, 9, 12, 12)],
+                    process_names={10: cmd, 11: cmd, 12: cmd},
+                    meta={"process_parents": {"11": 10, "12": 10}})
+    with open_report(write_flame_report(p, tmp_path / "g.html")) as r:
+        opts = r.page.eval_on_selector_all("#flame .pf-threads option[value^='p:']",
+                                           "os => os.map(o => o.textContent)")
+        assert len(opts) == 3 and len(set(opts)) == 3
+        assert "parent of 2" in opts[0] and "child of 10" in opts[1]
+        assert all("python gunicorn -w 2 app:app" in o for o in opts)  # paths shortened
+
+
+def test_without_idle_recorded_the_toggle_says_so(tmp_path):
+    p = from_stacks([([("work", "/srv/app.py", 3)], 5, 5, 1, 1)],
+                    meta={"idle_recorded": False, "rate_hz": 100})
+    with open_report(write_flame_report(p, tmp_path / "cpu.html")) as r:
+        cb = r.page.locator('#flame .pf-areas input[data-area="idle"]')
+        assert cb.is_disabled() and not cb.is_checked()
+        label = r.page.locator("#flame .pf-areas label.pf-disabled")
+        assert "recorded without --idle" in label.get_attribute("title")
+        assert "not recorded" in label.inner_text()
+
+
+def test_lines_put_the_line_in_block_labels(tmp_path):
+    out = write_flame_report(shop_profile(lines=True), tmp_path / "lines.html")
+    with open_report(out) as r:
+        visible = r.page.evaluate("PinkFlame.instances.flame.visibleFunctions()")
+        assert "compute_prices:40" in visible and "checkout:20" in visible
+        assert snap(r.page)["selected"] == "compute_prices:40"
