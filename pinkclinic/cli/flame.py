@@ -11,9 +11,13 @@ from pinkclinic.cli.common import build_options, session_options
 @session_options
 @click.option("--rate", type=click.IntRange(1, 1000), default=100, show_default=True, metavar="HZ",
               help="py-spy samples per second.")
-@click.option("--native", is_flag=True, help="Include C/C++ frames (py-spy --native).")
+@click.option("--native", is_flag=True,
+              help="Include C/C++ frames (py-spy --native). py-spy then pauses the target for "
+                   "each sample (it cannot read native stacks without), which slows the "
+                   "server down.")
 @click.option("--idle", is_flag=True,
-              help="Show waiting time too (a wall-clock view); it is always recorded.")
+              help="Record waiting time too (py-spy --idle): a wall-clock view. Without it "
+                   "py-spy keeps only threads that are running on a CPU.")
 @click.option("--lines", is_flag=True,
               help="Key frames by line, not by function and file (one block per line).")
 @click.option("--profiler", type=click.Choice(["py-spy", "pyinstrument"]), default="py-spy",

@@ -18,8 +18,11 @@ FORMATS = ("html", "json", "text", "speedscope", "collapsed")
 @click.option("--lines/--no-lines", default=None,
               help="Flame graphs: key frames by line, not by function and file (default: as "
                    "recorded).")
+@click.option("--idle/--no-idle", default=None,
+              help="Flame recordings: show (html) or export the waiting samples too (default: "
+                   "as recorded: with them for flame --idle and pyinstrument, else without).")
 def report(recording: str, fmt: str, output: str | None, open_report: bool,
-           lines: bool | None) -> int:
+           lines: bool | None, idle: bool | None) -> int:
     """Re-analyse and re-render a recording (doctor, flame or heap).
 
     \b
@@ -28,4 +31,4 @@ def report(recording: str, fmt: str, output: str | None, open_report: bool,
     """
     from pinkclinic.commands.report import run_report
 
-    return run_report(recording, fmt, output, open_report, lines)
+    return run_report(recording, fmt, output, open_report, lines, idle=idle)

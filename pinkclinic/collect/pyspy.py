@@ -79,8 +79,10 @@ class PySpy:
         self.rate_hz, self.subprocesses, self.native, self.idle = rate_hz, subprocesses, native, idle
         # --nonblocking: read the target's memory while it runs. Blocking mode stops every
         # thread per sample; on a busy 2-core box that cut a 9-thread gunicorn from 15.6
-        # to 4.0 req/s, while nonblocking lost < 0.5% of samples to torn reads.
-        self.nonblocking = nonblocking
+        # to 4.0 req/s, while nonblocking lost < 0.5% of samples to torn reads. py-spy
+        # refuses --native with --nonblocking (it must stop a thread to unwind its C
+        # stack), so --native always samples in blocking mode.
+        self.nonblocking = nonblocking and not native
         self.watchdog = watchdog
         self.executable = executable
         self.pid: int | None = None  # the Python process py-spy samples

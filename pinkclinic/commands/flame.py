@@ -16,7 +16,13 @@ PROFILERS = ("py-spy", "pyinstrument")
 
 
 def flame_plan(opts: SessionOptions) -> tuple[list, list[str] | None]:
-    """Collectors and probe features for the chosen profiler."""
+    """Collectors and probe features for the chosen profiler.
+
+    py-spy records ``--idle`` only when asked: without it py-spy drops the samples of
+    threads the OS shows waiting, which is the CPU view (a ``time.sleep`` or a blocking
+    ``recv`` must not look busy). ``--native`` needs blocking mode (py-spy refuses it
+    with ``--nonblocking``), so py-spy then pauses the target for each sample.
+    """
     x = opts.extra
     if x["profiler"] == "pyinstrument":
         if opts.pid is not None:
@@ -25,7 +31,8 @@ def flame_plan(opts: SessionOptions) -> tuple[list, list[str] | None]:
         if x["native"]:
             raise UsageError("--native needs --profiler py-spy")
         return [], ["pyinstrument", "listen"]
-    return [PySpyCollector(rate=x["rate"], native=x["native"], idle=True)], None
+    return [PySpyCollector(rate=x["rate"], native=x["native"], idle=bool(x["idle"]),
+                           nonblocking=not x["native"])], None
 
 
 def _check_pyinstrument(rec: Recording) -> None:
@@ -46,38 +53,60 @@ def wants_lines(rec: Recording, override: bool | None = None) -> bool:
     return bool(rec.manifest.get("options", {}).get("extra", {}).get("lines"))
 
 
-def render(rec: Recording, out=None, lines: bool | None = None):
+def render(rec: Recording, out=None, lines: bool | None = None, idle: bool | None = None):
     from pinkclinic.render.flame_report import report_flame
 
-    return report_flame(rec, out, lines=wants_lines(rec, lines))
+    return report_flame(rec, out, lines=wants_lines(rec, lines), idle=idle)
+
+
+def _headline(profile, meta: dict) -> tuple[str, bool]:
+    """The first console line, and whether percentages are of the wall clock."""
+    total, busy = profile.total(idle=True), profile.total(idle=False)
+    wall = bool(meta.get("idle"))
+    if not meta.get("idle_recorded", True):
+        head = (f"{total:,.0f} samples on CPU (recorded without --idle: waiting threads "
+                "were not sampled; --idle adds them)")
+    else:
+        if profile.unit == "samples":
+            head = (f"{total:,.0f} samples recorded, {busy:,.0f} busy (judged by their leaf "
+                    "frames)")
+        else:
+            head = f"{total:,.1f} s recorded, {busy:,.1f} s busy"
+    return f"[bold magenta]flame[/] {head}; hottest app functions" \
+        f"{' (wall clock)' if wall else ''}:", wall
 
 
 def summarize(rec: Recording, report, console: Console | None = None,
-              lines: bool | None = None) -> None:
+              lines: bool | None = None, idle: bool | None = None) -> None:
     from pinkclinic.profile import build_profile
+    from pinkclinic.profile.ranking import app_hotspots
+    from pinkclinic.render.flame import outcome_line
 
     console = console or Console(highlight=False, soft_wrap=True)
     profile = build_profile(rec, lines=wants_lines(rec, lines))
-    busy = profile.total(idle=False)
-    wall = profile.unit == "seconds" or bool(rec.manifest.get("options", {}).get("extra", {}).get("idle"))
-    base = profile.total(idle=True) if wall else busy
-    nd = 0 if profile.unit == "samples" else 1
-    console.print(f"[bold magenta]flame[/] {profile.total(idle=True):,.{nd}f} {profile.unit} "
-                  f"recorded, {busy:,.{nd}f} busy; hottest app functions"
-                  f"{' (wall clock)' if wall else ''}:")
-    shown = 0
-    for stat in profile.functions(idle=wall):
+    if idle is not None:
+        profile.meta["idle"] = idle
+    head, wall = _headline(profile, profile.meta)
+    console.print(head)
+    base = profile.total(idle=wall)
+    for stat in app_hotspots(profile, idle=wall)[:5] if base > 0 else ():
         f = profile.frames[stat.frame]
-        if f.area != "app" or f.file.startswith("<") or base <= 0:
-            continue
-        console.print(f"  {100 * stat.self / base:5.1f}% self  {100 * stat.total / base:5.1f}% total  "
+        console.print(f"  {100 * stat.own / base:5.1f}% own  {100 * stat.total / base:5.1f}% total  "
                       f"[bold]{escape(f.function)}[/]  [dim]{escape(short_path(f.file))}:{f.line}[/]")
-        shown += 1
-        if shown == 5:
-            break
+    ending = outcome_line(profile.meta)
+    if ending:
+        console.print(f"  [yellow]{escape(ending)}[/]")
     for w in profile.meta.get("warnings", []):
         console.print(f"  [yellow]{escape(w)}[/]")
     console.print(f"  report: [bold]{escape(str(report))}[/]")
+
+
+def _check_stacks(rec: Recording, result) -> None:
+    """py-spy is flame's only collector: a run without stacks is an error, not a report."""
+    if "stacks" not in result.missing or result.outcome == "interrupted":
+        return
+    why = "; ".join(result.notes) or "py-spy recorded no stack samples"
+    raise PinkError(f"{why} (recording kept in {rec.path})")
 
 
 def run_flame(opts: SessionOptions) -> int:
@@ -86,26 +115,31 @@ def run_flame(opts: SessionOptions) -> int:
     def check(rec: Recording, result, ui) -> None:
         if features:
             _check_pyinstrument(rec)
+        else:
+            _check_stacks(rec, result)
 
     def finish(rec: Recording, ui):
         ui.phase("writing the flame graph")
         report = render(rec)
         return report, lambda: summarize(rec, report)
 
+    # short pyinstrument segments, so the window can leave start-up imports out
+    probe = {"pyinstrument_interval_s": 0.001, "pyinstrument_segment_s": 0.25}
     return run_recording(opts, collectors, finish, probe_features=features,
-                         probe_options={"pyinstrument_interval_s": 0.001} if features else {},
-                         after_record=check)
+                         probe_options=probe if features else {}, after_record=check)
 
 
-def rerender(rec: Recording, fmt: str, output: str | None, lines: bool | None = None):
-    """``pinkclinic report`` for a flame recording."""
+def rerender(rec: Recording, fmt: str, output: str | None, lines: bool | None = None,
+             idle: bool | None = None):
+    """``pinkclinic report`` for a flame recording (``idle``: ``--idle/--no-idle``)."""
     from pinkclinic.render.flame_report import export_recording
 
     if fmt == "html":
-        report = render(rec, output, lines)
-        summarize(rec, report, lines=lines)
+        report = render(rec, output, lines, idle)
+        summarize(rec, report, lines=lines, idle=idle)
         return report
     if fmt == "text":
-        summarize(rec, rec.report_path if rec.report_path.exists() else "(not rendered)", lines=lines)
+        summarize(rec, rec.report_path if rec.report_path.exists() else "(not rendered)",
+                  lines=lines, idle=idle)
         return None
-    return export_recording(rec, fmt, output, lines=wants_lines(rec, lines))
+    return export_recording(rec, fmt, output, idle=idle, lines=wants_lines(rec, lines))

@@ -39,13 +39,16 @@ def emit_json(obj, output: str | None) -> Path | None:
 
 
 def run_report(recording: str, fmt: str, output: str | None, open_report: bool,
-               lines: bool | None = None) -> int:
+               lines: bool | None = None, idle: bool | None = None) -> int:
     rec = Recording.open(recording)
     kind = rec.kind
     if fmt in ("speedscope", "collapsed") and fmt not in STACK_FORMATS.get(kind, ()):
         raise UsageError(f"--format {fmt} is not available for a {kind} recording")
+    if idle is not None and kind != "flame":
+        raise UsageError(f"--idle/--no-idle applies to flame recordings, not to a {kind} one")
     module = importlib.import_module(RENDERERS[kind])
-    written = module.rerender(rec, fmt, output, lines=lines)
+    extra = {} if idle is None else {"idle": idle}  # only flame's rerender takes it
+    written = module.rerender(rec, fmt, output, lines=lines, **extra)
     if written is not None and fmt != "html":
         print(f"wrote {written}", file=sys.stderr)
     if open_report and written is not None and fmt == "html":

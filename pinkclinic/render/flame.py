@@ -68,22 +68,43 @@ def write_flame_report(profile: Profile, path: str | os.PathLike, meta: dict | N
     return path
 
 
+def _n(count: int, word: str) -> str:
+    return f"{count:,} {word}" + ("" if count == 1 else ("es" if word.endswith("s") else "s"))
+
+
+def outcome_line(meta: dict) -> str | None:
+    """How the run ended, when it did not simply complete."""
+    outcome = meta.get("outcome")
+    if not outcome or outcome == "completed":
+        return None
+    if outcome == "running":  # the manifest was never finished: pinkclinic itself died
+        return ("recording cut short: pinkclinic stopped before it finished the recording; "
+                "this is what py-spy had written")
+    detail = meta.get("status_detail") or ""
+    return f"run {outcome}" + (f": {detail}" if detail else "")
+
+
 def summary_lines(profile: Profile, meta: dict) -> list[str]:
     """Plain facts for the page header (escaped by the template)."""
     out = []
     total = profile.total(idle=True)
     busy = profile.total(idle=False)
+    secs = meta.get("duration_s")
+    span = f" over {secs:.1f} s" if secs else ""
     if profile.unit == "samples":
         rate = meta.get("rate_hz")
-        secs = f" (~{total / rate:.1f} s at {rate} Hz)" if rate else ""
-        out.append(f"{total:,.0f} samples{secs}, {busy:,.0f} busy, "
-                   f"{len(profile.threads)} threads, {len(profile.processes())} processes")
+        at = f" at {rate} Hz" if rate else ""
+        cpu = (f", {busy:,.0f} busy" if meta.get("idle_recorded", True)
+               else " on CPU (recorded without --idle: waiting time was not sampled)")
+        out.append(f"{total:,.0f} samples{span}{at}{cpu}; "
+                   f"{_n(len(profile.threads), 'thread')} in "
+                   f"{_n(len(profile.processes()), 'process')}")
     elif profile.unit == "seconds":
-        out.append(f"{total:.2f} s profiled, {busy:.2f} s busy")
+        out.append(f"{total:.2f} s profiled{span}, {busy:.2f} s busy")
     else:
         out.append(f"{total:,.0f} bytes")
-    if meta.get("outcome") and meta["outcome"] != "completed":
-        detail = meta.get("status_detail") or ""
-        out.append(f"run {meta['outcome']}" + (f": {detail}" if detail else ""))
+    line = outcome_line(meta)
+    if line:
+        out.append(line)
     out.extend(meta.get("warnings") or [])
     return out

@@ -26,20 +26,28 @@ def _open(recording: Recording | str | os.PathLike) -> Recording:
 
 
 def report_flame(recording: Recording | str | os.PathLike, out: str | os.PathLike | None = None,
-                 *, lines: bool = False) -> Path:
-    """Render the flame report of a recording; returns the HTML path."""
+                 *, lines: bool = False, idle: bool | None = None) -> Path:
+    """Render the flame report of a recording; returns the HTML path. ``idle`` sets
+    whether the page opens with the waiting time shown (default: as recorded)."""
     rec = _open(recording)
     profile = build_profile(rec, lines=lines)
+    if idle is not None:
+        profile.meta["idle"] = idle
     return write_flame_report(profile, out or rec.report_path)
 
 
 def export_recording(recording: Recording | str | os.PathLike, fmt: str,
-                     out: str | os.PathLike | None = None, *, idle: bool = True,
+                     out: str | os.PathLike | None = None, *, idle: bool | None = None,
                      lines: bool = False) -> Path | None:
-    """Write the recording's profile as ``fmt`` to ``out`` (``None`` or ``-``: stdout)."""
+    """Write the recording's profile as ``fmt`` to ``out`` (``None`` or ``-``: stdout).
+
+    ``idle`` keeps the waiting samples; by default the export shows what the report
+    opens with (with them for ``--idle`` and pyinstrument recordings, else without).
+    Speedscope files keep py-spy's time order."""
     if fmt not in FORMATS:
         raise UsageError(f"unknown --format {fmt!r}; choose one of {', '.join(FORMATS)}")
-    text = export(build_profile(_open(recording), lines=lines), fmt, idle=idle)
+    profile = build_profile(_open(recording), lines=lines, order=fmt == "speedscope")
+    text = export(profile, fmt, idle=bool(profile.meta.get("idle")) if idle is None else idle)
     if out is None or str(out) == "-":
         sys.stdout.write(text)
         return None

@@ -1,17 +1,24 @@
 """`pinkclinic flame` end to end: a sample whose hot function is known, the exports, the
-pyinstrument profiler, and the faults (a crash, Ctrl-C, a PID that is gone)."""
+pyinstrument profiler, the CPU and wall-clock views of a blocking server, --native, and
+the faults (a crash, Ctrl-C, a PID that is gone or not permitted, py-spy failing)."""
 
 from __future__ import annotations
 
 import json
 import os
+import shutil
 import signal
+import subprocess
 import sys
 
+import pytest
+
 from tests.commands.doctor_run import finish, load_lines, manifest, start, wait_for
-from tests.helpers import SAMPLES, run_cli
+from tests.helpers import SAMPLES, free_port, pinkclinic_cmd, run_cli
 
 HOT = [sys.executable, str(SAMPLES / "loop_cpu_starlette.py")]
+BLOCKING = [sys.executable, str(SAMPLES / "blocking_aiohttp.py")]  # time.sleep + sock.recv
+HASHING = [sys.executable, str(SAMPLES / "loop_cpu_aiohttp.py")]   # hashlib.pbkdf2_hmac
 ENV = {**os.environ, "PORT": "0"}
 
 
@@ -71,8 +78,9 @@ def test_flame_survives_a_crash_and_ctrl_c(tmp_path):
     rec = tmp_path / "crash.pinkclinic-flame"
     wait_for(lambda: load_lines(rec) >= 2, proc=proc, what="load")
     os.kill(manifest(rec)["target"]["pid"], signal.SIGKILL)
-    finish(proc)
+    out, _ = finish(proc)
     assert proc.returncode == 1
+    assert "run target-crashed: the target was killed by SIGKILL" in out  # says why
     assert manifest(rec)["status"]["outcome"] == "target-crashed"
     assert (tmp_path / "crash.pinkclinic-flame.html").exists()
 
@@ -123,3 +131,127 @@ def test_lines_split_a_function_into_its_lines(tmp_path):
 
     assert len(render_report_frames()) == 1            # keyed by function and file
     assert len(render_report_frames("--lines")) >= 2   # the loop's lines apart
+
+
+def _on_stack(profile, name: str, *, idle: bool = True) -> float:
+    """Samples with a frame called ``name`` anywhere on the stack."""
+    ids = {i for i, f in enumerate(profile.frames) if f.function == name}
+    return sum(w for _, frames, w, _ in profile.iter_stacks(idle=idle) if ids.intersection(frames))
+
+
+def test_cpu_view_of_a_blocking_server_leaves_the_waiting_out(tmp_path):
+    """The default is a CPU view: py-spy records without --idle, so the loop blocked in
+    sock.recv (lookup_session) and the backend in time.sleep (_serve) are not busy."""
+    from tests.browser import open_report
+
+    proc = run_cli("flame", "--dest", str(tmp_path), "--name", "cpu", "--load", "-c 5 -d 3",
+                   "--", *BLOCKING, timeout=120, env=ENV)
+    assert proc.returncode == 0, proc.stderr
+    rec = tmp_path / "cpu.pinkclinic-flame"
+    m = manifest(rec)
+    profile = _profile(rec)
+    spy = m["streams"]["pyspy"]
+    one_thread = (m["timings"]["stopping"] - spy["started"]) * spy["rate_hz"]  # always on CPU
+    assert one_thread > 250
+    # with --idle recorded (the old default) each was on ~100% of its thread's samples
+    assert _on_stack(profile, "lookup_session") < 0.1 * one_thread
+    assert _on_stack(profile, "_serve") < 0.1 * one_thread
+    assert spy["idle"] is False and "samples on CPU (recorded without --idle" in proc.stdout
+    with open_report(tmp_path / "cpu.pinkclinic-flame.html") as r:
+        cb = r.page.locator('#flame .pf-areas input[data-area="idle"]')
+        assert cb.is_disabled() and not cb.is_checked()
+        title = r.page.locator("#flame .pf-areas label.pf-disabled").get_attribute("title")
+        assert "recorded without --idle" in title
+
+
+def test_idle_gives_the_wall_clock_view_in_the_console_the_page_and_the_exports(tmp_path):
+    from tests.browser import open_report
+
+    proc = run_cli("flame", "--idle", "--dest", str(tmp_path), "--name", "wall", "--load",
+                   "-c 5 -d 3", "--", *BLOCKING, timeout=120, env=ENV)
+    assert proc.returncode == 0, proc.stderr
+    rec = tmp_path / "wall.pinkclinic-flame"
+    m = manifest(rec)
+    assert m["streams"]["pyspy"]["idle"] is True
+    profile = _profile(rec)
+    assert profile.meta["idle"] is True
+    load_s = m["timings"]["load_end"] - m["timings"]["load_start"]
+    # the loop thread waits in lookup_session's recv for most of the load
+    assert _on_stack(profile, "lookup_session") > 0.5 * load_s * profile.meta["rate_hz"]
+    assert "hottest app functions (wall clock)" in proc.stdout and "lookup_session" in proc.stdout
+    exported = run_cli("report", str(rec), "--format", "json")
+    assert exported.returncode == 0, exported.stderr
+    doc = json.loads(exported.stdout)
+    assert doc["meta"]["idle"] is True and any(s["idle"] for s in doc["stacks"])
+    with open_report(tmp_path / "wall.pinkclinic-flame.html") as r:
+        page = r.page
+        s = page.evaluate("PinkFlame.instances.flame.snapshot()")
+        assert s["idle"] is True
+        assert s["total"] == pytest.approx(profile.total(idle=True))
+        idle = page.locator('#flame .pf-areas input[data-area="idle"]')
+        assert idle.is_checked() and idle.is_enabled()
+        page.locator("#flame .pf-table tbody td.pf-name", has_text="lookup_session").first.click()
+        assert page.evaluate("PinkFlame.instances.flame.snapshot().selected") == "lookup_session"
+        page.uncheck('#flame .pf-areas input[data-area="idle"]')  # the CPU view, same frame
+        s = page.evaluate("PinkFlame.instances.flame.snapshot()")
+        assert s["idle"] is False and s["selected"] == "lookup_session"
+
+
+def test_native_adds_c_frames(tmp_path):
+    """py-spy refuses --native with --nonblocking: flame samples in blocking mode then."""
+    from pinkclinic.profile.ranking import app_hotspots
+
+    proc = run_cli("flame", "--native", "--dest", str(tmp_path), "--name", "nat", "--load",
+                   "-c 4 -d 3", "--", *HASHING, timeout=120, env=ENV)
+    assert proc.returncode == 0, proc.stderr
+    rec = tmp_path / "nat.pinkclinic-flame"
+    spy = manifest(rec)["streams"]["pyspy"]
+    assert spy["native"] is True and spy["nonblocking"] is False
+    profile = _profile(rec)
+    busy = profile.total(idle=False)
+    assert busy > 100
+    native = sum(s.self for s in profile.functions() if profile.frames[s.frame].area == "native")
+    assert native > 0.5 * busy  # pbkdf2 runs in libcrypto
+    assert any(".so" in f.file for f in profile.frames if f.area == "native")
+    top = app_hotspots(profile)[0]
+    assert profile.frames[top.frame].function == "hash_password"
+    assert "hash_password" in proc.stdout
+    help_text = run_cli("flame", "--help").stdout
+    assert "pauses the target" in " ".join(help_text.split())
+
+
+@pytest.mark.skipif(shutil.which("perl") is None, reason="needs perl for a non-Python server")
+def test_py_spy_failing_is_one_error_line_not_an_empty_report(tmp_path):
+    """A server py-spy cannot sample (not Python): flame must fail, saying why."""
+    port = free_port()
+    server = ('use IO::Socket::INET; my $s = IO::Socket::INET->new(LocalAddr => "127.0.0.1", '
+              'LocalPort => $ARGV[0], Listen => 64, ReuseAddr => 1) or die; '
+              'while (my $c = $s->accept) { while (my $l = <$c>) { last if $l =~ /^\\r?$/ } '
+              'print $c "HTTP/1.1 200 OK\\r\\nContent-Length: 2\\r\\nConnection: close\\r\\n\\r\\nok"; '
+              'close $c }')
+    proc = run_cli("flame", "--dest", str(tmp_path), "--name", "perl", "--port", str(port),
+                   "--load", "-c 1 -d 1", "--", "perl", "-e", server, str(port), timeout=120)
+    assert proc.returncode == 1, proc.stdout
+    errors = [ln for ln in proc.stderr.splitlines() if ln.startswith("pinkclinic: error:")]
+    assert len(errors) == 1 and "Traceback" not in proc.stderr
+    assert "py-spy" in errors[0] and "no Python process" in errors[0]
+    assert "report:" not in proc.stdout
+
+
+@pytest.mark.skipif(os.geteuid() != 0 or shutil.which("setpriv") is None,
+                    reason="needs root and setpriv to drop CAP_SYS_PTRACE")
+def test_flame_on_a_pid_that_is_not_permitted(tmp_path):
+    from tests.helpers import server
+
+    port = free_port()
+    with server(HOT, port, env={**os.environ, "PORT": str(port)}) as srv:
+        # without CAP_SYS_PTRACE, root may not trace a process that holds it
+        proc = subprocess.run(["setpriv", "--bounding-set", "-sys_ptrace",
+                               *pinkclinic_cmd("flame", "--dest", str(tmp_path), "--pid",
+                                               str(srv.pid), "--duration", "2")],
+                              capture_output=True, text=True, timeout=60)
+        assert srv.poll() is None
+    assert proc.returncode == 1
+    errors = [ln for ln in proc.stderr.splitlines() if "error" in ln]
+    assert len(errors) == 1 and "Traceback" not in proc.stderr
+    assert f"not permitted to inspect PID {srv.pid}" in errors[0]

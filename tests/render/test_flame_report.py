@@ -52,3 +52,71 @@ def test_bad_format_and_unwritable_output(rec, tmp_path, capsys):
         export_recording(rec.path, "json", tmp_path / "missing-dir" / "x.json")
     assert export_recording(rec.path, "collapsed", "-") is None
     assert "hot (/srv/s.py:5) 2" in capsys.readouterr().out
+
+
+def _waiting_recording(tmp_path, name, extra, pyspy_idle=True):
+    """A recording whose py-spy file has one busy and two waiting samples."""
+    r = Recording.create(tmp_path, name, "flame", command=["python", "s.py"],
+                         options={"extra": {"rate": 100, **extra}})
+    r.update(target={"pid": 9}, status={"outcome": "completed"},
+             timings={"listening": 100.0, "stopping": 103.5})
+    r.register("pyspy", "pyspy.speedscope.json", format="speedscope", rate_hz=100,
+               idle=pyspy_idle, started=100.5)
+    (r.path / "pyspy.speedscope.json").write_text(json.dumps({
+        "shared": {"frames": [
+            {"name": "thread (9): MainThread", "file": "", "line": 0},
+            {"name": "hot", "file": "/srv/s.py", "line": 5},
+            {"name": "EpollSelector.select", "file": "/usr/lib/python3.11/selectors.py",
+             "line": 468}]},
+        "profiles": [{"type": "sampled", "name": 'Thread 9 "MainThread"', "unit": "seconds",
+                      "startValue": 0, "endValue": 0.03, "samples": [[0, 1], [0, 2], [0, 2]],
+                      "weights": [0.01, 0.01, 0.01]}]}, separators=(",", ":")))
+    return r
+
+
+def test_exports_default_to_the_view_the_report_opens_with(tmp_path):
+    from pinkclinic.profile import build_profile
+
+    cpu = _waiting_recording(tmp_path, "cpu", {"idle": False})
+    wall = _waiting_recording(tmp_path, "wall", {"idle": True})
+
+    def weight(rec, **kw):
+        out = export_recording(rec.path, "collapsed", tmp_path / "x.txt", **kw)
+        return sum(int(ln.rsplit(" ", 1)[1]) for ln in out.read_text().splitlines())
+
+    assert weight(cpu) == 1 and weight(cpu, idle=True) == 3
+    assert weight(wall) == 3 and weight(wall, idle=False) == 1
+    # the options are read from options.extra, where the manifest keeps them
+    assert build_profile(wall.path).meta["idle"] is True
+    assert build_profile(cpu.path).meta["idle"] is False
+    # without --idle py-spy dropped the waits itself: nothing is judged idle afterwards
+    blind = build_profile(_waiting_recording(tmp_path, "blind", {}, pyspy_idle=False).path)
+    assert blind.meta["idle_recorded"] is False and blind.total(idle=False) == 3
+
+
+def test_header_says_how_long_and_how_the_run_ended(tmp_path):
+    from pinkclinic.profile import build_profile
+    from pinkclinic.render.flame import summary_lines
+
+    rec = _waiting_recording(tmp_path, "h", {"idle": True})
+    p = build_profile(rec.path)
+    (line,) = summary_lines(p, p.meta)
+    assert line == "3 samples over 3.0 s at 100 Hz, 1 busy; 1 thread in 1 process"
+    rec.update(status={"outcome": "running"})  # pinkclinic was killed: never finished
+    p = build_profile(rec.path)
+    assert any("cut short" in ln for ln in summary_lines(p, p.meta))
+    blind = build_profile(_waiting_recording(tmp_path, "b", {}, pyspy_idle=False).path)
+    assert "on CPU (recorded without --idle" in summary_lines(blind, blind.meta)[0]
+
+
+def test_report_idle_option_is_parsed_and_only_for_flame(rec, tmp_path):
+    from tests.helpers import run_cli
+
+    wall = _waiting_recording(tmp_path, "w", {"idle": True})
+    out = run_cli("report", str(wall.path), "--format", "collapsed", "--no-idle")
+    assert out.returncode == 0, out.stderr
+    assert [ln.rsplit(" ", 1)[1] for ln in out.stdout.splitlines()] == ["1"]
+    doctor = Recording.create(tmp_path, "d", "doctor", command=["python", "s.py"], options={})
+    bad = run_cli("report", str(doctor.path), "--idle")
+    assert bad.returncode == 2 and "applies to flame recordings" in bad.stderr
+    assert len(bad.stderr.strip().splitlines()) == 1
