@@ -95,12 +95,14 @@ class ServerUnderTest:
         return self.url
 
     def alive(self) -> bool:
-        return self.target is None or self.target.poll() is None
+        if self.target is None:  # a URL: its --pid, if given, tells
+            return self.pid is None or procs.is_alive(self.pid)
+        return self.target.poll() is None
 
     def died_how(self) -> str | None:
-        """One line saying how the launched server ended on its own, or ``None``."""
+        """One line saying how the server ended on its own, or ``None``."""
         if self.target is None:
-            return None
+            return None if self.alive() else f"the server's process {self.pid} (--pid) is gone"
         ending = self.target.poll()
         if ending is None:
             return None
@@ -119,8 +121,10 @@ class ServerUnderTest:
             if self.sampler is not None:
                 self.sampler.stop()
                 self.sampler = None
-            # the log is kept when the server ended on its own: error messages point at it
-            if self._dir is not None and (self.ending is None or self.ending.outcome == "stopped"):
+            # the log is kept when the server ended on its own and wrote something: error
+            # messages point at it; an empty one says nothing
+            if self._dir is not None and (self.ending is None or self.ending.outcome == "stopped"
+                                          or not _has_text(self.log_path)):
                 shutil.rmtree(self._dir, ignore_errors=True)
             self._dir = None
 
@@ -130,10 +134,18 @@ class ServerUnderTest:
         stop = threading.Event()
         done = threading.Event()
         exited = self.target.exited if self.target is not None else None
+        pid_gone = threading.Event()  # a URL's --pid that went away
 
         def watch() -> None:
+            n = 0
             while not done.is_set():
                 if self.user_stop.is_set() or (exited is not None and exited.is_set()):
+                    stop.set()
+                    return
+                n += 1
+                if exited is None and self.pid is not None and n % 5 == 0 \
+                        and not procs.is_alive(self.pid):
+                    pid_gone.set()
                     stop.set()
                     return
                 done.wait(0.02)
@@ -160,6 +172,17 @@ class ServerUnderTest:
             else:
                 w.cpu_percent = self.sampler.cpu_percent(a, b)
             w.peak_rss = self.sampler.peak_rss(a, b)
+            if w.peak_rss is None:  # a window shorter than a tick: the ticks around it
+                w.peak_rss = self.sampler.peak_rss(a - SAMPLE_INTERVAL_S, b + 2 * SAMPLE_INTERVAL_S)
         if self.target is not None and (not self.alive() or exited.wait(0.05)):
             w.died = self.died_how() or "the server exited"
+        elif pid_gone.is_set() or (self.target is None and not self.alive()):
+            w.died = self.died_how()
         return w
+
+
+def _has_text(path: Path | None) -> bool:
+    try:
+        return path is not None and path.stat().st_size > 0
+    except OSError:
+        return False
