@@ -13,10 +13,10 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from pinkclinic.errors import UsageError
+from pinkclinic.load.baseurl import join_base
 from pinkclinic.load.result import LoadResult
 from pinkclinic.load.runany import build_spec, run_spec
 from pinkclinic.load.server import ServerUnderTest
-from pinkclinic.load.spec import join_url
 from pinkclinic.load.suite_file import Endpoint, Suite
 from pinkclinic.load.yamlfile import FileError
 
@@ -34,9 +34,11 @@ class EndpointRun:
     peak_rss: int | None = None
 
     def to_json(self) -> dict:
-        e = self.endpoint
+        e, spec = self.endpoint, self.result.spec if self.result is not None else None
         return {"name": e.name, "method": e.method, "path": e.path, "status": self.status,
                 "detail": self.detail,
+                "protocol": getattr(spec, "protocol", "http/1.1") if spec else None,
+                "streams": getattr(spec, "streams", None),
                 "cpu_percent": None if self.cpu_percent is None else round(self.cpu_percent, 1),
                 "peak_rss": self.peak_rss,
                 "result": None if self.result is None else self.result.to_json()}
@@ -63,10 +65,21 @@ class SuiteRun:
 
 
 def endpoint_spec(suite: Suite, ep: Endpoint, base: str, overrides: dict, headers: list):
-    load = {**suite.defaults, **ep.load, **overrides}
+    """The endpoint's spec: its path under the server URL's path, its load over the
+    defaults, the command line's over both (``-d`` there drops an endpoint's ``amount``,
+    ``-a`` its ``duration``, so that "-d 1" makes every endpoint 1 s long)."""
+    load = {**suite.defaults, **ep.load}
+    for given, drop in (("duration", "amount"), ("amount", "duration")):
+        if given in overrides and drop not in overrides:
+            load.pop(drop, None)
+    load.update(overrides)
+    url = join_base(base, ep.path)
     try:
-        return build_spec(join_url(base, ep.path), method=ep.method,
-                          headers=ep.headers + list(headers), body=ep.body, **load)
+        if url.startswith("https://") and not load.get("http2"):
+            raise UsageError(f"{url}: https:// is spoken over HTTP/2 only: add `http2: true` "
+                             "to the endpoint (or give --http2)")
+        return build_spec(url, method=ep.method, headers=ep.headers + list(headers),
+                          body=ep.body, **load)
     except UsageError as e:
         i = suite.endpoints.index(ep)
         raise FileError(suite.path, ep.line, f"endpoints[{i}] ({ep.name})", e.message) from None
@@ -102,7 +115,7 @@ def run_suite(suite: Suite, server: ServerUnderTest, *, overrides: dict | None =
         if w.died:
             er.status, er.detail = "server-died", f"the server died during this endpoint: {w.died}"
         elif server.user_stop.is_set():
-            er.status, er.detail = "interrupted", "interrupted: the results so far"
+            er.status, er.detail = "interrupted", "the results so far"
             run.interrupted = True
         elif er.result.requests == 0:
             kinds = ", ".join(f"{n} {k}" for k, n in sorted(er.result.errors.items()))

@@ -8,6 +8,7 @@ import click
 
 from pinkclinic import jsonio
 from pinkclinic.errors import UsageError
+from pinkclinic.load.baseurl import check_base
 from pinkclinic.load.bench_cli import given, overrides
 from pinkclinic.load.options import parse_header
 from pinkclinic.load.server import ServerUnderTest
@@ -19,8 +20,9 @@ EXIT_INTERRUPTED = 130
 
 
 def server_for(path: str, url: str | None, file_url: str | None, command: list[str],
-               wf: dict, stop) -> ServerUnderTest:
-    """The server of a suite or scenario: a command after --, else a URL (argument or file)."""
+               wf: dict, stop, schemes: tuple[str, ...] = ("http", "https")) -> ServerUnderTest:
+    """The server of a suite or scenario: a command after --, else a URL (argument or file),
+    whose path is a prefix of every path in the file."""
     if url and command:
         raise UsageError("give either a URL or a server command after --, not both")
     base = url or (None if command else file_url)
@@ -29,6 +31,8 @@ def server_for(path: str, url: str | None, file_url: str | None, command: list[s
                          "or a command to start after --")
     if base and "://" not in base:
         base = "http://" + base
+    if base:
+        check_base(base, schemes)
     if wf.get("server_pid") is not None and command:
         raise UsageError("--pid is for a server already running, not with a command after --")
     if wf.get("server_port") is not None and not command:

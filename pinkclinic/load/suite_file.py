@@ -12,8 +12,8 @@
       - name: create item
         method: POST
         path: /items?id=[<id>]
-        headers: {Content-Type: application/json}
-        body: {"name": "widget"}    # a mapping or list is sent as JSON
+        body: {"name": "widget"}    # a mapping or list is sent as JSON (with
+                                    # Content-Type: application/json unless given)
         connections: 4              # this endpoint's own load options
         rate: 200
 
@@ -27,6 +27,7 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass, field
 
+from pinkclinic.load.baseurl import url_problem
 from pinkclinic.load.options import parse_header
 from pinkclinic.load.runany import LOAD_KEYS
 from pinkclinic.load.yamlfile import Fields, Node, NodeList, load_yaml
@@ -34,6 +35,7 @@ from pinkclinic.load.yamlfile import Fields, Node, NodeList, load_yaml
 ENDPOINT_KEYS = ("name", "method", "path", "headers", "body")
 INT_KEYS = ("connections", "pipelining", "amount", "workers", "streams")
 FLOAT_KEYS = ("duration", "timeout", "rate")
+MAXIMUM = {"connections": 100_000, "pipelining": 1000, "streams": 10_000}  # as on the CLI
 
 
 @dataclass
@@ -62,7 +64,7 @@ def load_options_of(f: Fields) -> dict:
             continue
         if key in INT_KEYS:
             out[key] = f.number(key, integer=True, minimum=1 if key != "workers" else 0,
-                                open_min=False)
+                                open_min=False, maximum=MAXIMUM.get(key))
         elif key in FLOAT_KEYS:
             out[key] = f.number(key)
         elif key == "warmup":
@@ -96,10 +98,23 @@ def body_of(f: Fields, key: str = "body") -> bytes | None:
     return str(value).encode()
 
 
+def url_of(f: Fields, key: str, schemes: tuple[str, ...] = ("http", "https")) -> str | None:
+    """A server URL field, checked when the file is read (``host:port`` means http://)."""
+    url = f.get(key, str)
+    if url is None:
+        return None
+    if "://" not in url:
+        url = "http://" + url
+    problem = url_problem(url, schemes)
+    if problem:
+        raise f.error(key, problem)
+    return url
+
+
 def read_suite(path: str) -> Suite:
     top = Fields(path, load_yaml(path, "suite"), "")
     top.only("url", "defaults", "endpoints")
-    url = top.get("url", str)
+    url = url_of(top, "url")
     defaults = {}
     if top.get("defaults", dict) is not None:
         d = top.sub("defaults")
@@ -115,6 +130,10 @@ def read_suite(path: str) -> Suite:
         p = e.get("path", str, "/")
         if not p.startswith("/") and "://" not in p:
             raise e.error("path", f"{p!r} must start with / (or be a full URL)")
+        if "://" in p:
+            url_of(e, "path")
+        elif any(c in p for c in " \r\n\t"):
+            raise e.error("path", f"{p!r} has spaces or control characters (encode them: %20)")
         method = e.get("method", str, "GET").upper()
         if not method.isascii() or not method.isalpha():
             raise e.error("method", f"invalid method {method!r}")
@@ -122,7 +141,11 @@ def read_suite(path: str) -> Suite:
         if name in names:
             raise e.error("name", f"{name!r} is used by an earlier endpoint")
         names.add(name)
-        endpoints.append(Endpoint(name=name, method=method, path=p, headers=headers_of(e),
+        headers = headers_of(e)
+        if isinstance(e.node.get("body"), (dict, list)) and \
+                not any(k.lower() == "content-type" for k, _ in headers):
+            headers.append(("Content-Type", "application/json"))
+        endpoints.append(Endpoint(name=name, method=method, path=p, headers=headers,
                                   body=body_of(e), load=load_options_of(e),
                                   line=node.line if isinstance(node, Node) else 0))
     return Suite(path=path, endpoints=endpoints, url=url, defaults=defaults)

@@ -9,6 +9,7 @@ rejects unknown keys with the same one-line errors.
 
 from __future__ import annotations
 
+import math
 from pathlib import Path
 from typing import Any
 
@@ -43,6 +44,10 @@ def _mapping(loader: _Loader, node: yaml.MappingNode) -> Node:
     out.line = node.start_mark.line + 1
     for knode, vnode in node.value:
         key = loader.construct_object(knode, deep=True)
+        if key in out:  # YAML would keep the last one silently
+            raise yaml.constructor.ConstructorError(
+                None, None, f"duplicate key {key!r} (first on line {out.lines[key]})",
+                knode.start_mark)
         out[key] = loader.construct_object(vnode, deep=True)
         out.lines[key] = knode.start_mark.line + 1
     return out
@@ -130,12 +135,16 @@ class Fields:
         return value
 
     def number(self, key: str, default=None, *, minimum: float = 0, open_min: bool = True,
-               integer: bool = False):
+               integer: bool = False, maximum: float | None = None):
         value = self.get(key, int if integer else (int, float), default)
         if value is None or value is default:
             return value
+        if not math.isfinite(value):
+            raise self.error(key, f"must be a finite number, got {value}")
         if value < minimum or (open_min and value == minimum):
             raise self.error(key, f"must be {'more than' if open_min else 'at least'} {minimum:g}")
+        if maximum is not None and value > maximum:
+            raise self.error(key, f"must be at most {maximum:,g}")
         return value
 
     def sub(self, key: str) -> Fields:

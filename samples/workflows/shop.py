@@ -5,7 +5,9 @@
 ``GET /__counts`` returns ``{"GET /": n, "POST /items": n, ...}`` (not counted itself);
 tests compare it with what the load generator reports. ``POST /login`` returns a
 token that ``GET /cart`` requires (for scenarios that capture values). ``GET /die``
-kills the server (SIGKILL), for the "server dies mid-suite" case.
+kills the server (SIGKILL), for the "server dies mid-suite" case. Any other path is
+counted too, and answered 404. ``GET /__content_types`` returns the Content-Type of
+every ``POST /items``, counted.
 """
 
 import json
@@ -20,6 +22,7 @@ from starlette.responses import JSONResponse, PlainTextResponse
 from starlette.routing import Route
 
 counts: Counter = Counter()
+content_types: Counter = Counter()
 ITEMS = [{"id": i, "name": f"item {i}", "price": i * 3 % 17} for i in range(50)]
 
 
@@ -35,6 +38,7 @@ async def home(request):
 async def items(request):
     count(request)
     if request.method == "POST":
+        content_types[request.headers.get("content-type", "none")] += 1
         item = json.loads(await request.body() or b"{}")
         return JSONResponse({"created": item}, status_code=201)
     cheap = sorted(ITEMS, key=lambda x: (x["price"], x["id"]))[:20]
@@ -64,9 +68,20 @@ async def get_counts(request):
     return JSONResponse(dict(counts))
 
 
+async def get_content_types(request):
+    return JSONResponse(dict(content_types))
+
+
+async def elsewhere(request):
+    count(request)
+    return PlainTextResponse("not here\n", status_code=404)
+
+
 app = Starlette(routes=[Route("/", home), Route("/items", items, methods=["GET", "POST"]),
                         Route("/login", login, methods=["POST"]), Route("/cart", cart),
-                        Route("/die", die), Route("/__counts", get_counts)])
+                        Route("/die", die), Route("/__counts", get_counts),
+                        Route("/__content_types", get_content_types),
+                        Route("/{rest:path}", elsewhere, methods=["GET", "POST", "PUT", "DELETE"])])
 
 if __name__ == "__main__":
     port = int(sys.argv[1]) if len(sys.argv) > 1 else int(os.environ.get("PORT", "8000"))

@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 import json
+import os
+import sys
+import urllib.request
 
 import pytest
 
@@ -90,6 +93,15 @@ def test_a_server_that_dies_mid_suite(tmp_path):
     ("endpoints:\n  - {path: /}\n  - {path: /x, workers: 3, connections: 2}\n",
      ":3: endpoints[1] (/x): --workers (3) must not exceed"),
     ("endpoints:\n  - {path: /}\n  - {path: /}\n", ":3: endpoints[1].name: '/' is used"),
+    ("endpoints:\n  - path: /\n    duration: .inf\n", ":3: endpoints[0].duration: must be a finite"),
+    ("defaults: {duration: .nan}\nendpoints: [{path: /}]\n", ":1: defaults.duration: must be a finite"),
+    ("url: 'http://[::1'\nendpoints: [{path: /}]\n", ":1: url: invalid URL"),
+    ("endpoints:\n  - {path: 'http://[::1/x'}\n", ":2: endpoints[0].path: invalid URL"),
+    ("endpoints:\n  - path: /\n    name: a\n    path: /items\n",
+     ":4: invalid YAML: duplicate key 'path' (first on line 2)"),
+    ("endpoints:\n  - {path: /, connections: 200000}\n",
+     ":2: endpoints[0].connections: must be at most 100,000"),
+    ("endpoints:\n  - {path: /a b}\n", ":2: endpoints[0].path: '/a b' has spaces"),
 ])
 def test_malformed_suite_names_file_line_and_field(tmp_path, text, where):
     f = tmp_path / "bad.yaml"
@@ -139,3 +151,66 @@ def test_names_and_paths_are_printed_as_written(serve, tmp_path):
     proc = run_cli("bench", "--suite", str(f), s.url)
     assert proc.returncode == 0, proc.stderr
     assert "│ [/]  (GET /) " in proc.stdout and "│ [red]x  (GET /items?[b]) " in proc.stdout
+
+
+def test_a_mapping_body_is_sent_as_json(serve, tmp_path):
+    s = serve("shop.py")
+    f = tmp_path / "suite.yaml"
+    f.write_text("endpoints:\n"
+                 "  - {name: json, method: POST, path: /items, body: {name: w}, amount: 10}\n"
+                 "  - {name: own, method: POST, path: /items, body: {name: w}, amount: 5,\n"
+                 "     headers: {content-type: text/plain}}\n")
+    run_cli("bench", "--suite", str(f), "-c", "1", s.url, check=True)
+    with urllib.request.urlopen(f"{s.url}/__content_types", timeout=10) as r:
+        assert json.loads(r.read()) == {"application/json": 10, "text/plain": 5}
+
+
+def test_the_url_path_is_a_prefix(serve, tmp_path):
+    s = serve("shop.py")
+    f = tmp_path / "suite.yaml"
+    f.write_text(f"url: {s.url}/api\nendpoints:\n  - {{path: /items, amount: 10}}\n"
+                 "  - {path: /, amount: 5}\n")
+    run_cli("bench", "--suite", str(f), "-c", "1", check=True)
+    assert s.counts() == {"GET /api/items": 10, "GET /api/": 5}
+
+
+def test_duration_on_the_command_line_wins_over_an_amount(serve, tmp_path):
+    s = serve("shop.py")
+    f = tmp_path / "suite.yaml"
+    f.write_text("endpoints:\n  - {path: /, amount: 1000000}\n")
+    data = json.loads(run_cli("bench", "--suite", str(f), "-j", "-d", "0.5", "-c", "2", s.url,
+                              check=True).stdout)
+    result = data["endpoints"][0]["result"]
+    assert 0 < result["requests"]["total"] < 1000000 and result["duration"] < 3
+
+
+def test_https_is_not_silently_http2(tmp_path):
+    f = tmp_path / "suite.yaml"
+    f.write_text("endpoints: [{path: /}]\n")
+    proc = run_cli("bench", "--suite", str(f), "https://127.0.0.1:9")
+    assert proc.returncode == 2
+    assert proc.stderr.count("\n") == 1 and "add `http2: true`" in proc.stderr, proc.stderr
+
+
+def test_a_running_server_given_by_pid_that_dies(serve, tmp_path):
+    s = serve("shop.py")
+    f = tmp_path / "suite.yaml"
+    f.write_text("endpoints:\n  - {name: home, path: /, amount: 50}\n"
+                 "  - {name: die, path: /die, duration: 3}\n  - {name: after, path: /, amount: 5}\n")
+    proc = run_cli("bench", "--suite", str(f), "-j", "-c", "1", "--pid", str(s.proc.pid), s.url)
+    assert proc.returncode == 1, proc.stderr
+    st = {e["name"]: e for e in json.loads(proc.stdout)["endpoints"]}
+    assert st["home"]["status"] == "ok"
+    assert st["die"]["status"] == "server-died" and "(--pid) is gone" in st["die"]["detail"]
+    assert st["after"]["status"] == "not-run"
+
+
+def test_an_empty_server_log_is_not_left_behind(tmp_path):
+    f = tmp_path / "suite.yaml"
+    f.write_text("endpoints: [{path: /}]\n")
+    tmp = tmp_path / "tmp"
+    tmp.mkdir()
+    proc = run_cli("bench", "--suite", str(f), "--", sys.executable, "-c", "raise SystemExit(3)",
+                   env={**os.environ, "TMPDIR": str(tmp)})
+    assert proc.returncode != 0 and "exited with code 3" in proc.stderr, proc.stderr
+    assert list(tmp.iterdir()) == []
