@@ -9,8 +9,9 @@ Every frame gets exactly one area:
   ``deps:<top>``) because the target may run another Python;
 * ``stdlib`` - the standard library (this interpreter's stdlib folder, any
   ``lib/pythonX.Y/`` folder outside site-packages, ``<frozen ...>``);
-* ``native`` - C frames: py-spy ``--native`` frames (``.so`` libraries, ``.c``/``.h``
-  sources, bare addresses, no file) and pyinstrument's ``<built-in>`` functions;
+* ``native`` - C frames: files that are not Python sources (py-spy ``--native``:
+  ``.so`` libraries, ``.c``/``.h`` sources, addresses, no file) and pyinstrument's
+  ``<built-in>`` functions;
 * ``idle`` - waiting primitives (see :mod:`pinkclinic.profile.idle`).
 
 A file that is neither Python nor native, such as a console script
@@ -34,10 +35,7 @@ IDLE = "idle"
 DEPS = "deps:"
 
 _PY_SOURCE = (".py", ".pyw", ".pyx", ".pxd", ".pxi", ".pyi")
-_NATIVE_FILE = re.compile(
-    r"(\.(so|dylib|dll|pyd|a|o|c|h|cc|cpp|cxx|hh|hpp|hxx|inc|rs|s|asm|go|m|mm)(\.[\w.]*)?$)"
-    r"|^0x[0-9a-f]+$|^\[", re.IGNORECASE)
-_SCRIPT_DIR = re.compile(r"[\\/](?:s?bin|Scripts)[\\/]([^\\/]+?)(?:-script\.pyw?|\.exe)?$")
+_SCRIPT_DIR = re.compile(r"[\\/](?:s?bin|Scripts)[\\/]([^\\/]+)$")
 _SITE = re.compile(r"[\\/](?:site|dist)-packages[\\/]")
 _STDLIB_DIR = re.compile(r"[\\/]lib[\\/](?:python|pypy)\d(?:\.\d+)?t?[\\/]", re.IGNORECASE)
 _PROBE = re.compile(r"[\\/]pinkclinic[\\/]bootstrap[\\/]")
@@ -95,13 +93,7 @@ class AreaClassifier:
             return NATIVE if file == "<built-in>" else APP
         lower = file.lower()
         if not lower.endswith(_PY_SOURCE):
-            if _NATIVE_FILE.search(file.rsplit("/", 1)[-1]):
-                return NATIVE
-            m = _SCRIPT_DIR.search(file)
-            top = m and m.group(1).replace("-", "_")
-            if top and top in self._top:
-                return DEPS + self._top[top]
-            return APP
+            return self._script_area(file) or NATIVE
         if _PROBE.search(file):
             return DEPS + "pinkclinic"
         m = _SITE.search(file)
@@ -114,6 +106,19 @@ class AreaClassifier:
         if file.startswith(_stdlib_prefixes()) or _STDLIB_DIR.search(file):
             return STDLIB
         return APP
+
+    def _script_area(self, file: str) -> str | None:
+        """A Python script without an extension (``.../bin/gunicorn``, ``./manage``): a
+        path with a folder whose last part has no dot and is not the interpreter. Anything
+        else that is not a Python source (``libc.so.6``, ``ceval.c``, ``0x7f...``,
+        ``??``, ``/usr/bin/python3.11``) is native."""
+        base = re.split(r"[\\/]", file)[-1]
+        if not re.search(r"[\\/]", file) or "." in base or not base or \
+                base.lower().startswith(("python", "pypy")):
+            return None
+        m = _SCRIPT_DIR.search(file)
+        top = m.group(1).replace("-", "_") if m else None
+        return DEPS + self._top[top] if top in self._top else APP
 
 
 def area_sort_key(area: str) -> tuple[int, str]:

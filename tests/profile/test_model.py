@@ -39,6 +39,10 @@ def test_areas_from_this_interpreter_and_by_path():
     assert c("<module>", "/root/.pyenv/versions/3.11.7/bin/pytest") == "deps:pytest"
     assert c("<module>", "/srv/venv/bin/serve-my-app") == "app"
     assert c("<module>", "/srv/app/manage") == "app"
+    assert c("_PyEval_EvalFrameDefault", "/usr/bin/python3.11") == "native"
+    assert c("main", "/usr/local/bin/python") == "native"
+    assert c("malloc", "??") == "native"
+    assert c("0x7f3a", "[vdso]") == "native"
     assert c("watch", "/x/pinkclinic/bootstrap/pinkclinic_probe/loop.py") == "deps:pinkclinic"
     assert normalize_dist("Zope.Interface_x") == "zope-interface-x"
 
