@@ -42,6 +42,7 @@
     for (t = 0; t < this.nT; t++) { total += this.threadAll[t]; }
     this.threadSel.appendChild(mk('option', null, 'all processes and threads')).value = 'all';
     var parents = (this.d.meta || {}).process_parents || {}, kids = {};
+    var idleKnown = (this.d.meta || {}).idle_recorded !== false;  // else every sample is busy
     order.forEach(function (pid) { var pp = parents[pid]; if (pp !== undefined && pp in procs) { kids[pp] = (kids[pp] || 0) + 1; } });
     order.forEach(function (pid) {
       var ts = procs[pid];
@@ -54,7 +55,8 @@
         self.threadSel.appendChild(mk('option', null, 'process ' + pid + (role ? ' (' + role + ')' : '') + (cmd ? ' ' + cmd : '') + ' \u2014 ' + pct(w, total))).value = 'p:' + pid;
       }
       ts.forEach(function (t) {
-        var label = (order.length > 1 ? '\u00a0\u00a0' : '') + self.threadName(t) + ' (' + pct(self.threadAll[t], total) + ', ' + pct(self.threadBusy[t], self.threadAll[t] || 1) + ' busy)';
+        var busy = idleKnown ? ', ' + pct(self.threadBusy[t], self.threadAll[t] || 1) + ' busy' : '';
+        var label = (order.length > 1 ? '\u00a0\u00a0' : '') + self.threadName(t) + ' (' + pct(self.threadAll[t], total) + busy + ')';
         self.threadSel.appendChild(mk('option', null, label)).value = 't:' + t;
       });
     });

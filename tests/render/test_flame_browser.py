@@ -302,6 +302,8 @@ def test_without_idle_recorded_the_toggle_says_so(tmp_path):
         label = r.page.locator("#flame .pf-areas label.pf-disabled")
         assert "recorded without --idle" in label.get_attribute("title")
         assert "not recorded" in label.inner_text()
+        opts = r.page.eval_on_selector_all("#flame .pf-threads option", "os => os.map(o => o.textContent)")
+        assert len(opts) == 2 and not any("busy" in o for o in opts)  # no idle: no busy share
 
 
 def test_lines_put_the_line_in_block_labels(tmp_path):
