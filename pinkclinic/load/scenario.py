@@ -8,6 +8,11 @@ the phase they arrived in; requests in the phase in which they completed. A user
 fails on a network error, a timeout or a capture that found nothing (non-2xx
 answers are counted, not failures, as in artillery); users still running 2 s after
 the last phase (or the request timeout, if shorter) are cut off and fail.
+
+A step's ``url`` is joined under the path of the server URL (``config.target:
+http://h/api`` and ``/items`` request ``/api/items``, as artillery does). Values
+rendered into a URL are percent-encoded where they could not be sent as they are
+(spaces, non-ASCII, quotes...); a value with a line break in a header fails the user.
 """
 
 from __future__ import annotations
@@ -19,7 +24,7 @@ import math
 import re
 import time
 from collections.abc import Callable
-from urllib.parse import urlsplit
+from urllib.parse import quote, urlsplit
 
 from pinkclinic.load.lanes import LaneError
 from pinkclinic.load.scenario_file import TEMPLATE_RE, Flow, Phase, ScenarioFile, Step
@@ -62,6 +67,13 @@ def render(text: str, values: dict) -> str:
     return TEMPLATE_RE.sub(lambda m: str(values.get(m.group(1), "")), text)
 
 
+URL_SAFE = ":/?#[]@!$&'()*+,;=~%"  # kept as they are: what a URL may already hold
+
+
+def render_url(text: str, values: dict) -> str:
+    return TEMPLATE_RE.sub(lambda m: quote(str(values.get(m.group(1), "")), safe=URL_SAFE), text)
+
+
 class ScenarioRun:
     def __init__(self, sc: ScenarioFile, base_url: str, stop=None,
                  on_phase: Callable[[int, Phase], None] | None = None):
@@ -69,6 +81,7 @@ class ScenarioRun:
         parts = urlsplit(base_url)
         self.host, self.port = parts.hostname, parts.port or 80
         self.authority = parts.netloc
+        self.prefix = parts.path.rstrip("/")  # artillery's config.target + url
         self.stop_event = stop
         self.on_phase = on_phase
         self.phases = [PhaseStats(p) for p in sc.phases]
@@ -85,6 +98,12 @@ class ScenarioRun:
     # -- one virtual user -------------------------------------------------------------------
     async def _step(self, conn: VuConnection, st: Step, values: dict) -> None:
         headers = [(k, render(v, values)) for k, v in st.headers]
+        for k, v in headers:
+            if any(c in v for c in "\r\n\0"):
+                raise LaneError("bad-value", f"header {k}: a captured value has a line break")
+        url = render_url(st.url, values)
+        if not url.startswith("/"):
+            raise LaneError("bad-value", f"url {url!r} does not start with /")
         if st.json_body and not any(k.lower() == "content-type" for k, _ in headers):
             headers.append(("Content-Type", "application/json"))
         body = None if st.body is None else render(st.body, values).encode()
@@ -92,7 +111,7 @@ class ScenarioRun:
         before = conn.nbytes
         try:
             resp = await asyncio.wait_for(
-                conn.request(st.method, render(st.url, values), headers, body), self.sc.timeout)
+                conn.request(st.method, self.prefix + url, headers, body), self.sc.timeout)
         except asyncio.TimeoutError:
             conn.close()
             raise LaneError(TIMEOUT) from None
@@ -157,10 +176,10 @@ class ScenarioRun:
                     await asyncio.sleep(min(0.05, due - loop.time()))
                 if self.stopped():
                     break
-                stats.arrivals.append(time.time())
                 if ph.max_vusers is not None and len(self.active) >= ph.max_vusers:
-                    stats.skipped += 1
+                    stats.skipped += 1  # not an arrival: the achieved rate counts started users
                     continue
+                stats.arrivals.append(time.time())
                 n += 1
                 stats.created += 1
                 self.total.created += 1

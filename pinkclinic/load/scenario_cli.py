@@ -47,7 +47,7 @@ def scenario_main(path: str, url: str | None, command: list[str], ctx: click.Con
                        f"{ph.rate:g}{ramp} users/s", err=True)
 
     with StopSignal() as sig:
-        srv = server_for(path, url, sc.target, command, wf, sig.event)
+        srv = server_for(path, url, sc.target, command, wf, sig.event, ("http",))
         with srv:
             base = srv.start()
             if base is None:
@@ -67,6 +67,8 @@ def scenario_main(path: str, url: str | None, command: list[str], ctx: click.Con
             w = srv.measure(load)
             srv.close()
     run = w.value
+    if w.died:  # the load stopped because the server died: not the user's interrupt
+        run.interrupted = sig.interrupted
     data = to_json(run, srv, w)
     if as_json:
         click.echo(jsonio.dumps(data, indent=2))
@@ -101,6 +103,9 @@ def print_scenario(run: ScenarioRun, data: dict, console: Console) -> None:
         t.add_column(col, justify="left" if i == 0 else "right", no_wrap=i > 0)
     for ph in [*data["phases"], {**data["total"], "name": "total"}]:
         rate = ph.get("arrivalRate")
+        if not ph["start"]:  # never started (stopped before it, or the server died)
+            t.add_row(Text(ph["name"]), *(["–"] * 10))
+            continue
         if rate is None:
             arrivals = ""
         else:
@@ -126,7 +131,9 @@ def print_scenario(run: ScenarioRun, data: dict, console: Console) -> None:
     skipped = sum(p["vusers"]["skipped"] for p in data["phases"])
     if skipped:
         lines.append(f"{skipped} arrivals skipped: maxVusers users were already running")
-    if run.interrupted:
+    if srv["died"]:
+        lines.append(f"the server died during the scenario: {srv['died']}")
+    elif run.interrupted:
         lines.append("interrupted: these are the results so far")
     for line in lines:
         console.print(line, markup=False, highlight=False, soft_wrap=True)

@@ -78,6 +78,23 @@ def test_failed_capture_fails_the_user(serve, tmp_path):
     ("config:\n  phases:\n    - {duration: -2, arrivalRate: 1}\nscenarios: [{flow: [{think: 1}]}]\n",
      ":3: config.phases[0].duration: must be more than 0"),
     ("phases: [{duration: 1, arrivalRate: 1}]\n", ":1: scenarios: is required"),
+    ("phases: [{duration: .inf, arrivalRate: 1}]\nscenarios: [{flow: [{think: 1}]}]\n",
+     ":1: phases[0].duration: must be a finite number"),
+    ("phases: [{duration: 1, arrivalRate: .nan}]\nscenarios: [{flow: [{think: 1}]}]\n",
+     ":1: phases[0].arrivalRate: must be a finite number"),
+    ("target: 'http://[::1'\nphases: [{duration: 1, arrivalRate: 1}]\n"
+     "scenarios: [{flow: [{think: 1}]}]\n", ":1: target: invalid URL"),
+    ("phases: [{duration: 1, arrivalRate: 1}]\nscenarios:\n  - flow:\n"
+     "      - get: {url: /, headers: {Bad Header: v}}\n",
+     ":4: scenarios[0].flow[0].get.headers: invalid header 'Bad Header'"),
+    ("phases: [{duration: 1, arrivalRate: 1}]\nscenarios:\n  - flow:\n      - get: {url: /a b}\n",
+     ":4: scenarios[0].flow[0].get.url: '/a b' has spaces"),
+    ("phases: [{duration: 1, arrivalRate: 1}]\nscenarios:\n  - flow:\n"
+     "      - loop: [{get: {url: /}}]\n", ":4: scenarios[0].flow[0]: a loop needs count"),
+    ("phases: [{duration: soon, arrivalRate: 1}]\nscenarios: [{flow: [{think: 1}]}]\n",
+     ":1: phases[0].duration: 'soon' is not a duration"),
+    ("phases:\n  - duration: 1\n    duration: 2\n    arrivalRate: 1\n"
+     "scenarios: [{flow: [{think: 1}]}]\n", ":3: invalid YAML: duplicate key 'duration'"),
 ])
 def test_malformed_scenario_names_file_line_and_field(tmp_path, text, where):
     f = tmp_path / "bad.yaml"
@@ -98,3 +115,69 @@ def test_phase_names_are_printed_as_written(serve, tmp_path):
     proc = run_cli("bench", "--scenario", str(f), s.url)
     assert proc.returncode == 0, proc.stderr
     assert "│ [/]  " in proc.stdout and "│ [bold]p2 " in proc.stdout
+
+
+ARTILLERY = """
+config:
+  target: {url}
+  http: {{timeout: 3}}
+  phases:
+    - {{name: count, duration: 500ms, arrivalCount: 5}}
+    - {{pause: 0.3}}
+    - {{name: rate, duration: "0.5s", arrivalRate: 10}}
+scenarios:
+  - flow:
+      - loop:
+          - get: {{url: /items}}
+          - think: 10ms
+        count: 2
+"""
+
+
+def test_artillery_pause_arrival_count_loop_and_durations(serve, tmp_path):
+    s = serve("shop.py")
+    f = tmp_path / "s.yaml"
+    f.write_text(ARTILLERY.format(url=s.url))
+    data = json.loads(run_cli("bench", "--scenario", str(f), "-j", check=True).stdout)
+    assert [p["vusers"]["created"] for p in data["phases"]] == [5, 0, 5]
+    assert data["total"]["vusers"]["completed"] == 10
+    assert s.counts() == {"GET /items": 20}  # each user looped twice
+
+
+def test_target_path_is_a_prefix_and_captured_values_are_encoded(serve, tmp_path):
+    s = serve("shop.py")
+    f = tmp_path / "s.yaml"
+    # the 404's Content-Type is "text/plain; charset=utf-8": its space must be encoded
+    f.write_text(f"config:\n  target: {s.url}/api\n  phases: [{{duration: 1, arrivalRate: 3}}]\n"
+                 "scenarios:\n  - flow:\n"
+                 "      - get: {url: /nothing, capture: {header: content-type, as: ct}}\n"
+                 "      - get: {url: '/items?ct={{ ct }}'}\n")
+    data = json.loads(run_cli("bench", "--scenario", str(f), "-j", check=True).stdout)
+    assert data["total"]["statusCodeStats"] == {"404": {"count": 6}}  # no 400: well-formed
+    assert s.counts() == {"GET /api/nothing": 3, "GET /api/items": 3}
+
+
+def test_skipped_arrivals_are_not_counted_as_achieved(serve, tmp_path):
+    s = serve("shop.py")
+    f = tmp_path / "s.yaml"
+    f.write_text("phases: [{duration: 1, arrivalRate: 20, maxVusers: 1}]\n"
+                 "scenarios: [{flow: [{get: {url: /}}, {think: 1.5}]}]\n")
+    data = json.loads(run_cli("bench", "--scenario", str(f), "-j", s.url, check=True).stdout)
+    ph = data["phases"][0]
+    assert ph["vusers"]["created"] == 1 and ph["vusers"]["skipped"] == 19
+    assert ph["arrivalRate"]["achieved"] <= 2
+
+
+def test_a_server_that_dies_is_not_an_interrupt(tmp_path):
+    from tests.workflows.conftest import sample_cmd
+
+    f = tmp_path / "s.yaml"
+    f.write_text("phases:\n  - {name: first, duration: 1, arrivalRate: 2}\n"
+                 "  - {name: second, duration: 1, arrivalRate: 2}\n"
+                 "scenarios: [{flow: [{get: {url: /die}}]}]\n")
+    proc = run_cli("bench", "--scenario", str(f), "--", *sample_cmd("shop.py", "0"))
+    assert proc.returncode == 1 and "Traceback" not in proc.stderr
+    assert "the server died during the scenario" in proc.stderr
+    assert "interrupted" not in proc.stdout
+    second = [ln for ln in proc.stdout.splitlines() if ln.startswith("│ second")]
+    assert second and all(c.strip() == "–" for c in second[0].split("│")[2:-1]), proc.stdout
