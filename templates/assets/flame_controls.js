@@ -137,6 +137,7 @@
       th.tabIndex = 0;
       var key = {selfp: 'self', totalp: 'total'}[c[0]] || c[0];
       var go = function () {
+        self.sortCol = c[0];
         if (self.st.sort === key) { self.st.sortDir = -self.st.sortDir; } else { self.st.sort = key; self.st.sortDir = (key === 'name' || key === 'loc' || key === 'area') ? 1 : -1; }
         self.renderTable(); self.writeHash();
       };

@@ -95,11 +95,10 @@
       var arr = key === 'total' ? this.totF : key === 'count' && this.cntF ? this.cntF : selfF;
       rows.sort(function (x, y) { return dir * (arr[x] - arr[y]) || selfF[y] - selfF[x] || x - y; });
     }
-    var ths = this.thead.children;
+    var ths = this.thead.children, map = {selfp: 'self', totalp: 'total'};
+    var mark = this.sortCol && (map[this.sortCol] || this.sortCol) === key ? this.sortCol : key;
     for (var i = 0; i < ths.length; i++) {
-      var col = ths[i].getAttribute('data-col');
-      var k = {selfp: 'self', totalp: 'total'}[col] || col;
-      if (k === key) { ths[i].setAttribute('aria-sort', dir > 0 ? 'ascending' : 'descending'); } else { ths[i].removeAttribute('aria-sort'); }
+      if (ths[i].getAttribute('data-col') === mark) { ths[i].setAttribute('aria-sort', dir > 0 ? 'ascending' : 'descending'); } else { ths[i].removeAttribute('aria-sort'); }
     }
     var frag = document.createDocumentFragment();
     rows.slice(0, TABLE_ROWS).forEach(function (f) {

@@ -268,6 +268,9 @@ def test_idle_share_location_sort_reset_title_and_focus_ring(report):
         th.click()
         assert th.get_attribute("aria-sort") == "descending"
         assert page.locator('#flame .pf-table th[aria-sort]').count() == 1
+        page.locator('#flame .pf-table th[data-col="totalp"]').click()
+        assert page.eval_on_selector_all("#flame .pf-table th[aria-sort]",
+                                         "ths => ths.map(t => t.dataset.col)") == ["totalp"]
         assert "one level" in page.get_attribute("#flame .pf-reset", "title")
         # a keyboard user tabs from the breadcrumb to the canvas and sees where focus is
         page.locator("#flame .pf-crumbs button").last.focus()
