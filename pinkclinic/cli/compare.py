@@ -8,28 +8,39 @@ import sys
 import click
 
 from pinkclinic import jsonio
-from pinkclinic.errors import UsageError
+from pinkclinic.errors import PinkError, UsageError
 from pinkclinic.load.compare import SINGLE
 
-EXIT_LIMIT = 1
+EXIT_LIMIT = 1  # B crossed a --fail-if limit
+EXIT_BROKEN = 3  # a run broke, or a limit could not be checked: the comparison is incomplete
 EXIT_INTERRUPTED = 130
-SCHEMA_VERSION = 1
 
 
-@click.command(context_settings={"max_content_width": 100})
+@click.command(context_settings={"max_content_width": 100}, epilog="""\b
+Exit codes:
+  0    compared; no --fail-if limit crossed
+  1    B crossed a --fail-if limit (a regression)
+  2    bad usage (options, files, URLs)
+  3    the comparison is incomplete: a side failed to start, died, answered nothing or
+       skipped an endpoint, or a --fail-if metric was not measured; what was measured
+       is still printed, the problems under it
+  130  interrupted (Ctrl-C); the rounds that completed are compared""")
 @click.argument("saved", nargs=-1, metavar="[OLD.json NEW.json]")
 @click.option("--a", "a_text", metavar="'CMD'|URL", help="Server A (the baseline): a command to "
               "start, or the URL of a running server.")
 @click.option("--b", "b_text", metavar="'CMD'|URL", help="Server B (the candidate).")
 @click.option("--load", metavar="'BENCH-OPTIONS'", help="The load, as `pinkclinic bench` options; "
-              "the last word is the path (default: '-c 20 -d 10 /').")
+              "the last word is a path, joined under a side's URL (default: '-c 20 -d 10', on "
+              "the side's own path, or /). Not a full URL: the servers are --a and --b.")
 @click.option("--suite", "suite_file", type=click.Path(dir_okay=False), metavar="FILE",
               help="Run this suite (bench --suite) on each side instead of one load.")
 @click.option("--rounds", type=click.IntRange(1, 100), default=3, show_default=True,
               help="Rounds per side, alternating A B A B...; medians are reported.")
 @click.option("--fail-if", "fail_if", multiple=True, metavar="'METRIC OP VALUE'",
               help="Exit 1 if B crosses this limit (repeatable): 'p99 > +10%' (B's change against "
-                   "A), 'rps < -5%', 'p99 > 50ms', 'memory > 200MB', 'errors > 0'.")
+                   "A), 'rps < -5%', 'p99 > 50ms', 'memory > 200MB', 'cpu > 80%' (of one core), "
+                   "'cpu/req > +10%', 'errors > 0'. A limit whose metric was not measured "
+                   "exits 3.")
 @click.option("--markdown", is_flag=True, help="Print the table as markdown, for a pull request.")
 @click.option("-j", "--json", "as_json", is_flag=True, help="Print one JSON object.")
 @click.option("--a-pid", type=int, metavar="PID", help="With --a URL: its PID, to sample CPU and memory.")
@@ -56,7 +67,7 @@ def compare(saved, a_text, b_text, load, suite_file, rounds, fail_if, markdown, 
 
     from pinkclinic.load.compare import check_limits, medians, parse_limit
     from pinkclinic.load.compare_render import markdown as to_markdown
-    from pinkclinic.load.compare_render import print_table
+    from pinkclinic.load.compare_render import print_table, rounds_note, spread, to_json
     from pinkclinic.load.compare_run import Side, read_saved
 
     limits = [parse_limit(t) for t in fail_if]
@@ -66,7 +77,10 @@ def compare(saved, a_text, b_text, load, suite_file, rounds, fail_if, markdown, 
         if len(saved) != 2 or a_text or b_text or load or suite_file:
             raise UsageError("give two saved results (OLD.json NEW.json), or --a and --b")
         a, b = Side("A", url=saved[0]), Side("B", url=saved[1])
-        a.rounds, b.rounds = [read_saved(saved[0])], [read_saved(saved[1])]
+        (ra, la), (rb, lb) = read_saved(saved[0]), read_saved(saved[1])
+        a.rounds, b.rounds = [ra], [rb]
+        notes += [f"warning: {'' if s == SINGLE else s + ': '}A and B were not loaded alike: "
+                  f"A {la[s]}, B {lb[s]}" for s in la if s in lb and la[s] != lb[s]]
     else:
         if not a_text or not b_text:
             raise UsageError("give both --a and --b (commands or URLs), or two saved results")
@@ -80,34 +94,51 @@ def compare(saved, a_text, b_text, load, suite_file, rounds, fail_if, markdown, 
 
             suite = read_suite(suite_file)
             check_suite(suite, {}, [])
-        load_args = None if suite else shlex.split(load or "-c 20 -d 10 /")
+        load_args = None if suite else shlex.split(load or "-c 20 -d 10")
         if load_args is not None:
             from pinkclinic.load.compare_run import parse_load
 
             parse_load(load_args, "http://127.0.0.1:1")  # bad options fail before any start
         interrupted = _run(a, b, rounds, load_args, suite,
                            {"start_timeout": start_timeout, "stop_timeout": stop_timeout})
-        n = min(len(a.rounds), len(b.rounds))
-        a.rounds, b.rounds = a.rounds[:n], b.rounds[:n]
-        if not n:
+        if interrupted:  # the same rounds on both sides, so drift hit both alike
+            n = min(len(a.rounds), len(b.rounds))
+            a.rounds, b.rounds = a.rounds[:n], b.rounds[:n]
+        problems = a.problems + b.problems
+        if not a.rounds or not b.rounds:
+            if problems:
+                more = f" (and {len(problems) - 1} more)" if len(problems) > 1 else ""
+                raise PinkError(problems[0] + more, EXIT_BROKEN)
             click.echo("pinkclinic: interrupted before a full round", err=True)
             return EXIT_INTERRUPTED
-        notes.append(f"{n} round{'s' if n > 1 else ''} per side, alternating A B; medians shown. "
-                     + spread(a, b))
+        notes.append(" ".join(filter(None, (rounds_note(a, b, rounds), spread(a, b)))))
         if interrupted:
-            notes.append(f"interrupted: {n} of {rounds} rounds completed")
+            notes.append(f"interrupted: {len(a.rounds)} of {rounds} rounds completed")
+    problems = a.problems + b.problems
     ma, mb = medians(a.rounds), medians(b.rounds)
-    crossed = check_limits(limits, ma, mb)
-    notes += crossed
+    if not set(ma) & set(mb):
+        problems.append(f"A and B have nothing in common to compare (A: {', '.join(ma)}; "
+                        f"B: {', '.join(mb)})")
+    crossed, unchecked = check_limits(limits, ma, mb)
+    notes += crossed + unchecked + [f"problem: {p}" for p in problems]
     if as_json:
-        click.echo(jsonio.dumps(to_json(a, b, ma, mb, limits, crossed), indent=2))
+        click.echo(jsonio.dumps(to_json(a, b, ma, mb, limits, crossed, unchecked, problems),
+                                indent=2))
     elif markdown:
         click.echo(to_markdown(ma, mb, a.label, b.label, notes), nl=False)
     else:
         print_table(ma, mb, a.label, b.label, Console(file=sys.stdout, highlight=False), notes)
     if crossed:
         return EXIT_LIMIT
-    return EXIT_INTERRUPTED if interrupted else 0
+    if interrupted:
+        return EXIT_INTERRUPTED
+    if problems or unchecked:
+        first = (problems + unchecked)[0]
+        more = len(problems) + len(unchecked) - 1
+        click.echo(f"pinkclinic: error: comparison incomplete: {first}"
+                   + (f" (and {more} more, listed above)" if more else ""), err=True)
+        return EXIT_BROKEN
+    return 0
 
 
 def _run(a, b, rounds, load_args, suite, opts) -> bool:
@@ -123,33 +154,3 @@ def _run(a, b, rounds, load_args, suite, opts) -> bool:
     with StopSignal() as sig:
         run_rounds(a, b, rounds, load_args, suite, opts, sig.event, on_round)
         return sig.event.is_set()
-
-
-def spread(a, b) -> str:
-    """Round-to-round req/s of each side, so the reader sees the noise behind the medians."""
-    parts = []
-    for side in (a, b):
-        values = [r.get(SINGLE, {}).get("rps") for r in side.rounds]
-        values = [v for v in values if v is not None]
-        if len(values) > 1:
-            parts.append(f"{side.name} req/s {min(values):,.0f}–{max(values):,.0f}")
-    return ("Spread over rounds: " + ", ".join(parts) + ".") if parts else ""
-
-
-def to_json(a, b, ma: dict, mb: dict, limits, crossed: list[str]) -> dict:
-    from pinkclinic.load.compare import BY_KEY, change, improvement
-
-    def side(s, med):
-        return {"label": s.label, "command": s.command, "url": s.url, "rounds": s.rounds,
-                "median": med}
-
-    out = {}
-    for section in dict.fromkeys([*ma, *mb]):
-        x, y = ma.get(section, {}), mb.get(section, {})
-        out[section] = {k: {"change_percent": None if change(x.get(k), y.get(k)) is None
-                            else round(change(x.get(k), y.get(k)), 2),
-                            "text": improvement(m, x.get(k), y.get(k))}
-                        for k, m in BY_KEY.items()}
-    return {"schema_version": SCHEMA_VERSION, "kind": "compare", "a": side(a, ma),
-            "b": side(b, mb), "improvement": out, "limits": [lim.text for lim in limits],
-            "crossed": crossed}

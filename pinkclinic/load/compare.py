@@ -7,6 +7,7 @@ section is ``"load"`` for a single load, or an endpoint's name for a suite.
 
 from __future__ import annotations
 
+import math
 import re
 import statistics
 from dataclasses import dataclass
@@ -32,20 +33,27 @@ METRICS = [
     Metric("p99", "Latency p99", "lower", "slower", "faster", "ms"),
     Metric("rss", "Memory usage (peak RSS)", "lower", "more", "less", "MB"),
     Metric("cpu", "CPU usage", "lower", "more", "less", "% of a core"),
+    Metric("cpu_req", "CPU per request", "lower", "more", "less", "µs"),
     Metric("errors", "Errors", "lower", "more", "fewer", ""),
 ]
 BY_KEY = {m.key: m for m in METRICS}
 ALIASES = {"rps": "rps", "req/s": "rps", "requests": "rps", "reqs": "rps", "throughput": "rps",
            "p50": "p50", "latency": "p50", "median": "p50", "p99": "p99", "rss": "rss",
-           "memory": "rss", "mem": "rss", "cpu": "cpu", "errors": "errors"}
+           "memory": "rss", "mem": "rss", "cpu": "cpu", "cpu/req": "cpu_req",
+           "cpu_per_request": "cpu_req", "cpu_req": "cpu_req", "errors": "errors"}
 
 
 def metrics_of(result_json: dict, cpu: float | None = None, rss: int | None = None) -> dict:
     """The compared metrics of one ``bench --json`` object (plus the server's CPU and RSS)."""
     lat, req = result_json.get("latency") or {}, result_json.get("requests") or {}
     errors = (result_json.get("errors") or 0) + (result_json.get("non2xx") or 0)
-    return {"rps": req.get("average"), "p50": lat.get("p50"), "p99": lat.get("p99"),
-            "rss": None if rss is None else rss / 1e6, "cpu": cpu, "errors": errors}
+    rps = req.get("average")
+    # the server's CPU time per request served (µs): under a closed loop both sides may sit
+    # near one core, and then only this says which one works harder
+    per_req = cpu / 100 * 1e6 / rps if cpu is not None and rps else None
+    return {"rps": rps, "p50": lat.get("p50"), "p99": lat.get("p99"),
+            "rss": None if rss is None else rss / 1e6, "cpu": cpu, "cpu_req": per_req,
+            "errors": errors}
 
 
 def median(values: list) -> float | None:
@@ -71,7 +79,7 @@ def improvement(m: Metric, a: float | None, b: float | None) -> str:
     if m.key == "errors":
         if a is None or b is None:
             return "–"
-        return "same" if a == b else (f"{b - a:+g}")
+        return "same" if a == b else f"{abs(b - a):g} {m.up if b > a else m.down}"
     c = change(a, b)
     if c is None:
         return "–"
@@ -85,12 +93,13 @@ def improvement(m: Metric, a: float | None, b: float | None) -> str:
 
 
 # -- --fail-if -------------------------------------------------------------------------
-LIMIT_RE = re.compile(r"^\s*([a-z/0-9_]+)\s*(>=|<=|>|<)\s*([+-]?\d+(?:\.\d+)?)\s*([a-z/%]*)\s*$",
+LIMIT_RE = re.compile(r"^\s*([a-z/0-9_]+)\s*(>=|<=|>|<)\s*([+-]?\d+(?:\.\d+)?)\s*([a-zµ/%]*)\s*$",
                       re.I)
 UNITS = {"p50": {"ms": 1, "s": 1000, "us": 0.001, "µs": 0.001, "": 1},
          "p99": {"ms": 1, "s": 1000, "us": 0.001, "µs": 0.001, "": 1},
          "rss": {"mb": 1, "kb": 0.001, "gb": 1000, "b": 1e-6, "": 1},
-         "rps": {"req/s": 1, "rps": 1, "": 1}, "cpu": {"": 1}, "errors": {"": 1}}
+         "rps": {"req/s": 1, "rps": 1, "": 1}, "cpu": {"": 1}, "errors": {"": 1},
+         "cpu_req": {"us": 1, "µs": 1, "ms": 1000, "": 1}}
 
 
 @dataclass(frozen=True)
@@ -102,8 +111,12 @@ class Limit:
     relative: bool
 
     def crossed(self, a: float | None, b: float | None) -> tuple[bool, float | None]:
-        """(crossed, the value compared): a relative limit compares B's change in %."""
-        v = change(a, b) if self.relative else b
+        """(crossed, the value compared): a relative limit compares B's change in %; from
+        A's 0, no change is 0% and any rise is +inf%. ``None`` if a value is missing."""
+        if self.relative and a == 0 and b is not None:
+            v = 0.0 if b == 0 else math.copysign(math.inf, b)
+        else:
+            v = change(a, b) if self.relative else b
         if v is None:
             return False, None
         return {">": v > self.value, "<": v < self.value, ">=": v >= self.value,
@@ -119,7 +132,9 @@ def parse_limit(text: str) -> Limit:
     key = ALIASES.get(name)
     if key is None:
         raise UsageError(f"--fail-if {text!r}: unknown metric {name!r} "
-                         f"(one of: rps, p50, p99, memory, cpu, errors)")
+                         f"(one of: rps, p50, p99, memory, cpu, cpu/req, errors)")
+    if unit == "%" and key == "cpu" and not re.search(r"[+-]\s*\d", m.group(3)):
+        return Limit(text.strip(), key, op, num, False)  # "cpu > 80%": 80% of one core
     if unit == "%":
         return Limit(text.strip(), key, op, num, True)
     scale = UNITS[key].get(unit)
@@ -130,15 +145,52 @@ def parse_limit(text: str) -> Limit:
     return Limit(text.strip(), key, op, num * scale, False)
 
 
-def check_limits(limits: list[Limit], a: dict, b: dict) -> list[str]:
-    """One line per crossed limit, over every section present on both sides."""
-    out = []
+def shown(key: str, v: float) -> str:
+    """A measured value with its unit, for the limit lines."""
+    if key in ("p50", "p99"):
+        return f"{v:.2f} ms"
+    if key == "rss":
+        return f"{v:.1f} MB"
+    if key == "rps":
+        return f"{v:,.0f} req/s"
+    if key == "cpu":
+        return f"{v:.0f}% of a core"
+    if key == "cpu_req":
+        return f"{v:.0f} µs"
+    return f"{v:g}"
+
+
+NO_SERVER = ("memory and CPU are measured for a command, or for a URL with --a-pid/--b-pid; "
+             "a saved single `bench --json` has neither")
+
+
+def check_limits(limits: list[Limit], a: dict, b: dict) -> tuple[list[str], list[str]]:
+    """(one line per crossed limit, one line per limit that could not be checked) over
+    every section of either side: a limit whose metric is missing is never a pass."""
+    crossed, unchecked = [], []
     for lim in limits:
-        for section in b:
-            ok_a, ok_b = a.get(section, {}), b[section]
-            crossed, v = lim.crossed(ok_a.get(lim.metric), ok_b.get(lim.metric))
-            if crossed:
-                where = "" if section == SINGLE else f" [{section}]"
-                shown = f"{v:+.1f}%" if lim.relative else f"{v:g}"
-                out.append(f"limit crossed: {lim.text}{where}: B is {shown}")
-    return out
+        m = BY_KEY[lim.metric]
+        for section in dict.fromkeys([*a, *b]):
+            where = "" if section == SINGLE else f" [{section}]"
+            va, vb = a.get(section, {}).get(lim.metric), b.get(section, {}).get(lim.metric)
+            lacking = [n for n, v, needed in (("A", va, lim.relative), ("B", vb, True))
+                       if needed and v is None]
+            if lacking:
+                gone = [n for n in lacking if section not in (a if n == "A" else b)]
+                if gone:
+                    label = "single load" if section == SINGLE else f"endpoint {section!r}"
+                    what = f"no result for the {label} from {' or '.join(gone)}"
+                else:
+                    what = f"no {m.label} for {' or '.join(lacking)}"
+                    if lim.metric in ("rss", "cpu", "cpu_req"):
+                        what += f" ({NO_SERVER})"
+                unchecked.append(f"limit not checked: {lim.text}{where}: {what}")
+                continue
+            hit, v = lim.crossed(va, vb)
+            if hit:
+                if lim.relative and math.isinf(v):
+                    value = f"{shown(lim.metric, vb)}, against 0 for A"
+                else:
+                    value = f"{v:+.1f}%" if lim.relative else shown(lim.metric, v)
+                crossed.append(f"limit crossed: {lim.text}{where}: B is {value}")
+    return crossed, unchecked

@@ -1,4 +1,5 @@
-"""The comparison table (| Metric | A | B | Improvement |), for the terminal and as markdown."""
+"""The comparison table (| Metric | A | B | Improvement |), for the terminal, as markdown
+and as JSON, and the notes under it (rounds, their spread)."""
 
 from __future__ import annotations
 
@@ -7,9 +8,10 @@ from rich.console import Console
 from rich.table import Table
 from rich.text import Text
 
-from pinkclinic.load.compare import METRICS, SINGLE, Metric, improvement
+from pinkclinic.load.compare import BY_KEY, METRICS, SINGLE, Metric, change, improvement
 
 DASH = "–"
+SCHEMA_VERSION = 2
 
 
 def fmt_value(m: Metric, v: float | None) -> str:
@@ -23,6 +25,8 @@ def fmt_value(m: Metric, v: float | None) -> str:
         return f"{v:.1f} MB"
     if m.key == "cpu":
         return f"{v:.0f}%"
+    if m.key == "cpu_req":
+        return f"{v:,.0f} µs"
     return f"{v:g}"
 
 
@@ -70,3 +74,42 @@ def markdown(a: dict, b: dict, a_label: str, b_label: str, notes: list[str]) -> 
         lines.append("")
     lines += [f"{n}  " for n in notes]
     return "\n".join(lines).rstrip() + "\n"
+
+
+def rounds_note(a, b, asked: int) -> str:
+    na, nb = len(a.rounds), len(b.rounds)
+    if na == nb == 1:
+        return "1 round per side: A, then B."
+    if na == nb:
+        return f"{na} rounds per side, alternating A B; medians shown."
+    return f"A: {na} rounds, B: {nb} rounds (of {asked}), alternating A B; medians shown."
+
+
+def spread(a, b) -> str:
+    """Round-to-round req/s of each side, so the reader sees the noise behind the medians."""
+    parts = []
+    for side in (a, b):
+        values = [r.get(SINGLE, {}).get("rps") for r in side.rounds]
+        values = [v for v in values if v is not None]
+        if len(values) > 1:
+            parts.append(f"{side.name} req/s {min(values):,.0f}–{max(values):,.0f}")
+    return ("Spread over rounds: " + ", ".join(parts) + ".") if parts else ""
+
+
+def to_json(a, b, ma: dict, mb: dict, limits, crossed: list[str], unchecked: list[str],
+            problems: list[str]) -> dict:
+    def side(s, med):
+        return {"label": s.label, "command": s.command, "url": s.url, "rounds": s.rounds,
+                "median": med}
+
+    out = {}
+    for section in dict.fromkeys([*ma, *mb]):
+        x, y = ma.get(section, {}), mb.get(section, {})
+        out[section] = {k: {"change_percent": None if change(x.get(k), y.get(k)) is None
+                            else round(change(x.get(k), y.get(k)), 2),
+                            "text": improvement(m, x.get(k), y.get(k))}
+                        for k, m in BY_KEY.items()}
+    return {"schema_version": SCHEMA_VERSION, "kind": "compare", "a": side(a, ma),
+            "b": side(b, mb), "improvement": out, "limits": [lim.text for lim in limits],
+            "crossed": crossed, "unchecked": unchecked, "problems": problems,
+            "complete": not (problems or unchecked)}

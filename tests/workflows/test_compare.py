@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import sys
 
 import pytest
 
@@ -81,17 +82,33 @@ def test_wording():
     assert improvement(m["cpu"], 100.0, 71.0) == "29% less"
     assert improvement(m["cpu"], None, 71.0) == "–"
     assert improvement(m["p50"], 10.0, 10.01) == "same"
+    assert improvement(m["errors"], 0, 5) == "5 more" and improvement(m["errors"], 7, 2) == "5 fewer"
+    assert improvement(m["cpu_req"], 400.0, 60.0) == "85% less"
 
 
 def test_limits():
     a = {"load": {"rps": 1000, "p99": 10.0, "rss": 50.0}}
     b = {"load": {"rps": 900, "p99": 12.0, "rss": 40.0}}
-    assert check_limits([parse_limit("p99 > +10%")], a, b) == [
-        "limit crossed: p99 > +10%: B is +20.0%"]
-    assert check_limits([parse_limit("p99 > +25%"), parse_limit("rps < -15%")], a, b) == []
-    assert check_limits([parse_limit("memory > 30MB")], a, b) == [
-        "limit crossed: memory > 30MB: B is 40"]
+    assert check_limits([parse_limit("p99 > +10%")], a, b) == (
+        ["limit crossed: p99 > +10%: B is +20.0%"], [])
+    assert check_limits([parse_limit("p99 > +25%"), parse_limit("rps < -15%")], a, b) == ([], [])
+    assert check_limits([parse_limit("memory > 30MB")], a, b) == (
+        ["limit crossed: memory > 30MB: B is 40.0 MB"], [])
     assert parse_limit("p99 > 0.5s").value == 500
+    assert parse_limit("p99 > 500µs").value == 0.5
+    # a missing metric is never a pass
+    crossed, unchecked = check_limits([parse_limit("cpu > +10%")], a, b)
+    assert crossed == [] and unchecked[0].startswith("limit not checked: cpu > +10%: no CPU usage")
+    # from A's 0 errors, any error is a crossed relative limit; none is no change
+    assert check_limits([parse_limit("errors > +10%")], {"load": {"errors": 0}},
+                        {"load": {"errors": 5}})[0] == [
+        "limit crossed: errors > +10%: B is 5, against 0 for A"]
+    assert check_limits([parse_limit("errors > +10%")], {"load": {"errors": 0}},
+                        {"load": {"errors": 0}}) == ([], [])
+    # "cpu > 80%" is 80% of one core; a sign makes it a change against A
+    assert not parse_limit("cpu > 80%").relative and parse_limit("cpu > +80%").relative
+    assert check_limits([parse_limit("cpu > 80%")], {"load": {"cpu": 50}},
+                        {"load": {"cpu": 90}})[0] == ["limit crossed: cpu > 80%: B is 90% of a core"]
     with pytest.raises(UsageError):
         parse_limit("bogus > 1%")
 
@@ -107,3 +124,83 @@ def test_endpoint_names_are_printed_as_written(serve, tmp_path):
     proc = run_cli("compare", str(saved), str(saved))
     assert proc.returncode == 0, proc.stderr
     assert "endpoint: [/]" in proc.stdout and "endpoint: [red]x" in proc.stdout
+
+
+
+def test_a_full_url_in_load_is_refused(serve):
+    other = serve("shop.py")
+    proc = run_cli("compare", "--a", FAST, "--b", FAST, "--load", f"-c 2 -a 50 {other.url}/items")
+    assert proc.returncode == 2
+    assert proc.stderr.count("\n") == 1 and "is a full URL" in proc.stderr, proc.stderr
+    assert other.counts() == {}
+
+
+def test_the_path_of_a_side_url_is_kept(serve):
+    s = serve("shop.py")
+    proc = run_cli("compare", "--a", s.url + "/items", "--b", s.url + "/items", "--load",
+                   "-c 2 -a 50", "--rounds", "1")
+    assert proc.returncode == 0, proc.stderr
+    assert "1 round per side: A, then B." in proc.stdout
+    prefix = run_cli("compare", "--a", s.url + "/api", "--b", s.url + "/api/", "--load",
+                     "-c 1 -a 10 /items", "--rounds", "1")
+    assert prefix.returncode == 0, prefix.stderr
+    assert s.counts() == {"GET /items": 100, "GET /api/items": 20}
+
+
+def test_a_limit_on_a_metric_not_measured_fails(serve):
+    s = serve("items_fast.py")
+    proc = run_cli("compare", "--a", s.url, "--b", s.url, "--load", "-c 2 -a 50 /items",
+                   "--rounds", "1", "--fail-if", "memory > +10%", "--fail-if", "p99 > +1000%")
+    assert proc.returncode == 3, proc.stderr
+    assert "limit not checked: memory > +10%: no Memory usage (peak RSS) for A or B" in proc.stdout
+    assert proc.stderr.startswith("pinkclinic: error: comparison incomplete: limit not checked")
+    assert proc.stderr.count("\n") == 1
+
+
+def test_saved_results_with_nothing_in_common(serve, tmp_path, saved):
+    s = serve("shop.py")
+    f = tmp_path / "suite.yaml"
+    f.write_text("endpoints: [{path: /, amount: 20}]\n")
+    suite = tmp_path / "suite.json"
+    suite.write_text(run_cli("bench", "--suite", str(f), "-j", s.url, check=True).stdout)
+    proc = run_cli("compare", str(saved["fast"]), str(suite))
+    assert proc.returncode == 3
+    assert "A and B have nothing in common to compare (A: load; B: /)" in proc.stderr
+
+
+def test_a_server_dying_mid_suite_keeps_what_was_measured(tmp_path):
+    f = tmp_path / "suite.yaml"
+    f.write_text("endpoints:\n  - {name: home, path: /, amount: 200}\n"
+                 "  - {name: die, path: /die, duration: 2}\n  - {name: after, path: /, amount: 5}\n")
+    shop = " ".join(sample_cmd("shop.py", "0"))
+    proc = run_cli("compare", "--a", shop, "--b", shop, "--suite", str(f), "--rounds", "1", "-j")
+    assert proc.returncode == 3, proc.stderr
+    data = json.loads(proc.stdout)
+    assert set(data["a"]["median"]) == set(data["b"]["median"]) == {"home"}
+    assert data["a"]["median"]["home"]["rps"] > 0 and not data["complete"]
+    assert any("round 1: die: server-died" in p for p in data["problems"])
+    assert proc.stderr.count("\n") == 1 and "comparison incomplete" in proc.stderr
+
+
+def test_a_side_that_cannot_start(tmp_path):
+    proc = run_cli("compare", "--a", FAST, "--b", f"{sys.executable} -c 'raise SystemExit(3)'",
+                   "--load", "-c 2 -a 20 /items")
+    assert proc.returncode == 3 and proc.stdout == ""
+    assert proc.stderr.count("\n") == 1 and proc.stderr.startswith("pinkclinic: error: B (")
+
+
+def test_help_documents_the_exit_codes():
+    out = run_cli("compare", "--help", check=True).stdout
+    for line in ("1    B crossed a --fail-if limit", "3    the comparison is incomplete",
+                 "130  interrupted"):
+        assert line in out, out
+
+
+def test_saved_results_run_with_different_loads_are_flagged(serve, saved, tmp_path):
+    s = serve("items_fast.py")
+    other = tmp_path / "c2.json"
+    other.write_text(run_cli("bench", "-j", "-c", "2", "-a", "200", s.url + "/items",
+                             check=True).stdout)
+    proc = run_cli("compare", str(saved["fast"]), str(other))
+    assert proc.returncode == 0, proc.stderr
+    assert "warning: A and B were not loaded alike: A http/1.1 -c 8, B http/1.1 -c 2" in proc.stdout
