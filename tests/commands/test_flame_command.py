@@ -80,7 +80,7 @@ def test_flame_survives_a_crash_and_ctrl_c(tmp_path):
     os.kill(manifest(rec)["target"]["pid"], signal.SIGKILL)
     out, _ = finish(proc)
     assert proc.returncode == 1
-    assert "run target-crashed: the target was killed by SIGKILL" in out  # says why
+    assert "run target-crashed" in out and "SIGKILL" in out  # the console says why
     assert manifest(rec)["status"]["outcome"] == "target-crashed"
     assert (tmp_path / "crash.pinkclinic-flame.html").exists()
 
