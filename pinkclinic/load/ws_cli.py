@@ -11,7 +11,7 @@ from pinkclinic.errors import UsageError
 from pinkclinic.load.options import parse_header
 from pinkclinic.load.render import _stats, _table, fmt_bytes, fmt_count, fmt_ms, footer
 from pinkclinic.load.result import LoadResult
-from pinkclinic.load.stats import counter_percentiles, ms
+from pinkclinic.load.stats import ALL_PERCENTILES, counter_percentiles, ms
 from pinkclinic.load.ws import ON_CONNECT_REPLY_S, WsSpec, run_ws
 
 
@@ -69,13 +69,15 @@ def ws_json(r: LoadResult) -> dict:
                         "connect": connect_summary(st.connect_us),
                         "closeCodes": dict(sorted(st.close_codes.items())),
                         "handshakeStatus": dict(sorted(st.handshake_status.items()))}
+    if r.spec.mode == "push":  # nothing was timed: no latency, rather than zeros
+        out["latency"] = {k: (None if k != "totalCount" else 0) for k in out["latency"]}
     if r.spec.on_connect and r.spec.mode == "roundtrip":
         out["websocket"]["onConnectReplies"] = {"answered": st.greeted,
                                                 "unanswered": st.unanswered}
     return out
 
 
-def print_ws(r: LoadResult, console: Console) -> None:
+def print_ws(r: LoadResult, console: Console, full_latency: bool = False) -> None:
     st = r.ws_stats
     if r.requests:
         if r.spec.mode == "roundtrip":
@@ -85,12 +87,18 @@ def print_ws(r: LoadResult, console: Console) -> None:
                         fmt_ms(L["mean"] / 1000), fmt_ms(L["stdev"] / 1000),
                         fmt_ms(L["max"] / 1000))
             console.print(lat)
+            if full_latency:
+                pt = _table("Percentile", "Round trip")
+                for p in ALL_PERCENTILES:
+                    pt.add_row(f"{p:g}%", fmt_ms(r.latency_ms(p)))
+                console.print(pt)
         rb = _table("Stat", "1%", "2.5%", "50%", "97.5%", "Avg", "Stdev", "Min")
         for name, which, f in (("Msg/Sec", 1, fmt_count), ("Bytes/Sec", 2, fmt_bytes)):
             s = _stats(r.per_second(which))
             rb.add_row(name, *(f(v) for v in s["pcts"]), f(s["avg"]), f(s["sd"]), f(s["min"]))
         console.print(rb)
-    lines = [ln.replace(" requests in ", " messages in ") for ln in footer(r)]
+    lines = [ln.replace(" requests in ", " messages in ").replace(" req/s", " messages/s")
+             for ln in footer(r)]
     c = connect_summary(st.connect_us)
     if c["count"]:
         lines.append(f"{c['count']} connections opened: connect p50 {fmt_ms(c['p50'])}, "
@@ -118,5 +126,6 @@ def ws_main(url: str, opts: dict, wf: dict, *, as_json: bool, full_latency: bool
 
     spec = ws_spec(url, opts, wf)
     return run_single(spec, run_ws, as_json=as_json, full_latency=full_latency,
-                      no_progress=no_progress, to_json=ws_json, printer=print_ws,
+                      no_progress=no_progress, to_json=ws_json,
+                      printer=lambda r, console: print_ws(r, console, full_latency),
                       unit="messages")

@@ -130,3 +130,16 @@ def test_a_literal_at_sign_message(serve, tmp_path):
     s = serve("ws_echo.py")
     r = bench_json("-c", "1", "--per-connection", "5", "--message", "@@not-a-file", s.ws + "/")
     assert r["requests"]["total"] == 5 and r["throughput"]["total"] == 5 * len("@not-a-file")
+
+
+def test_push_mode_has_no_latency_and_l_prints_percentiles(serve):
+    push = serve("ws_push.py", "0.01")
+    r = bench_json("-c", "1", "-d", "0.5", "--on-connect", "subscribe", push.ws + "/")
+    assert r["latency"]["p50"] is None and r["latency"]["max"] is None
+    assert r["latency"]["totalCount"] == 0 and r["requests"]["total"] > 0
+    echo = serve("ws_echo.py")
+    proc = run_cli("bench", "-l", "-c", "1", "--per-connection", "50", "-R", "100", "--message",
+                   "m", echo.ws + "/")
+    assert proc.returncode == 0, proc.stderr
+    assert "Percentile" in proc.stdout and "99.999%" in proc.stdout
+    assert "rate: target 100 messages/s, achieved" in proc.stdout  # the footer; not the header
