@@ -13,6 +13,16 @@ def port_from_argv(default: int = 8000) -> int:
     return args.port
 
 
+def number(text: str | None) -> int:
+    """The request's ``n`` as an int, leniently: load generators send ids such as
+    ``aec31a66-17`` (pinkclinic's ``[<id>]``), so take the digits, or hash the rest."""
+    text = text or ""
+    digits = "".join(c for c in text if c.isdigit())
+    if digits and len(digits) <= 18:
+        return int(digits)
+    return abs(hash(text)) % 10**9
+
+
 def run_uvicorn(app, port: int) -> None:
     import uvicorn
 

@@ -11,7 +11,7 @@ import sys
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 
-from _common import port_from_argv
+from _common import number, port_from_argv
 from aiohttp import web
 
 TABLE_BYTES = 32 * 1024 * 1024
@@ -28,7 +28,7 @@ def lookup_table() -> bytearray:
 
 
 async def visit(request):
-    n = int(request.query.get("n", "0") or 0)
+    n = number(request.query.get("n"))
     table = lookup_table()
     scratch = bytearray(64 * 1024)  # freed when the handler returns
     scratch[0] = table[(n * 4096) % TABLE_BYTES]

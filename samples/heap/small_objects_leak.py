@@ -13,7 +13,7 @@ import sys
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 
-from _common import port_from_argv, run_uvicorn
+from _common import number, port_from_argv, run_uvicorn
 from starlette.applications import Starlette
 from starlette.responses import PlainTextResponse
 from starlette.routing import Route
@@ -28,7 +28,7 @@ def remember_session(n: int) -> None:
 
 
 async def visit(request):
-    remember_session(int(request.query_params.get("n", "0") or 0))
+    remember_session(number(request.query_params.get("n")))
     return PlainTextResponse("ok")
 
 
