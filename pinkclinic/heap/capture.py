@@ -5,6 +5,12 @@ about every 10 ms. ``FileReader(max_memory_records=N)`` keeps every k-th one so
 that at most N remain, and numbers the temporal records' snapshots the same
 way; ``MAX_SNAPSHOTS`` therefore bounds both the time resolution and the size of
 every per-site interval list the reader builds, whatever the capture's length.
+
+What it does not bound is the reader itself: to know what a free releases, memray's
+reader keeps every live allocation in memory while it reads (about 100 B each), so
+an open reader costs O(live allocations). The analysis therefore keeps one reader
+open at a time: :func:`open_capture` reads the snapshots, ``close()`` drops the
+reader, ``reopen()`` opens it again for the allocation passes.
 """
 
 from __future__ import annotations
@@ -22,6 +28,7 @@ MAX_SNAPSHOTS = 3000       # 60 s at memray's 10 ms -> 20 ms resolution; 10 min 
 MAX_SERIES_POINTS = 600    # per process, for the memory-over-time chart
 
 _CAPTURE_RE = re.compile(r"^memray-\d+\.bin(?:\.\d+)?$")
+_PID_RE = re.compile(r"^memray-(\d+)\.bin(?:\.(\d+))?$")
 
 
 @dataclass
@@ -39,12 +46,25 @@ class Capture:
     rss: list[int] = field(default_factory=list)
     heap: list[int] = field(default_factory=list)
     error: str | None = None
+    max_snapshots: int = MAX_SNAPSHOTS
 
     def info(self) -> dict:
         return {"file": self.path.name, "pid": self.pid, "command_line": self.command_line,
                 "start": self.start, "end": self.end, "peak_memory": self.peak_memory,
                 "total_allocations": self.total_allocations, "native": self.native,
                 "snapshots": len(self.times), "bytes": _size(self.path), "error": self.error}
+
+    def peak_index(self) -> int:
+        """The snapshot with the largest tracked heap (0 when there is none)."""
+        return max(range(len(self.heap)), key=self.heap.__getitem__) if self.heap else 0
+
+    def reopen(self) -> None:
+        """Open the reader again (after ``close()``), for the allocation passes."""
+        if self.reader is None:
+            import memray
+
+            self.reader = memray.FileReader(os.fspath(self.path),
+                                            max_memory_records=self.max_snapshots)
 
     def close(self) -> None:
         if self.reader is not None:
@@ -57,6 +77,12 @@ def _size(path: Path) -> int | None:
         return path.stat().st_size
     except OSError:
         return None
+
+
+def pid_of(path: str | os.PathLike) -> int | None:
+    """The PID a capture file is named after (``memray-P.bin``; ``memray-P.bin.C``: C)."""
+    m = _PID_RE.match(os.path.basename(os.fspath(path)))
+    return int(m.group(2) or m.group(1)) if m else None
 
 
 def find_captures(folder: str | os.PathLike) -> list[Path]:
@@ -73,7 +99,7 @@ def open_capture(path: str | os.PathLike, *, max_snapshots: int = MAX_SNAPSHOTS)
     # memray's C++ reader logs truncated records (a capture cut by kill -9) straight
     # to stderr; the analysis reports what it could read instead.
     set_log_level(logging.CRITICAL + 10)
-    cap = Capture(Path(path))
+    cap = Capture(Path(path), max_snapshots=max_snapshots)
     try:
         reader = memray.FileReader(os.fspath(path), max_memory_records=max_snapshots)
     except (OSError, RuntimeError, ValueError) as e:

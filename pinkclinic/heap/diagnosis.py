@@ -4,6 +4,9 @@ Severity grows with how much of the heap the leak adds within the window:
 ``confidence x min(1, SEVERITY_BASE + growth / heap_at_window_start)``. A leak
 that is certain but small next to the heap is ``SEVERITY_BASE`` (0.5); one that
 doubles the heap in the window is 1.0.
+
+Bytes are shown in powers of 1000 (B, kB, MB, GB) everywhere in heap output: the
+terminal, the report and the flame graph's info bar.
 """
 
 from __future__ import annotations
@@ -15,18 +18,27 @@ from pinkclinic.heap.growth import SMALL_OBJECTS
 SEVERITY_BASE = 0.5
 MIN_CULPRIT_SHARE = 0.05   # suspects below this share of the total growth are not named
 MAX_CULPRITS = 5
+MAX_STACK_FRAMES = 40      # innermost frames kept in a culprit's stack
 
 
 def human_bytes(n: float) -> str:
+    """``20.1 kB``: powers of 1000; whole bytes below 1 kB (``8 B``)."""
     n = float(n)
     for unit in ("B", "kB", "MB", "GB"):
-        if abs(n) < 1000 or unit == "GB":
+        if abs(n) < 999.95 or unit == "GB":
             return f"{n:.0f} {unit}" if unit == "B" else f"{n:.1f} {unit}"
         n /= 1000
     return f"{n:.1f} GB"
 
 
-def _short(file: str, root: str | None) -> str:
+def rate_text(row: dict) -> str:
+    """Per request when there is a load timeline, else per second."""
+    if row.get("bytes_per_request") is not None:
+        return f"{human_bytes(row['bytes_per_request'])}/request"
+    return f"{human_bytes(row.get('bytes_per_second') or 0)}/s"
+
+
+def short_file(file: str, root: str | None) -> str:
     """``file`` relative to the target's working directory when it lies under it."""
     if root and os.path.isabs(file):
         rel = os.path.relpath(file, root)
@@ -35,8 +47,8 @@ def _short(file: str, root: str | None) -> str:
     return file
 
 
-def _where(s: dict, root: str | None = None) -> str:
-    file = _short(s["file"], root)
+def where(s: dict, root: str | None = None) -> str:
+    file = short_file(s["file"], root)
     return f"{file}:{s['line']}" if s.get("line") else file
 
 
@@ -47,7 +59,8 @@ def _culprit(s: dict) -> dict:
         named = s["holders"][0]
     out = {"function": named["function"], "file": named["file"], "line": named["line"],
            "share": s["share"], "bytes_per_request": s["bytes_per_request"],
-           "bytes_per_second": s["bytes_per_second"], "confidence": s["confidence"]}
+           "bytes_per_second": s["bytes_per_second"], "confidence": s["confidence"],
+           "stack": [list(f) for f in (named.get("stack") or [])][-MAX_STACK_FRAMES:]}
     if named is not s:
         out["small_objects"] = True
     return out
@@ -55,7 +68,7 @@ def _culprit(s: dict) -> dict:
 
 def memory_leak_issue(suspects: list[dict], *, heap_start: float, window_s: float,
                       requests: float | None, command: str = "",
-                      root: str | None = None) -> dict | None:
+                      root: str | None = None, rerun: str = "") -> dict | None:
     """A ``memory-leak`` issue naming the suspects, or ``None`` when there are none."""
     if not suspects:
         return None
@@ -69,14 +82,14 @@ def memory_leak_issue(suspects: list[dict], *, heap_start: float, window_s: floa
     bpr = growth / requests if requests else None
     rate = f"about {human_bytes(top['bytes_per_request'])} per request" \
         if top.get("bytes_per_request") is not None else \
-        f"about {human_bytes(top['bytes_per_second'] or 0)}/s"
+        f"about {human_bytes(top['bytes_per_second'] or 0)}/s (no load timeline, so not per request)"
     if top.get("small_objects"):
-        summary = (f"small objects pile up at {rate}; `{top['function']}` in {_where(top, root)} "
+        summary = (f"small objects pile up at {rate}; `{top['function']}` in {where(top, root)} "
                    "grows in step and likely holds them")
     elif top["file"] == SMALL_OBJECTS[1]:
         summary = f"small objects (512 B or less) pile up at {rate}; no app site grows in step"
     else:
-        summary = f"`{top['function']}` in {_where(top, root)} keeps {rate} and never frees it"
+        summary = f"`{top['function']}` in {where(top, root)} keeps {rate} and never frees it"
     if len(suspects) > 1:
         summary += f" ({len(suspects)} growing sites in all)"
     return {
@@ -94,10 +107,11 @@ def memory_leak_issue(suspects: list[dict], *, heap_start: float, window_s: floa
         },
         "culprits": culprits,
         "recommendation": (
-            f"Look at what `{top['function']}` ({_where(top, root)}) stores and what keeps it "
+            f"Look at what `{top['function']}` ({where(top, root)}) stores and what keeps it "
             "alive: a dict or list at module level, a cache without a bound, a closure or "
             "a class attribute. Bound it (an LRU with maxsize, a TTL) or drop the "
             "reference when the request ends, then rerun " +
-            (f"`pinkclinic heap -- {command}`" if command else "`pinkclinic heap`") +
+            (f"`{rerun}`" if rerun else f"`pinkclinic heap -- {command}`" if command
+             else "`pinkclinic heap`") +
             " and check that the site no longer grows."),
     }

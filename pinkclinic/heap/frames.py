@@ -6,7 +6,8 @@ one of these *areas*:
 * ``app``      - the user's code: anything that is not one of the below;
 * ``deps``     - installed packages (``site-packages``, ``dist-packages``);
 * ``stdlib``   - the standard library, and ``<frozen ...>`` modules other than importlib;
-* ``importlib``- the import machinery: an allocation under it was made at import time;
+* ``importlib``- the import machinery (not ``importlib.metadata`` or ``.resources``): an
+  allocation under it was made at import time;
 * ``profiler`` - memray, and pinkclinic itself (its in-process probe);
 * ``launcher`` - ``memray run``'s own entry frames, outside every stack of the target;
 * ``native``   - C/C++ frames, present only in ``--native`` captures.
@@ -35,6 +36,10 @@ _STDLIB_RE = re.compile(r"/lib/(?:python\d\.\d+t?|pypy\d*\.?\d*)/(?!site-package
 _DEPS_RE = re.compile(r"[/\\](?:site|dist)-packages[/\\]")
 _PROFILER_PKG_RE = re.compile(r"[/\\](?:site|dist)-packages[/\\](?:memray|pinkclinic)[/\\]"
                               r"|[/\\]pinkclinic_probe(?:[/\\]|\.py$)|[/\\]pinkclinic[/\\]bootstrap[/\\]")
+# The import system itself, not importlib.metadata / importlib.resources, which a
+# server may call at request time.
+_IMPORT_MACHINERY_RE = re.compile(r"/importlib/(?:__init__|_bootstrap|_bootstrap_external|util"
+                                  r"|machinery|_abc|abc)\.py$")
 _LAUNCHER_RE = re.compile(r"[/\\]memray[/\\](?:commands[/\\]|__main__\.py$)")
 _NATIVE_SUFFIXES = (".c", ".h", ".cc", ".cpp", ".cxx", ".hpp", ".pyx", ".pxd", ".S", ".s")
 _NATIVE_RE = re.compile(r"\.so(?:\.\d+)*$")
@@ -54,7 +59,7 @@ def area(file: str) -> str:
         return "launcher"
     if _PROFILER_PKG_RE.search(norm) or os.path.abspath(file).startswith(_PINKCLINIC_DIR):
         return "profiler"
-    if "/importlib/" in norm and _DEPS_RE.search(norm) is None:
+    if _IMPORT_MACHINERY_RE.search(norm) and _DEPS_RE.search(norm) is None:
         return "importlib"
     if _DEPS_RE.search(norm):
         return "deps"

@@ -8,7 +8,8 @@ alive at snapshot ``s`` when ``allocated <= s < deallocated``.
 The window is cut into a fixed grid of at most ``MAX_GRID`` times shared by all
 captures (so gunicorn workers add up). Each record is folded into its site's grid
 vector as it streams past and then dropped: memory is O(sites x grid), not
-O(allocations). Sites are keyed by :func:`frames.site_of`; import-time and
+O(allocations). :func:`read_temporal` makes the one pass over a capture's records that
+this and the peak tree (:mod:`pinkclinic.heap.peak`) share. Sites are keyed by :func:`frames.site_of`; import-time and
 profiler allocations are only counted, never attributed.
 """
 
@@ -62,38 +63,44 @@ class SiteSeries:
         self.sites: dict[Frame, Site] = {}
         self.excluded = {"import": 0.0, "profiler": 0.0, "empty": 0.0}
 
-    def add_capture(self, cap: Capture) -> None:
-        idx = grid_indices(cap, self.grid)
-        k = len(idx)
+    def begin(self, cap: Capture) -> None:
+        """Start on a capture: map the grid onto its snapshots."""
+        self.idx = grid_indices(cap, self.grid)
         # A snapshot index < 0 means "before this process existed": nothing alive.
-        first_valid = bisect.bisect_left(idx, 0)
-        native = cap.native
-        for rec in cap.reader.get_temporal_allocation_records(merge_threads=True):
-            dbytes = [0.0] * (k + 1)
-            dcount = [0.0] * (k + 1)
-            touched = False
-            for iv in rec.intervals:
-                lo = max(first_valid, bisect.bisect_left(idx, iv.allocated_before_snapshot))
-                d = iv.deallocated_before_snapshot
-                hi = k if d is None else bisect.bisect_left(idx, d)
-                if lo < hi:
-                    dbytes[lo] += iv.n_bytes
-                    dbytes[hi] -= iv.n_bytes
-                    dcount[lo] += iv.n_allocations
-                    dcount[hi] -= iv.n_allocations
-                    touched = True
-            if not touched:
-                continue
-            stack = rec.hybrid_stack_trace() if native else rec.stack_trace()
-            stack = [(f[0], f[1], f[2]) for f in stack]
-            frame, area = site_of(stack)
-            live_b = _prefix(dbytes, k)
-            if frame is not None and _is_arena(rec):
-                frame, area = SMALL_OBJECTS, "pymalloc"
-            if frame is None:
-                self.excluded[area] = self.excluded.get(area, 0.0) + max(live_b)
-                continue
-            self._fold(frame, area, stack, live_b, _prefix(dcount, k))
+        self.first_valid = bisect.bisect_left(self.idx, 0)
+
+    def add(self, rec, stack_of) -> None:
+        """Fold one temporal record in; ``stack_of()`` gives its innermost-first stack."""
+        idx, first_valid = self.idx, self.first_valid
+        k = len(idx)
+        dbytes = [0.0] * (k + 1)
+        dcount = [0.0] * (k + 1)
+        touched = False
+        for iv in rec.intervals:
+            lo = max(first_valid, bisect.bisect_left(idx, iv.allocated_before_snapshot))
+            d = iv.deallocated_before_snapshot
+            hi = k if d is None else bisect.bisect_left(idx, d)
+            if lo < hi:
+                dbytes[lo] += iv.n_bytes
+                dbytes[hi] -= iv.n_bytes
+                dcount[lo] += iv.n_allocations
+                dcount[hi] -= iv.n_allocations
+                touched = True
+        if not touched:
+            return
+        stack = stack_of()
+        frame, area = site_of(stack)
+        live_b = _prefix(dbytes, k)
+        if frame is not None and is_arena(rec):
+            frame, area = SMALL_OBJECTS, "pymalloc"
+        if frame is None:
+            self.excluded[area] = self.excluded.get(area, 0.0) + max(live_b)
+            return
+        self._fold(frame, area, stack, live_b, _prefix(dcount, k))
+
+    def add_capture(self, cap: Capture) -> None:
+        """All of one capture's temporal records (its reader must be open)."""
+        read_temporal(cap, [self])
 
     def _fold(self, frame: Frame, area: str, stack: list[Frame],
               live_b: list[float], live_c: list[float]) -> None:
@@ -111,12 +118,32 @@ class SiteSeries:
             site.stack = strip_launcher(stack[::-1])
 
 
-def _is_arena(rec) -> bool:
+def read_temporal(cap: Capture, consumers: list) -> None:
+    """One pass over a capture's temporal records, shared by ``consumers`` (each has
+    ``begin(cap)`` and ``add(rec, stack_of)``); a record's stack is built once, when a
+    consumer first asks for it."""
+    for c in consumers:
+        c.begin(cap)
+    native = cap.native
+    for rec in cap.reader.get_temporal_allocation_records(merge_threads=True):
+        memo: list = []
+
+        def stack_of(rec=rec, memo=memo) -> list[Frame]:
+            if not memo:
+                st = rec.hybrid_stack_trace() if native else rec.stack_trace()
+                memo.append([(f[0], f[1], f[2]) for f in st])
+            return memo[0]
+
+        for c in consumers:
+            c.add(rec, stack_of)
+
+
+def is_arena(rec) -> bool:
     """An mmap whose every allocation is exactly one pymalloc arena."""
     if rec.allocator != MMAP_ALLOCATOR or not rec.intervals:
         return False
-    return all(iv.n_allocations > 0 and iv.n_bytes // iv.n_allocations in ARENA_SIZES
-               and iv.n_bytes % iv.n_allocations == 0 for iv in rec.intervals)
+    return all(iv.n_allocations > 0 and iv.n_bytes % iv.n_allocations == 0
+               and iv.n_bytes // iv.n_allocations in ARENA_SIZES for iv in rec.intervals)
 
 
 def _prefix(diff: list[float], k: int) -> list[float]:

@@ -15,6 +15,11 @@ The thresholds come from the samples in ``samples/heap``, 3 runs each
 ratios 0.88-1.11; the bounded LRU and the 32 MB table, R^2 <= 0.29 and late ratios
 0.00. With these thresholds a cache that fills steadily is cleared if it is full
 before about 80% of the window; one still filling at the end looks like a leak.
+
+A site that passes every test but the size floor (it grew steadily, but by less than
+``MIN_GROWTH_BYTES`` and at least ``MIN_STEADY_BYTES``) is *steady but small*: too
+little to call a leak, too steady to call healthy. With no suspect, the analysis
+says so and asks for a longer run instead of clearing the server.
 """
 
 from __future__ import annotations
@@ -23,6 +28,7 @@ from pinkclinic.heap.fit import late_ratio, linear_fit
 from pinkclinic.heap.timeline import Timeline
 
 MIN_GROWTH_BYTES = 256 * 1024   # below this a window's growth is noise (a dict resize, an arena)
+MIN_STEADY_BYTES = 16 * 1024    # steady growth below the floor but above this: run longer
 MIN_BYTES_PER_REQUEST = 4       # half a pointer: a container gaining a slot every other request
 MIN_R2 = 0.9
 MIN_LATE_RATIO = 0.5
@@ -39,11 +45,13 @@ MAX_CONSIDERED = 10             # non-suspects reported with the reason they wer
 def thresholds() -> dict:
     return {"min_growth_bytes": MIN_GROWTH_BYTES, "min_bytes_per_request": MIN_BYTES_PER_REQUEST,
             "min_r2": MIN_R2, "min_late_ratio": MIN_LATE_RATIO,
-            "min_r2_small_objects": MIN_R2_SMALL_OBJECTS}
+            "min_r2_small_objects": MIN_R2_SMALL_OBJECTS, "min_steady_bytes": MIN_STEADY_BYTES}
 
 
-def rank(sites: dict, grid: list[float], timeline: Timeline | None) -> tuple[list[dict], list[dict]]:
-    """(suspects, considered): suspects ranked by growth; the largest cleared growers."""
+def rank(sites: dict, grid: list[float],
+         timeline: Timeline | None) -> tuple[list[dict], list[dict], list[dict]]:
+    """(suspects, considered, steady): suspects ranked by growth; the largest cleared
+    growers; and the cleared ones that grew steadily but below the size floor."""
     t0 = grid[0]
     ts = [t - t0 for t in grid]
     duration = ts[-1] if ts[-1] > 0 else 0.0
@@ -80,11 +88,18 @@ def rank(sites: dict, grid: list[float], timeline: Timeline | None) -> tuple[lis
     for r in rows:
         if r["area"] == "pymalloc":
             r["note"] = ("objects of 512 B or less, which memray sees only as the pymalloc "
-                         "arenas holding them; the stack is the allocation that opened an arena")
+                         "arenas holding them; whichever allocation opened an arena is "
+                         "incidental, so the sites that grow in step are named instead")
             r["holders"] = _holders(rows)
             if r["holders"]:
                 r["reason"] = _reason(r, served > 0, min_r2=MIN_R2_SMALL_OBJECTS, late=False)
+            if r["holders"] and r["reason"] is None:  # shown under the small-objects suspect
+                held = {(h["function"], h["file"], h["line"]) for h in r["holders"]}
+                rows = [x for x in rows if x["reason"] is None
+                        or (x["function"], x["file"], x["line"]) not in held]
     suspects = [r for r in rows if r["reason"] is None]
+    steady = [{k: r[k] for k in _STEADY_KEYS} for r in rows
+              if r["reason"] is not None and _steady_but_small(r, served > 0)]
     considered = [r for r in rows if r["reason"] is not None][:MAX_CONSIDERED]
     total = sum(r["growth_bytes"] for r in suspects) or 1
     for r in suspects:
@@ -92,7 +107,21 @@ def rank(sites: dict, grid: list[float], timeline: Timeline | None) -> tuple[lis
         del r["reason"]
     for r in considered:
         del r["series"], r["stack"]
-    return suspects, considered
+    return suspects, considered, steady
+
+
+_STEADY_KEYS = ("function", "file", "line", "area", "growth_bytes", "bytes_per_request",
+                "bytes_per_second", "confidence", "late_ratio")
+
+
+def _steady_but_small(row: dict, have_requests: bool) -> bool:
+    """Cleared only for its size: it would be a suspect with a floor of MIN_STEADY_BYTES."""
+    if row["growth_bytes"] >= MIN_GROWTH_BYTES or row["growth_bytes"] < MIN_STEADY_BYTES:
+        return False
+    if row["area"] == "pymalloc":
+        return bool(row.get("holders")) and _reason(row, have_requests, min_growth=MIN_STEADY_BYTES,
+                                                    min_r2=MIN_R2_SMALL_OBJECTS, late=False) is None
+    return _reason(row, have_requests, min_growth=MIN_STEADY_BYTES) is None
 
 
 def _holders(rows: list[dict], limit: int = 3) -> list[dict]:
@@ -105,11 +134,11 @@ def _holders(rows: list[dict], limit: int = 3) -> list[dict]:
                                "bytes_per_second", "confidence", "stack")} for r in found[:limit]]
 
 
-def _reason(row: dict, have_requests: bool, *, min_r2: float = MIN_R2,
-            late: bool = True) -> str | None:
+def _reason(row: dict, have_requests: bool, *, min_r2: float = MIN_R2, late: bool = True,
+            min_growth: int = MIN_GROWTH_BYTES) -> str | None:
     """Why a growing site is not a leak suspect, or None when it is one."""
-    if row["growth_bytes"] < MIN_GROWTH_BYTES:
-        return f"grew {row['growth_bytes']} B, below {MIN_GROWTH_BYTES} B"
+    if row["growth_bytes"] < min_growth:
+        return f"grew {row['growth_bytes']:,} B, below {min_growth:,} B"
     if have_requests and row["bytes_per_request"] < MIN_BYTES_PER_REQUEST:
         return f"{row['bytes_per_request']} B/request, below {MIN_BYTES_PER_REQUEST}"
     if row["confidence"] < min_r2:

@@ -1,9 +1,10 @@
 """Capture a sample server under memray while driving it with real HTTP load.
 
-Until ``pinkclinic heap`` exists, this does what the launcher and probe will do:
-run the target under memray's tracker (temporal, not aggregated, uncompressed as
-the probe's ``memray.Tracker`` writes it), wait for its port, drive load, then
-stop it with SIGINT so memray finalises the file.
+This is ``memray run`` rather than ``pinkclinic heap``, so that the analysis can be
+tested on its own: the same tracker as the probe's (temporal, not aggregated,
+lz4-compressed on exit like the probe's ``FileDestination``), but started by memray's
+launcher rather than on the first call into ``__main__``. It waits for the port,
+drives load, then stops the target with SIGINT so memray finalises the file.
 """
 
 from __future__ import annotations
@@ -25,7 +26,7 @@ HEAP_SAMPLES = ROOT / "samples" / "heap"
 def memray_cmd(out: Path, target: list[str], *, follow_fork: bool = False,
                native: bool = False) -> list[str]:
     extra = ["--follow-fork"] * follow_fork + ["--native"] * native
-    return [sys.executable, "-m", "memray", "run", "-q", "--no-compress", *extra,
+    return [sys.executable, "-m", "memray", "run", "-q", *extra,
             "-o", str(out), "--force", *target]
 
 

@@ -40,6 +40,14 @@ def test_recording_writes_heap_json_and_diagnosis(tmp_path, heap_runs):
         run["result"]["suspects"][0]["bytes_per_request"], rel=0.02)
     diag = read_json(rec.path / "diagnosis.json")
     assert diag["schema_version"] == 1 and diag["verdict"] == "memory-leak"
+    # doctor's schema: the top-level recommendation (the terminal's "next:"), window, findings
+    assert diag["recommendation"] == diag["issues"][0]["recommendation"]
+    assert diag["window"] == {"start": result["window"]["start"], "end": result["window"]["end"]}
+    (finding,) = diag["findings"]
+    assert finding["signal"] == "heap" and finding["status"] == "issue"
+    assert finding["category"] == "memory-leak" and finding["evidence"]["load"]["served"] > 0
+    culprit = diag["issues"][0]["culprits"][0]
+    assert culprit["stack"][-1][:2] == ["remember_visit", culprit["file"]]  # outermost first
     assert diag["issues"][0]["culprits"][0]["function"] == "remember_visit"
     assert "pinkclinic heap -- python known_rate.py" in diag["issues"][0]["recommendation"]
     # file names are shown relative to the target's working directory
@@ -51,6 +59,35 @@ def test_no_leak_recording_is_healthy(tmp_path, heap_runs):
     analyse_recording(rec.path)
     diag = read_json(rec.path / "diagnosis.json")
     assert diag["verdict"] == "healthy" and diag["issues"] == []
+    assert diag["recommendation"] and diag["findings"][0]["status"] == "none"
+    assert diag["signals_missing"] == []
+
+
+def test_insufficient_data_is_an_issue_with_a_recommendation(tmp_path, heap_runs):
+    run = heap_runs.get("known_rate.py")
+    t0 = run["window"][0]
+    rec = _recording(tmp_path, {**run, "window": (t0, t0 + 0.03)})
+    analyse_recording(rec.path)
+    diag = read_json(rec.path / "diagnosis.json")
+    assert diag["verdict"] == "insufficient-data"
+    (issue,) = diag["issues"]
+    assert issue["category"] == "insufficient-data" and "memory snapshots" in issue["summary"]
+    assert diag["recommendation"] == issue["recommendation"]
+    assert "pinkclinic heap" in diag["recommendation"] and "--load" in diag["recommendation"]
+
+
+def test_a_load_of_errors_is_not_priced(tmp_path, heap_runs):
+    """The same capture, with a load timeline where most requests got HTTP 500."""
+    run = heap_runs.get("known_rate.py")
+    ticks = [{**t, "status": {"500": t["requests"] - t["requests"] // 10,
+                              "200": t["requests"] // 10}} for t in run["ticks"]]
+    rec = _recording(tmp_path, {**run, "ticks": ticks})
+    result = analyse_recording(rec.path)
+    assert result["diagnosis"] is None and result["leaks"]["reason"] == "failed-load"
+    diag = read_json(rec.path / "diagnosis.json")
+    assert diag["verdict"] == "insufficient-data"
+    assert "HTTP 500" in diag["summary"] and "got 2xx/3xx" in diag["summary"]
+    assert "succeed" in diag["recommendation"]
 
 
 def test_series_are_downsampled_and_cover_the_run(heap_runs):

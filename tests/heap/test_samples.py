@@ -7,6 +7,7 @@ import json
 import pytest
 
 from pinkclinic.heap import as_weighted_stacks
+from pinkclinic.heap.growth import SMALL_OBJECTS
 from pinkclinic.heap.suspects import MIN_LATE_RATIO, MIN_R2
 from pinkclinic.jsonio import dumps
 from tests.heap.conftest import GUNICORN
@@ -15,6 +16,14 @@ KEEP_BYTES = 20_000
 ACCURACY = 0.25
 
 pytestmark = pytest.mark.timeout(120)
+
+
+def _served(run: dict) -> dict:
+    """The sample answered (almost) every request with a 2xx: its code really ran."""
+    load = run["result"]["load"]
+    assert run["requests"] > 100 and run["served"] >= 0.95 * run["requests"], run["ticks"]
+    assert load["served"] == run["served"] and load["attempts"] == run["requests"]
+    return run["result"]
 
 
 def _app_suspects(result: dict) -> list[dict]:
@@ -47,19 +56,19 @@ def _check_leak(result: dict, function: str, sample: str) -> dict:
 
 def test_cache_that_never_evicts_is_a_leak(heap_runs):
     run = heap_runs.get("cache_leak.py")
-    top = _check_leak(run["result"], "render_page", "cache_leak.py")
+    top = _check_leak(_served(run), "render_page", "cache_leak.py")
     # a ~3.3 kB page per distinct URL, plus its key and dict slot
     assert 2_500 <= top["bytes_per_request"] <= 5_000
 
 
 def test_list_that_only_grows_is_a_leak(heap_runs):
     run = heap_runs.get("list_leak.py")
-    top = _check_leak(run["result"], "remember_visit", "list_leak.py")
+    top = _check_leak(_served(run), "remember_visit", "list_leak.py")
     assert 800 <= top["bytes_per_request"] <= 1_600  # a 1 kB record per request
 
 
 def test_bounded_lru_cache_is_not_a_leak(heap_runs):
-    result = heap_runs.get("lru_cache.py")["result"]
+    result = _served(heap_runs.get("lru_cache.py"))
     assert _app_suspects(result) == [] and result["diagnosis"] is None
     site = _considered(result, "render_page")
     # it did grow while filling (1000 pages of ~3.3 kB) - and was cleared for levelling off
@@ -68,7 +77,7 @@ def test_bounded_lru_cache_is_not_a_leak(heap_runs):
 
 
 def test_large_allocation_that_stays_the_same_size_is_not_a_leak(heap_runs):
-    result = heap_runs.get("big_buffer.py")["result"]
+    result = _served(heap_runs.get("big_buffer.py"))
     assert _app_suspects(result) == [] and result["diagnosis"] is None
     site = _considered(result, "lookup_table")
     assert site["live_bytes_end"] >= 32 * 1024 * 1024, site
@@ -80,7 +89,7 @@ def test_large_allocation_that_stays_the_same_size_is_not_a_leak(heap_runs):
 
 def test_known_rate_is_reported_within_25_percent(heap_runs):
     run = heap_runs.get("known_rate.py")
-    result = run["result"]
+    result = _served(run)
     top = _check_leak(result, "remember_visit", "known_rate.py")
     assert abs(top["bytes_per_request"] - KEEP_BYTES) <= ACCURACY * KEEP_BYTES, top
     # bytes/s agrees with bytes/request times the request rate actually served
@@ -93,7 +102,7 @@ def test_known_rate_is_reported_within_25_percent(heap_runs):
 
 def test_gunicorn_workers_add_up_to_the_known_rate(heap_runs):
     run = heap_runs.get("known_rate_wsgi.py", target=GUNICORN, follow_fork=True, connections=4)
-    result = run["result"]
+    result = _served(run)
     assert len(run["files"]) >= 3, "the master and two workers each write a capture"
     assert sum(1 for c in result["captures"] if c["error"] is None) == len(run["files"])
     top = _check_leak(result, "remember_visit", "known_rate_wsgi.py")
@@ -104,10 +113,16 @@ def test_gunicorn_workers_add_up_to_the_known_rate(heap_runs):
 
 
 def test_small_objects_are_pinned_on_the_list_that_holds_them(heap_runs):
-    result = heap_runs.get("small_objects_leak.py")["result"]
+    result = _served(heap_runs.get("small_objects_leak.py"))
     top = result["suspects"][0]
     assert top["area"] == "pymalloc", result["suspects"]
     assert top["holders"][0]["function"] == "remember_session"
     culprit = result["diagnosis"]["culprits"][0]
     assert culprit["function"] == "remember_session" and culprit.get("small_objects")
     assert 500 <= culprit["bytes_per_request"] <= 1_600  # ~900 B of dicts, tuples and strings
+    # the holder is shown under the small-objects suspect, not among the cleared sites
+    assert all(c["function"] != "remember_session" for c in result["considered"])
+    # the peak pools the arenas too, instead of blaming whichever frame opened one
+    stacks = sorted(as_weighted_stacks(result["peak"]), key=lambda s: -s[1])
+    assert stacks[0][0] == [SMALL_OBJECTS], stacks[0][0][-3:]
+    assert all(f for f, _, _ in stacks), "no empty stack (they are [no Python stack])"
