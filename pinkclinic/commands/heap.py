@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import copy
+import shutil
+
 from pinkclinic.commands.common import run_recording
 from pinkclinic.commands.summary import print_diagnosis
 from pinkclinic.errors import PinkError
@@ -10,49 +13,80 @@ from pinkclinic.session.options import SessionOptions
 
 
 def heap_plan(opts: SessionOptions) -> tuple[list, list[str] | None, dict]:
+    from pinkclinic.session.memray_attach import MemrayAttach, MemrayCheck
+
     x = opts.extra
     if opts.pid is not None:
-        from pinkclinic.session.memray_attach import MemrayAttach
-
         return [MemrayAttach(native=x["native"], follow_fork=x["follow_fork"])], None, {}
-    return [], ["memray", "listen"], {"memray_native": x["native"],
-                                      "memray_follow_fork": x["follow_fork"]}
+    return [MemrayCheck()], ["memray", "listen"], {"memray_native": x["native"],
+                                                   "memray_follow_fork": x["follow_fork"]}
 
 
-def _probe_error(rec: Recording) -> str | None:
-    from pinkclinic.analysis.data import RecordingData
+def print_heap_diagnosis(diagnosis: dict, report) -> None:
+    """The shared summary, with each culprit's rate in heap's units (powers of 1000, per
+    request or else per second). commands/summary.py would print bytes_per_request/1024 as
+    "kB"; until it formats bytes itself, the rate rides on the printed copy's ``line``."""
+    from pinkclinic.heap.diagnosis import rate_text
 
-    for err in RecordingData(rec).probe.get("error", []):
-        if err.get("feature") == "memray":
-            return (f"the target's Python could not start memray ({err.get('message', '')}); "
-                    "install memray in the target's environment (pip install memray)")
-    return None
+    shown = copy.deepcopy(diagnosis)
+    for issue in shown.get("issues", []):
+        for c in issue.get("culprits", []):
+            if c.get("bytes_per_request") is not None or c.get("bytes_per_second") is not None:
+                c["line"] = f"{c['line']}  ~{rate_text(c)}"
+                c.pop("bytes_per_request", None)
+    print_diagnosis(shown, report, kind="heap")
+
+
+def _preflight(opts: SessionOptions) -> None:
+    """``--pid``: refuse before any recording exists when memray cannot be injected."""
+    if opts.pid is None:
+        return
+    from pinkclinic import target as tgt
+    from pinkclinic.session.memray_attach import preflight
+
+    t = tgt.attach(opts.pid)  # a PID that is gone or not permitted: its own one line
+    preflight(t.python_pid() or t.pid)
+
+
+def _discard_without_capture(rec: Recording) -> None:
+    """A run that failed before memray wrote anything leaves no folder behind, unless the
+    target's log has something to read."""
+    from pinkclinic.heap.capture import find_captures
+
+    if find_captures(rec.path):
+        return
+    log = rec.file("target.log")
+    if not (log.exists() and log.stat().st_size > 0):
+        shutil.rmtree(rec.path, ignore_errors=True)
 
 
 def analyse_and_render(rec: Recording, out=None):
     from pinkclinic.heap import analyse_recording
     from pinkclinic.jsonio import read_json
     from pinkclinic.render.heap import write_heap_report
+    from pinkclinic.session.memray_attach import probe_memray_error
 
     try:
         result = analyse_recording(rec.path)
     except PinkError as e:
-        raise PinkError(_probe_error(rec) or e.message) from None
+        raise PinkError(probe_memray_error(rec) or e.message) from None
     diagnosis = read_json(rec.file("diagnosis.json"))
     return result, diagnosis, write_heap_report(rec, result, diagnosis, out)
 
 
 def run_heap(opts: SessionOptions) -> int:
+    _preflight(opts)
     collectors, features, probe_options = heap_plan(opts)
 
     def check(rec: Recording, result, ui) -> None:
-        if result.outcome == "error":  # e.g. memray could not attach: nothing to analyse
+        if result.outcome == "error":  # memray could not start or attach: nothing to analyse
+            _discard_without_capture(rec)
             raise PinkError(result.detail)
 
     def finish(rec: Recording, ui):
         ui.phase("analysing the allocations")
         _, diagnosis, report = analyse_and_render(rec)
-        return report, lambda: print_diagnosis(diagnosis, report, kind="heap")
+        return report, lambda: print_heap_diagnosis(diagnosis, report)
 
     return run_recording(opts, collectors, finish, probe_features=features,
                          probe_options=probe_options, after_record=check)
@@ -75,5 +109,5 @@ def rerender(rec: Recording, fmt: str, output: str | None, lines: bool | None = 
     _result, diagnosis, report = analyse_and_render(rec, output if fmt == "html" else None)
     if fmt == "json":
         return emit_json(diagnosis, output)
-    print_diagnosis(diagnosis, report if fmt == "html" else None, kind="heap")
+    print_heap_diagnosis(diagnosis, report if fmt == "html" else None)
     return report if fmt == "html" else None

@@ -18,11 +18,22 @@ HEAP = SAMPLES / "heap"
 LOAD = "-c 8 -d 4 /visit?n=[<id>]"
 
 
-def run_heap(tmp_path, name, *command, extra=()):
-    proc = run_cli("heap", "--dest", str(tmp_path), "--name", name, "--load", LOAD, *extra, "--",
-                   *command, timeout=180)
+def run_heap(tmp_path, name, *command, extra=(), load=LOAD, env=None):
+    proc = run_cli("heap", "--dest", str(tmp_path), "--name", name, "--load", load, *extra, "--",
+                   *command, timeout=180, env=env)
     rec = tmp_path / f"{name}.pinkclinic-heap"
     return proc, rec, json.loads((rec / "diagnosis.json").read_text()) if (rec / "diagnosis.json").exists() else None
+
+
+def served(diagnosis: dict, share: float = 0.95) -> dict:
+    """Most of the load got a 2xx/3xx: the sample's code really ran."""
+    load = diagnosis["findings"][0]["evidence"]["load"]
+    assert load["attempts"] > 100 and load["served"] >= share * load["attempts"], load
+    return load
+
+
+GUNICORN = [sys.executable, "-m", "gunicorn", "-w", "2", "-b", "127.0.0.1:0", "--chdir", str(HEAP),
+            "known_rate_wsgi:app"]
 
 
 @pytest.mark.slow
@@ -35,32 +46,70 @@ def run_heap(tmp_path, name, *command, extra=()):
 def test_heap_report_shows_leaks_and_only_leaks(tmp_path, sample, leak, culprit):
     proc, _rec, diagnosis = run_heap(tmp_path, sample[:-3], sys.executable, str(HEAP / sample), "--port", "0")
     assert proc.returncode == 0, proc.stderr[-3000:]
+    served(diagnosis)
     assert diagnosis["verdict"] == ("memory-leak" if leak else "healthy"), diagnosis["summary"]
+    assert "next: " in proc.stdout  # doctor's schema: a top-level recommendation
     html = (tmp_path / f"{sample[:-3]}.pinkclinic-heap.html").read_text()
     if leak:
         top = diagnosis["issues"][0]["culprits"][0]
         assert top["function"] == culprit
         assert top["bytes_per_request"] > 0 and top["bytes_per_second"] > 0
         assert culprit in proc.stdout and culprit in html
+        assert top["stack"] and top["stack"][-1][0] == culprit
+        assert "kB/request" in proc.stdout and "KiB" not in html and "MiB" not in html
 
 
 @pytest.mark.slow
 def test_known_bytes_per_request_within_25_percent(tmp_path):
     proc, _rec, diagnosis = run_heap(tmp_path, "known", sys.executable, str(HEAP / "known_rate.py"), "--port", "0")
     assert proc.returncode == 0, proc.stderr[-3000:]
+    served(diagnosis)
     per_request = diagnosis["issues"][0]["culprits"][0]["bytes_per_request"]
     assert 15_000 <= per_request <= 25_000, per_request
 
 
 @pytest.mark.slow
-def test_gunicorn_workers_with_follow_fork(tmp_path):
-    cmd = [sys.executable, "-m", "gunicorn", "-w", "2", "-b", "127.0.0.1:0", "--chdir", str(HEAP),
-           "known_rate_wsgi:app"]
-    proc, rec, diagnosis = run_heap(tmp_path, "wsgi", *cmd, extra=("--follow-fork",))
+def test_gunicorn_workers_are_followed_by_default(tmp_path):
+    proc, rec, diagnosis = run_heap(tmp_path, "wsgi", *GUNICORN)
     assert proc.returncode == 0, proc.stderr[-3000:]
+    served(diagnosis)
     assert len(list(rec.glob("memray-*.bin*"))) >= 3  # the master and both workers
     per_request = diagnosis["issues"][0]["culprits"][0]["bytes_per_request"]
     assert 15_000 <= per_request <= 25_000, per_request
+
+
+@pytest.mark.slow
+def test_gunicorn_without_follow_fork_is_insufficient_data_not_healthy(tmp_path):
+    proc, rec, diagnosis = run_heap(tmp_path, "nofollow", *GUNICORN, extra=("--no-follow-fork",))
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    served(diagnosis)
+    assert len(list(rec.glob("memray-*.bin*"))) == 1  # the master only
+    assert diagnosis["verdict"] == "insufficient-data", diagnosis["summary"]
+    assert "2 forked worker processes" in diagnosis["summary"]
+    assert "--follow-fork" in diagnosis["summary"] and "next: " in proc.stdout
+
+
+@pytest.mark.slow
+def test_a_steady_leak_on_little_traffic_is_insufficient_data_not_healthy(tmp_path):
+    """About 200 requests keeping 1 kB each: steady, but below the size floor."""
+    proc, _rec, diagnosis = run_heap(tmp_path, "low", sys.executable, str(HEAP / "known_rate.py"),
+                                     "--port", "0", load="-c 2 -R 50 -d 4 /visit?n=[<id>]",
+                                     env={**os.environ, "KEEP_BYTES": "1000"})
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    served(diagnosis)
+    assert diagnosis["verdict"] == "insufficient-data", diagnosis["summary"]
+    assert "`remember_visit`" in diagnosis["summary"] and "grew steadily" in diagnosis["summary"]
+    assert "run the load longer" in diagnosis["summary"] and "B/request" in diagnosis["summary"]
+
+
+@pytest.mark.slow
+def test_a_load_that_only_gets_errors_is_insufficient_data(tmp_path):
+    proc, _rec, diagnosis = run_heap(tmp_path, "e404", sys.executable, str(HEAP / "known_rate.py"),
+                                     "--port", "0", load="-c 4 -d 2 /no-such-page")
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    assert diagnosis["verdict"] == "insufficient-data", diagnosis["summary"]
+    assert "HTTP 404" in diagnosis["summary"] and "0 got 2xx/3xx" in diagnosis["summary"]
+    assert "HTTP 404" in proc.stdout and "next: " in proc.stdout
 
 
 @pytest.mark.browser
@@ -113,12 +162,40 @@ def test_heap_attach_with_gdb(tmp_path):
             assert proc.returncode == 1 and len(errors) == 1, proc.stderr
             assert "gdb cannot call functions" in errors[0] and str(srv.pid) in errors[0]
             assert "Traceback" not in proc.stderr
+            assert not list(tmp_path.iterdir()), "a refused attach leaves no recording behind"
             urllib.request.urlopen(f"http://127.0.0.1:{port}/", timeout=5).read()
             pytest.skip(f"gdb cannot inject here ({problem}); checked the one-line refusal")
         assert proc.returncode == 0, proc.stderr[-2000:]
     diagnosis = json.loads((tmp_path / f"{srv.pid}.pinkclinic-heap" / "diagnosis.json").read_text())
     assert diagnosis["verdict"] == "memory-leak"
     assert diagnosis["issues"][0]["culprits"][0]["function"] == "remember_visit"
+
+
+@pytest.mark.slow
+def test_heap_attach_to_a_gunicorn_master_covers_its_workers(tmp_path):
+    """memray's --follow-fork only covers later forks: the live workers are attached too
+    (or, where gdb cannot inject, nothing is touched and nothing is left behind)."""
+    from pinkclinic.session.memray_attach import attach_pids, gdb_call_problem
+    from tests.helpers import free_port, server
+
+    port = free_port()
+    cmd = [a.replace("127.0.0.1:0", f"127.0.0.1:{port}") for a in GUNICORN]
+    with server(cmd, port) as srv:
+        wait_for(lambda: len(attach_pids(srv.pid)) == 3, what="two gunicorn workers")
+        pids = attach_pids(srv.pid)
+        assert pids[0] == srv.pid and len(set(pids)) == 3
+        proc = run_cli("heap", "--dest", str(tmp_path), "--name", "gm", "--pid", str(srv.pid),
+                       "--load", LOAD, timeout=180)
+        assert srv.poll() is None, "attaching must never kill the server"
+        if gdb_call_problem() is not None:
+            assert proc.returncode == 1 and "gdb cannot call functions" in proc.stderr
+            assert not list(tmp_path.iterdir())
+            pytest.skip("gdb cannot inject here; checked the worker list and the refusal")
+        assert proc.returncode == 0, proc.stderr[-2000:]
+    rec = tmp_path / "gm.pinkclinic-heap"
+    assert {f"memray-{p}.bin" for p in pids} <= {f.name for f in rec.iterdir()}
+    diagnosis = json.loads((rec / "diagnosis.json").read_text())
+    assert diagnosis["verdict"] == "memory-leak", diagnosis["summary"]
 
 
 def test_a_target_that_cannot_import_memray_is_one_line(tmp_path):
@@ -137,3 +214,4 @@ def test_a_target_that_cannot_import_memray_is_one_line(tmp_path):
     last = proc.stderr.strip().splitlines()[-1]
     assert last.startswith("pinkclinic: error:") and "memray" in last and "install" in last, proc.stderr
     assert "Traceback" not in proc.stderr
+    assert "load running" not in proc.stderr, "it stops when the server listens, before the load"
