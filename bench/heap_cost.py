@@ -1,12 +1,23 @@
 """Figures for `pinkclinic heap`: memray's throughput cost, capture size, analysis cost.
 
-    flock -x /tmp/pinkclinic-cpu.lock python bench/heap_cost.py [throughput|capture|thresholds|all]
+    flock -x /tmp/pinkclinic-cpu.lock python bench/heap_cost.py [throughput|capture|scale|thresholds|all]
+
+Everything is measured as `pinkclinic heap` records it: memray's tracker started by
+pinkclinic's in-process probe (``pinkclinic/bootstrap/pinkclinic_probe/memray.py``:
+``memray.Tracker`` on a ``FileDestination``, which lz4-compresses the capture when the
+tracker exits), not `memray run --no-compress`.
 
 * throughput - a starlette hello-world on uvicorn, server pinned to core 0, wrk to
-  core 1, bare vs under memray (default and --native), rounds alternated; medians.
-* capture    - known_rate.py (KEEP_BYTES=4000) for 15 s and 60 s and lru_cache.py for
-  60 s under memray with load: capture size, analysis wall time and peak RSS of the
-  analysing process (a fresh one each time), and the bytes/request it reports.
+  core 1: bare, vs under the probe with memray (default and --native), each launched
+  with the same environment pinkclinic heap gives its target; rounds alternated; medians.
+* capture    - `pinkclinic heap --collect-only` (target on core 0, pinkclinic and its
+  load generator on core 1) on known_rate.py (KEEP_BYTES=4000) for 15 s and 60 s and
+  lru_cache.py for 60 s: capture size, analysis wall time and peak RSS of a fresh
+  analysing process, allocations alive at the peak, and the bytes/request reported.
+* scale      - synthetic captures written by the same Tracker, with N allocations alive
+  at the end (N = 100k ... 1.6M) and with the same total spread over 4 captures (4
+  gunicorn workers): analysis peak RSS against N. memray's reader keeps every live
+  allocation in memory while it reads, so this is the figure that grows.
 * thresholds - every heap sample, 3 runs of 3 s as in the tests: the shape statistics
   of its largest growing site, which the thresholds in pinkclinic/heap/suspects.py
   were set from.
@@ -32,8 +43,8 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from tests.heap.harness import HEAP_SAMPLES, capture, memray_cmd, stop  # noqa: E402
-from tests.heap.loadclient import drive  # noqa: E402
+from pinkclinic.target import probe_env  # noqa: E402
+from tests.heap.harness import HEAP_SAMPLES, capture, stop  # noqa: E402
 from tests.helpers import free_port, stop_group, wait_port  # noqa: E402
 
 RESULTS = ROOT / "bench" / "results"
@@ -75,11 +86,13 @@ def _hello_round(native: bool | None, tmp: Path) -> float:
     port = free_port()
     script = tmp / "hello.py"
     script.write_text(HELLO)
-    target = [str(script), str(port)]
-    cmd = [sys.executable, *target] if native is None else \
-        memray_cmd(tmp / "hello.bin", target, native=native)
-    proc = subprocess.Popen(["taskset", "-c", "0", *cmd], start_new_session=True,
-                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    env = dict(os.environ)
+    if native is not None:  # what pinkclinic heap gives the target it launches
+        env.update(probe_env(tmp, ["memray", "listen"], memray_native=native,
+                             memray_follow_fork=True))
+    proc = subprocess.Popen(["taskset", "-c", "0", sys.executable, str(script), str(port)],
+                            start_new_session=True, stdout=subprocess.DEVNULL,
+                            stderr=subprocess.DEVNULL, env=env)
     try:
         wait_port(port, 30, proc)
         _wrk(port, 1)  # warm-up
@@ -87,7 +100,7 @@ def _hello_round(native: bool | None, tmp: Path) -> float:
     finally:
         stop(proc)
         stop_group(proc)
-        for f in tmp.glob("hello.bin*"):
+        for f in [*tmp.glob("memray-*.bin*"), *tmp.glob("probe-*.jsonl")]:
             f.unlink()
 
 
@@ -101,8 +114,9 @@ def throughput() -> list[str]:
     lines = [*_header("memray's throughput cost on a uvicorn hello-world"),
         f"starlette JSON hello-world on uvicorn (uvloop, httptools), `taskset -c 0`; "
         f"`wrk -t1 -c50 -d{WRK_S}s` on `taskset -c 1` after a 1 s warm-up; {ROUNDS} rounds, "
-        "the modes alternated within each round; memray as `memray run --no-compress` "
-        "(what the probe's `memray.Tracker` does).", "",
+        "the modes alternated within each round; memray started by pinkclinic's probe, with the "
+        "environment `pinkclinic heap` gives a target it launches (probe features memray and "
+        "listen; the capture compressed when the server exits).", "",
         "| mode | median req/s | vs bare | all rounds |", "|---|---|---|---|"]
     for name, rs in rates.items():
         med = statistics.median(rs)
@@ -113,54 +127,35 @@ def throughput() -> list[str]:
 
 ANALYSE = r'''
 import json, resource, sys, time
-from pinkclinic.heap import analyse
-spec = json.load(open(sys.argv[1]))
+from pinkclinic.heap.recording import analyse_recording
 base = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
 t = time.perf_counter()
-r = analyse(spec["files"], window=spec["window"], requests=spec["ticks"])
+r = analyse_recording(sys.argv[1], write=False)
 dt = time.perf_counter() - t
 top = r["suspects"][0] if r["suspects"] else None
-rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
-# memray's own passes over the file, alone: open (high-water mark, snapshots),
-# temporal records, high-water-mark records
-import memray
-passes = []
-for f in spec["files"]:
-    t = time.perf_counter(); rd = memray.FileReader(f, max_memory_records=3000)
-    passes.append(time.perf_counter() - t)
-    t = time.perf_counter(); [None for _ in rd.get_temporal_allocation_records(merge_threads=True)]
-    passes.append(time.perf_counter() - t)
-    t = time.perf_counter(); list(rd.get_high_watermark_allocation_records(merge_threads=True))
-    passes.append(time.perf_counter() - t)
-print(json.dumps({"seconds": dt, "rss_kb": rss, "memray_passes_s": passes,
+print(json.dumps({"seconds": dt, "rss_kb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss,
                   "base_kb": base, "bpr": top and top["bytes_per_request"],
-                  "function": top and top["function"], "result_bytes": len(json.dumps(r))}))
+                  "function": top and top["function"], "requests": r["window"]["requests"],
+                  "capture_bytes": sum(c["bytes"] or 0 for c in r["captures"]),
+                  "peak_count": r["peak"]["count"], "result_bytes": len(json.dumps(r))}))
 '''
 
 
-def _pinned_capture(sample: str, seconds: float, tmp: Path, env: dict) -> dict:
-    port = free_port()
-    out = tmp / f"{Path(sample).stem}-{int(seconds)}.bin"
-    proc = subprocess.Popen(["taskset", "-c", "0", *memray_cmd(out, [str(HEAP_SAMPLES / sample),
-                                                                    "--port", str(port)])],
-                            start_new_session=True, stdout=subprocess.DEVNULL,
-                            stderr=subprocess.DEVNULL, env={**os.environ, **env})
-    mask = os.sched_getaffinity(0)
-    try:
-        wait_port(port, 30, proc)
-        os.sched_setaffinity(0, {1})
-        load = drive(port, seconds, connections=2)
-    finally:
-        os.sched_setaffinity(0, mask)
-        stop(proc)
-        stop_group(proc)
-    return {"files": [str(out)], **load}
+def _recorded(sample: str, seconds: int, tmp: Path, env: dict) -> Path:
+    """``pinkclinic heap --collect-only``: the target on core 0, pinkclinic on core 1."""
+    name = f"{Path(sample).stem}-{seconds}"
+    subprocess.run(["taskset", "-c", "1", sys.executable, "-m", "pinkclinic", "heap",
+                    "--collect-only", "--dest", str(tmp), "--name", name,
+                    "--load", f"-c 10 -d {seconds} /visit?n=[<id>]", "--",
+                    "taskset", "-c", "0", sys.executable, str(HEAP_SAMPLES / sample),
+                    "--port", "0"],
+                   check=True, cwd=ROOT, env={**os.environ, **env, "PYTHONPATH": str(ROOT)},
+                   stdout=subprocess.DEVNULL)
+    return tmp / f"{name}.pinkclinic-heap"
 
 
-def _analyse_fresh(spec: dict, tmp: Path) -> dict:
-    spec_file = tmp / "spec.json"
-    spec_file.write_text(json.dumps(spec))
-    out = subprocess.run([sys.executable, "-c", ANALYSE, str(spec_file)], capture_output=True,
+def _analyse_fresh(args: list[str], code: str = ANALYSE) -> dict:
+    out = subprocess.run([sys.executable, "-c", code, *args], capture_output=True,
                          text=True, check=True, cwd=ROOT, env={**os.environ, "PYTHONPATH": str(ROOT)})
     return json.loads(out.stdout)
 
@@ -169,28 +164,79 @@ def capture_cost() -> list[str]:
     runs = [("known_rate.py", 15, {"KEEP_BYTES": "4000"}), ("known_rate.py", 60, {"KEEP_BYTES": "4000"}),
             ("lru_cache.py", 60, {})]
     lines = [*_header("Capture size and analysis cost"),
-        "Server under `memray run --no-compress` on core 0, the tests' keep-alive Python client "
-        "(2 connections, distinct URLs) on core 1. Analysis in a fresh process: wall time of "
-        "`pinkclinic.heap.analyse` (peak stacks, leak suspects, series, diagnosis) and the "
-        "process's peak RSS (ru_maxrss; the interpreter with memray imported is the baseline).", "",
-        "| sample | load | requests | capture | analysis | memray's 3 passes alone | peak RSS (baseline) "
-        "| result JSON | reported |",
+        "`pinkclinic heap --collect-only --load '-c 10 -d S /visit?n=[<id>]'` with the server on "
+        "core 0 and pinkclinic (its load generator) on core 1; the capture is what the probe's "
+        "tracker wrote (lz4-compressed on exit). Analysis in a fresh process: wall time of "
+        "`analyse_recording` (peak stacks, leak suspects, series, diagnosis) and the process's "
+        "peak RSS (ru_maxrss; the interpreter with pinkclinic imported is the baseline).", "",
+        "| sample | load | requests served | capture | alive at the peak | analysis "
+        "| peak RSS (baseline) | result JSON | reported |",
         "|---|---|---|---|---|---|---|---|---|"]
     with tempfile.TemporaryDirectory() as d:
-        tmp = Path(d)
         for sample, secs, env in runs:
-            spec = _pinned_capture(sample, secs, tmp, env)
-            size = sum(Path(f).stat().st_size for f in spec["files"])
-            a = _analyse_fresh(spec, tmp)
+            rec = _recorded(sample, secs, Path(d), env)
+            a = _analyse_fresh([str(rec)])
             rep = (f"`{a['function']}` {a['bpr']:,.0f} B/req" if a["function"] else "no leak") + \
                 (f" (true {int(env['KEEP_BYTES']):,})" if env else "")
             lines.append(f"| {sample} {' '.join(f'{k}={v}' for k, v in env.items())} | {secs} s | "
-                         f"{spec['requests']:,} | {size / 1e6:.1f} MB | {a['seconds']:.2f} s | "
-                         f"{' + '.join(f'{p:.2f}' for p in a['memray_passes_s'])} s | "
+                         f"{a['requests'] or 0:,} | {a['capture_bytes'] / 1e6:.1f} MB | "
+                         f"{a['peak_count']:,} allocations | {a['seconds']:.2f} s | "
                          f"{a['rss_kb'] / 1024:.0f} MB ({a['base_kb'] / 1024:.0f} MB) | "
                          f"{a['result_bytes'] / 1e3:.0f} kB | {rep} |")
-            for f in spec["files"]:
-                Path(f).unlink()
+    return lines
+
+
+MAKE = r'''
+import sys, time, memray
+out, n = sys.argv[1], int(sys.argv[2])
+keep = []
+tracker = memray.Tracker(destination=memray.FileDestination(out, overwrite=True))
+tracker.__enter__()
+for i in range(200):                      # ~2 s: about 200 memory snapshots
+    for _ in range(n // 200):
+        keep.append(bytearray(520))       # kept: above pymalloc's 512 B, one record each
+        tmp = bytearray(600)              # churn: allocated and freed
+        del tmp
+    time.sleep(0.01)
+tracker.__exit__(None, None, None)
+'''
+SCALE_ANALYSE = r'''
+import json, resource, sys, time
+from pinkclinic.heap import analyse
+t = time.perf_counter()
+r = analyse(sys.argv[1:])
+print(json.dumps({"seconds": time.perf_counter() - t, "peak_count": r["peak"]["count"],
+                  "rss_kb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss}))
+'''
+SCALE_N = (100_000, 200_000, 400_000, 800_000, 1_600_000)
+
+
+def scale() -> list[str]:
+    lines = [*_header("Analysis memory against live allocations"),
+        "Synthetic captures written by `memray.Tracker` on a `FileDestination` (as the probe "
+        "does): N allocations of 520 B kept alive, built over ~2 s with as many freed in "
+        "between, analysed by `pinkclinic.heap.analyse` in a fresh process (peak RSS: "
+        "ru_maxrss). The same N is then split over 4 captures analysed together, as for 4 "
+        "gunicorn workers (the analysis opens one capture at a time).", "",
+        "| alive at the end | captures | capture bytes | analysis | peak RSS | RSS above 100k's, per extra live allocation |",
+        "|---|---|---|---|---|---|"]
+    first = None
+    with tempfile.TemporaryDirectory() as d:
+        for n in SCALE_N:
+            for parts in (1, 4):
+                files = [str(Path(d) / f"s{n}-{parts}-{i}.bin") for i in range(parts)]
+                for f in files:
+                    subprocess.run([sys.executable, "-c", MAKE, f, str(n // parts)], check=True)
+                a = _analyse_fresh(files, SCALE_ANALYSE)
+                size = sum(Path(f).stat().st_size for f in files)
+                if parts == 1 and first is None:
+                    first = (n, a["rss_kb"])
+                per = "" if first[0] == n else \
+                    f"{(a['rss_kb'] - first[1]) * 1024 / (n - first[0]):.0f} B"
+                lines.append(f"| {a['peak_count']:,} | {parts} | {size / 1e6:.2f} MB | "
+                             f"{a['seconds']:.2f} s | {a['rss_kb'] / 1024:.0f} MB | {per} |")
+                for f in files:
+                    Path(f).unlink()
     return lines
 
 
@@ -245,7 +291,8 @@ def saturation_table() -> list[str]:
 
 def main() -> None:
     part = sys.argv[1] if len(sys.argv) > 1 else "all"
-    parts = {"throughput": throughput, "capture": capture_cost, "thresholds": thresholds}
+    parts = {"throughput": throughput, "capture": capture_cost, "scale": scale,
+             "thresholds": thresholds}
     for name, fn in parts.items():
         if part in (name, "all"):
             t = time.time()
