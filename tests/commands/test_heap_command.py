@@ -125,6 +125,25 @@ def test_heap_report_in_a_browser(tmp_path):
         assert r.page.locator("section.pc-chart").count() == 2
 
 
+@pytest.mark.browser
+def test_small_objects_report_names_the_holder_and_starts_on_app_code(tmp_path):
+    from tests.browser import open_report
+
+    proc, _rec, diagnosis = run_heap(tmp_path, "so", sys.executable,
+                                     str(HEAP / "small_objects_leak.py"), "--port", "0")
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    served(diagnosis)
+    with open_report(tmp_path / "so.pinkclinic-heap.html") as r:
+        text = r.page.inner_text("#suspects")
+        assert "[small objects in pymalloc arenas]" in text and "held by remember_session" in text
+        # the largest frame at the peak is the pooled arenas (native); the view starts on
+        # the hottest frame of the app's own code instead
+        area = r.page.evaluate("(() => { const f = PinkFlame.instances.heap;"
+                               " return [f.areas[f.fArea[f.dFrame[f.hot[0]]]],"
+                               " f.areas[f.fArea[f.dFrame[f.st.sel]]]]; })()")
+        assert area == ["native", "app"], area
+
+
 def test_ctrl_c_still_gives_a_heap_report(tmp_path):
     proc = start("heap", tmp_path, "hc", "--load", "-c 4 -d 60 /visit?n=[<id>]", "--",
                  sys.executable, str(HEAP / "list_leak.py"), "--port", "0")
