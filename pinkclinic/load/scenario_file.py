@@ -71,7 +71,7 @@ class ScenarioFile:
 def read_phase(f: Fields) -> Phase:
     if "pause" in f.node:  # artillery's {pause: 10}: no arrivals for 10 s
         f.only("name", "pause")
-        return Phase(name=str(f.get("name", (str, int), "")), duration=seconds(f, "pause"),
+        return Phase(name=str(f.get("name", (str, int), "pause")), duration=seconds(f, "pause"),
                      rate=0.0)
     f.only("name", "duration", "arrivalRate", "arrival_rate", "rampTo", "ramp_to",
            "arrivalCount", "arrival_count", "maxVusers", "max_vusers")

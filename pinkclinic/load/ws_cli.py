@@ -107,9 +107,10 @@ def print_ws(r: LoadResult, console: Console, full_latency: bool = False) -> Non
         lines.append("push mode (no --message): messages the server sent on its own were "
                      "counted; there is no round trip to time")
     if st.unanswered:
-        lines.append(f"{st.unanswered} connection{'s' * (st.unanswered != 1)} got no answer to --on-connect within "
-                     f"{ON_CONNECT_REPLY_S:g} s; their round trips started anyway (a late "
-                     "answer would be taken for a reply)")
+        one = st.unanswered == 1
+        lines.append(f"{st.unanswered} connection{'' if one else 's'} got no answer to "
+                     f"--on-connect within {ON_CONNECT_REPLY_S:g} s; {'its' if one else 'their'} "
+                     "round trips started anyway (a late answer would be taken for a reply)")
     if st.close_codes:
         lines.append("close frames from the server: " +
                      ", ".join(f"{n} × {k}" for k, n in sorted(st.close_codes.items())))
@@ -117,7 +118,7 @@ def print_ws(r: LoadResult, console: Console, full_latency: bool = False) -> Non
         lines.append("handshakes refused: " +
                      ", ".join(f"{n} × HTTP {k}" for k, n in sorted(st.handshake_status.items())))
     for line in lines:
-        console.print(line, markup=False, highlight=False)
+        console.print(line, markup=False, highlight=False, soft_wrap=True)
 
 
 def ws_main(url: str, opts: dict, wf: dict, *, as_json: bool, full_latency: bool,
