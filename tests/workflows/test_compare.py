@@ -204,3 +204,12 @@ def test_saved_results_run_with_different_loads_are_flagged(serve, saved, tmp_pa
     proc = run_cli("compare", str(saved["fast"]), str(other))
     assert proc.returncode == 0, proc.stderr
     assert "warning: A and B were not loaded alike: A http/1.1 -c 8, B http/1.1 -c 2" in proc.stdout
+
+
+def test_a_single_load_that_kills_both_sides(tmp_path):
+    shop = " ".join(sample_cmd("shop.py", "0"))
+    proc = run_cli("compare", "--a", shop, "--b", shop, "--load", "-c 2 -d 2 /die",
+                   "--rounds", "1")
+    assert proc.returncode == 3 and proc.stdout == "" and "Traceback" not in proc.stderr
+    assert proc.stderr.count("\n") == 1
+    assert "round 1: died during its load" in proc.stderr and "(and 1 more)" in proc.stderr

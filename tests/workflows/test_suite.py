@@ -47,6 +47,7 @@ def test_suite_counts_match_what_the_server_counted(serve, tmp_path):
     assert got > 50 and got == counted["GET /items"]
     assert all(e["status"] == "ok" for e in data["endpoints"])
     assert by["home"]["cpu_percent"] is None  # a URL without --pid: not sampled
+    assert (by["home"]["protocol"], by["home"]["streams"]) == ("http/1.1", None)
 
 
 def test_suite_launches_measures_and_stops_the_server(tmp_path):
