@@ -15,10 +15,8 @@ from pinkclinic.load.bench_cli import BenchCommand, dispatch, workflow_options
 from pinkclinic.load.options import load_options, spec_from_options
 from pinkclinic.load.render import LiveProgress, header, print_result
 from pinkclinic.load.runner import run_load
+from pinkclinic.load.single_cli import exit_status
 from pinkclinic.load.spec import check_url
-
-EXIT_NO_RESPONSES = 1
-EXIT_INTERRUPTED = 130
 
 
 @click.command(cls=BenchCommand, context_settings={"max_content_width": 100})
@@ -58,26 +56,21 @@ def bench(url: str, as_json: bool, full_latency: bool, no_progress: bool, **opts
     spec = spec_from_options(url, opts)
     stop = threading.Event()
     show_progress = not no_progress and sys.stdout.isatty() and sys.stderr.isatty()
-    if not as_json:
-        click.echo(header_text(spec))
+    # the second Ctrl-C is ignored until the results are out; a third exits without them
+    with StopSignal(stop, force_after=3):
+        if not as_json:
+            click.echo(header_text(spec))
+        with LiveProgress(spec, show_progress) as progress:
+            result = run_load(spec, on_tick=progress.tick, stop=stop)
+        if as_json:
+            click.echo(jsonio.dumps(result.to_json(), indent=2))
+        else:
+            from rich.console import Console
 
-    with StopSignal(stop), LiveProgress(spec, show_progress) as progress:
-        result = run_load(spec, on_tick=progress.tick, stop=stop)
-    if as_json:
-        click.echo(jsonio.dumps(result.to_json(), indent=2))
-    else:
-        from rich.console import Console
-
-        width = max(shutil.get_terminal_size((120, 24)).columns, 120)
-        out = Console(file=sys.stdout, highlight=False, soft_wrap=False, width=width)
-        print_result(result, out, full_latency=full_latency)
-    if result.requests == 0 and (result.error_count or result.inflight or not result.duration):
-        kinds = ", ".join(f"{n} {k}" for k, n in sorted(result.errors.items())) or "no answer"
-        click.echo(f"pinkclinic: error: no responses from {spec.url} ({kinds})", err=True)
-        return EXIT_NO_RESPONSES
-    if result.interrupted:
-        return EXIT_INTERRUPTED
-    return 0
+            width = max(shutil.get_terminal_size((120, 24)).columns, 120)
+            out = Console(file=sys.stdout, highlight=False, soft_wrap=False, width=width)
+            print_result(result, out, full_latency=full_latency)
+        return exit_status(result, spec.url, "responses")
 
 
 def header_text(spec) -> str:

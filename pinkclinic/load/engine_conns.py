@@ -10,6 +10,7 @@ connection that the server ends after a response (``retired``) or that fails
 from __future__ import annotations
 
 import asyncio
+import errno
 import socket
 from time import perf_counter_ns
 
@@ -17,7 +18,7 @@ from pinkclinic.errors import PinkError
 from pinkclinic.load.http1 import H1Conn
 from pinkclinic.load.http1_closing import H1ClosingConn
 from pinkclinic.load.http1_head import H1HeadConn
-from pinkclinic.load.stats import TIMEOUT
+from pinkclinic.load.stats import FD_LIMIT, TIMEOUT
 
 
 class ConnsMixin:
@@ -55,9 +56,12 @@ class ConnsMixin:
         e = task.exception()
         if e is None or slot is None:
             return
-        if isinstance(e, OSError):
-            self.connect_failed(slot, "refused" if isinstance(e, ConnectionRefusedError)
-                                else "connect")
+        if isinstance(e, ConnectionRefusedError):
+            self.connect_failed(slot, "refused")
+        elif isinstance(e, OSError) and e.errno in (errno.EMFILE, errno.ENFILE):
+            self.connect_failed(slot, FD_LIMIT)  # no socket to connect with: see result.notes
+        elif isinstance(e, OSError):
+            self.connect_failed(slot, "connect")
         else:
             raise e
 
@@ -77,13 +81,22 @@ class ConnsMixin:
         self.check_done()
 
     def wants_connection(self) -> bool:
+        """Is there work for one more connection? In the closed loop, the connects still in
+        progress will each take a pipeline's worth of the budget: open no connection that
+        would find nothing left to send (the server would count it)."""
         if self.finished:
             return False
-        return self.budget > 0 if self.closed_loop else self.sent_k < self.limit_k
+        if self.closed_loop:
+            return self.budget > len(self.tasks) * self.pipelining
+        return self.sent_k < self.limit_k
 
     def connected(self, conn: H1Conn) -> None:
         self.ever_connected = True
-        self.fails[conn.slot] = 0
+        slot = conn.slot
+        self.fails[slot] = 0
+        if self.was_connected[slot]:  # a reconnect is a new connection, counted when it is made
+            self.rec.reconnects += 1
+        self.was_connected[slot] = True
         if self.started:
             self.kick(conn)
 
@@ -108,8 +121,10 @@ class ConnsMixin:
 
         ``linger``: ``conn`` stays open to read what is left, closed by the sweep at the latest.
         """
-        self.rec.reconnects += 1
         self.give_back(unanswered)
+        n = len(self.encoders)
+        if unanswered and n > 1:  # the steps not answered are sent again, in order
+            self.seq_pos[conn.slot] = (self.seq_pos[conn.slot] - unanswered) % n
         if linger:
             self.retiring[conn] = perf_counter_ns()
         if self.idle_slots and conn in self.idle_slots:
@@ -133,8 +148,6 @@ class ConnsMixin:
         if self.started and not self.wants_connection():
             self.check_done()
             return
-        if self.started:
-            self.rec.reconnects += 1
         self.open(conn.slot, 0.0 if self.started else 0.01)
         self.check_done()
 

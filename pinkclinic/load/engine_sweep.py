@@ -56,6 +56,7 @@ class SweepMixin:
 
     def _end(self, now: int, interrupted: bool) -> dict:
         inflight = sum(len(c.pending) for c in self.conns if c is not None)
+        connecting = len(self.connecting)  # connects neither done nor timed out (-t) yet
         for conn in self.conns:
             if conn is not None and not conn.dead:
                 conn.dead = True
@@ -67,5 +68,5 @@ class SweepMixin:
                 conn.transport.close()
         for t in list(self.tasks):
             t.cancel()
-        return {"inflight": inflight, "interrupted": interrupted,
-                "connected": self.ever_connected, "end_ns": now}
+        return {"inflight": inflight, "interrupted": interrupted, "connecting": connecting,
+                "connected": self.ever_connected, "started": self.started, "end_ns": now}

@@ -33,7 +33,7 @@ class H1Conn(asyncio.Protocol):
     """The fast path: httptools calls back only when a response is complete."""
 
     __slots__ = ("closed", "closing", "dead", "eng", "got", "last", "lat", "parser", "pending",
-                 "rec", "req", "seq", "seq_i", "slot", "status", "transport", "wait_since")
+                 "rec", "req", "seq", "slot", "status", "transport", "wait_since")
 
     def __init__(self, eng, slot: int):
         self.eng = eng
@@ -51,14 +51,19 @@ class H1Conn(asyncio.Protocol):
         self.dead = False
         self.closing = False
         self.seq = eng.encoders
-        self.seq_i = slot % len(self.seq)
         self.req = eng.static_req  # bytes, or None when requests vary
 
     # -- sending ------------------------------------------------------------------------
+    def next_encoder(self):
+        """The slot's next step of the sequence: each slot starts at step 1 and goes on
+        across reconnects (the engine keeps the position, as autocannon's client does)."""
+        pos = self.eng.seq_pos
+        i = pos[self.slot]
+        pos[self.slot] = (i + 1) % len(self.seq)
+        return self.seq[i]
+
     def next_request(self) -> bytes:
-        enc = self.seq[self.seq_i]
-        self.seq_i = (self.seq_i + 1) % len(self.seq)
-        return enc()
+        return self.next_encoder()()
 
     def send(self, origin: int) -> None:
         """Write one request; ``origin`` is when its latency starts (ns)."""
@@ -82,8 +87,8 @@ class H1Conn(asyncio.Protocol):
         self.got = True
         try:
             self.parser.feed_data(data)
-        except HttpParserUpgrade:
-            self.drop(None)
+        except HttpParserUpgrade:  # a 101 (counted as a status): the rest is not HTTP/1.1
+            self.upgraded()
         except HttpParserCallbackError as e:
             raise (e.__context__ or e) from None
         except HttpParserError:
@@ -131,7 +136,7 @@ class H1Conn(asyncio.Protocol):
         self.lat.append((now - origin) // 1000)
         self.status[status] += 1
         self.got = False
-        if not parser.should_keep_alive():
+        if status == 101 or not parser.should_keep_alive():  # 101: the rest is not HTTP/1.1
             self.retire()
         elif self.closed:
             eng = self.eng
@@ -180,6 +185,14 @@ class H1Conn(asyncio.Protocol):
         if close_now:
             self.dead = True
             self.transport.close()  # the server's FIN is in flight: do not wait for it
+
+    def upgraded(self) -> None:
+        """After a 101 the connection speaks another protocol: retire it like a
+        ``Connection: close``; requests sent after the 101 go back to be sent again."""
+        if self.dead or self.closing:
+            return
+        self.got = False
+        self.retire()
 
     def drop(self, kind: str | None) -> None:
         """The connection failed (or closed): count its unanswered requests as ``kind``."""

@@ -40,8 +40,7 @@ class H1HeadConn(H1Conn):
         self.req = None
 
     def next_request(self) -> bytes:
-        enc = self.seq[self.seq_i]
-        self.seq_i = (self.seq_i + 1) % len(self.seq)
+        enc = self.next_encoder()
         self.heads.append(enc.is_head)
         return enc()
 
@@ -125,7 +124,9 @@ class H1HeadConn(H1Conn):
         if status < 200 and status != 101:
             return True  # interim: the real response follows
         conn = _header(head, b"connection")
-        if head.startswith(b"http/1.0"):
+        if status == 101:  # switched protocols: the connection is retired (http1.upgraded)
+            self.ka = False
+        elif head.startswith(b"http/1.0"):
             self.ka = conn is not None and b"keep-alive" in conn
         else:
             self.ka = conn is None or b"close" not in conn

@@ -6,7 +6,8 @@ one bin a second): closed loop or ``rate`` (one even schedule for all lanes; a
 request that had to wait in the backlog is timed from its due time, wrk2's
 correction, one sent as soon as it was due from its real send), ``amount`` in total
 or ``per_lane``, ``warmup`` not counted, a ``timeout`` per exchange, ``stop`` within
-50 ms, and in-flight exchanges drained for up to 2 s at the end.
+50 ms, and in-flight exchanges drained for up to 2 s at the end (their answers count;
+the drain's time is not in the measured duration).
 
 A lane implements ``connected``, ``async connect()``, ``async exchange() ->
 (status, nbytes, timed)`` and ``async drop(final=False)`` (``final``: the run is over,
@@ -184,19 +185,21 @@ class LaneEngine:
                 continue
             break
         self.state = "ending"
+        # the load window ends here; the drain's answers count, its time does not
+        now = perf_counter_ns()
+        load_end = min(end_ns, now) if why == "tick" else now
         if why != "stop":
             deadline = perf_counter_ns() + int(min(spec.timeout, DRAIN_MAX_S) * 1e9)
             while self.inflight and perf_counter_ns() < deadline and not self.stopped():
                 await asyncio.sleep(0.002)
-        now = perf_counter_ns()
         inflight = self.inflight
         for t in tasks:
             t.cancel()
         await asyncio.gather(*tasks, return_exceptions=True)
-        self.on_bin(self.rec.cut(i, (now - (start + i * 1_000_000_000)) / 1e9))
+        self.on_bin(self.rec.cut(i, max(0, load_end - (start + i * 1_000_000_000)) / 1e9))
         await asyncio.gather(*(lane.drop(final=True) for lane in lanes), return_exceptions=True)
         return {"inflight": inflight, "interrupted": why == "stop", "connected": True,
-                "end_ns": now}
+                "end_ns": load_end}
 
     async def _wait(self, t_ns: int, lane_tasks: list) -> str:
         while True:

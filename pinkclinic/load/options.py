@@ -6,14 +6,17 @@ They speak autocannon's language: ``-c -p -d -a -t -m -H -b -i -w -R``.
 
 from __future__ import annotations
 
-import json
 import shlex
 from pathlib import Path
 
 import click
 
 from pinkclinic.errors import UsageError
-from pinkclinic.load.spec import LoadSpec, RequestTemplate, join_url
+from pinkclinic.load.optypes import RATE, SECONDS, SECONDS_OR_ZERO
+from pinkclinic.load.reqfile import parse_header, read_steps, templates
+from pinkclinic.load.spec import LoadSpec, join_url
+
+__all__ = ["LOAD_OPTIONS", "load_options", "parse_bench_args", "parse_header", "spec_from_options"]
 
 RATE_HELP = ("Send N requests per second in total, paced evenly across connections. "
              "Latency is then measured from each request's intended send time (wrk2's "
@@ -24,12 +27,12 @@ LOAD_OPTIONS = [
                  help="Concurrent connections."),
     click.option("-p", "--pipelining", type=click.IntRange(1, 1000), default=1, show_default=True,
                  help="Requests in flight per connection."),
-    click.option("-d", "--duration", type=click.FloatRange(min=0, min_open=True), default=10.0,
-                 show_default=True, help="Seconds of load."),
+    click.option("-d", "--duration", type=SECONDS, default=10.0, show_default=True,
+                 help="Seconds of load (also 10s, 500ms, 1m, 1h)."),
     click.option("-a", "--amount", type=click.IntRange(min=1), default=None,
                  help="Send exactly N requests, instead of running for a duration."),
-    click.option("-t", "--timeout", type=click.FloatRange(min=0, min_open=True), default=10.0,
-                 show_default=True, help="Seconds before a request counts as a timeout."),
+    click.option("-t", "--timeout", type=SECONDS, default=10.0, show_default=True,
+                 help="Seconds before a request (or a connect) counts as a timeout."),
     click.option("-m", "--method", default="GET", show_default=True, help="HTTP method."),
     click.option("-H", "--header", "headers", multiple=True, metavar='"K: V"',
                  help="A request header (repeatable)."),
@@ -37,14 +40,16 @@ LOAD_OPTIONS = [
     click.option("-i", "--input", "input_file", type=click.Path(dir_okay=False), default=None,
                  help="Read the request body from FILE."),
     click.option("--requests", "requests_file", type=click.Path(dir_okay=False), default=None,
-                 help="YAML or JSON list of {method, path, headers, body}, cycled per "
-                      "connection. [<id>] in a path, body or header becomes a unique id."),
-    click.option("--warmup", type=click.FloatRange(min=0), default=0.0,
+                 help="YAML or JSON list of {method, path, headers, body}: each connection "
+                      "runs it from the first step, in a cycle. -m, -H, -b and -i are "
+                      "defaults for every step. [<id>] in a path, body or header becomes a "
+                      "unique id."),
+    click.option("--warmup", type=SECONDS_OR_ZERO, default=0.0,
                  help="Seconds of load before measuring (not counted)."),
     click.option("-w", "--workers", type=click.IntRange(min=0), default=0, show_default=True,
                  help="Run the load in N processes (0: in this one); their histograms are "
                       "merged exactly."),
-    click.option("-R", "--rate", type=click.FloatRange(min=0, min_open=True), default=None,
+    click.option("-R", "--rate", type=RATE, default=None,
                  help=RATE_HELP),
     click.option("--no-correction", is_flag=True, default=False,
                  help="With --rate, measure raw service time (from the actual send) instead."),
@@ -61,53 +66,6 @@ def load_options(f):
     return f
 
 
-def parse_header(h: str) -> tuple[str, str]:
-    name, sep, value = h.partition(":")
-    if not sep or not name.strip():
-        raise UsageError(f"invalid header {h!r}: expected 'Name: value'")
-    return name.strip(), value.strip()
-
-
-def read_requests(path: str) -> list[RequestTemplate]:
-    try:
-        text = Path(path).read_text(encoding="utf-8")
-    except OSError as e:
-        raise UsageError(f"cannot read {path}: {e.strerror}") from None
-    try:
-        if path.endswith(".json"):
-            data = json.loads(text)
-        else:
-            import yaml
-
-            data = yaml.safe_load(text)
-    except (ValueError, Exception) as e:
-        raise UsageError(f"{path}: not valid JSON or YAML: {str(e).splitlines()[0]}") from None
-    if isinstance(data, dict) and "requests" in data:
-        data = data["requests"]
-    if not isinstance(data, list) or not data:
-        raise UsageError(f"{path}: expected a non-empty list of {{method, path, headers, body}}")
-    out = []
-    for i, item in enumerate(data):
-        if not isinstance(item, dict):
-            raise UsageError(f"{path}: request {i + 1} is not a mapping")
-        unknown = set(item) - {"method", "path", "headers", "body"}
-        if unknown:
-            raise UsageError(f"{path}: request {i + 1} has unknown keys: {', '.join(sorted(unknown))}")
-        headers = item.get("headers") or {}
-        if isinstance(headers, dict):
-            pairs = [(str(k), str(v)) for k, v in headers.items()]
-        elif isinstance(headers, list):
-            pairs = [parse_header(str(h)) for h in headers]
-        else:
-            raise UsageError(f"{path}: request {i + 1}: headers must be a mapping or a list")
-        body = item.get("body")
-        if body is not None and not isinstance(body, str):
-            body = json.dumps(body)
-        out.append(RequestTemplate(str(item.get("method", "GET")).upper(), str(item.get("path", "/")),
-                                   pairs, None if body is None else body.encode()))
-    return out
-
-
 def spec_from_options(url: str, o: dict) -> LoadSpec:
     """Build a LoadSpec from the parsed option values (keys: LOAD_PARAM_NAMES)."""
     body = None if o.get("body") is None else o["body"].encode()
@@ -118,18 +76,21 @@ def spec_from_options(url: str, o: dict) -> LoadSpec:
             body = Path(o["input_file"]).read_bytes()
         except OSError as e:
             raise UsageError(f"cannot read {o['input_file']}: {e.strerror}") from None
-    requests = read_requests(o["requests_file"]) if o.get("requests_file") else []
-    if requests:
-        requests = [RequestTemplate(r.method, join_path(url, r.path), r.headers, r.body)
-                    for r in requests]
+    method = o["method"].upper()
+    headers = [parse_header(h) for h in o.get("headers") or ()]
+    requests = []
+    if o.get("requests_file"):  # -m, -H, -b and -i are defaults for every step
+        steps = read_steps(o["requests_file"])
+        for st in steps:
+            join_path(url, st["path"])
+        requests = templates(steps, method, headers, body)
     if o.get("no_correction") and o.get("rate") is None:
         raise UsageError("--no-correction only applies with --rate")
     return LoadSpec(
         url=url, connections=o["connections"], pipelining=o["pipelining"],
         duration=o["duration"], amount=o["amount"], timeout=o["timeout"],
-        method=o["method"].upper(), headers=[parse_header(h) for h in o.get("headers") or ()],
-        body=body, requests=requests, warmup=o["warmup"], workers=o["workers"], rate=o["rate"],
-        correction=not o.get("no_correction"))
+        method=method, headers=headers, body=body, requests=requests, warmup=o["warmup"],
+        workers=o["workers"], rate=o["rate"], correction=not o.get("no_correction"))
 
 
 def join_path(url: str, path: str) -> str:

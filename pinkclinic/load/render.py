@@ -104,6 +104,9 @@ def footer(r: LoadResult) -> list[str]:
         lines.append(f"{r.reconnects} reconnects")
     if r.inflight:
         lines.append(f"{r.inflight} requests were still in flight when the run ended (not counted)")
+    if r.connecting:
+        lines.append(f"{r.connecting} connections were still connecting when the run ended "
+                     f"(a connect counts as a timeout once it is {r.spec.timeout:g}s old)")
     if r.interrupted:
         lines.append(f"interrupted after {r.duration:.2f}s: these are the results so far")
     lines += r.notes

@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 from pinkclinic.load.spec import LoadSpec
 from pinkclinic.load.stats import (
     ALL_PERCENTILES,
+    FD_LIMIT,
     PERCENTILES,
     TIMEOUT,
     Aggregator,
@@ -46,17 +47,24 @@ class LoadResult:
     timeline: list[dict] = field(default_factory=list)
     histogram: str = ""  # HdrHistogram, base64 (µs)
     notes: list[str] = field(default_factory=list)
+    connecting: int = 0  # connects still pending at the end (not yet -t old)
+    worker_failures: list[str] = field(default_factory=list)  # workers that died mid-run
 
     @classmethod
     def from_aggregate(cls, spec: LoadSpec, agg: Aggregator, *, duration: float, inflight: int,
-                       interrupted: bool, notes: list[str] | None = None) -> LoadResult:
+                       interrupted: bool, notes: list[str] | None = None, connecting: int = 0,
+                       worker_failures: list[str] | None = None) -> LoadResult:
+        notes = list(notes or [])
+        if agg.errors.get(FD_LIMIT):
+            notes.append(fd_limit_note(agg.errors[FD_LIMIT], spec))
         return cls(spec=spec, start=agg.t0 or time.time(), duration=duration,
                    requests=agg.requests, bytes=agg.bytes, status=dict(agg.status),
                    errors=dict(agg.errors), reconnects=agg.reconnects, inflight=inflight,
                    interrupted=interrupted, latency=agg.latency_summary(),
                    samples=list(agg.samples), timeline=list(agg.timeline),
                    histogram=agg.hist.encode().decode("ascii") if agg.lat_n else "",
-                   notes=list(notes or []))
+                   notes=notes, connecting=connecting,
+                   worker_failures=list(worker_failures or []))
 
     # -- derived ---------------------------------------------------------------------
     @property
@@ -73,6 +81,8 @@ class LoadResult:
 
     @property
     def rps(self) -> float:
+        """Answered requests per second of the load window (answers that arrived in the
+        end-of-run drain count; the drain's time does not): also ``rate.achieved``."""
         return self.requests / self.duration if self.duration > 0 else 0.0
 
     def per_second(self, which: int) -> list[float]:
@@ -135,6 +145,8 @@ class LoadResult:
             "resets": self.errors.get("reset", 0),
             "reconnects": self.reconnects,
             "inflight": self.inflight,
+            "connecting": self.connecting,
+            "workerFailures": list(self.worker_failures),
             "interrupted": self.interrupted,
             "statusCodeStats": {str(s): {"count": n} for s, n in sorted(self.status.items())},
             **classes,
@@ -149,3 +161,12 @@ class LoadResult:
 
     def summary_percentiles(self) -> dict[float, float]:
         return {p: self.latency_ms(p) for p in PERCENTILES}
+
+
+def fd_limit_note(n: int, spec: LoadSpec) -> str:
+    import resource
+
+    soft, _hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    return (f"{n} connects failed with 'too many open files' (fd-limit): this process may "
+            f"open {soft} files (ulimit -n) for -c {spec.connections}; raise it with "
+            f"`ulimit -n {max(spec.connections + 100, soft * 2)}` or use fewer connections")

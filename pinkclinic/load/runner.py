@@ -9,7 +9,6 @@ when installed). ``workers >= 1`` runs it in that many processes
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import functools
 import threading
 from collections.abc import Callable
@@ -41,10 +40,13 @@ def run_load(spec: LoadSpec, on_tick: OnTick | None = None,
         from pinkclinic.load.workers import run_workers
 
         return run_workers(spec, on_tick, stop)
-    with contextlib.suppress(RuntimeError):
+    try:
         asyncio.get_running_loop()
+    except RuntimeError:
+        pass  # no loop running in this thread: the usual case
+    else:
         raise RuntimeError("run_load() was called inside a running event loop; "
-                           "use 'await run_load_async(...)'")
+                           "use 'await run_load_async(...)' there")
     loop = new_event_loop()
     try:
         return loop.run_until_complete(_run_here(spec, on_tick, stop))
@@ -74,9 +76,10 @@ async def _run_here(spec: LoadSpec, on_tick: OnTick | None, stop) -> LoadResult:
         eng._end(0, False)
         await asyncio.sleep(0)
     agg.finish()
-    duration = (end["end_ns"] - eng.t0_ns) / 1e9 if end["connected"] else 0.0
+    duration = (end["end_ns"] - eng.t0_ns) / 1e9 if end["started"] else 0.0
     return LoadResult.from_aggregate(spec, agg, duration=duration, inflight=end["inflight"],
-                                     interrupted=end["interrupted"])
+                                     interrupted=end["interrupted"],
+                                     connecting=end.get("connecting", 0))
 
 
 def _first_bin(agg: Aggregator, eng: Engine, b: dict) -> None:

@@ -16,7 +16,7 @@ from pinkclinic.interrupt import StopSignal
 from pinkclinic.load.render import LiveProgress, header, print_result
 from pinkclinic.load.result import LoadResult
 
-EXIT_NO_RESPONSES = 1
+EXIT_FAILED = 1  # no responses, or a load worker died
 EXIT_INTERRUPTED = 130
 
 
@@ -40,16 +40,33 @@ def run_single(spec, run: Callable, *, as_json: bool, full_latency: bool, no_pro
             text = text.rstrip("\n") + f", HTTP/2 ({how}), {spec.streams} streams per connection\n"
         out.print(text, highlight=False, markup=False)
 
-    with StopSignal(stop), LiveProgress(spec, show) as progress:
-        result = run(spec, on_tick=progress.tick, stop=stop)
-    if as_json:
-        click.echo(jsonio.dumps((to_json or LoadResult.to_json)(result), indent=2))
-    elif printer is not None:
-        printer(result, out)
-    else:
-        print_result(result, out, full_latency=full_latency)
-    if result.requests == 0 and (result.error_count or result.inflight or not result.duration):
-        kinds = ", ".join(f"{n} {k}" for k, n in sorted(result.errors.items())) or "no answer"
-        click.echo(f"pinkclinic: error: no {unit} from {spec.url} ({kinds})", err=True)
-        return EXIT_NO_RESPONSES
-    return EXIT_INTERRUPTED if result.interrupted else 0
+    with StopSignal(stop, force_after=3):  # see pinkclinic.interrupt: results always print
+        with LiveProgress(spec, show) as progress:
+            result = run(spec, on_tick=progress.tick, stop=stop)
+        if as_json:
+            click.echo(jsonio.dumps((to_json or LoadResult.to_json)(result), indent=2))
+        elif printer is not None:
+            printer(result, out)
+        else:
+            print_result(result, out, full_latency=full_latency)
+        return exit_status(result, spec.url, unit)
+
+
+def exit_status(result: LoadResult, url: str, unit: str = "requests") -> int:
+    """1 if a load worker died or nothing answered; 130 if interrupted (with or without
+    responses); else 0. The error, if any, is one line on stderr (results printed first)."""
+    if result.worker_failures:
+        click.echo(f"pinkclinic: error: {'; '.join(result.worker_failures)}", err=True)
+        return EXIT_FAILED
+    if result.interrupted:
+        return EXIT_INTERRUPTED
+    if result.requests == 0:
+        kinds = [f"{n} {k}" for k, n in sorted(result.errors.items())]
+        if result.inflight:
+            kinds.append(f"{result.inflight} in flight")
+        if result.connecting:
+            kinds.append(f"{result.connecting} still connecting")
+        click.echo(f"pinkclinic: error: no {unit} from {url} ({', '.join(kinds) or 'no answer'})",
+                   err=True)
+        return EXIT_FAILED
+    return 0

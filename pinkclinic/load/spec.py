@@ -1,23 +1,25 @@
-"""What to send and how: the ``LoadSpec`` and the pre-encoded HTTP/1.1 requests.
+"""What to send and how: the ``LoadSpec``, its checks, and run-unique ids for ``[<id>]``.
 
 A spec is plain data (picklable, JSON-able) so that worker processes, doctor's
-manifest and ``load.jsonl``'s header can all carry it. Requests are encoded to
-bytes once, before the run; only a template that contains ``[<id>]`` is
-re-encoded per request, with a run-unique id.
+manifest and ``load.jsonl``'s header can all carry it. :mod:`pinkclinic.load.encode`
+turns its templates into request bytes.
 """
 
 from __future__ import annotations
 
+import base64
 import dataclasses
+import math
+import re
 import secrets
 from dataclasses import dataclass, field
-from urllib.parse import urljoin, urlsplit
+from urllib.parse import unquote, urljoin, urlsplit
 
-from pinkclinic import __version__
 from pinkclinic.errors import UsageError
 
 ID_MARK = "[<id>]"
 BODY_METHODS = {"POST", "PUT", "PATCH"}
+TOKEN = re.compile(r"[!#$%&'*+\-.^_`|~0-9A-Za-z]+")  # RFC 9110 token: a header name
 
 
 @dataclass
@@ -61,7 +63,17 @@ class LoadSpec:
 
     @property
     def authority(self) -> str:
-        return urlsplit(self.url).netloc
+        """host[:port] for the Host header: the URL's netloc without any user:password@."""
+        return urlsplit(self.url).netloc.rpartition("@")[2]
+
+    @property
+    def basic_auth(self) -> str | None:
+        """``Basic ...`` from the URL's user:password@, as curl and autocannon send it."""
+        parts = urlsplit(self.url)
+        if parts.username is None and parts.password is None:
+            return None
+        cred = f"{unquote(parts.username or '')}:{unquote(parts.password or '')}"
+        return "Basic " + base64.b64encode(cred.encode()).decode("ascii")
 
     @property
     def path(self) -> str:
@@ -78,16 +90,16 @@ class LoadSpec:
         for name, low in (("connections", 1), ("pipelining", 1)):
             if int(getattr(self, name)) < low:
                 raise UsageError(f"--{name} must be at least {low}")
-        if self.amount is None and not self.duration > 0:
-            raise UsageError("--duration must be more than 0 seconds")
+        if self.amount is None and not 0 < self.duration < math.inf:
+            raise UsageError("--duration must be a finite number of seconds above 0")
         if self.amount is not None and self.amount < 1:
             raise UsageError("--amount must be at least 1")
-        if not self.timeout > 0:
-            raise UsageError("--timeout must be more than 0 seconds")
-        if self.warmup < 0:
-            raise UsageError("--warmup must not be negative")
-        if self.rate is not None and not self.rate > 0:
-            raise UsageError("--rate must be more than 0 requests per second")
+        if not 0 < self.timeout < math.inf:
+            raise UsageError("--timeout must be a finite number of seconds above 0")
+        if not 0 <= self.warmup < math.inf:
+            raise UsageError("--warmup must be a finite number of seconds, at least 0")
+        if self.rate is not None and not 0 < self.rate < math.inf:
+            raise UsageError("--rate must be a finite number of requests per second above 0")
         if self.workers < 0:
             raise UsageError("--workers must not be negative")
         if self.workers > self.connections:
@@ -99,8 +111,9 @@ class LoadSpec:
             if not t.path.startswith("/") or any(c in t.path for c in " \r\n"):
                 raise UsageError(f"invalid request path {t.path!r} (must start with / and have no spaces)")
             for k, v in t.headers:
-                if not k or any(c in k for c in ": \r\n") or any(c in v for c in "\r\n"):
-                    raise UsageError(f"invalid header {k!r}: {v!r}")
+                if not TOKEN.fullmatch(k) or any(c in v for c in "\r\n\0"):
+                    raise UsageError(f"invalid header {k!r}: {v!r} (a name is ASCII letters, "
+                                     "digits and !#$%&'*+-.^_`|~; a value is one line)")
 
     def split(self, n: int) -> list[LoadSpec]:
         """Shares for ``n`` workers: connections, amount and rate divided; totals preserved."""
@@ -152,44 +165,6 @@ def join_url(base_url: str | None, target: str | None) -> str:
     return urljoin(f"{base.scheme}://{base.netloc}/", target)
 
 
-# -- encoding ------------------------------------------------------------------------
-class Encoder:
-    """Turns one template into request bytes; fast (constant bytes) unless it has ``[<id>]``."""
-
-    __slots__ = ("body", "const", "has_id", "head", "ids", "is_head")
-
-    def __init__(self, t: RequestTemplate, authority: str, ids: IdSource):
-        names = {k.lower() for k, _ in t.headers}
-        lines = [f"{t.method} {t.path} HTTP/1.1"]
-        if "host" not in names:
-            lines.append(f"Host: {authority}")
-        if "user-agent" not in names:
-            lines.append(f"User-Agent: pinkclinic/{__version__}")
-        lines += [f"{k}: {v}" for k, v in t.headers if k.lower() != "content-length"]
-        self.head = "\r\n".join(lines) + "\r\n"
-        self.body = t.body.decode("utf-8", "surrogateescape") if t.body is not None else None
-        if self.body is None and t.method.upper() in BODY_METHODS:
-            self.body = ""
-        self.has_id = ID_MARK in self.head or (self.body is not None and ID_MARK in self.body)
-        self.is_head = t.method.upper() == "HEAD"
-        self.ids = ids
-        self.const = None if self.has_id else self._encode(self.head, self.body)
-
-    @staticmethod
-    def _encode(head: str, body: str | None) -> bytes:
-        if body is None:
-            return (head + "\r\n").encode("utf-8", "surrogateescape")
-        b = body.encode("utf-8", "surrogateescape")
-        return (head + f"Content-Length: {len(b)}\r\n\r\n").encode("utf-8", "surrogateescape") + b
-
-    def __call__(self) -> bytes:
-        if self.const is not None:
-            return self.const
-        i = self.ids.next()
-        body = None if self.body is None else self.body.replace(ID_MARK, i)
-        return self._encode(self.head.replace(ID_MARK, i), body)
-
-
 class IdSource:
     """Run-unique ids for ``[<id>]``: a random run token plus a counter (workers interleave)."""
 
@@ -201,7 +176,3 @@ class IdSource:
     def next(self) -> str:
         self.n += self.step
         return f"{self.token}-{self.n}"
-
-
-def encoders(spec: LoadSpec, ids: IdSource) -> list[Encoder]:
-    return [Encoder(t, spec.authority, ids) for t in spec.templates()]

@@ -22,6 +22,7 @@ HIST_DIGITS = 3
 PERCENTILES = (2.5, 50, 75, 90, 97.5, 99, 99.9, 99.99)
 ALL_PERCENTILES = (0.001, 0.01, 0.1, 1, 2.5, 10, 25, 50, 75, 90, 97.5, 99, 99.9, 99.99, 99.999)
 TIMEOUT = "timeout"
+FD_LIMIT = "fd-limit"  # a connect found no free file descriptor (EMFILE / ENFILE)
 # at the end of a run, answers still in flight are awaited this long at most (or -t)
 DRAIN_MAX_S = 2.0
 

@@ -1,6 +1,6 @@
 """Load in worker processes: ``-w/--workers N``.
 
-Each worker is ``python -m pinkclinic.load.workers FD PARENT_PID``, talking
+Each worker is ``python -m pinkclinic.load.workers_child FD PARENT_PID``, talking
 over a socketpair with pickled messages. It gets a share of the spec
 (connections, amount and rate divided; rate schedules interleaved), connects,
 reports ``ready``, starts at the common ``go`` time, streams one bin a second
@@ -37,7 +37,8 @@ class _Worker:
         parent, child = socket.socketpair()
         self.err = tempfile.TemporaryFile()  # noqa: SIM115 - closed in close()
         self.proc = subprocess.Popen(
-            [sys.executable, "-m", "pinkclinic.load.workers", str(child.fileno()), str(os.getpid())],
+            [sys.executable, "-m", "pinkclinic.load.workers_child", str(child.fileno()),
+             str(os.getpid())],
             pass_fds=[child.fileno()], stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
             stderr=self.err)
         child.close()
@@ -47,12 +48,43 @@ class _Worker:
         self.end: dict | None = None
         self.alive = True
         self.heard = time.monotonic()
+        self.error: str | None = None  # what the worker said, or why we gave up on it
+        self.lost_at: float | None = None  # monotonic time it was found dead
+        self.stderr_tail = ""
+        self.closed = False
+
+    def lost(self, why: str | None = None) -> None:
+        """The worker is gone (or given up on) before its end message."""
+        self.alive = False
+        self.lost_at = time.monotonic()
+        if why is not None and self.error is None:
+            self.error = why
 
     def failure(self) -> str:
-        self.err.seek(0)
-        lines = self.err.read().decode(errors="replace").strip().splitlines()
+        """How the worker failed: its own message, its exit status, its last stderr line."""
+        if not self.closed:
+            self._read_stderr()
+        if self.error is not None:
+            return self.error
         code = self.proc.poll()
-        return lines[-1] if lines else f"load worker {self.index} exited with code {code}"
+        if code is None:
+            how = "stopped answering"
+        elif code < 0:
+            try:
+                how = f"killed by {signal.Signals(-code).name}"
+            except ValueError:
+                how = f"killed by signal {-code}"
+        else:
+            how = f"exited with code {code}"
+        return f"{how}: {self.stderr_tail}" if self.stderr_tail else how
+
+    def _read_stderr(self) -> None:
+        try:
+            self.err.seek(0)
+            lines = self.err.read().decode(errors="replace").strip().splitlines()
+        except (OSError, ValueError):
+            return
+        self.stderr_tail = lines[-1] if lines else ""
 
     def close(self) -> None:
         try:
@@ -64,21 +96,27 @@ class _Worker:
         except subprocess.TimeoutExpired:
             self.proc.kill()
             self.proc.wait(5)
+        self._read_stderr()  # before the file goes: failure() reads it after close()
+        self.closed = True
         self.ch.close()
         self.err.close()
 
 
 def run_workers(spec: LoadSpec, on_tick=None, stop: threading.Event | None = None) -> LoadResult:
+    """Run ``spec`` in ``spec.workers`` processes. A worker that dies mid-run does not lose
+    the others' results: what it sent is merged, and ``worker_failures`` says how it died."""
     n = spec.workers
     token = secrets.token_hex(4)
     rate_step = (1.0 / spec.rate) if spec.rate else 0.0
     workers = [_Worker(i, s, n, token, i * rate_step) for i, s in enumerate(spec.split(n))]
+    go_at = time.monotonic()
     try:
         for w in workers:
             msg = _recv(w, spec.timeout + 60)
             if msg[0] != "ready":
                 raise PinkError(f"load worker {w.index} did not start: {w.failure()}")
         go_ns = perf_counter_ns() + int(GO_DELAY_S * 1e9)
+        go_at = time.monotonic() + GO_DELAY_S
         agg = Aggregator(n, time.time() + GO_DELAY_S + spec.warmup, on_tick)
         for w in workers:
             w.ch.send(("go", go_ns))
@@ -98,22 +136,31 @@ def run_workers(spec: LoadSpec, on_tick=None, stop: threading.Event | None = Non
                     _handle(w, agg)
                 elif now - w.heard > spec.timeout + SILENCE_S:
                     w.proc.kill()
-                    w.alive = False
+                    w.lost(f"silent for {now - w.heard:.0f}s, killed as hung")
                     agg.done(w.index)
         agg.finish()
     finally:
         for w in workers:
             w.close()
+    return _result(spec, agg, workers, go_at)
+
+
+def _result(spec: LoadSpec, agg: Aggregator, workers: list[_Worker], go_at: float) -> LoadResult:
     ends = [w.end for w in workers if w.end]
-    notes = [f"load worker {w.index} failed: {w.failure()}" for w in workers if not w.end]
-    if not ends:
-        raise PinkError(notes[0] if notes else "every load worker failed")
-    started = [e for e in ends if e["connected"]]
-    duration = ((max(e["end_ns"] for e in started) - min(e["t0_ns"] for e in started)) / 1e9
-                if started else 0.0)
+    failures = [f"load worker {w.index} died after {max(0.0, (w.lost_at or go_at) - go_at):.1f}s "
+                f"({w.failure()}); what it sent until then is included"
+                for w in workers if not w.end]
+    if not ends and not agg.timeline:
+        raise PinkError(failures[0] if failures else "every load worker failed")
+    started = [e for e in ends if e.get("started")]
+    if started:
+        duration = (max(e["end_ns"] for e in started) - min(e["t0_ns"] for e in started)) / 1e9
+    else:  # no worker finished: the seconds that arrived
+        duration = sum(s[0] for s in agg.samples)
     return LoadResult.from_aggregate(
         spec, agg, duration=duration, inflight=sum(e["inflight"] for e in ends),
-        interrupted=any(e["interrupted"] for e in ends), notes=notes)
+        interrupted=any(e["interrupted"] for e in ends), notes=failures,
+        connecting=sum(e.get("connecting", 0) for e in ends), worker_failures=failures)
 
 
 def _recv(w: _Worker, timeout: float):
@@ -136,7 +183,7 @@ def _handle(w: _Worker, agg: Aggregator) -> None:
     try:
         msg = w.ch.recv()
     except (EOFError, OSError):
-        w.alive = False
+        w.lost()  # died: failure() tells how from its exit status
         agg.done(w.index)
         return
     w.heard = time.monotonic()
@@ -147,67 +194,5 @@ def _handle(w: _Worker, agg: Aggregator) -> None:
         w.alive = False
         agg.done(w.index)
     elif msg[0] == "error":
-        w.alive = False
+        w.lost(msg[1])
         agg.done(w.index)
-        raise PinkError(msg[1])
-
-
-# -- the worker side ----------------------------------------------------------------------
-class _PipeStop:
-    """``is_set()`` for the engine: has the parent sent ``stop`` (or gone away)?"""
-
-    def __init__(self, ch: Connection):
-        self.ch = ch
-        self.flag = False
-
-    def is_set(self) -> bool:
-        if not self.flag:
-            try:
-                if self.ch.poll():
-                    self.ch.recv()
-                    self.flag = True
-            except (EOFError, OSError):
-                self.flag = True
-        return self.flag
-
-
-def worker_main(argv: list[str]) -> int:
-    from pinkclinic.load.engine import Engine
-    from pinkclinic.load.runner import _close_loop, new_event_loop
-    from pinkclinic.load.spec import IdSource
-    from pinkclinic.procs import pdeathsig_preexec
-
-    fd, parent = int(argv[0]), int(argv[1])
-    pdeathsig_preexec(signal.SIGTERM, parent_pid=parent)()
-    signal.signal(signal.SIGINT, signal.SIG_IGN)
-    ch = Connection(fd)
-    try:
-        _, spec, index, n, token, phase = ch.recv()
-        loop = new_event_loop()
-        stop = _PipeStop(ch)
-        eng = Engine(spec, lambda b: ch.send(("bin", b)), stop=stop,
-                     ids=IdSource(token, start=index, step=n), rate_phase=phase)
-        try:
-            loop.run_until_complete(eng.connect_all())
-            ch.send(("ready", eng.ever_connected))
-            msg = ch.recv()
-            if msg[0] != "go":
-                return 0
-            end = loop.run_until_complete(eng.run(msg[1]))
-            end["t0_ns"] = getattr(eng, "t0_ns", end["end_ns"])
-            ch.send(("end", end))
-        finally:
-            _close_loop(loop)
-    except (EOFError, BrokenPipeError, ConnectionResetError):
-        return 1  # the parent went away
-    except PinkError as e:
-        ch.send(("error", e.message))
-        return 1
-    except Exception as e:
-        ch.send(("error", f"load worker {os.getpid()}: {type(e).__name__}: {e}"))
-        return 1
-    return 0
-
-
-if __name__ == "__main__":
-    sys.exit(worker_main(sys.argv[1:]))

@@ -8,8 +8,13 @@ Modes:
            --close (Connection: close), --http10 (HTTP/1.0, body ended by close),
            --chunked, --body-size N, --status-every N:CODE, --continue (a 100
            Continue first), --pause-after S (block the loop for --pause-for seconds
-           once, S seconds after the first request).
+           once, S seconds after the first request), --delay S (answer each
+           request S seconds later, without blocking the loop), --stall-path P
+           (never answer a request for path P).
   stall    accept and read, never answer.
+  noaccept listen with a backlog of 0 and never accept a connection.
+  upgrade  answer every request with ``101 Switching Protocols`` (then nothing);
+           ``GET /__count`` works as in ``count``.
   reset    send half a response, then reset the connection (RST).
   garbage  answer with bytes that are not HTTP.
   drop     close every connection as soon as it is accepted.
@@ -34,6 +39,8 @@ class Counts:
         self.paths: list[str] = []
         self.bodies: list[str] = []
         self.headers: list[str] = []
+        self.hosts: list[str] = []
+        self.auths: list[str] = []
         self.connections = 0
         self.first = None
 
@@ -99,8 +106,8 @@ class CountProto(asyncio.Protocol):
         c = self.counts
         if url == "/__count":
             payload = json.dumps({"requests": c.requests, "methods": c.methods, "paths": c.paths,
-                                  "bodies": c.bodies, "headers": c.headers,
-                                  "connections": c.connections}).encode()
+                                  "bodies": c.bodies, "headers": c.headers, "hosts": c.hosts,
+                                  "auths": c.auths, "connections": c.connections}).encode()
             self.t.write(b"HTTP/1.1 200 OK\r\nContent-Length: %d\r\n\r\n%s" % (len(payload), payload))
             return
         c.requests += 1
@@ -109,13 +116,27 @@ class CountProto(asyncio.Protocol):
             c.paths.append(url)
             c.bodies.append(body)
             c.headers.extend(h for h in hdrs if h.lower().startswith("x-"))
+            c.hosts.extend(h.split(": ", 1)[1] for h in hdrs if h.lower().startswith("host:"))
+            c.auths.extend(h.split(": ", 1)[1] for h in hdrs if h.lower().startswith("authorization:"))
         if c.first is None:
             c.first = time.monotonic()
         o = self.opts
         if o.pause_after is not None and time.monotonic() - c.first >= o.pause_after:
             o.pause_after = None
             time.sleep(o.pause_for)  # the whole server stalls
+        if o.stall_path and url == o.stall_path:
+            return  # never answered
         resp, close = make_response(o, c.requests, method)
+        if o.upgrade:
+            resp, close = b"HTTP/1.1 101 Switching Protocols\r\nUpgrade: x-test\r\nConnection: Upgrade\r\n\r\n", False
+        if o.delay:
+            asyncio.get_running_loop().call_later(o.delay, self.answer, resp, close)
+        else:
+            self.answer(resp, close)
+
+    def answer(self, resp: bytes, close: bool) -> None:
+        if self.t.is_closing():
+            return
         self.t.write(resp)
         if close:
             self.t.close()
@@ -166,9 +187,20 @@ async def main() -> None:
     ap.add_argument("--pause-after", type=float, default=None)
     ap.add_argument("--pause-for", type=float, default=1.0)
     ap.add_argument("--record", action="store_true")
+    ap.add_argument("--delay", type=float, default=0.0)
+    ap.add_argument("--stall-path", default=None)
     opts = ap.parse_args()
+    opts.upgrade = opts.mode == "upgrade"
+    if opts.mode == "noaccept":
+        sock = socket.socket()
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        sock.bind(("127.0.0.1", opts.port))
+        sock.listen(0)
+        await asyncio.sleep(3600)
+        return
     counts = Counts()
     factory = {"count": lambda: CountProto(opts, counts), "stall": StallProto,
+               "upgrade": lambda: CountProto(opts, counts),
                "reset": ResetProto, "garbage": GarbageProto, "drop": DropProto}[opts.mode]
     server = await asyncio.get_running_loop().create_server(factory, "127.0.0.1", opts.port,
                                                             backlog=1024)

@@ -119,3 +119,68 @@ def test_ctrl_c_with_workers(serve):
     assert proc.returncode == 130, err
     assert "interrupted after" in out and "requests in" in out
     assert "Traceback" not in err
+
+
+@pytest.mark.parametrize("text, seconds", [("10", 10.0), ("10s", 10.0), ("1m", 60.0),
+                                           ("500ms", 0.5), ("2.5", 2.5), ("1h", 3600.0)])
+def test_durations_take_units_like_wrk_and_autocannon(text, seconds):
+    spec = parse_bench_args(["-d", text, "-t", text, "--warmup", text],
+                            base_url="http://127.0.0.1:9")
+    assert spec.duration == spec.timeout == spec.warmup == seconds
+
+
+@pytest.mark.parametrize("argv, words", [
+    (["-d", "inf"], "duration"), (["-d", "nan"], "duration"), (["-d", "0"], "duration"),
+    (["-d", "10x"], "duration"), (["-t", "inf"], "timeout"), (["-t", "nan"], "timeout"),
+    (["-R", "inf"], "rate"), (["-R", "nan"], "rate"), (["-R", "0"], "rate"),
+    (["-R", "-5"], "rate"), (["--warmup", "inf"], "warmup"),
+])
+def test_infinite_nan_and_negative_numbers_are_refused(argv, words):
+    with pytest.raises(UsageError) as e:
+        parse_bench_args(argv, base_url="http://127.0.0.1:9")
+    assert words in str(e.value) and "\n" not in str(e.value)
+
+
+@pytest.mark.parametrize("args", [["-d", "inf"], ["-t", "nan"], ["-R", "inf"], ["-d", "-1"]])
+def test_bad_numbers_on_the_command_line_are_one_line_and_exit_2(args):
+    proc = run_cli("bench", *args, "http://127.0.0.1:9/")
+    assert proc.returncode == 2, proc.stderr
+    assert len(proc.stderr.strip().splitlines()) == 1 and "Traceback" not in proc.stderr
+
+
+@pytest.mark.parametrize("name, content, words", [
+    ("latin1.yaml", "- path: /caf\xe9\n".encode("latin-1"), "not UTF-8"),
+    ("bin.yaml", b"- path: /x\n  method: POST\n  body: !!binary aGVsbG8=\n", "binary"),
+    ("hdr.json", '[{"path": "/x", "headers": {"X\xe9": "v"}}]'.encode(), "invalid header"),
+    ("nl.json", b'[{"path": "/x", "headers": {"X-A": "a\\r\\nX-B: b"}}]', "invalid header"),
+])
+def test_bad_request_files_are_one_line_and_exit_2(tmp_path, name, content, words):
+    f = tmp_path / name
+    f.write_bytes(content)
+    proc = run_cli("bench", "-a", "1", "--requests", str(f), "http://127.0.0.1:9/")
+    assert proc.returncode == 2, proc.stderr
+    lines = proc.stderr.strip().splitlines()
+    assert len(lines) == 1 and words in lines[0], proc.stderr
+    assert "internal error" not in proc.stderr
+
+
+def test_a_non_ascii_header_option_is_refused():
+    with pytest.raises(UsageError):
+        parse_bench_args(["-H", "X\xe9: v"], base_url="http://127.0.0.1:9")
+
+
+def test_run_load_inside_a_running_loop_says_what_to_use_instead():
+    import asyncio
+    import warnings
+
+    from pinkclinic.load import run_load
+
+    spec = parse_bench_args(["-a", "1"], base_url="http://127.0.0.1:9")
+
+    async def main():
+        with pytest.raises(RuntimeError, match=r"await run_load_async"):
+            run_load(spec)
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # no 'coroutine ... was never awaited'
+        asyncio.run(main())
