@@ -6,7 +6,9 @@
 nginx (one worker, a 14-byte static file) is pinned to core 0; each generator in
 turn to core 1, 50 connections, alternating rounds. Reported per generator: req/s,
 p50, p99 and the generator's CPU µs per request (user + system from rusage of the
-whole process, start-up included), with ratios to wrk; medians over the rounds.
+whole process, start-up included), with ratios to wrk: medians over the rounds, and
+each ratio the median of the per-round ratios (round i against wrk's round i). The
+order of the generators rotates from round to round.
 Also: a new connection per request (``Connection: close``), rate mode at
 2,000 req/s, and pinkclinic's request count against nginx's stub_status.
 Writes bench/results/loadgen.md and loadgen.json.
@@ -203,25 +205,45 @@ def median(xs):
     return statistics.median(xs) if xs else float("nan")
 
 
-def summarise(runs: dict[str, list[dict]]) -> dict[str, dict]:
+METRICS = ("rps", "p50", "p99", "cpu_us_per_req")
+
+
+def summarise(runs: dict[str, list[dict]], ref: str = "wrk") -> dict[str, dict]:
+    """Medians over the rounds, and medians of the per-round ratios to ``ref``: round *i*
+    of a generator is divided by round *i* of ``ref`` (the machine's state in that round
+    cancels out), then the median is taken; never a ratio of two medians."""
     out = {}
+    base = runs.get(ref, [])
     for name, rs in runs.items():
-        out[name] = {k: median([r[k] for r in rs]) for k in ("rps", "p50", "p99", "cpu_us_per_req")}
-        out[name]["runs"] = len(rs)
+        s = {k: median([r[k] for r in rs]) for k in METRICS}
+        for k in METRICS:
+            ratios = [r[k] / b[k] for r, b in zip(rs, base, strict=False)
+                      if r.get(k) is not None and b.get(k)]
+            s[f"{k}_x_{ref}"] = median(ratios)
+        s["runs"] = len(rs)
+        out[name] = s
     return out
 
 
 def table(summary: dict[str, dict], title: str, ref: str = "wrk") -> list[str]:
-    base = summary.get(ref)
     lines = [f"### {title}", "",
-             "| generator | req/s | × wrk | p50 ms | p99 ms | CPU µs/request | × wrk |",
-             "|---|---|---|---|---|---|---|"]
+             f"| generator | req/s | × {ref} | p50 ms | × {ref} | p99 ms | × {ref} "
+             f"| CPU µs/request | × {ref} |",
+             "|---|---|---|---|---|---|---|---|---|"]
     for name, s in summary.items():
-        r_rps = s["rps"] / base["rps"] if base else float("nan")
-        r_cpu = s["cpu_us_per_req"] / base["cpu_us_per_req"] if base else float("nan")
-        lines.append(f"| {name} | {s['rps']:,.0f} | {r_rps:.2f} | {s['p50']:.2f} | {s['p99']:.2f} | "
-                     f"{s['cpu_us_per_req']:.1f} | {r_cpu:.2f} |")
-    return [*lines, ""]
+        x = {k: s.get(f"{k}_x_{ref}", float("nan")) for k in METRICS}
+        lines.append(f"| {name} | {s['rps']:,.0f} | {x['rps']:.2f} | {s['p50']:.2f} | "
+                     f"{x['p50']:.2f} | {s['p99']:.2f} | {x['p99']:.2f} | "
+                     f"{s['cpu_us_per_req']:.1f} | {x['cpu_us_per_req']:.2f} |")
+    return [*lines, "", f"Values are medians over the rounds; each × {ref} is the median of "
+            f"the per-round ratios (round *i* against {ref}'s round *i*).", ""]
+
+
+def rotated(names: list[str], rnd: int) -> list[str]:
+    """The round's order: rotated each round, so that no generator always runs right
+    after the same other one (a slow neighbour, or TIME_WAIT sockets, then hit all)."""
+    k = rnd % len(names)
+    return names[k:] + names[:k]
 
 
 def main() -> None:
@@ -244,7 +266,7 @@ def main() -> None:
         if "keepalive" in sections:
             ka = {n: [] for n in names}
             for rnd in range(args.rounds):
-                for n in names:
+                for n in rotated(names, rnd):
                     r = measure(n, nginx, d)
                     ka[n].append(r)
                     print(f"keep-alive round {rnd + 1} {n}: {r['rps']:,.0f} req/s, "
@@ -254,7 +276,7 @@ def main() -> None:
         if "close" in sections:
             cl = {n: [] for n in names[:3]}
             for rnd in range(args.close_rounds):
-                for n in cl:
+                for n in rotated(list(cl), rnd):
                     r = measure(n, nginx, d, close=True)
                     cl[n].append(r)
                     print(f"new connection per request, round {rnd + 1} {n}: {r['rps']:,.0f} req/s, "
@@ -284,7 +306,8 @@ def write(results: dict, args) -> None:
              f"{results['machine']['cpus']} cores (Python {results['machine']['python']}, "
              f"kernel {results['machine']['kernel']}).",
              f"nginx (one worker, 14-byte static file) on core 0, each generator on core 1; "
-             f"{CONNS} connections, {results['duration_s']:g} s per run; medians over the rounds. "
+             f"{CONNS} connections, {results['duration_s']:g} s per run, the order rotated each "
+             "round; medians over the rounds, ratios as medians of per-round ratios. "
              "CPU is the generator's user + system time from rusage (start-up included), "
              "divided by the requests it completed. The machine is shared and noisy (single "
              "runs vary by up to ±30%): compare ratios within one run of this script.", ""]
