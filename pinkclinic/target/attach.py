@@ -62,7 +62,7 @@ class AttachedTarget(Target):
         return Ending("exited", "the attached process exited (its exit code is not visible "
                       "to pinkclinic)")
 
-    def stop(self, timeout: float = 10.0) -> Ending:
+    def stop(self, timeout: float = 10.0, hurry=None) -> Ending:
         """Detach: the process is left running (or its exit is recorded)."""
         if self.ending is None:
             self.ending = self.poll() or Ending("detached", "attached process left running")

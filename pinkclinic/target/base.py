@@ -61,7 +61,8 @@ class Target:
         """``None`` while the target's root process runs; how it ended otherwise."""
         raise NotImplementedError
 
-    def stop(self, timeout: float = 10.0) -> Ending:
+    def stop(self, timeout: float = 10.0, hurry=None) -> Ending:
+        """Stop (or detach from) the target; ``hurry``, an Event, cuts the waits short."""
         raise NotImplementedError
 
     @property
@@ -135,7 +136,7 @@ class Target:
         if self.log_path is None:
             return ""
         if line is None:
-            return f"; {self.log_path} is empty"
+            return "; it printed nothing"
         return f"; last line of {self.log_path}: {line!r}"
 
     def _in_use(self, line: str, port: int | None) -> PinkError:
@@ -147,7 +148,7 @@ class Target:
         in_use = ports.port_in_use_line(log_tail(self.log_path))
         if in_use is not None:
             return self._in_use(*in_use)
-        if ending.outcome == "crashed":
+        if ending.signal:
             what = f"was killed by {ending.signal}"
         elif ending.returncode is None:
             what = "exited"

@@ -104,22 +104,24 @@ class LaunchedTarget(Target):
         procs.signal_pids(members, sig)
         return members
 
-    def _wait_gone(self, pids: list[int], timeout: float) -> bool:
+    def _wait_gone(self, pids: list[int], timeout: float, hurry=None) -> bool:
         deadline = time.monotonic() + timeout
         while True:
             root_done = self._exited.is_set() or not self._gate.released
             left = [p for p in pids if procs.is_alive(p)] + procs.group_pids(self.pid)
             if root_done and not left:
                 return True
-            if time.monotonic() >= deadline:
+            if time.monotonic() >= deadline or (hurry is not None and hurry.is_set()):
                 return False
             time.sleep(0.02)
 
-    def stop(self, timeout: float = 10.0) -> Ending:
-        """Stop the whole tree like a Ctrl-C: SIGINT to the group and every descendant,
-        wait ``timeout``; then SIGTERM, wait ``min(timeout, 5)``; then SIGKILL. Stopped
-        processes get SIGCONT first. A tree whose root already ended has its leftovers
-        cleaned up, and the ending says how the root ended. Idempotent."""
+    def stop(self, timeout: float = 10.0, hurry=None) -> Ending:
+        """Stop the whole tree like a Ctrl-C, within about ``timeout`` seconds: SIGINT to the
+        group and every descendant; SIGTERM after ``timeout`` minus the SIGTERM grace
+        (:func:`term_grace`); SIGKILL at ``timeout``. Stopped processes get SIGCONT first.
+        ``hurry`` (an Event, e.g. set by a second Ctrl-C) skips straight to SIGKILL. A tree
+        whose root already ended has its leftovers cleaned up, and the ending says how the
+        root ended. Idempotent."""
         with self._stop_lock:
             if self.ending is not None:
                 return self.ending
@@ -134,25 +136,36 @@ class LaunchedTarget(Target):
                 self._exited.wait(5.0)
             if not self._exited.is_set():
                 self._stop_time = time.time()
-                for sig, wait in ((signal.SIGINT, timeout), (signal.SIGTERM, min(timeout, 5.0)),
-                                  (signal.SIGKILL, 5.0)):
+                grace = term_grace(timeout)
+                for sig, wait in ((signal.SIGINT, timeout - grace), (signal.SIGTERM, grace),
+                                  (signal.SIGKILL, KILL_WAIT_S)):
+                    if hurry is not None and hurry.is_set() and sig != signal.SIGKILL:
+                        continue
                     self._stop_signal = sig
                     known = self._signal(sig, known)
-                    if self._wait_gone(known, wait):
+                    if self._wait_gone(known, wait, None if sig == signal.SIGKILL else hurry):
                         break
             else:  # ended on its own: workers of a dead master may linger
                 known = self._members()
                 if known:
                     procs.signal_pids(known, signal.SIGTERM)
-                    if not self._wait_gone(known, 2.0):
+                    if not self._wait_gone(known, 2.0, hurry):
                         self._signal(signal.SIGKILL, known)
-                        self._wait_gone(known, 2.0)
+                        self._wait_gone(known, KILL_WAIT_S)
             self._exited.wait(5.0)
             self.ending = classify(self._proc.returncode,
                                    stop_signal=self._stop_signal_before_exit())
             self.watchdog.forget_group(self.pid)
             self.watchdog.close()
             return self.ending
+
+
+KILL_WAIT_S = 2.0  # after SIGKILL: only the kernel's reaping is left
+
+
+def term_grace(timeout: float) -> float:
+    """The part of ``--stop-timeout`` left for SIGTERM after SIGINT: a third, at most 5 s."""
+    return min(5.0, timeout / 3)
 
 
 def spawn(command: list[str], *, cwd: str | os.PathLike | None = None,

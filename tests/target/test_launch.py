@@ -6,6 +6,7 @@ import json
 import os
 import signal
 import socket
+import threading
 import time
 
 import pytest
@@ -14,6 +15,8 @@ from pinkclinic import procs
 from pinkclinic.errors import PinkError
 from pinkclinic.resources import BOOTSTRAP_DIR
 from pinkclinic.target import http_answers, probe_env, spawn
+from pinkclinic.target.ending import describe
+from pinkclinic.target.launch import KILL_WAIT_S
 from pinkclinic.target.ports import probe_listens
 from tests.helpers import free_port
 from tests.target.conftest import APPS, PY
@@ -116,12 +119,39 @@ def test_crash_from_outside_is_detected(start):
     assert final.outcome == "crashed" and final.manifest_outcome() == "target-crashed"
 
 
-def test_exit_on_its_own_is_recorded(start):
+def test_a_non_zero_exit_on_its_own_is_a_crash(start):
     target = start([PY, APPS / "serve_then_exit.py"], env={"SERVE_FOR": "1.5"})
     target.wait_listening(15)
     ending = target.wait_exit(10)
-    assert ending.outcome == "exited" and ending.returncode == 4
+    assert ending.outcome == "crashed" and ending.returncode == 4 and ending.signal is None
+    assert target.stop(5).manifest_outcome() == "target-crashed"
+    assert describe(ending, after="1.2 s into the load", last_line="boom") == \
+        "the target crashed 1.2 s into the load: exit code 4; its last line: 'boom'"
+
+
+def test_exit_code_0_on_its_own_is_an_exit(start):
+    target = start([PY, "-c", "import time; time.sleep(0.3)"])
+    ending = target.wait_exit(10)
+    assert ending.outcome == "exited" and ending.returncode == 0
     assert target.stop(5).manifest_outcome() == "target-exited"
+
+
+def test_stop_keeps_to_its_timeout_and_a_hurry_goes_straight_to_sigkill(start):
+    target = start([PY, APPS / "deaf.py"])
+    target.wait_listening(15)
+    t0 = time.monotonic()
+    ending = target.stop(3)
+    took = time.monotonic() - t0
+    assert ending.stop_signal == "SIGKILL", ending
+    # SIGINT, SIGTERM after 2 s, SIGKILL at 3 s (it used to wait 3 s, then 3 s more)
+    assert 2.5 < took < 3 + KILL_WAIT_S + 1, took
+    target = start([PY, APPS / "deaf.py"])
+    target.wait_listening(15)
+    hurry = threading.Event()
+    threading.Timer(0.5, hurry.set).start()
+    t0 = time.monotonic()
+    assert target.stop(60, hurry=hurry).stop_signal == "SIGKILL"
+    assert time.monotonic() - t0 < 10
 
 
 def test_stop_escalates_to_sigterm_when_sigint_is_ignored(start):
