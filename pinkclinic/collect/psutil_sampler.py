@@ -9,6 +9,12 @@ A thread in pinkclinic's own process, beside the load generator, so it is kept c
 * the tree is re-walked every ``tree_interval`` (50 ms) through
   ``/proc/PID/task/TID/children`` instead of psutil's whole-machine scan.
 
+* with ``thread_states``, each thread's state (running, futex, blocked) every 20 ms,
+  into ``threads.jsonl`` (:mod:`pinkclinic.collect.thread_states`).
+
+A tick that comes late (the thread was descheduled) is not followed by a catch-up tick:
+two samples a fraction of a millisecond apart make per-pair CPU rates meaningless.
+
 Figures: ``bench/results/collectors_cost.md``. It also keeps a compact per-tick series of
 the whole tree's CPU time and RSS for :meth:`ProcessSampler.cpu_percent` and
 :meth:`ProcessSampler.peak_rss` over any window (bench suites: per-endpoint figures).
@@ -16,7 +22,6 @@ the whole tree's CPU time and RSS for :meth:`ProcessSampler.cpu_percent` and
 
 from __future__ import annotations
 
-import json
 import os
 import threading
 import time
@@ -25,98 +30,13 @@ from bisect import bisect_left, bisect_right
 from collections.abc import Callable
 from pathlib import Path
 
-import psutil
-
 from pinkclinic import procs
+from pinkclinic.collect.proc_read import cmdline as _cmdline
+from pinkclinic.collect.proc_read import read_proc as _read_proc
+from pinkclinic.collect.proc_read import read_psutil as _read_psutil
 from pinkclinic.jsonio import dumps
 
 SCHEMA_VERSION = 1
-
-
-def _slurp(path: str) -> bytes:
-    """Read a small /proc file: os.open/os.read is ~3x cheaper than open().read()."""
-    fd = os.open(path, os.O_RDONLY)
-    try:
-        return os.read(fd, 8192)
-    finally:
-        os.close(fd)
-
-
-def _uss(pid: int) -> int | None:
-    try:
-        with open(f"/proc/{pid}/smaps_rollup", "rb") as f:
-            return sum(int(line.split()[1]) * 1024 for line in f
-                       if line.startswith((b"Private_Clean:", b"Private_Dirty:", b"Private_Hugetlb:")))
-    except (OSError, ValueError, IndexError):
-        return None
-
-
-# One record, formatted directly: byte-identical to jsonio.dumps (sorted keys, no spaces),
-# at a third of the cost of building a dict and encoding it.
-_LINE = ('{"cpu_system_s":%r,"cpu_user_s":%r,"ctx_involuntary":%s,"ctx_voluntary":%s,'
-         '"fds":%s,"name":%s,"pid":%d,"ppid":%s,"rss":%d,"t":%r,"threads":%s%s}\n')
-
-
-def _read_proc(pid: int, want_uss: bool, t: float, names: dict) -> tuple[str, float, int] | None:
-    """One sample of ``pid`` from /proc as (JSON line, cpu seconds, rss); ``None`` if it
-    is gone (or a zombie)."""
-    try:
-        data = _slurp(f"/proc/{pid}/stat")
-        close = data.rfind(b")")
-        fields = data[close + 2:].split(None, 22)
-        if fields[0] in (b"Z", b"X"):
-            return None
-        status = _slurp(f"/proc/{pid}/status")
-    except (FileNotFoundError, ProcessLookupError):
-        return None
-    comm = data[data.find(b"(") + 1:close]
-    name = names.get(comm)
-    if name is None:
-        name = names[comm] = json.dumps(comm.decode(errors="replace"), ensure_ascii=False)
-    i = status.find(b"\nvoluntary_ctxt_switches:")
-    j = status.find(b"\nnonvoluntary_ctxt_switches:")
-    try:
-        fds = str(len(os.listdir(f"/proc/{pid}/fd")))
-    except OSError:
-        fds = "null"
-    user, system = int(fields[11]) / procs.CLK_TCK, int(fields[12]) / procs.CLK_TCK
-    rss = int(fields[21]) * procs.PAGE_SIZE
-    uss = _uss(pid) if want_uss else None
-    line = _LINE % (system, user,
-                    int(status[j + 28:status.find(b"\n", j + 1)]) if j >= 0 else "null",
-                    int(status[i + 25:status.find(b"\n", i + 1)]) if i >= 0 else "null",
-                    fds, name, pid, int(fields[1]), rss, t, int(fields[17]),
-                    "" if uss is None else f',"uss":{uss}')
-    return line, user + system, rss
-
-
-def _read_psutil(pid: int, want_uss: bool, t: float, names: dict) -> tuple[str, float, int] | None:
-    try:
-        p = psutil.Process(pid)
-        with p.oneshot():
-            if p.status() == psutil.STATUS_ZOMBIE:
-                return None
-            cpu, mem, ctx = p.cpu_times(), p.memory_info(), p.num_ctx_switches()
-            rec = {"t": t, "pid": pid, "ppid": p.ppid(), "name": p.name(),
-                   "cpu_user_s": cpu.user, "cpu_system_s": cpu.system,
-                   "rss": mem.rss, "threads": p.num_threads(), "fds": p.num_fds(),
-                   "ctx_voluntary": ctx.voluntary, "ctx_involuntary": ctx.involuntary}
-        if want_uss:
-            rec["uss"] = p.memory_full_info().uss
-    except psutil.Error:
-        return None
-    return dumps(rec) + "\n", cpu.user + cpu.system, mem.rss
-
-
-def _cmdline(pid: int) -> list[str]:
-    try:
-        with open(f"/proc/{pid}/cmdline", "rb") as f:
-            return [a.decode(errors="replace") for a in f.read().split(b"\0") if a]
-    except OSError:
-        try:
-            return psutil.Process(pid).cmdline()
-        except psutil.Error:
-            return []
 
 
 class ProcessSampler:
@@ -129,7 +49,8 @@ class ProcessSampler:
 
     def __init__(self, root_pid: int, out: str | os.PathLike | None = None, *,
                  interval: float = 0.010, uss_interval: float = 0.5, tree_interval: float = 0.05,
-                 returncode: Callable[[int], int | None] | None = None):
+                 returncode: Callable[[int], int | None] | None = None,
+                 thread_states: str | os.PathLike | None = None):
         self.root_pid = root_pid
         self.interval = interval
         self.uss_interval = uss_interval
@@ -141,8 +62,14 @@ class ProcessSampler:
             self._f = open(self.path, "a", encoding="utf-8")  # noqa: SIM115 - kept open
             if self._f.tell() == 0:
                 self._f.write(dumps({"schema_version": SCHEMA_VERSION, "stream": "processes",
-                                     "interval_ms": interval * 1000, "root_pid": root_pid}) + "\n")
+                                     "interval_ms": interval * 1000, "root_pid": root_pid,
+                                     "cpu_count": os.cpu_count()}) + "\n")
                 self._f.flush()
+        self._states = None
+        if thread_states is not None and procs.HAVE_PROC:
+            from pinkclinic.collect.thread_states import ThreadStates
+
+            self._states = ThreadStates(open(thread_states, "a", encoding="utf-8"))  # noqa: SIM115
         self._read = _read_proc if procs.HAVE_PROC else _read_psutil
         self._names: dict[bytes, str] = {}
         self._known: dict[int, float] = {}  # pid -> last cumulative cpu seconds
@@ -158,10 +85,17 @@ class ProcessSampler:
         self.busy_s = self.uss_s = self.read_s = 0.0
 
     @classmethod
-    def for_recording(cls, rec, root_pid: int, *, interval: float = 0.010, **kw) -> ProcessSampler:
-        """A sampler writing ``processes.jsonl`` in ``rec``, listed in its manifest."""
+    def for_recording(cls, rec, root_pid: int, *, interval: float = 0.010,
+                      thread_states: bool = False, **kw) -> ProcessSampler:
+        """A sampler writing ``processes.jsonl`` (and ``threads.jsonl`` with
+        ``thread_states``) in ``rec``, listed in its manifest."""
         path = rec.register("processes", "processes.jsonl", format="jsonl",
                             schema_version=SCHEMA_VERSION)
+        if thread_states:
+            from pinkclinic.collect.thread_states import SCHEMA_VERSION as TS_VERSION
+
+            kw["thread_states"] = rec.register("threads", "threads.jsonl", format="jsonl",
+                                               schema_version=TS_VERSION)
         return cls(root_pid, path, interval=interval, **kw)
 
     # -- thread ---------------------------------------------------------------------------
@@ -180,6 +114,9 @@ class ProcessSampler:
         if self._f is not None:
             self._f.close()
             self._f = None
+        if self._states is not None:
+            self._states.close(time.time())
+            self._states = None
 
     def _run(self) -> None:
         nxt = time.monotonic()
@@ -189,9 +126,9 @@ class ProcessSampler:
                 return
             nxt += self.interval
             now = time.monotonic()
-            if nxt < now:
+            if nxt < now:  # late: the next tick a full interval on, not at once
                 self.overruns += 1
-                nxt = now
+                nxt = now + self.interval
             self._stop.wait(nxt - now)
 
     # -- one tick -------------------------------------------------------------------------
@@ -238,6 +175,8 @@ class ProcessSampler:
                     or now_m - seen > 0.5 or self._stop.is_set()):
                 del self._pending_exit[pid]
                 out.append(dumps({"t": t, "pid": pid, "event": "exit", "returncode": code}) + "\n")
+        if self._states is not None:
+            self._states.sample(list(self._known), now_m, t)
         self.times.append(t)
         self.tree_cpu.append(self._dead_cpu + live_cpu)
         self.tree_rss.append(rss)

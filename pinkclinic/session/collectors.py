@@ -14,9 +14,10 @@ class PsutilCollector(Collector):
     start_when = "launched"
     stop_when = "after-stop"
 
-    def __init__(self, interval_s: float = 0.010):
+    def __init__(self, interval_s: float = 0.010, *, thread_states: bool = True):
         super().__init__()
         self.interval_s = interval_s
+        self.thread_states = thread_states  # threads.jsonl: tells a GIL wait from a sleep
         self.sampler = None
 
     def start(self, rec: Recording, target) -> None:
@@ -26,7 +27,8 @@ class PsutilCollector(Collector):
             return target.returncode if pid == target.pid else None
 
         self.sampler = ProcessSampler.for_recording(rec, target.pid, interval=self.interval_s,
-                                                    returncode=returncode).start()
+                                                    returncode=returncode,
+                                                    thread_states=self.thread_states).start()
 
     def stop(self, rec: Recording) -> None:
         if self.sampler is not None:

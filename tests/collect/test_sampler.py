@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import itertools
 import json
+import os
 import sys
 import time
 
@@ -40,7 +41,8 @@ def test_stream_events_and_windows(start, tmp_path):
 
     path = rec.stream_file("processes")
     assert read_jsonl_header(path) == {"schema_version": 1, "stream": "processes",
-                                       "interval_ms": 10.0, "root_pid": target.pid}
+                                       "interval_ms": 10.0, "root_pid": target.pid,
+                                       "cpu_count": os.cpu_count()}
     recs = list(read_jsonl(path))
     for line in path.read_text().splitlines():              # the fast formatter is exact
         assert dumps(json.loads(line)) == line
@@ -80,3 +82,54 @@ def test_sampler_without_a_file_and_a_vanished_root(start):
     time.sleep(0.1)
     sampler.stop()
     assert sampler.ticks > 5 and sampler.peak_rss(0, time.time()) > 0
+
+
+THREADS_SCRIPT = """
+import threading, time
+def spin():
+    while True:
+        sum(range(1000))
+def nap():
+    while True:
+        time.sleep(0.2)
+lock = threading.Lock()
+lock.acquire()
+threading.Thread(target=spin, name="spin", daemon=True).start()
+threading.Thread(target=nap, name="nap", daemon=True).start()
+threading.Thread(target=lock.acquire, name="locked", daemon=True).start()
+print(threading.get_native_id(), flush=True)
+time.sleep(30)
+"""
+
+
+def test_thread_states_tell_running_from_sleeping_and_futex(start, tmp_path):
+    rec = Recording.create(tmp_path, "2", "doctor")
+    target = start([sys.executable, "-c", THREADS_SCRIPT])
+    deadline = time.monotonic() + 10
+    while not (tmp_path / "target.log").read_text().strip() and time.monotonic() < deadline:
+        time.sleep(0.05)
+    sampler = ProcessSampler.for_recording(rec, target.pid, interval=0.01,
+                                           thread_states=True).start()
+    time.sleep(1.5)
+    sampler.stop()
+    target.stop(5)
+    path = rec.stream_file("threads")
+    assert read_jsonl_header(path)["states"] == ["running", "futex", "blocked"]
+    totals: dict[int, list[int]] = {}
+    for r in read_jsonl(path):
+        assert "error" not in r, r
+        for tid, counts in r["tids"].items():
+            acc = totals.setdefault(int(tid), [0, 0, 0])
+            for i, n in enumerate(counts):
+                acc[i] += n
+    shares = {tid: [n / sum(c) for n in c] for tid, c in totals.items() if sum(c)}
+    main = int((tmp_path / "target.log").read_text().split()[0])
+    assert shares[main][2] > 0.8, shares           # the main thread sleeps: blocked
+    # one thread spins (running or waiting for the GIL), one sleeps, one waits on a lock
+    assert any(s[0] + s[1] > 0.8 for t, s in shares.items() if t != main), shares
+    assert sum(1 for s in shares.values() if s[2] > 0.8) >= 2, shares
+    assert sum(1 for s in shares.values() if s[1] > 0.8) >= 1, shares
+    # ticks come at least half an interval apart (no catch-up burst after a late tick)
+    root = [r["t"] for r in read_jsonl(rec.stream_file("processes")) if r.get("pid") == target.pid
+            and "event" not in r]
+    assert sum(1 for a, b in itertools.pairwise(root) if b - a < 0.004) <= 1

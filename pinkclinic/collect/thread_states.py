@@ -1,0 +1,115 @@
+"""Thread states from ``/proc``: does a thread run, wait on a futex, or sleep?
+
+py-spy judges a thread by its Python leaf frame, so a thread in ``time.sleep(0.2)``, or
+in a ``recv`` called from Python, looks as busy as one computing. The kernel knows
+better: ``/proc/PID/task/TID/syscall`` reads ``running`` for a thread that is on a CPU
+or runnable, and otherwise the number of the system call it is blocked in. CPython's
+``take_gil`` waits on a condition variable, so a thread waiting for the GIL blocks in
+``futex``; ``time.sleep`` blocks in ``clock_nanosleep``, I/O in ``recvfrom``, ``read``,
+``epoll_wait`` and so on. Each sample of a thread counts as one of:
+
+* ``running`` (on a CPU or waiting for one),
+* ``futex`` (the GIL, or a lock or condition: py-spy's leaf frame tells those apart),
+* ``blocked`` (any other call: asleep, or waiting for I/O; it does not want the GIL).
+
+Counts per thread are written every ``flush_s`` to ``threads.jsonl``::
+
+    {"dur_s": 0.5, "pid": 4242, "t": 1700000000.0, "ticks": 25, "tids": {"4243": [20, 3, 2]}}
+
+Reading another process's ``syscall`` file needs ptrace access (py-spy needs the same);
+without it, or on an unknown architecture, one ``{"error": ...}`` record says why and
+the analysis falls back on py-spy alone.
+"""
+
+from __future__ import annotations
+
+import os
+import platform
+
+from pinkclinic.jsonio import dumps
+
+SCHEMA_VERSION = 1
+STATES = ("running", "futex", "blocked")
+# futex and futex_waitv, per architecture (uname -m)
+FUTEX_SYSCALLS = {"x86_64": (202, 449), "aarch64": (98, 449), "arm64": (98, 449),
+                  "riscv64": (98, 449), "ppc64le": (221, 449), "s390x": (238, 449),
+                  "i686": (240, 449), "armv7l": (240, 449)}
+
+
+class ThreadStates:
+    """Called from the sampler's tick; ``sample(pids, t)`` at most every ``interval``."""
+
+    def __init__(self, f, *, interval: float = 0.02, flush_s: float = 0.5):
+        self._f = f  # the open threads.jsonl (or None: counts only)
+        self.interval, self.flush_s = interval, flush_s
+        self.futex = FUTEX_SYSCALLS.get(platform.machine())
+        self.error: str | None = None if self.futex else f"unknown architecture {platform.machine()}"
+        self._counts: dict[int, dict[int, list[int]]] = {}
+        self._ticks: dict[int, int] = {}
+        self._since: float | None = None
+        self._next = 0.0
+        self.reads = 0
+        if f is not None and f.tell() == 0:
+            f.write(dumps({"schema_version": SCHEMA_VERSION, "stream": "threads",
+                           "interval_ms": interval * 1000, "states": list(STATES),
+                           "source": "/proc/PID/task/TID/syscall"}) + "\n")
+        if self.error:
+            self._write({"error": self.error})
+
+    def _write(self, record: dict) -> None:
+        if self._f is not None:
+            self._f.write(dumps(record) + "\n")
+            self._f.flush()
+
+    def _state(self, pid: int, tid: str) -> int | None:
+        fd = os.open(f"/proc/{pid}/task/{tid}/syscall", os.O_RDONLY)
+        try:
+            data = os.read(fd, 64)
+        finally:
+            os.close(fd)
+        self.reads += 1
+        if data.startswith(b"running"):
+            return 0
+        nr = int(data.split(None, 1)[0])
+        return 1 if nr in self.futex else 2
+
+    def sample(self, pids, now_m: float, t: float) -> None:
+        if self.error or now_m < self._next:
+            return
+        self._next = now_m + self.interval
+        if self._since is None:
+            self._since = t
+        for pid in pids:
+            try:
+                tids = os.listdir(f"/proc/{pid}/task")
+            except OSError:
+                continue
+            counts = self._counts.setdefault(pid, {})
+            for tid in tids:
+                try:
+                    state = self._state(pid, tid)
+                except PermissionError as e:
+                    self.error = f"cannot read thread states of PID {pid}: {e.strerror}"
+                    self._write({"error": self.error, "pid": pid, "t": t})
+                    return
+                except (OSError, ValueError, IndexError):
+                    continue  # the thread ended meanwhile
+                counts.setdefault(int(tid), [0, 0, 0])[state] += 1
+            self._ticks[pid] = self._ticks.get(pid, 0) + 1
+        if t - self._since >= self.flush_s:
+            self.flush(t)
+
+    def flush(self, t: float) -> None:
+        if self._since is not None:
+            for pid, counts in self._counts.items():
+                if counts:
+                    self._write({"t": round(self._since, 4), "dur_s": round(t - self._since, 4),
+                                 "pid": pid, "ticks": self._ticks.get(pid, 0),
+                                 "tids": {str(k): v for k, v in sorted(counts.items())}})
+        self._counts, self._ticks, self._since = {}, {}, None
+
+    def close(self, t: float) -> None:
+        self.flush(t)
+        if self._f is not None:
+            self._f.close()
+            self._f = None
