@@ -2,17 +2,44 @@
 
 Not a category on its own: io-wait, gil-contention and the verdict text use it.
 CPU is in cores (1.0 = one core fully busy), like clinic doctor's.
+
+Rates are always a difference of the cumulative CPU counters over a difference of
+time, over intervals of at least :data:`RATE_STEP_S`: the kernel counts CPU time in
+10 ms ticks, so a rate over two samples a millisecond apart could read 10 cores.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from itertools import pairwise
 
 from pinkclinic.analysis.data import RecordingData
 from pinkclinic.analysis.stats import quantile
 
-MIN_SAMPLES = 5  # per process, inside the window
+MIN_SAMPLES = 5  # rate steps per process, inside the window
+RATE_STEP_S = 0.1
+
+
+def _cpu(s: dict) -> float:
+    return s["cpu_user_s"] + s["cpu_system_s"]
+
+
+def cpu_rates(samples: list[dict], step: float = RATE_STEP_S,
+              ceiling: float | None = None) -> list[tuple[float, float]]:
+    """[(t, cores)] for consecutive bins of ``step`` seconds: each is the CPU used since
+    the last sample of the previous bin, over the time since then (the point sits in the
+    middle of its bin). ``ceiling`` (the machine's cores) caps what tick rounding adds."""
+    out: list[tuple[float, float]] = []
+    last_of_bin: dict[int, dict] = {}
+    for s in samples:
+        last_of_bin[int(s["t"] // step)] = s
+    prev = None
+    for k in sorted(last_of_bin):
+        s = last_of_bin[k]
+        if prev is not None and s["t"] > prev["t"]:
+            rate = max(0.0, (_cpu(s) - _cpu(prev)) / (s["t"] - prev["t"]))
+            out.append((k * step + step / 2, rate if ceiling is None else min(rate, ceiling)))
+        prev = s
+    return out
 
 
 @dataclass
@@ -33,26 +60,15 @@ def cpu_usage(data: RecordingData) -> CpuUsage | None:
         return None
     usage = CpuUsage()
     for pid, samples in data.processes.items():
-        inside = [s for s in samples if w.start - 0.5 <= s["t"] <= w.end]
-        rates = []
-        for a, b in pairwise(inside):
-            dt = b["t"] - a["t"]
-            if dt <= 0 or b["t"] < w.start:
-                continue
-            used = (b["cpu_user_s"] + b["cpu_system_s"]) - (a["cpu_user_s"] + a["cpu_system_s"])
-            rates.append(max(0.0, used / dt))
+        inside = [s for s in samples if w.start - RATE_STEP_S <= s["t"] <= w.end]
+        rates = [r for t, r in cpu_rates(inside, ceiling=data.cpu_count) if t >= w.start]
         if len(rates) < MIN_SAMPLES:
             continue
         usage.samples += len(rates)
-        # mean over the window from the cumulative counters, robust to jittery ticks
+        # the mean over the window from the cumulative counters
         span = inside[-1]["t"] - inside[0]["t"]
-        used = ((inside[-1]["cpu_user_s"] + inside[-1]["cpu_system_s"])
-                - (inside[0]["cpu_user_s"] + inside[0]["cpu_system_s"]))
-        mean = used / span if span > 0 else 0.0
-        # smooth 10 ms ticks into ~100 ms steps before taking the p90
-        step = max(1, len(rates) // max(1, int(span / 0.1)))
-        smooth = [sum(rates[i:i + step]) / len(rates[i:i + step]) for i in range(0, len(rates), step)]
-        usage.per_process[pid] = {"mean": round(mean, 3), "p90": round(quantile(smooth, 0.9), 3)}
+        mean = (_cpu(inside[-1]) - _cpu(inside[0])) / span if span > 0 else 0.0
+        usage.per_process[pid] = {"mean": round(mean, 3), "p90": round(quantile(rates, 0.9), 3)}
         usage.total_mean += mean
     usage.total_mean = round(usage.total_mean, 3)
     return usage if usage.per_process else None

@@ -3,7 +3,9 @@
 Like clinic doctor, pinkclinic analyses only the time when load was running:
 ``[timings.load_start, timings.load_end]``, trimmed by :data:`EDGE_TRIM_S` on
 each side so start-up and wind-down do not count. Without a load phase
-(``--no-load``), the window is the time the target was listening.
+(``--no-load``), the window is the time the target was listening. A run cut short
+(pinkclinic itself killed) has no ``load_end``: the window then ends where the
+load's own timeline (``load.jsonl``) ends, or at the last process sample.
 """
 
 from __future__ import annotations
@@ -58,9 +60,19 @@ class RecordingData:
         if start is None:
             return None
         if end is None:  # cut short: take the last thing we know of
-            end = max([v for v in t.values() if isinstance(v, (int, float))] + [start])
+            end = self._last_seen(start)
         trim = EDGE_TRIM_S if end - start > 4 * EDGE_TRIM_S else 0.0
         return Window(start + trim, end - trim)
+
+    def _last_seen(self, start: float) -> float:
+        """The end of a run whose manifest was never finished."""
+        rows = [r for r in self.load_timeline if isinstance(r.get("t"), (int, float))]
+        if rows and "load_start" in self.timings:
+            return max(start, max(r["t"] + float(r.get("dur_s") or 1.0) for r in rows))
+        last = [ss[-1]["t"] for ss in self.processes.values() if ss]
+        if last:
+            return max(start, max(last))
+        return max([v for v in self.timings.values() if isinstance(v, (int, float))] + [start])
 
     # -- streams -------------------------------------------------------------
     def _stream(self, name: str) -> list[dict[str, Any]]:
@@ -77,6 +89,13 @@ class RecordingData:
         for samples in out.values():
             samples.sort(key=lambda r: r["t"])
         return dict(out)
+
+    @cached_property
+    def cpu_count(self) -> int:
+        """Cores of the machine that recorded (the sampler's header), for capping rates."""
+        path = self.rec.stream_file("processes")
+        header = (read_jsonl_header(path) if path else None) or {}
+        return int(header.get("cpu_count") or os.cpu_count() or 1)
 
     @cached_property
     def process_events(self) -> list[dict[str, Any]]:
@@ -150,10 +169,42 @@ class RecordingData:
             return None
         return profile if profile.stacks else None
 
-    @property
-    def pyspy_span(self) -> tuple[float, float] | None:
-        """Wall-clock span py-spy sampled: from its start to the stop of the run."""
+    @cached_property
+    def pyspy_threads(self):
+        """py-spy's samples per thread, placed in time, probe threads left out
+        (:mod:`pinkclinic.analysis.pyspy_window`); ``None`` without py-spy."""
+        from pinkclinic.analysis.pyspy_window import read_timed
+
+        path = self.rec.stream_file("pyspy")
         info = self.rec.manifest.get("streams", {}).get("pyspy", {})
-        start = info.get("started")
-        end = self.timings.get("stopping") or self.timings.get("stopped")
-        return (start, end) if start and end and end > start else None
+        if path is None or path.stat().st_size == 0:
+            return None
+        start = info.get("started") or self.timings.get("listening") or self.timings.get("attached")
+        try:
+            threads = read_timed(path, float(start or 0.0), float(info.get("rate_hz") or 100))
+        except (OSError, ValueError):
+            return None
+        return threads or None
+
+    @cached_property
+    def window_profile(self):
+        """The py-spy samples of the load window only, without pinkclinic's own threads and
+        frames: what the analyzers and the report's flame graph use (or ``None``)."""
+        from pinkclinic.analysis.pyspy_window import window_profile
+
+        if self.pyspy_threads is None:
+            return None
+        w = self.window
+        return window_profile(self.pyspy_threads, None if w is None else (w.start, w.end))
+
+    @property
+    def stack_span(self) -> tuple[float, float] | None:
+        """The part of the load window py-spy sampled (for rates of its samples)."""
+        threads = self.pyspy_threads
+        if not threads:
+            return None
+        first = min(t.t0 for t in threads if t.stacks)
+        last = max(t.t0 + t.step * len(t.stacks) for t in threads if t.stacks)
+        w = self.window
+        start, end = (first, last) if w is None else (max(first, w.start), min(last, w.end))
+        return (start, end) if end > start else None

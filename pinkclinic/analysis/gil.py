@@ -1,10 +1,21 @@
 """GIL contention: in a threaded server, threads want to run but wait for the GIL.
 
-py-spy counts a thread as busy whenever its leaf is not a known wait, which
-includes a thread stalled in ``take_gil``. If a process's threads are busy
-``B`` thread-seconds per second while the process uses only ``C`` cores, then
-``B - C`` thread-seconds per second were spent waiting. With CPU near one core
-(the GIL's ceiling) and several threads busy at once, that wait is the GIL.
+A thread *wants the GIL* while it runs Python or waits to. py-spy counts a thread
+as busy whenever its Python leaf frame is not a known wait, which includes a thread
+stalled in ``take_gil``, but also one in ``time.sleep`` or in a blocking C call
+made from Python (``recv``): those do not want the GIL at all. The sampler's
+thread states (``threads.jsonl``, read from ``/proc/PID/task/TID/syscall``) tell
+them apart: a GIL wait blocks in ``futex``, a sleep in ``clock_nanosleep``, I/O in
+``recvfrom``/``epoll_wait``. So each thread wants the GIL for
+
+    min(py-spy's busy share, the kernel's running + futex share)
+
+of its time (futex alone is also a lock or a condition wait, which py-spy's leaf frame
+marks as idle, hence the minimum). If a process's threads want it ``W``
+thread-seconds per second while the process uses only ``C`` cores, then ``W - C``
+went to waiting. With CPU near one core (the GIL's ceiling) and several threads
+wanting to run at once, that wait is the GIL. Without thread states (an old
+recording, no ptrace access) py-spy's busy share stands alone.
 """
 
 from __future__ import annotations
@@ -14,52 +25,100 @@ from collections import defaultdict
 from pinkclinic.analysis.data import RecordingData
 from pinkclinic.analysis.finding import ISSUE, NONE, Finding, clamp01, insufficient
 from pinkclinic.analysis.stacks import cpu_seconds, rate_hz, thread_summary
+from pinkclinic.jsonio import read_jsonl
 
-GIL_MIN_BUSY_THREADS = 1.5   # threads busy at once, on average
+GIL_MIN_BUSY_THREADS = 1.5   # threads wanting the GIL at once, on average
 GIL_MIN_CPU = 0.6            # cores: the process is close to the GIL's one-core ceiling
-GIL_WAIT_SHARE = 0.4         # share of busy thread time not spent on CPU
+GIL_WAIT_SHARE = 0.4         # share of that wanting time not spent on CPU
 MIN_SPAN_S = 1.0
 
 
+def thread_states(data: RecordingData) -> tuple[dict[tuple[int, int], list[int]], str | None] | None:
+    """(pid, tid) -> [running, futex, blocked] samples in the window, from the sampler's
+    ``threads.jsonl`` (:mod:`pinkclinic.collect.thread_states`), and why it is incomplete
+    (``None`` if it is not); ``None`` when the recording has no such stream."""
+    path = data.rec.stream_file("threads")
+    if path is None:
+        return None
+    w = data.window
+    out: dict[tuple[int, int], list[int]] = {}
+    error = None
+    for r in read_jsonl(path):
+        if "error" in r:
+            error = str(r["error"])
+            continue
+        mid = r.get("t", 0.0) + r.get("dur_s", 0.0) / 2
+        if w is not None and not w.contains(mid):
+            continue
+        for tid, counts in (r.get("tids") or {}).items():
+            acc = out.setdefault((int(r["pid"]), int(tid)), [0, 0, 0])
+            for i, n in enumerate(counts[:3]):
+                acc[i] += int(n)
+    return out, error
+
+
+def _wanting(s: dict, states: dict) -> float:
+    """The share of a thread's sampled time it wanted the GIL."""
+    total = s["busy"] + s["idle"]
+    busy = s["busy"] / total if total else 0.0
+    st = states.get((s["pid"], s["tid"]))
+    if not st or sum(st) == 0:
+        return busy
+    return min(busy, (st[0] + st[1]) / sum(st))
+
+
 def analyse(data: RecordingData) -> Finding:
-    if data.profile is None:
+    if data.window_profile is None:
         return Finding(signal="gil", status=NONE, summary="no stack samples", missing=["stacks"])
-    span = data.pyspy_span
+    span = data.stack_span
     if span is None or span[1] - span[0] < MIN_SPAN_S:
-        return insufficient("gil", "py-spy sampled for less than a second")
+        return insufficient("gil", "py-spy sampled the load window for less than a second")
     seconds = span[1] - span[0]
     hz = rate_hz(data)
+    got = thread_states(data)
+    states, why = got if got is not None else ({}, "the recording has no thread states")
+    source = "py-spy and /proc thread states" if states else f"py-spy only ({why})"
     busy: dict[int, float] = defaultdict(float)
+    wanting: dict[int, float] = defaultdict(float)
     threads: dict[int, int] = defaultdict(int)
     for s in thread_summary(data).values():
         if s["pid"] is None:
             continue
         busy[s["pid"]] += s["busy"] / hz
-        threads[s["pid"]] += 1 if s["busy"] / hz > 0.05 * seconds else 0
+        want_s = _wanting(s, states) * (s["busy"] + s["idle"]) / hz
+        wanting[s["pid"]] += want_s
+        threads[s["pid"]] += 1 if want_s > 0.05 * seconds else 0
     rows = []
     for pid, busy_s in busy.items():
         cpu = cpu_seconds(data, pid, *span)
         if cpu is None:
             continue
-        busy_threads, cores = busy_s / seconds, cpu / seconds
-        wait_share = max(0.0, busy_threads - cores) / busy_threads if busy_threads else 0.0
-        rows.append({"pid": pid, "busy_threads": round(busy_threads, 2), "cpu_cores": round(cores, 2),
-                     "wait_share": round(wait_share, 3), "threads_busy": threads[pid]})
+        want, cores = wanting[pid] / seconds, cpu / seconds
+        wait_share = max(0.0, want - cores) / want if want else 0.0
+        rows.append({"pid": pid, "busy_threads": round(busy_s / seconds, 2),
+                     "wanting_threads": round(want, 2), "cpu_cores": round(cores, 2),
+                     "wait_share": round(wait_share, 3), "threads_wanting": threads[pid],
+                     "source": source})
 
     def contended(r: dict) -> bool:
-        return (r["busy_threads"] >= GIL_MIN_BUSY_THREADS and r["cpu_cores"] >= GIL_MIN_CPU
+        return (r["wanting_threads"] >= GIL_MIN_BUSY_THREADS and r["cpu_cores"] >= GIL_MIN_CPU
                 and r["wait_share"] >= GIL_WAIT_SHARE)
 
-    worst = max(rows, key=lambda r: (contended(r), r["wait_share"] * r["busy_threads"]), default=None)
+    worst = max(rows, key=lambda r: (contended(r), r["wait_share"] * r["wanting_threads"]),
+                default=None)
     if worst is None:
         return insufficient("gil", "no CPU samples for the sampled processes")
     if not contended(worst):
+        asleep = worst["busy_threads"] - worst["wanting_threads"]
+        note = (f" ({asleep:.1f} more looked busy in Python but slept or waited for I/O)"
+                if asleep >= 0.1 else "")
         return Finding(signal="gil", status=NONE, evidence=worst,
-                       summary=f"{worst['busy_threads']:.1f} threads busy on average at "
-                               f"{worst['cpu_cores']:.2f} cores: no GIL contention")
+                       summary=f"{worst['wanting_threads']:.1f} threads wanted to run on average "
+                               f"at {worst['cpu_cores']:.2f} cores{note}: no GIL contention")
     return Finding(signal="gil", status=ISSUE, category="gil-contention",
-                   severity=clamp01(worst["wait_share"] * min(1.0, worst["busy_threads"] / 4)),
+                   severity=clamp01(worst["wait_share"] * min(1.0, worst["wanting_threads"] / 4)),
                    evidence=worst,
-                   summary=f"{worst['busy_threads']:.1f} threads of PID {worst['pid']} wanted to run "
-                           f"at once but the process used {worst['cpu_cores']:.2f} cores: "
-                           f"{100 * worst['wait_share']:.0f}% of their time went to waiting for the GIL")
+                   summary=f"{worst['wanting_threads']:.1f} threads of PID {worst['pid']} wanted "
+                           f"to run at once but the process used {worst['cpu_cores']:.2f} cores: "
+                           f"{100 * worst['wait_share']:.0f}% of their time went to waiting for "
+                           "the GIL")

@@ -4,7 +4,8 @@ A loop thread is one whose stacks pass through asyncio's or uvloop's run loop.
 Its utilisation is the share of its py-spy samples that are not the loop
 waiting in its selector. A loop that is busy most of the time *in the user's
 code* is stalled by that code; whether it stalls on CPU or in a blocking call
-comes from comparing the process's CPU time with the loop's busy time.
+comes from comparing the process's CPU time with the loop's busy time. Only the
+load window's samples count (``RecordingData.window_profile``).
 """
 
 from __future__ import annotations
@@ -20,7 +21,7 @@ ON_CPU_SHARE_CPU = 0.5  # CPU time / busy time above which the stalls are CPU wo
 
 
 def analyse(data: RecordingData) -> list[Finding]:
-    if data.has_probe or data.profile is None:
+    if data.has_probe or data.window_profile is None:
         return []
     loops = [s for s in thread_summary(data).values() if s["loop"]]
     if not loops:
@@ -28,7 +29,7 @@ def analyse(data: RecordingData) -> list[Finding]:
     worst = max(loops, key=lambda s: s["busy"] / max(1e-9, s["busy"] + s["idle"]))
     total = worst["busy"] + worst["idle"]
     busy_share = worst["busy"] / total if total else 0.0
-    p = data.profile
+    p = data.window_profile
     culprits = rank([(frames_of(p, f), w) for f, w in worst["stacks"]])
     app_share = sum(c.share for c in culprits if is_app_file(c.file))
     evidence = {"loop_busy_share": round(busy_share, 3), "app_share_of_busy": round(app_share, 3),
@@ -37,7 +38,7 @@ def analyse(data: RecordingData) -> list[Finding]:
         return [Finding(signal="loop-stacks", status=NONE, evidence=evidence,
                         summary=f"the event loop was busy {100 * busy_share:.0f}% of the time, "
                                 "mostly in framework code")]
-    span = data.pyspy_span
+    span = data.stack_span
     cpu = cpu_seconds(data, worst["pid"], *span) if span else None
     on_cpu = (cpu / (span[1] - span[0])) / busy_share if cpu is not None and span else None
     evidence["on_cpu_share"] = None if on_cpu is None else round(min(on_cpu, 1.0), 3)

@@ -4,7 +4,11 @@ py-spy samples every thread of the tree at a fixed rate with ``--idle``, so a
 thread's samples split into *idle* (its leaf is a known wait: a selector, a
 condition, epoll) and *busy* (anything else: running Python, or blocked in a
 C call made from Python, or waiting for the GIL). Comparing busy time with the
-CPU time psutil measured tells running from waiting.
+CPU time psutil measured tells running from waiting; the threads' states the
+sampler read from ``/proc`` tell a GIL wait from a sleep (:mod:`.gil`).
+
+Everything here looks at the load window only (``RecordingData.window_profile``:
+pinkclinic's own probe threads and frames are already left out).
 """
 
 from __future__ import annotations
@@ -50,7 +54,7 @@ def thread_summary(data: RecordingData) -> dict[int, dict]:
     """thread index -> {pid, tid, name, busy, idle, loop, stacks: [(frames, weight)]}.
 
     The probe's own threads (its watchers) are left out."""
-    p = data.profile
+    p = data.window_profile
     out: dict[int, dict] = {}
     if p is None:
         return out
@@ -73,7 +77,7 @@ def thread_summary(data: RecordingData) -> dict[int, dict]:
 def busy_stacks(rec: Recording | RecordingData, limit: int = 200) -> Iterator[tuple[list, float]]:
     """The heaviest busy stacks as ([[func, file, line], ...], weight)."""
     data = rec if isinstance(rec, RecordingData) else RecordingData(rec)
-    p = data.profile
+    p = data.window_profile
     if p is None:
         return iter(())
     merged: dict[tuple, float] = defaultdict(float)
@@ -137,7 +141,7 @@ def wait_stacks(data: RecordingData) -> list[tuple[list, float]]:
         if w is None or w.contains(r.get("t", 0.0)):
             tasks += [(stack, float(count)) for stack, count in r.get("stacks", [])]
     threads: list[tuple[list, float]] = []
-    p = data.profile
+    p = data.window_profile
     if p is not None:
         for s in thread_summary(data).values():
             if not s["loop"]:

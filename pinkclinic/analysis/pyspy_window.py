@@ -1,0 +1,148 @@
+"""py-spy's samples placed in time, and the profile of the load window alone.
+
+py-spy's speedscope file has no timestamps, but each thread's samples are in time
+order, and with ``--idle`` every live thread of a process is sampled on every tick.
+So a process's busiest thread spans the whole sampling time ``D`` (its sample count
+over the rate, from ``streams.pyspy.started``, the moment py-spy printed that it
+samples), and a thread with fewer samples than its process's most is one that was
+born later (a pool thread started by the first request): its samples are placed at the
+end. Samples py-spy lost to torn reads (``--nonblocking``) are spread evenly, which is
+how they fall. The placement is good to a few tenths of a second, which
+:data:`pinkclinic.analysis.data.EDGE_TRIM_S` absorbs at the window's edges.
+
+pinkclinic's own probe threads (``pinkclinic-probe-*``) are left out, and the probe's
+frames on a server thread's stack (a GC callback) are cut off: neither is the server's
+work.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from collections import Counter
+from dataclasses import dataclass, field
+
+from pinkclinic.profile import from_stacks
+from pinkclinic.profile.readers import split_pseudo
+
+PROBE_THREAD_PREFIX = "pinkclinic-probe"
+_PROBE_FILES = ("pinkclinic_probe/", "pinkclinic/bootstrap/")
+_PROFILE_NAME = re.compile(r'^(?:Process (\d+) )?Thread (\d+)(?: "(.*)")?$', re.S)
+
+
+@dataclass
+class ThreadSamples:
+    pid: int | None
+    tid: int | None
+    name: str
+    process: str
+    t0: float          # time of the first sample
+    step: float        # seconds between samples
+    stacks: list = field(default_factory=list)  # [(frame, ...)] in time order; frame = (func, file, line)
+
+    def times(self):
+        return (self.t0 + i * self.step for i in range(len(self.stacks)))
+
+
+def is_probe_frame(frame) -> bool:
+    return any(m in frame[1].replace("\\", "/") for m in _PROBE_FILES)
+
+
+def read_timed(path, started: float, rate: float) -> list[ThreadSamples]:
+    """Every thread's samples of ``path`` with their estimated times, probe threads left out."""
+    with open(path, encoding="utf-8") as f:
+        doc = json.load(f)
+    shared = doc.get("shared", {}).get("frames", [])
+    frames = [(str(fr.get("name", "?")), str(fr.get("file") or ""), int(fr.get("line") or 0))
+              for fr in shared]
+    threads: list[ThreadSamples] = []
+    cache: dict[tuple, tuple] = {}
+    for prof in doc.get("profiles", []):
+        m = _PROFILE_NAME.match(str(prof.get("name", "")))
+        info = {"pid": int(m.group(1)) if m and m.group(1) else None,
+                "tid": int(m.group(2)) if m else None, "name": (m.group(3) or "") if m else ""}
+        stacks = []
+        for raw in prof.get("samples") or []:
+            key = tuple(raw)
+            got = cache.get(key)
+            if got is None:
+                names = [frames[i][0] if not frames[i][1] else "" for i in key[:4]]
+                n, pseudo = split_pseudo(names)
+                stack = tuple(frames[i] for i in key[n:])
+                got = cache[key] = (stack, pseudo)
+            stack, pseudo = got
+            for k in ("pid", "tid", "name", "process"):
+                if pseudo.get(k) not in (None, "") and not info.get(k):
+                    info[k] = pseudo[k]
+            stacks.append(stack)
+        name = str(info.get("name") or "")
+        if name.startswith(PROBE_THREAD_PREFIX) or _probe_entry_share(stacks) >= 0.5:
+            continue
+        threads.append(ThreadSamples(info.get("pid"), info.get("tid"), name,
+                                     str(info.get("process") or ""), 0.0, 0.0, stacks))
+    most = max((len(t.stacks) for t in threads), default=0)
+    span = most / rate if rate else 0.0
+    per_pid: dict = Counter()
+    for t in threads:
+        per_pid[t.pid] = max(per_pid[t.pid], len(t.stacks))
+    for t in threads:
+        n_p = per_pid[t.pid] or 1
+        t.step = span / n_p
+        t.t0 = started + (n_p - len(t.stacks) + 0.5) * t.step
+    return threads
+
+
+def _probe_entry_share(stacks: list) -> float:
+    """Share of a thread's samples that entered through the probe (its outermost frames):
+    a probe thread whose name py-spy did not see yet."""
+    if not stacks:
+        return 0.0
+    return sum(1 for s in stacks if any(is_probe_frame(fr) for fr in s[:5])) / len(stacks)
+
+
+def _trim_probe(stack: tuple) -> tuple:
+    for i, fr in enumerate(stack):
+        if is_probe_frame(fr):
+            return stack[:i]
+    return stack
+
+
+def window_profile(threads: list[ThreadSamples], window: tuple[float, float] | None,
+                   meta: dict | None = None):
+    """One Profile of the samples inside ``window`` (all of them if ``None``)."""
+    counts: Counter = Counter()
+    names, processes = {}, {}
+    for t in threads:
+        names[(t.pid, t.tid)] = t.name
+        if t.process:
+            processes.setdefault(t.pid, t.process)
+        for when, stack in zip(t.times(), t.stacks):
+            if window is None or window[0] <= when <= window[1]:
+                counts[(t.pid, t.tid, _trim_probe(stack))] += 1
+    if not counts:
+        return None
+    return from_stacks([(stack, n, n, pid, tid) for (pid, tid, stack), n in counts.items()],
+                       thread_names=names, process_names=processes, meta=meta or {})
+
+
+_LOOP_RUN = re.compile(r"(asyncio/base_events\.py|asyncio/runners\.py|uvloop/__init__\.py)$")
+
+
+def loop_busy(threads: list[ThreadSamples], step: float) -> dict[tuple, list[tuple[float, float]]]:
+    """(pid, tid) of each event-loop thread -> [(t, busy share)] per ``step`` seconds: the
+    share of its samples that were not the loop waiting (its utilisation, seen from
+    outside; what ``--pid`` has instead of the probe's lag)."""
+    from pinkclinic.profile.idle import is_loop_entry, is_wait_frame
+
+    out = {}
+    for t in threads:
+        if not any(_LOOP_RUN.search(fr[1].replace("\\", "/")) for s in t.stacks[:50] for fr in s):
+            continue
+        bins: dict[int, list[int]] = {}
+        for when, stack in zip(t.times(), t.stacks):
+            idle = not stack or is_wait_frame(*stack[-1][:2]) or is_loop_entry(*stack[-1][:2])
+            acc = bins.setdefault(int(when // step), [0, 0])
+            acc[0] += 0 if idle else 1
+            acc[1] += 1
+        out[(t.pid, t.tid)] = [(k * step + step / 2, b / n) for k, (b, n) in sorted(bins.items())]
+    return out
