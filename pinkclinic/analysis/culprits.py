@@ -4,6 +4,12 @@ A culprit is the innermost *app* frame of a stack (the user's code, not the
 framework, stdlib or site-packages); only when a stack holds no app frame at all
 does its innermost frame stand in. Frames are keyed by (function, file); the
 line reported is the one seen with the most weight.
+
+Two kinds of app frame are only where the server was started, not what it was
+doing: frames at or outside the event loop's entry (``uvicorn.run(app)`` at the
+bottom of the launch script, ``asyncio.run(main())``), and a script's ``<module>``
+frame below other frames (a launcher script such as ``bin/gunicorn``). They are
+passed over.
 """
 
 from __future__ import annotations
@@ -25,12 +31,32 @@ def is_app_file(path: str) -> bool:
     return bool(path) and not _NOT_APP.search(path.replace("\\", "/"))
 
 
+_LOOP_ENTRY = re.compile(
+    r"(asyncio/base_events\.py|asyncio/runners\.py|uvloop/__init__\.py|asyncio/events\.py)$")
+_LOOP_FUNCS = re.compile(r"(^|\.)(run_forever|_run_once|run_until_complete|run|_run)$")
+
+
+def _is_loop_entry(frame: Frame) -> bool:
+    return bool(_LOOP_ENTRY.search(str(frame[1]).replace("\\", "/"))
+                and _LOOP_FUNCS.search(str(frame[0])))
+
+
 def culprit_frame(stack: Sequence[Frame]) -> Frame | None:
-    """Innermost app frame of ``stack`` (innermost last), else its innermost frame."""
-    for frame in reversed(stack):
-        if is_app_file(str(frame[1])):
+    """Innermost app frame of ``stack`` (innermost last) inside the event loop's entry,
+    else its innermost frame."""
+    if not stack:
+        return None
+    start = 0
+    for i in range(len(stack) - 1, -1, -1):
+        if _is_loop_entry(stack[i]):
+            start = i + 1
+            break
+    last = len(stack) - 1
+    for i in range(last, start - 1, -1):
+        frame = stack[i]
+        if is_app_file(str(frame[1])) and (str(frame[0]) != "<module>" or i == last):
             return frame
-    return stack[-1] if stack else None
+    return stack[-1]
 
 
 def rank(weighted: Iterable[tuple[Sequence[Frame], float]], *, top: int = 5,

@@ -4,7 +4,13 @@ Evidence comes from the in-process probe: ``lag`` records (how late a tick ran)
 and ``block`` records (a stall past the probe's threshold, with the loop
 thread's stack captured while it was stalled and whether that thread was on
 CPU). Stall time that overlaps a GC pause on the same thread is left to the GC
-analyzer: a loop stalled by the collector is gc-pressure, not loop-cpu.
+analyzer: a loop stalled by the collector is gc-pressure, not loop-cpu. A stall whose
+stack ends in the selector's wait was not the loop's work (the loop was idle and
+its thread did not get the CPU or the GIL back in time): it is left out.
+
+When the issue is a high median lag rather than long stalls (many medium-sized
+callbacks, none past the probe's block threshold), the few stall stacks are thin
+evidence: the culprits then come from py-spy's samples of the loop thread.
 """
 
 from __future__ import annotations
@@ -14,6 +20,7 @@ from collections import defaultdict
 from pinkclinic.analysis.culprits import rank
 from pinkclinic.analysis.data import RecordingData
 from pinkclinic.analysis.finding import ISSUE, NONE, Finding, clamp01, insufficient
+from pinkclinic.profile.idle import is_loop_entry, is_wait_frame
 
 # A loop stalled for >= 10% of the load window is an issue (clinic doctor flags a
 # median delay >= 10 ms; a stall share is the same idea, robust to bursty stalls).
@@ -27,6 +34,36 @@ ON_CPU_SHARE_CPU = 0.5
 # Stall share at which severity reaches 1.
 STALL_SHARE_FULL = 0.5
 MIN_LOOP_RECORDS = 3  # lag + stall records; a stalled loop writes few lag records
+MIN_LOOP_SAMPLES = 20  # py-spy busy samples of the loop thread to name culprits from
+
+
+def is_idle_stall(block: dict) -> bool:
+    """The stack caught during the stall ends in a wait: the selector, or uvloop's run
+    loop entered from Python (its wait is native code below it): the loop was idle."""
+    stack = block.get("stack") or []
+    if not stack:
+        return False
+    func, file = str(stack[-1][0]), str(stack[-1][1])
+    return is_wait_frame(func, file) or is_loop_entry(func, file)
+
+
+def stalls(data: RecordingData) -> list[dict]:
+    """The probe's ``block`` records that overlap the load window, idle ones left out."""
+    w = data.window
+    if w is None:
+        return []
+    return [b for b in data.probe.get("block", [])
+            if w.overlap(b["t"], b["t"] + b.get("dur_ms", 0.0) / 1000) > 0 and not is_idle_stall(b)]
+
+
+def _pyspy_loop_stacks(data: RecordingData, pid, tid) -> list:
+    from pinkclinic.analysis.stacks import frames_of, thread_summary
+
+    p = data.window_profile
+    for s in thread_summary(data).values() if p is not None else ():
+        if s["pid"] == pid and s["tid"] == tid and s["busy"] >= MIN_LOOP_SAMPLES:
+            return [(frames_of(p, f), w) for f, w in s["stacks"]]
+    return []
 
 
 def _gc_overlap(block: dict, gcs: list[dict]) -> float:
@@ -52,8 +89,7 @@ def analyse(data: RecordingData) -> Finding:
     if not lags and not data.probe.get("loop"):
         return Finding(signal="loop", status=NONE, summary="no asyncio or uvloop event loop ran",
                        evidence={"loops": 0})
-    stalls_in_window = [b for b in data.probe.get("block", [])
-                        if w.overlap(b["t"], b["t"] + b.get("dur_ms", 0.0) / 1000) > 0]
+    stalls_in_window = stalls(data)
     if len(lags) + len(stalls_in_window) < MIN_LOOP_RECORDS:
         return insufficient("loop", f"only {len(lags)} event-loop lag records in the load window",
                             lag_records=len(lags))
@@ -65,11 +101,9 @@ def analyse(data: RecordingData) -> Finding:
     per_loop: dict[tuple, dict] = defaultdict(lambda: {"stall_s": 0.0, "gc_s": 0.0, "cpu_s": 0.0,
                                                       "known_s": 0.0, "blocks": 0})
     weighted = []
-    for b in data.probe.get("block", []):
+    for b in stalls_in_window:
         t0, dur = b["t"], b.get("dur_ms", 0.0) / 1000
         inside = w.overlap(t0, t0 + dur)
-        if inside <= 0:
-            continue
         key = (b.get("pid"), b.get("thread_id"))
         gc_s = min(inside, _gc_overlap(b, gcs_by_thread.get(key, [])))
         own = inside - gc_s
@@ -123,10 +157,22 @@ def analyse(data: RecordingData) -> Finding:
         usage = data.cpu
         cpu = bool(usage and usage.busiest >= 0.7)
     category = "loop-cpu" if cpu else "loop-blocking-call"
-    culprits = rank(weighted)
+    by_lag = stall_share < STALL_SHARE_ISSUE  # the median lag, not long stalls, is the issue
+    sampled = _pyspy_loop_stacks(data, *worst_key) if by_lag and worst_key else []
+    if by_lag and not sampled and worst_key is None and lags:  # no stall at all: the lag's loop
+        top = max(lags, key=lambda r: r.get("p50_ms", 0.0))
+        sampled = _pyspy_loop_stacks(data, top.get("pid"), top.get("thread_id"))
+    culprits = rank(sampled or weighted)
+    evidence["culprits_from"] = "py-spy loop-thread samples" if sampled else "stall stacks"
     severity = clamp01(max(stall_share / STALL_SHARE_FULL, lag_p50 / (10 * LAG_P50_ISSUE_MS)))
     who = f" in {culprits[0].function}()" if culprits else ""
-    if cpu:
+    stalled = f"stalled it {100 * stall_share:.0f}% of the time, lag up to {lag_max:.0f} ms"
+    if by_lag:
+        how = "runs on the event-loop thread" if cpu else "blocks the event-loop thread off-CPU"
+        what = "CPU-heavy code" if cpu else "a blocking call"
+        summary = (f"{what}{who} {how}: the median event-loop lag was {lag_p50:.1f} ms "
+                   f"({stalled})")
+    elif cpu:
         summary = (f"CPU-heavy code{who} runs on the event-loop thread and stalled the loop "
                    f"{100 * stall_share:.0f}% of the time (lag up to {lag_max:.0f} ms)")
     else:
