@@ -5,16 +5,21 @@ The verdict is the most severe issue. Two rules keep categories honest:
   leaves GC-overlapping stall time out);
 * io-wait means "idle but slow"; when the event loop itself is stalled, that
   stall is the reason and io-wait is dropped.
+
+Without an issue, the verdict is ``healthy`` only if the server was really exercised
+(:mod:`.traffic`): no traffic, or a load that mostly failed, is ``insufficient-data``
+with the reason (next to an issue, that reason is a warning). ``run`` repeats how the
+run ended (the manifest's status), so a report or summary can say it.
 """
 
 from __future__ import annotations
 
 from typing import Any
 
-from pinkclinic.analysis import gc, io_wait, loop, memory
+from pinkclinic.analysis import gc, io_wait, loop, memory, traffic
 from pinkclinic.analysis.data import RecordingData
 from pinkclinic.analysis.finding import INSUFFICIENT, ISSUE, Finding
-from pinkclinic.analysis.recommend import recommendation
+from pinkclinic.analysis.recommend import insufficient_advice, recommendation
 from pinkclinic.jsonio import write_json
 from pinkclinic.recording import Recording
 
@@ -24,7 +29,8 @@ LOOP_CATEGORIES = ("loop-cpu", "loop-blocking-call")
 
 
 def run_analyzers(data: RecordingData, extra: list[Finding] | None = None) -> list[Finding]:
-    findings = [loop.analyse(data), gc.analyse(data), memory.analyse(data), io_wait.analyse(data)]
+    findings = [loop.analyse(data), gc.analyse(data), memory.analyse(data), io_wait.analyse(data),
+                traffic.analyse(data)]
     return findings + list(extra or [])
 
 
@@ -38,26 +44,42 @@ def combine(rec: Recording, findings: list[Finding], data: RecordingData) -> dic
 
     missing = sorted({m for f in findings for m in f.missing} | set(_missing_streams(rec, data)))
     w = data.window
+    seen = next((f for f in findings if f.signal == "traffic"), None)
+    no_traffic = seen is not None and seen.status == INSUFFICIENT
+    warnings = [seen.summary] if issues and no_traffic else []
+    others = [f for f in findings if f.signal != "traffic"]
     if issues:
         verdict, summary = issues[0].category, issues[0].summary
-    elif w is None or w.duration < MIN_WINDOW_S or all(f.status == INSUFFICIENT for f in findings):
+    elif (w is None or w.duration < MIN_WINDOW_S or no_traffic
+          or all(f.status == INSUFFICIENT for f in others)):
         verdict = "insufficient-data"
-        why = [f.summary for f in findings if f.status == INSUFFICIENT]
-        summary = "not enough data to diagnose: " + (why[0] if why else "the load window was too short")
+        if w is None or w.duration < MIN_WINDOW_S:
+            why = ("no load window was recorded" if w is None else
+                   f"the load window was {w.duration:.1f} s, shorter than {MIN_WINDOW_S:g} s")
+            reason = "window"
+        elif no_traffic:
+            why, reason = seen.summary, "traffic"
+        else:
+            why = next(f.summary for f in others if f.status == INSUFFICIENT)
+            reason = "samples"
+        summary = "not enough data to diagnose: " + why
     else:
         verdict, summary = "healthy", _healthy_summary(data)
     out_issues = [f.issue_dict() for f in issues]
     if verdict == "insufficient-data":
         out_issues = [{"category": verdict, "severity": 0.0, "summary": summary, "evidence": {},
-                       "culprits": [], "recommendation": recommendation(rec, verdict, None)}]
+                       "culprits": [], "recommendation": insufficient_advice(rec, reason)}]
+    status = rec.manifest.get("status", {})
     return {
         "schema_version": SCHEMA_VERSION,
         "verdict": verdict,
         "summary": summary,
         "recommendation": out_issues[0]["recommendation"] if out_issues else recommendation(rec, verdict, None),
         "issues": out_issues,
+        "warnings": warnings,
         "signals_missing": missing,
         "window": None if w is None else {"start": w.start, "end": w.end},
+        "run": {"outcome": status.get("outcome"), "detail": status.get("detail", "")},
         "findings": [f.to_dict() for f in findings],
     }
 
@@ -68,6 +90,8 @@ def _missing_streams(rec: Recording, data: RecordingData) -> list[str]:
         out.append("cpu-memory")
     if rec.stream_file("pyspy") is None:
         out.append("stacks")
+    if not data.has_probe:  # attached, or the probe did not load: no in-process signals
+        out.append("tasks")
     if not data.load_timeline and not rec.manifest.get("options", {}).get("no_load"):
         out.append("load")
     return out
@@ -86,6 +110,10 @@ def _healthy_summary(data: RecordingData) -> str:
     if usage:
         parts.append(f"busiest process at {100 * usage.busiest:.0f}% CPU")
     tail = f" ({', '.join(parts)})" if parts else ""
+    outcome = data.rec.manifest.get("status", {}).get("outcome")
+    if outcome not in (None, "completed") and data.window is not None:
+        return (f"no issue found in the {data.window.duration:.1f} s recorded before the run "
+                f"ended early{tail}")
     return f"no issue found: the server is simply busy serving requests{tail}"
 
 

@@ -49,6 +49,31 @@ def recommendation(rec: Recording, category: str, culprit: str | None) -> str:
         return ("Threads wait for the GIL: run CPU-bound work in processes (more workers, "
                 f"fewer threads) or in native code that releases the GIL. Hot code: {flame}")
     if category == "insufficient-data":
-        return ("Run a longer or heavier load so that the analysis has enough samples, "
-                "e.g. --load '-c 50 -d 20'.")
+        return insufficient_advice(rec, "samples")
     return f"Nothing stands out: the server is busy serving requests. To make it faster: {flame}"
+
+
+def insufficient_advice(rec: Recording, reason: str) -> str:
+    """What to change when there was not enough to judge. ``reason``: ``window`` (no or a
+    too short load window), ``traffic`` (no traffic, or a load that mostly failed) or
+    ``samples`` (too few samples of some signal)."""
+    status = rec.manifest.get("status", {})
+    outcome, detail = status.get("outcome"), status.get("detail") or ""
+    opts = rec.manifest.get("options", {})
+    if outcome == "interrupted":
+        return (f"The run was interrupted ({detail or 'Ctrl-C'}) before there was enough to "
+                f"judge: run it again and let the load finish: {next_command(rec, 'doctor')}")
+    if outcome in ("target-crashed", "target-exited"):
+        return ("The target ended during the run (see how the run ended): fix that first (its "
+                "output is in target.log in the recording), then run doctor again.")
+    if outcome == "error":
+        return "The run failed (see how the run ended): fix that, then run doctor again."
+    if reason == "traffic" and opts.get("load"):
+        return ("Most of the load failed: check the path and options in --load (the host and port "
+                "are the server's own), e.g. --load '-c 20 -d 10 /items'; the failures are on the "
+                "load chart and in load-result.json.")
+    if reason == "traffic":
+        return ("Send the server its usual traffic while pinkclinic records, or let pinkclinic "
+                "drive it: --load '-c 20 -d 10 /path'.")
+    return ("Run a longer or heavier load so that the analysis has enough samples, "
+            "e.g. --load '-c 50 -d 20'.")
