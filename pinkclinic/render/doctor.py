@@ -33,6 +33,8 @@ FLAGS = {
     "loop-cpu": ("lag", "cpu"), "loop-blocking-call": ("lag",), "io-wait": ("latency", "cpu"),
     "gc-pressure": ("gc",), "memory-leak": ("memory",), "gil-contention": ("cpu", "threads"),
 }
+
+# a short banner per outcome (the heap report uses these; doctor's says what happened)
 OUTCOMES = {
     "completed": "", "running": "The run was cut short (pinkclinic itself was stopped); "
     "this report is built from what was collected.",
@@ -41,6 +43,29 @@ OUTCOMES = {
     "target-crashed": "The target crashed during the run; this report is built from what was collected.",
     "error": "The run ended with an error; this report is built from what was collected.",
 }
+
+
+def ending_line(outcome: str | None, detail: str | None) -> str | None:
+    """One line on how the run ended, unless it simply completed (terminal and banner)."""
+    detail = detail or ""
+    if not outcome or outcome == "completed":
+        return None
+    if outcome == "interrupted":
+        return f"interrupted ({detail or 'Ctrl-C'}): the report covers what was recorded until then"
+    if outcome == "running":  # the manifest was never finished: pinkclinic itself was killed
+        return ("pinkclinic was stopped before it finished the recording (e.g. kill -9); "
+                "the report covers what had been written")
+    return detail or outcome
+
+
+def status_note(status: dict[str, Any]) -> str:
+    """The report's banner line for a run that did not simply complete."""
+    line = ending_line(status.get("outcome"), status.get("detail"))
+    if not line:
+        return ""
+    if status.get("outcome") in ("target-crashed", "target-exited", "error"):
+        line += "; this report is built from what was collected until then"
+    return line[0].upper() + line[1:] + "."
 
 
 def chart_spec(data: RecordingData, diagnosis: dict[str, Any]) -> dict[str, Any]:
@@ -58,8 +83,7 @@ def chart_spec(data: RecordingData, diagnosis: dict[str, Any]) -> dict[str, Any]
     charts = [
         ("cpu", "CPU", "%", series.cpu_series(data, size), "no CPU samples"),
         ("memory", "Memory", "MiB", series.memory_series(data, size), "no memory samples"),
-        ("lag", "Event-loop lag", "ms", series.lag_series(data, size),
-         "no event loop seen (or the in-process probe did not run)"),
+        _loop_chart(data, size),
         ("gc", "GC pause time", "%", series.gc_series(data, t0, t1, size),
          "the in-process probe did not run"),
         ("threads", "Threads and tasks", "", series.threads_series(data, size), "no samples"),
@@ -71,6 +95,24 @@ def chart_spec(data: RecordingData, diagnosis: dict[str, Any]) -> dict[str, Any]
             "window": None if w is None else {"start": w.start, "end": w.end},
             "charts": [{"id": cid, "title": title, "unit": unit, "series": ss, "empty": empty,
                         "flag": flags.get(cid)} for cid, title, unit, ss, empty in charts]}
+
+
+def _loop_chart(data: RecordingData, size: float) -> tuple:
+    """The probe's event-loop lag; attached (no probe), the loop thread's busy share from
+    py-spy's samples instead, which is what the attach-mode loop analysis decides on."""
+    if data.has_probe or not data.pyspy_threads:
+        return ("lag", "Event-loop lag", "ms", series.lag_series(data, size),
+                "no event loop seen (or the in-process probe did not run)")
+    from pinkclinic.analysis.pyspy_window import loop_busy
+
+    busy = loop_busy(data.pyspy_threads, size)
+    many = len(busy) > 1
+    out = [{"name": f"loop thread busy{f' (pid {pid})' if many else ''}",
+            "color": series.PALETTE[i % len(series.PALETTE)],
+            "points": [[series._r(t), series._r(100 * v)] for t, v in pts]}
+           for i, ((pid, _tid), pts) in enumerate(sorted(busy.items(), key=str))]
+    return ("lag", "Event-loop thread busy (py-spy samples; no probe when attached)", "%", out,
+            "no event-loop thread seen in py-spy's samples")
 
 
 def _issue_view(rec: Recording, issue: dict[str, Any]) -> dict[str, Any]:
@@ -99,8 +141,9 @@ def build_context(data: RecordingData, diagnosis: dict[str, Any], flame_html: st
         "signals_missing": diagnosis.get("signals_missing", []),
         "command": shlex.join(m.get("command", [])) or f"--pid {m.get('target', {}).get('pid')}",
         "target": m.get("target", {}),
-        "status_note": OUTCOMES.get(status.get("outcome", ""), ""),
-        "status_detail": status.get("detail", ""),
+        "status_note": status_note(status),
+        "status_bad": status.get("outcome") in ("target-crashed", "error"),
+        "warnings": diagnosis.get("warnings", []),
         "started": time.strftime("%Y-%m-%d %H:%M:%S", time.localtime(started)) if started else "",
         "duration": f"{ended - started:.1f} s" if started and ended else "",
         "versions": m.get("versions", {}),

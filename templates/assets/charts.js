@@ -4,6 +4,7 @@
  *   {"t0": epoch, "t1": epoch, "window": {"start", "end"} | null,
  *    "charts": [{"id", "title", "unit", "flag": "text" | null,
  *                "series": [{"name", "color", "points": [[t, v], ...], "dash": bool}]}]}
+ * A point whose value is null is a gap: the line is lifted there, not drawn across.
  * Every chart shades the load window; moving the pointer over any chart moves
  * a crosshair over all of them and shows each series' value at that time.
  * Strings from the target only ever reach the page through textContent.
@@ -135,9 +136,12 @@
       ctx.lineWidth = 1.5;
       ctx.setLineDash(sr.dash ? [4, 3] : []);
       ctx.beginPath();
-      sr.points.forEach(function (p, j) {
+      var pen = false;
+      sr.points.forEach(function (p) {
+        if (p[1] === null) { pen = false; return; }
         var px = xOf(p[0], w), py = yOf(p[1]);
-        if (j === 0) ctx.moveTo(px, py); else ctx.lineTo(px, py);
+        if (!pen) ctx.moveTo(px, py); else ctx.lineTo(px, py);
+        pen = true;
       });
       ctx.stroke();
     });
