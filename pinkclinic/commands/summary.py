@@ -1,4 +1,5 @@
-"""The end-of-run lines on the terminal: verdict, reason, culprits, report path."""
+"""The end-of-run lines on the terminal: verdict, reason, culprits, how the run ended,
+report path."""
 
 from __future__ import annotations
 
@@ -8,7 +9,7 @@ from typing import Any
 from rich.console import Console
 from rich.markup import escape
 
-from pinkclinic.render.doctor import LABELS
+from pinkclinic.render.doctor import LABELS, ending_line
 
 COLOURS = {"healthy": "green", "insufficient-data": "yellow"}
 
@@ -24,6 +25,14 @@ def short_path(path: str) -> str:
     return path if rel.startswith("..") else rel
 
 
+def print_ending(outcome: str | None, detail: str | None, console: Console | None = None) -> None:
+    line = ending_line(outcome, detail)
+    if line:
+        console = console or Console(highlight=False, soft_wrap=True)
+        colour = "red" if outcome in ("target-crashed", "error") else "yellow"
+        console.print(f"  [{colour}]run: {escape(line)}[/]")
+
+
 def print_diagnosis(diagnosis: dict[str, Any], report: Path | None, *, kind: str = "doctor",
                     console: Console | None = None) -> None:
     console = console or Console(highlight=False, soft_wrap=True)
@@ -31,8 +40,9 @@ def print_diagnosis(diagnosis: dict[str, Any], report: Path | None, *, kind: str
     colour = COLOURS.get(verdict, "red")
     console.print(f"[bold {colour}]{escape(LABELS.get(verdict, verdict))}[/] [dim]({verdict})[/]")
     console.print(f"  {escape(diagnosis.get('summary', ''))}")
-    issues = [i for i in diagnosis.get("issues", []) if i.get("culprits")]
-    if issues:
+    issues = diagnosis.get("issues", [])
+    # the culprits of the verdict's own issue: another issue's would be misread as its
+    if issues and issues[0].get("category") == verdict and issues[0].get("culprits"):
         console.print("  culprits:")
         for c in issues[0]["culprits"][:5]:
             extra = ""
@@ -40,12 +50,16 @@ def print_diagnosis(diagnosis: dict[str, Any], report: Path | None, *, kind: str
                 extra = f"  ~{c['bytes_per_request'] / 1024:.1f} kB/request"
             console.print(f"    {100 * c['share']:5.1f}%  [bold]{escape(c['function'])}[/]  "
                           f"[dim]{escape(short_path(c['file']))}:{c['line']}[/]{escape(extra)}")
-    others = [i["category"] for i in diagnosis.get("issues", [])[1:]]
+    others = [i["category"] for i in issues[1:]]
     if others:
         console.print(f"  also: {escape(', '.join(others))}")
+    for warning in diagnosis.get("warnings", []):
+        console.print(f"  [yellow]warning: {escape(warning)}[/]")
     if diagnosis.get("recommendation"):
         console.print(f"  next: {escape(diagnosis['recommendation'])}")
     if diagnosis.get("signals_missing"):
         console.print(f"  [dim]signals not available: {escape(', '.join(diagnosis['signals_missing']))}[/]")
+    run = diagnosis.get("run") or {}
+    print_ending(run.get("outcome"), run.get("detail"), console)
     if report is not None:
         console.print(f"  report: [bold]{escape(str(report))}[/]")

@@ -84,22 +84,39 @@ def bench_load(rec: Recording, url: str, load_args: list[str], stop: StopSignal,
 
 
 def on_port_load(rec: Recording, command: str, port: int, stop: StopSignal, target,
-                 ui: Phases) -> int | None:
-    """Run the user's load command with $PORT set, until it exits; returns its exit code."""
+                 ui: Phases) -> str | None:
+    """Run the user's load command with $PORT set, until it exits. Returns ``None`` when it
+    ran (or was stopped by pinkclinic), else one line saying how it failed.
+
+    Its process group is in the watchdog's care (the launched target's, or one of its own
+    when attached), so a ``kill -9`` of pinkclinic takes the command's children too, not
+    only the shell that has the parent-death signal."""
+    from pinkclinic.target.base import last_line
+    from pinkclinic.target.watchdog import Watchdog
+
     env = {**os.environ, "PORT": str(port)}
-    log = open(rec.file("on-port.log"), "ab")  # noqa: SIM115 - closed below
+    log_path = rec.file("on-port.log")
+    log = open(log_path, "ab")  # noqa: SIM115 - closed below
     rec.register("on_port_log", "on-port.log", format="text")
+    watchdog = getattr(target, "watchdog", None)
+    own_watchdog = Watchdog() if watchdog is None else None
+    watchdog = watchdog or own_watchdog
     try:
         proc = subprocess.Popen(["/bin/sh", "-c", command], env=env, stdout=log, stderr=log,
                                 stdin=subprocess.DEVNULL, start_new_session=True,
                                 preexec_fn=procs.pdeathsig_preexec(signal.SIGTERM))
     except OSError as e:
         log.close()
+        if own_watchdog is not None:
+            own_watchdog.close()
         raise PinkError(f"--on-port command could not start: {e.strerror}") from None
+    watchdog.watch_group(proc.pid)
     rec.mark("load_start")
     ui.progress(f"running: {command}")
+    on_its_own = False
     try:
         _watch(stop, target, lambda: proc.poll() is not None)
+        on_its_own = proc.poll() is not None
     finally:
         if proc.poll() is None:
             try:
@@ -111,9 +128,34 @@ def on_port_load(rec: Recording, command: str, port: int, stop: StopSignal, targ
             except subprocess.TimeoutExpired:
                 procs.kill_tree(proc.pid, sig=signal.SIGKILL, timeout=2)
                 proc.wait(5)
+        # whatever it left in its group (a backgrounded child) goes with it
+        procs.signal_pids(procs.group_pids(proc.pid), signal.SIGKILL, cont=False)
+        watchdog.forget_group(proc.pid)
+        if own_watchdog is not None:
+            own_watchdog.close()
         rec.mark("load_end")
         log.close()
-    return proc.returncode
+    rc = proc.returncode
+    _show_tail(log_path, ui)
+    rec.update(on_port={"returncode": rc, "ended": "on its own" if on_its_own else "stopped"})
+    if not on_its_own or rc == 0:
+        return None
+    line = last_line(log_path)
+    return (f"the --on-port command failed with exit code {rc}"
+            + (f"; its last line: {line!r}" if line else "; it printed nothing"))
+
+
+ON_PORT_TAIL = 15  # lines of the --on-port command's output shown after it ends
+
+
+def _show_tail(path, ui: Phases) -> None:
+    """The end of the load command's own report (wrk's or k6's summary), on stderr."""
+    from pinkclinic.target.base import log_tail
+
+    lines = [ln.rstrip() for ln in log_tail(path, 4096).splitlines() if ln.strip()]
+    if lines:
+        ui.note(f"--on-port output (the end of {path}):\n  "
+                + "\n  ".join(lines[-ON_PORT_TAIL:]))
 
 
 def no_load(stop: StopSignal, target, duration: float | None, ui: Phases) -> None:

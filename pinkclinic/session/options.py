@@ -58,12 +58,7 @@ class SessionOptions:
             except ValueError as e:
                 raise UsageError(f"--load cannot be parsed: {e}") from None
         if self.load_args:  # check the load before anything is started
-            from pinkclinic.load import parse_bench_args
-
-            try:
-                parse_bench_args(self.load_args, base_url=self.url or "http://127.0.0.1:8000")
-            except UsageError as e:
-                raise UsageError(f"--load: {e.message}") from None
+            self._check_load()
         if self.name is not None and (not self.name or "/" in self.name or self.name.startswith(".")):
             raise UsageError(f"--name must be a plain file name, not {self.name!r}")
         if self.pid is not None and self.command:
@@ -72,6 +67,26 @@ class SessionOptions:
             raise UsageError(f"nothing to {self.kind}: give a command after -- "
                              f"(e.g. pinkclinic {self.kind} -- python app.py) or --pid PID")
         return self
+
+    def _check_load(self) -> None:
+        """The load must parse, and its target must be a path: host and port are the
+        detected server's (or --url's), so a full URL would silently go elsewhere."""
+        from urllib.parse import urlsplit
+
+        from pinkclinic.load import parse_bench_args
+
+        probe = "http://pinkclinic.invalid:1"
+        try:
+            spec = parse_bench_args(self.load_args, base_url=probe)
+        except UsageError as e:
+            msg = e.message if e.message.startswith("--load") else f"--load: {e.message}"
+            raise UsageError(msg) from None
+        url = urlsplit(spec.url)
+        if f"{url.scheme}://{url.netloc}" != probe:
+            path = (url.path or "/") + (f"?{url.query}" if url.query else "")
+            where = "--url" if self.pid is not None else "the server pinkclinic starts"
+            raise UsageError(f"--load takes a path, not a URL ({spec.url}): the host and port "
+                             f"come from {where}; use --load '... {path}'")
 
     @property
     def load_args(self) -> list[str]:

@@ -9,6 +9,8 @@ renders from whatever was collected.
 from __future__ import annotations
 
 import shutil
+import signal
+import threading
 from dataclasses import dataclass, field
 
 from pinkclinic.errors import PinkError
@@ -16,6 +18,7 @@ from pinkclinic.interrupt import StopSignal
 from pinkclinic.recording import Recording
 from pinkclinic.session import drive
 from pinkclinic.session.collector import Collector
+from pinkclinic.session.ending import outcome_of
 from pinkclinic.session.options import SessionOptions
 from pinkclinic.session.ui import Phases
 
@@ -53,6 +56,23 @@ def _start_target(opts: SessionOptions, probe_features: list[str] | None, probe_
     return t, rec
 
 
+def _drive(opts: SessionOptions, rec: Recording, target, listening, url: str, stop: StopSignal,
+           ui: Phases) -> dict | None:
+    """The load phase; raises PinkError when the load itself failed."""
+    if opts.on_port:
+        ui.phase("load running (--on-port)")
+        failure = drive.on_port_load(rec, opts.on_port, listening.port, stop, target, ui)
+        if failure:
+            raise PinkError(failure)
+        return None
+    if opts.no_load:
+        ui.phase("recording")
+        drive.no_load(stop, target, opts.duration, ui)
+        return None
+    ui.phase(f"load running against {url}")
+    return drive.bench_load(rec, url, opts.load_args, stop, target, ui)
+
+
 def run_session(opts: SessionOptions, collectors: list[Collector], *,
                 probe_features: list[str] | None = None, probe_options: dict | None = None,
                 ui: Phases | None = None) -> SessionResult:
@@ -62,7 +82,7 @@ def run_session(opts: SessionOptions, collectors: list[Collector], *,
         ui.phase("starting" if opts.pid is None else f"attaching to PID {opts.pid}")
         target, rec = _start_target(opts, probe_features, probe_options or {})
         started: list[Collector] = []
-        outcome, detail, load_result, listened = "completed", "", None, False
+        load_result, listened, quiet = None, False, False
         failure: BaseException | None = None
         try:
             for c in collectors:
@@ -82,31 +102,25 @@ def run_session(opts: SessionOptions, collectors: list[Collector], *,
                 if c.start_when == "listening":
                     c.start(rec, target)
                     started.append(c)
-            if opts.on_port:
-                ui.phase("load running (--on-port)")
-                drive.on_port_load(rec, opts.on_port, listening.port, stop, target, ui)
-            elif opts.no_load:
-                ui.phase("recording")
-                drive.no_load(stop, target, opts.duration, ui)
-            else:
-                ui.phase(f"load running against {url}")
-                load_result = drive.bench_load(rec, url, opts.load_args, stop, target, ui)
+            load_result = _drive(opts, rec, target, listening, url, stop, ui)
         except _Interrupted:
             pass
         except (PinkError, KeyboardInterrupt) as e:
             failure = e
+            quiet = not listened and _log_is_empty(rec)  # before stopping writes to it
         finally:
+            hurry = _defer_signals(stop)
             ui.phase("stopping")
             rec.mark("stopping")
             for c in started:
                 if c.stop_when == "before-stop":
                     _stop_quietly(c, rec, ui)
-            ending = target.stop(opts.stop_timeout)
+            ending = target.stop(opts.stop_timeout, hurry=hurry)
             rec.mark("stopped")
             for c in started:
                 if c.stop_when == "after-stop":
                     _stop_quietly(c, rec, ui)
-            outcome, detail = _outcome(stop, ending, failure)
+            outcome, detail = outcome_of(opts, rec, target, stop, ending, failure, listened)
             rec.update(target=target.manifest_target(), status={"outcome": outcome, "detail": detail})
             missing = sorted({m for c in collectors for m in c.missing})
             notes = [n for c in collectors for n in c.notes]
@@ -114,19 +128,23 @@ def run_session(opts: SessionOptions, collectors: list[Collector], *,
                 rec.update(signals_missing=missing)
             result = SessionResult(rec, outcome, detail, load_result, missing, notes)
         if failure is not None and not listened and not stop.interrupted:
-            _discard_if_empty(rec)
+            if quiet:  # nothing to look at: the one-line error says it all
+                shutil.rmtree(rec.path, ignore_errors=True)
             raise failure
-        if isinstance(failure, KeyboardInterrupt):
-            raise failure
-    # a PinkError after the server listened (e.g. the load generator failed mid-run) is
-    # the result's outcome "error" with its message as detail: the caller says it once
+        if isinstance(failure, KeyboardInterrupt) or stop.count >= 2:
+            raise RecordingInterrupted(rec)  # a second Ctrl-C: the recording is kept, no report
+    # a PinkError after the server listened (e.g. the load failed mid-run) is the result's
+    # outcome "error" with its message as detail: the caller says it once
     return result
 
 
 EXIT_INTERRUPTED = 130
 EXIT_TARGET_FAILED = 1
+
+
 def exit_code(outcome: str) -> int:
-    """0 for a completed run; 130 if interrupted; 1 if the target crashed (report written)."""
+    """0 for a completed run (or a target that exited with code 0); 130 if interrupted;
+    1 if the target crashed or the run failed (the report is still written)."""
     if outcome == "interrupted":
         return EXIT_INTERRUPTED
     return EXIT_TARGET_FAILED if outcome in ("target-crashed", "error") else 0
@@ -134,6 +152,14 @@ def exit_code(outcome: str) -> int:
 
 class _Interrupted(Exception):
     pass
+
+
+class RecordingInterrupted(KeyboardInterrupt):
+    """A second Ctrl-C: the run stopped without analysis; ``rec`` holds what was recorded."""
+
+    def __init__(self, rec: Recording):
+        super().__init__()
+        self.rec = rec
 
 
 def _stop_quietly(c: Collector, rec: Recording, ui: Phases) -> None:
@@ -144,19 +170,30 @@ def _stop_quietly(c: Collector, rec: Recording, ui: Phases) -> None:
         ui.note(e.message)
 
 
-def _outcome(stop: StopSignal, ending, failure: BaseException | None) -> tuple[str, str]:
-    if stop.interrupted or isinstance(failure, KeyboardInterrupt):
-        return "interrupted", f"{stop.reason or 'Ctrl-C'}: stopped early"
-    if isinstance(failure, PinkError):
-        return "error", failure.message
-    if ending is not None and ending.outcome in ("crashed", "exited"):
-        return ending.manifest_outcome(), ending.detail
-    return "completed", ""
+def _defer_signals(stop: StopSignal) -> threading.Event:
+    """While the run winds down, a further Ctrl-C must not abort the clean-up half-way
+    (StopSignal raises KeyboardInterrupt on the second one): it is counted, and it
+    hurries the stop along instead (straight to SIGKILL). ``StopSignal.__exit__``
+    puts the previous handlers back."""
+    hurry = threading.Event()
+    if threading.current_thread() is not threading.main_thread():
+        return hurry
+
+    def handle(signum, frame) -> None:
+        stop.count += 1
+        if stop.reason is None:
+            stop.reason = "Ctrl-C" if signum == signal.SIGINT else "SIGTERM"
+        stop.event.set()
+        if stop.count >= 2:
+            hurry.set()
+
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        signal.signal(sig, handle)
+    if stop.count >= 2:
+        hurry.set()
+    return hurry
 
 
-def _discard_if_empty(rec: Recording) -> None:
-    """After a start-up failure, keep the folder only if the target printed something."""
+def _log_is_empty(rec: Recording) -> bool:
     log = rec.file("target.log")
-    if log.exists() and log.stat().st_size > 0:
-        return
-    shutil.rmtree(rec.path, ignore_errors=True)
+    return not log.exists() or log.stat().st_size == 0

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import os
 import sys
+import time
 
 import pytest
 
@@ -26,7 +27,10 @@ def test_attach_to_a_running_server_leaves_it_running(tmp_path):
         assert srv.poll() is None, "an attached server must be left running"
     rec = tmp_path / f"{srv.pid}.pinkclinic-doctor"
     diagnosis = _diagnosis(rec)
-    assert "loop-lag" in diagnosis["signals_missing"]  # no injection when attaching
+    assert {"loop-lag", "gc", "tasks"} <= set(diagnosis["signals_missing"])  # no injection
+    # the loop chart shows what attach mode decides on: py-spy's view of the loop thread
+    html = (tmp_path / f"{srv.pid}.pinkclinic-doctor.html").read_text()
+    assert "Event-loop thread busy (py-spy samples" in html and "loop thread busy" in html
     manifest = json.loads((rec / "manifest.json").read_text())
     assert manifest["target"]["attached"] is True and manifest["target"]["port"] == port
     assert (rec / "pyspy.speedscope.json").stat().st_size > 0
@@ -41,6 +45,7 @@ def test_on_port_runs_the_users_load_command(tmp_path):
     t = json.loads((rec / "manifest.json").read_text())["timings"]
     assert t["load_end"] - t["load_start"] >= 1.5
     assert "requests in" in (rec / "on-port.log").read_text()
+    assert "requests in" in proc.stderr  # the load tool's own summary is shown too
     assert _diagnosis(rec)["verdict"] == "healthy"
 
 
@@ -58,11 +63,32 @@ def test_no_load_records_until_the_target_exits(tmp_path):
     assert "load_start" not in m["timings"] and not (rec / "load.jsonl").exists()
     assert m["timings"]["stopping"] - m["timings"]["listening"] >= 1.5
     assert (tmp_path / "nl.pinkclinic-doctor.html").exists()
+    # nobody sent it traffic: that is not "healthy"
+    diagnosis = _diagnosis(rec)
+    assert diagnosis["verdict"] == "insufficient-data" and "no sign of traffic" in diagnosis["summary"]
+    assert "exited on its own" in proc.stdout and "exit code 0" in proc.stdout
+
+
+def test_no_load_finished_with_ctrl_c_is_a_completed_run(tmp_path):
+    import signal
+
+    from tests.commands.doctor_run import finish, manifest, start, wait_for
+
+    proc = start("doctor", tmp_path, "nlc", "--no-load", "--", *HEALTHY)
+    rec = tmp_path / "nlc.pinkclinic-doctor"
+    wait_for(lambda: (rec / "manifest.json").exists() and "listening" in manifest(rec)["timings"],
+             proc=proc, what="the server to listen")
+    time.sleep(2.0)
+    out, err = finish(proc, signal.SIGINT)
+    assert proc.returncode == 0, err  # Ctrl-C is how a --no-load recording ends
+    assert manifest(rec)["status"] == {"detail": "recording ended with Ctrl-C", "outcome": "completed"}
+    assert "interrupted" not in out and "interrupted" not in (tmp_path / "nlc.pinkclinic-doctor.html").read_text()
 
 
 def test_collect_only_then_report(tmp_path):
+    """Also: a load that only gets errors (a wrong path: 404s) is not called healthy."""
     proc = run_cli("doctor", "--dest", str(tmp_path), "--name", "co", "--collect-only", "--load",
-                   "-c 4 -d 2", "--", *HEALTHY, timeout=90, env={**os.environ, "PORT": "0"})
+                   "-c 4 -d 2 /nope", "--", *HEALTHY, timeout=90, env={**os.environ, "PORT": "0"})
     assert proc.returncode == 0, proc.stderr
     rec = tmp_path / "co.pinkclinic-doctor"
     assert not (rec / "diagnosis.json").exists()
@@ -73,6 +99,23 @@ def test_collect_only_then_report(tmp_path):
     assert (tmp_path / "co.pinkclinic-doctor.html").exists()
     js = run_cli("report", str(rec), "--format", "json", timeout=90)
     assert json.loads(js.stdout)["verdict"] == _diagnosis(rec)["verdict"]
+    diagnosis = _diagnosis(rec)
+    assert diagnosis["verdict"] == "insufficient-data", diagnosis["summary"]
+    assert "404" in diagnosis["summary"] and "check the path" in diagnosis["recommendation"]
+    # the errors/s line shows them: as many errors as requests every second
+    charts = _charts(tmp_path / "co.pinkclinic-doctor.html")
+    load = next(c for c in charts["charts"] if c["id"] == "load")["series"]
+    reqs, errs = (dict((t, v) for t, v in s["points"]) for s in load)
+    assert errs and all(errs[t] == reqs[t] > 0 for t in reqs if reqs[t]), (reqs, errs)
+
+
+def _charts(html_path):
+    import html as html_mod
+    import re
+
+    text = html_path.read_text()
+    m = re.search(r'<script type="application/json" id="pc-charts">(.*?)</script>', text, re.S)
+    return json.loads(html_mod.unescape(m.group(1)))
 
 
 def test_report_rejects_what_is_not_a_recording(tmp_path):
