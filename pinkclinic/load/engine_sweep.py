@@ -26,6 +26,7 @@ class SweepMixin:
                 conn.drop(TIMEOUT)
         for task, t in list(self.connecting.items()):
             if now - t > limit:
+                del self.connecting[task]  # counted as a timeout by _opened, not as connecting
                 task.cancel()
         for conn, t in list(self.retiring.items()):
             if now - t > LINGER_NS:
@@ -56,7 +57,8 @@ class SweepMixin:
 
     def _end(self, now: int, interrupted: bool) -> dict:
         inflight = sum(len(c.pending) for c in self.conns if c is not None)
-        connecting = len(self.connecting)  # connects neither done nor timed out (-t) yet
+        # connects neither done nor timed out (-t) yet
+        connecting = sum(1 for t in self.connecting if not t.done())
         for conn in self.conns:
             if conn is not None and not conn.dead:
                 conn.dead = True
