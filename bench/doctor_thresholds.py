@@ -21,7 +21,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from pinkclinic.analysis import gc, gil, io_wait, loop, memory  # noqa: E402
+from pinkclinic.analysis import gc, gil, io_wait, loop, memory, traffic  # noqa: E402
 from tests.commands.test_doctor_samples import CASES, LOAD  # noqa: E402
 
 THRESHOLDS = {
@@ -33,6 +33,7 @@ THRESHOLDS = {
     "io_wait.IO_LATENCY_P50_MS": io_wait.IO_LATENCY_P50_MS, "io_wait.IO_CPU_IDLE_P90": io_wait.IO_CPU_IDLE_P90,
     "gil.GIL_MIN_BUSY_THREADS": gil.GIL_MIN_BUSY_THREADS, "gil.GIL_MIN_CPU": gil.GIL_MIN_CPU,
     "gil.GIL_WAIT_SHARE": gil.GIL_WAIT_SHARE,
+    "traffic.LOAD_ERROR_SHARE": traffic.LOAD_ERROR_SHARE, "traffic.NO_TRAFFIC_CPU": traffic.NO_TRAFFIC_CPU,
 }
 # the evidence fields shown per analyzer
 FIELDS = {
@@ -40,7 +41,7 @@ FIELDS = {
     "gc": ("gc_share", "worst_second_s"),
     "memory": ("r2", "growth_bytes", "tail_ratio"),
     "io": ("latency_p50_ms", "cpu_busiest_p90"),
-    "gil": ("busy_threads", "cpu_cores", "wait_share"),
+    "gil": ("busy_threads", "wanting_threads", "cpu_cores", "wait_share"),
 }
 
 
@@ -103,7 +104,7 @@ def main() -> None:
         "",
         "| sample | run | verdict (expected) | culprit | loop: stall share / lag p50 ms / on-CPU "
         "| gc: share / worst second s | memory: R² / growth / tail ratio | io: latency p50 ms / busiest CPU p90 "
-        "| gil: busy threads / cores / wait share |",
+        "| gil: busy threads / wanting the GIL / cores / wait share |",
         "|---|---|---|---|---|---|---|---|---|",
     ]
     for r in rows:
