@@ -108,8 +108,13 @@ def _trim_probe(stack: tuple) -> tuple:
 
 
 def window_profile(threads: list[ThreadSamples], window: tuple[float, float] | None,
-                   meta: dict | None = None):
-    """One Profile of the samples inside ``window`` (all of them if ``None``)."""
+                   meta: dict | None = None, waiting: set | None = None):
+    """One Profile of the samples inside ``window`` (all of them if ``None``). The samples
+    of the ``waiting`` threads ((pid, tid) the kernel saw blocked nearly all the time)
+    get a synthetic ``<idle>`` leaf, so a CPU view hides them."""
+    from pinkclinic.profile.idle import IDLE_FRAME
+
+    waiting = waiting or set()
     counts: Counter = Counter()
     names, processes = {}, {}
     for t in threads:
@@ -118,7 +123,10 @@ def window_profile(threads: list[ThreadSamples], window: tuple[float, float] | N
             processes.setdefault(t.pid, t.process)
         for when, stack in zip(t.times(), t.stacks):
             if window is None or window[0] <= when <= window[1]:
-                counts[(t.pid, t.tid, _trim_probe(stack))] += 1
+                stack = _trim_probe(stack)
+                if (t.pid, t.tid) in waiting:
+                    stack = (*stack, IDLE_FRAME)
+                counts[(t.pid, t.tid, stack)] += 1
     if not counts:
         return None
     return from_stacks([(stack, n, n, pid, tid) for (pid, tid, stack), n in counts.items()],

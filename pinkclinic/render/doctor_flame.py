@@ -6,6 +6,11 @@ for the culprit; otherwise py-spy's busy samples of the load window, which show 
 the CPU went. Both leave pinkclinic's own probe threads and frames out, and both stop
 at the load window's edges: start-up imports and the shutdown are not the server's
 work under load.
+
+py-spy shows a thread asleep in ``time.sleep`` or blocked in a ``recv`` called from
+Python as busy in its Python frame. A thread the kernel saw blocked in such a call
+(not running, not in a futex) for :data:`WAITING_THREAD_SHARE` of the window is
+drawn as waiting in the CPU view: hidden with the idle samples, shown when they are.
 """
 
 from __future__ import annotations
@@ -17,6 +22,29 @@ from markupsafe import Markup
 from pinkclinic.analysis.data import RecordingData
 
 STALL_CATEGORIES = ("loop-cpu", "loop-blocking-call")
+WAITING_THREAD_SHARE = 0.9  # a metrics thread in time.sleep(0.2) is blocked ~100%
+
+
+def waiting_threads(data: RecordingData) -> set:
+    """(pid, tid) of the threads blocked outside futex nearly all the load window."""
+    from pinkclinic.analysis.gil import thread_states
+
+    got = thread_states(data)
+    if got is None:
+        return set()
+    return {key for key, (run, futex, blocked) in got[0].items()
+            if run + futex + blocked and blocked / (run + futex + blocked) >= WAITING_THREAD_SHARE}
+
+
+def cpu_profile(data: RecordingData):
+    """py-spy's samples of the load window, waiting threads marked idle (or ``None``)."""
+    from pinkclinic.analysis.pyspy_window import window_profile
+
+    if data.pyspy_threads is None:
+        return None
+    w = data.window
+    return window_profile(data.pyspy_threads, None if w is None else (w.start, w.end),
+                          waiting=waiting_threads(data))
 
 
 def stall_profile(data: RecordingData):
@@ -47,7 +75,7 @@ def doctor_flame_html(data: RecordingData, diagnosis: dict[str, Any]) -> Markup 
             return flame_fragment(profile, dom_id="stalls", heading="Event-loop stalls: the loop "
                                   "thread's stacks while it was blocked during the load, sized "
                                   "by stall time")
-    profile = data.window_profile
+    profile = cpu_profile(data)
     if profile is None:
         return None
     return flame_fragment(profile, dom_id="cpu", options={"idle": False},

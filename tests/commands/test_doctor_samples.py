@@ -70,6 +70,8 @@ def test_doctor_names_the_category_and_the_culprit(tmp_path, name, command, verd
     html = (tmp_path / f"{name}.pinkclinic-doctor.html").read_text()
     assert "pinkclinic_probe" not in html  # the flame graph leaves pinkclinic's own threads out
     check_cpu_rates(rec)
+    if name == "healthy_aiohttp":
+        check_sleeping_thread_is_not_busy(rec)
 
 
 def check_cpu_rates(rec: Path) -> None:
@@ -83,3 +85,17 @@ def check_cpu_rates(rec: Path) -> None:
     for pid, samples in data.processes.items():
         top = max((v for _, v in cpu_rates(samples)), default=0.0)
         assert top <= data.cpu_count + 0.25, (pid, top)
+
+
+def check_sleeping_thread_is_not_busy(rec: Path) -> None:
+    """The report's CPU flame graph shows the metrics thread, asleep in time.sleep, as
+    waiting: the kernel saw it blocked, whatever its Python leaf frame says."""
+    from pinkclinic.analysis.data import RecordingData
+    from pinkclinic.recording import Recording
+    from pinkclinic.render.doctor_flame import cpu_profile
+
+    profile = cpu_profile(RecordingData(Recording.open(rec)))
+    metrics = [i for i, t in enumerate(profile.threads) if t.name == "metrics"]
+    assert metrics, profile.threads
+    assert sum(w for _, _, w, _ in profile.iter_stacks(idle=True, threads=metrics)) > 0
+    assert sum(w for _, _, w, _ in profile.iter_stacks(idle=False, threads=metrics)) == 0
