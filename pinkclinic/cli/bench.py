@@ -50,6 +50,9 @@ def bench(url: str, as_json: bool, full_latency: bool, no_progress: bool, **opts
                        full_latency=full_latency, no_progress=no_progress)
     if handled is not None:
         return handled
+    server_pid = opts.pop("server_pid", None)
+    if server_pid is not None:
+        _check_pid(server_pid)
     if "://" not in url:
         url = "http://" + url
     check_url(url)
@@ -61,16 +64,49 @@ def bench(url: str, as_json: bool, full_latency: bool, no_progress: bool, **opts
         if not as_json:
             click.echo(header_text(spec))
         with LiveProgress(spec, show_progress) as progress:
-            result = run_load(spec, on_tick=progress.tick, stop=stop)
+            result, server = _run(spec, progress.tick, stop, server_pid)
         if as_json:
-            click.echo(jsonio.dumps(result.to_json(), indent=2))
+            data = result.to_json()
+            if server is not None:
+                data["server"] = server
+            click.echo(jsonio.dumps(data, indent=2))
         else:
             from rich.console import Console
 
             width = max(shutil.get_terminal_size((120, 24)).columns, 120)
             out = Console(file=sys.stdout, highlight=False, soft_wrap=False, width=width)
             print_result(result, out, full_latency=full_latency)
+            if server is not None:
+                click.echo(server_line(server))
         return exit_status(result, spec.url, "responses")
+
+
+def _run(spec, on_tick, stop: threading.Event, pid: int | None):
+    """The load; with ``--pid``, the server's whole process tree is sampled meanwhile and
+    its CPU % and peak RSS over the load window come back (``None`` without a PID)."""
+    if pid is None:
+        return run_load(spec, on_tick=on_tick, stop=stop), None
+    from pinkclinic.load.server import ServerUnderTest
+    with ServerUnderTest(url=spec.url, pid=pid, stop=stop) as srv:
+        srv.start()
+        w = srv.measure(lambda s: run_load(spec, on_tick=on_tick, stop=s))
+    cpu = None if w.cpu_percent is None else round(w.cpu_percent, 1)
+    return w.value, {"cpu_percent": cpu, "died": w.died, "peak_rss": w.peak_rss, "pid": pid}
+
+
+def _check_pid(pid: int) -> None:
+    from pinkclinic import procs
+
+    if pid <= 0 or not procs.is_alive(pid):  # any server, Python or not (nginx, a Go binary)
+        raise PinkError(f"--pid {pid}: no such process (it is gone, or never existed)", 2)
+
+
+def server_line(server: dict) -> str:
+    cpu, rss = server["cpu_percent"], server["peak_rss"]
+    parts = [f"CPU {cpu:.0f}% (100% = one core)" if cpu is not None else "CPU not measured",
+             f"peak RSS {rss / 1e6:.1f} MB" if rss else "peak RSS not measured"]
+    died = f"; it died during the load: {server['died']}" if server.get("died") else ""
+    return f"server PID {server['pid']} and its children: {', '.join(parts)}{died}"
 
 
 def header_text(spec) -> str:

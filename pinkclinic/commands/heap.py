@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import copy
 import shutil
 
 from pinkclinic.commands.common import run_recording
@@ -20,21 +19,6 @@ def heap_plan(opts: SessionOptions) -> tuple[list, list[str] | None, dict]:
         return [MemrayAttach(native=x["native"], follow_fork=x["follow_fork"])], None, {}
     return [MemrayCheck()], ["memray", "listen"], {"memray_native": x["native"],
                                                    "memray_follow_fork": x["follow_fork"]}
-
-
-def print_heap_diagnosis(diagnosis: dict, report) -> None:
-    """The shared summary, with each culprit's rate in heap's units (powers of 1000, per
-    request or else per second). commands/summary.py would print bytes_per_request/1024 as
-    "kB"; until it formats bytes itself, the rate rides on the printed copy's ``line``."""
-    from pinkclinic.heap.diagnosis import rate_text
-
-    shown = copy.deepcopy(diagnosis)
-    for issue in shown.get("issues", []):
-        for c in issue.get("culprits", []):
-            if c.get("bytes_per_request") is not None or c.get("bytes_per_second") is not None:
-                c["line"] = f"{c['line']}  ~{rate_text(c)}"
-                c.pop("bytes_per_request", None)
-    print_diagnosis(shown, report, kind="heap")
 
 
 def _preflight(opts: SessionOptions) -> None:
@@ -86,7 +70,7 @@ def run_heap(opts: SessionOptions) -> int:
     def finish(rec: Recording, ui):
         ui.phase("analysing the allocations")
         _, diagnosis, report = analyse_and_render(rec)
-        return report, lambda: print_heap_diagnosis(diagnosis, report)
+        return report, lambda: print_diagnosis(diagnosis, report, kind="heap")
 
     return run_recording(opts, collectors, finish, probe_features=features,
                          probe_options=probe_options, after_record=check)
@@ -109,5 +93,5 @@ def rerender(rec: Recording, fmt: str, output: str | None, lines: bool | None = 
     _result, diagnosis, report = analyse_and_render(rec, output if fmt == "html" else None)
     if fmt == "json":
         return emit_json(diagnosis, output)
-    print_heap_diagnosis(diagnosis, report if fmt == "html" else None)
+    print_diagnosis(diagnosis, report if fmt == "html" else None, kind="heap")
     return report if fmt == "html" else None

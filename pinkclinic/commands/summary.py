@@ -46,8 +46,10 @@ def print_diagnosis(diagnosis: dict[str, Any], report: Path | None, *, kind: str
         console.print("  culprits:")
         for c in issues[0]["culprits"][:5]:
             extra = ""
-            if c.get("bytes_per_request") is not None:
-                extra = f"  ~{c['bytes_per_request'] / 1024:.1f} kB/request"
+            if c.get("bytes_per_request") is not None or c.get("bytes_per_second") is not None:
+                from pinkclinic.heap.diagnosis import rate_text
+
+                extra = f"  ~{rate_text(c)}"
             console.print(f"    {100 * c['share']:5.1f}%  [bold]{escape(c['function'])}[/]  "
                           f"[dim]{escape(short_path(c['file']))}:{c['line']}[/]{escape(extra)}")
     others = [i["category"] for i in issues[1:]]

@@ -18,10 +18,20 @@ connections, rate pacing and timeouts), ``stats`` (bins and their exact merge),
 
 from __future__ import annotations
 
-from pinkclinic.load.options import parse_bench_args
-from pinkclinic.load.result import LoadResult
-from pinkclinic.load.runner import run_load, run_load_async
-from pinkclinic.load.spec import LoadSpec, RequestTemplate
+import importlib
 
-__all__ = ["LoadResult", "LoadSpec", "RequestTemplate", "parse_bench_args", "run_load",
-           "run_load_async"]
+# Imported on first use (PEP 562): a load worker process imports pinkclinic.load.* and
+# must not pay for click and the option parser it never uses.
+_LAZY = {"parse_bench_args": "pinkclinic.load.options", "LoadResult": "pinkclinic.load.result",
+         "run_load": "pinkclinic.load.runner", "run_load_async": "pinkclinic.load.runner",
+         "LoadSpec": "pinkclinic.load.spec", "RequestTemplate": "pinkclinic.load.spec"}
+
+__all__ = sorted(_LAZY)
+
+
+def __getattr__(name: str):
+    if name in _LAZY:
+        value = getattr(importlib.import_module(_LAZY[name]), name)
+        globals()[name] = value
+        return value
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

@@ -106,9 +106,17 @@ def dispatch(ctx: click.Context, url: str | None, opts: dict, *, as_json: bool,
                          "(or use `pinkclinic doctor -- COMMAND`)")
     if url is None:
         raise UsageError("missing URL (or --suite FILE / --scenario FILE)")
+    for name in ("server_port", "start_timeout", "stop_timeout"):
+        if given(ctx, name):
+            flag = "--port" if name == "server_port" else "--" + name.replace("_", "-")
+            raise UsageError(f"{flag} applies only with --suite or --scenario and -- COMMAND")
+    if wf["server_pid"] is not None and (wf["http2"] or url.startswith(("ws://", "wss://"))):
+        raise UsageError("--pid applies to HTTP/1.1 runs and suites (not --http2 or ws://)")
+    opts["server_pid"] = wf["server_pid"]  # a plain run samples that server: cli.bench
     if url.startswith(("ws://", "wss://")):
         from pinkclinic.load.ws_cli import ws_main
 
+        opts.pop("server_pid")
         return ws_main(url, opts, wf, **out)
     used = [k for k in WS_KEYS if wf[k]]
     if used:
@@ -116,6 +124,7 @@ def dispatch(ctx: click.Context, url: str | None, opts: dict, *, as_json: bool,
     if wf["http2"]:
         from pinkclinic.load.http2_cli import h2_main
 
+        opts.pop("server_pid")
         return h2_main(url, opts, wf, **out)
     if wf["streams"] is not None:
         raise UsageError("--streams applies only with --http2")

@@ -37,7 +37,11 @@ def saved(serve, tmp_path):
     fast, slow = serve("items_fast.py"), serve("items_slow.py")
     paths = {}
     for name, s in (("fast", fast), ("slow", slow)):
-        proc = run_cli("bench", "-j", "-c", "8", "-d", "1", s.url + "/items", check=True)
+        proc = run_cli("bench", "-j", "-c", "8", "-d", "1", "--pid", str(s.proc.pid),
+                       s.url + "/items", check=True)
+        server = json.loads(proc.stdout)["server"]  # --pid: the server was sampled
+        assert server["pid"] == s.proc.pid and server["peak_rss"] > 10e6, server
+        assert 5 < server["cpu_percent"] <= 200, server
         paths[name] = tmp_path / f"{name}.json"
         paths[name].write_text(proc.stdout)
     return paths
@@ -49,6 +53,9 @@ def test_fail_if_exit_codes_on_saved_results(saved):
     assert ok.returncode == 0, ok.stderr
     assert "| Metric | A | B | Improvement |" in ok.stdout
     assert "| Requests/sec |" in ok.stdout and "faster |" in ok.stdout
+    rows = {ln.split("|")[1].strip(): ln for ln in ok.stdout.splitlines() if ln.startswith("| ")}
+    for metric in ("Memory usage (peak RSS)", "CPU usage"):  # from the saved server figures
+        assert metric in rows and "–" not in rows[metric], ok.stdout
     bad = run_cli("compare", str(saved["fast"]), str(saved["slow"]), "--fail-if", "rps < -5%",
                   "--fail-if", "p99 > +10%")
     assert bad.returncode == 1, bad.stderr
