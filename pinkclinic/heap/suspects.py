@@ -94,9 +94,11 @@ def rank(sites: dict, grid: list[float],
             if r["holders"]:
                 r["reason"] = _reason(r, served > 0, min_r2=MIN_R2_SMALL_OBJECTS, late=False)
             if r["holders"] and r["reason"] is None:  # shown under the small-objects suspect
-                held = {(h["function"], h["file"], h["line"]) for h in r["holders"]}
+                # every site of a holder's function: another line of it that grew less
+                # steadily must not be listed as cleared beside the verdict that names it
+                held = {(h["function"], h["file"]) for h in r["holders"]}
                 rows = [x for x in rows if x["reason"] is None
-                        or (x["function"], x["file"], x["line"]) not in held]
+                        or (x["function"], x["file"]) not in held]
     suspects = [r for r in rows if r["reason"] is None]
     steady = [{k: r[k] for k in _STEADY_KEYS} for r in rows
               if r["reason"] is not None and _steady_but_small(r, served > 0)]
