@@ -25,7 +25,6 @@ import json
 import os
 import re
 import signal
-import socket
 import statistics
 import subprocess
 import sys
@@ -34,6 +33,9 @@ import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+from tests.helpers import free_port, wait_port  # noqa: E402
+
 RESULTS = ROOT / "bench" / "results"
 SERVER = [sys.executable, str(ROOT / "samples" / "hello_starlette.py")]
 SPIN = ("import time\nend = time.time() + {secs}\nwhile time.time() < end:\n"
@@ -46,22 +48,6 @@ SAMPLER = ("import sys, time\nsys.path.insert(0, {root!r})\n"
 CONDITIONS = ["bare", "probe", "sampler", "py-spy", "doctor",
               "control: spin 150 us at 100 Hz, core 1", "control: spin 15 us at 1000 Hz, core 1",
               "control: spin 150 us at 100 Hz, core 0"]
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-def wait_port(port: int, timeout: float = 20.0) -> None:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        with socket.socket() as s:
-            if s.connect_ex(("127.0.0.1", port)) == 0:
-                return
-        time.sleep(0.05)
-    raise SystemExit(f"doctor_breakdown: the server never listened on {port}")
 
 
 def rps(wrk_output: str) -> float:
@@ -113,7 +99,7 @@ def one_run(cond: str, secs: int) -> float:
                               stderr=subprocess.DEVNULL)
     extra = None
     try:
-        wait_port(port)
+        wait_port(port, 20.0, server)
         time.sleep(0.5)
         argv = helper(cond, server.pid, secs, tmp)
         if argv is not None:
