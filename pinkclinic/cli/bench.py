@@ -13,7 +13,7 @@ from pinkclinic.errors import PinkError
 from pinkclinic.interrupt import StopSignal
 from pinkclinic.load.bench_cli import BenchCommand, dispatch, workflow_options
 from pinkclinic.load.options import load_options, spec_from_options
-from pinkclinic.load.render import LiveProgress, header, print_result
+from pinkclinic.load.render import LiveProgress, fmt_bytes, header, print_result
 from pinkclinic.load.runner import run_load
 from pinkclinic.load.single_cli import exit_status
 from pinkclinic.load.spec import check_url
@@ -90,8 +90,7 @@ def _run(spec, on_tick, stop: threading.Event, pid: int | None):
     with ServerUnderTest(url=spec.url, pid=pid, stop=stop) as srv:
         srv.start()
         w = srv.measure(lambda s: run_load(spec, on_tick=on_tick, stop=s))
-    cpu = None if w.cpu_percent is None else round(w.cpu_percent, 1)
-    return w.value, {"cpu_percent": cpu, "died": w.died, "peak_rss": w.peak_rss, "pid": pid}
+    return w.value, {**w.server_json(), "pid": pid}
 
 
 def _check_pid(pid: int) -> None:
@@ -104,7 +103,7 @@ def _check_pid(pid: int) -> None:
 def server_line(server: dict) -> str:
     cpu, rss = server["cpu_percent"], server["peak_rss"]
     parts = [f"CPU {cpu:.0f}% (100% = one core)" if cpu is not None else "CPU not measured",
-             f"peak RSS {rss / 1e6:.1f} MB" if rss else "peak RSS not measured"]
+             f"peak RSS {fmt_bytes(rss)}" if rss else "peak RSS not measured"]
     died = f"; it died during the load: {server['died']}" if server.get("died") else ""
     return f"server PID {server['pid']} and its children: {', '.join(parts)}{died}"
 

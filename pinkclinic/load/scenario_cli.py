@@ -89,8 +89,7 @@ def to_json(run: ScenarioRun, srv, w) -> dict:
     return {"schema_version": SCHEMA_VERSION, "kind": "scenario", "scenario": run.sc.path,
             "url": srv.url, "command": srv.command, "interrupted": run.interrupted,
             "phases": [p.to_json() for p in run.phases], "total": run.total.to_json(),
-            "server": {"cpu_percent": None if w.cpu_percent is None else round(w.cpu_percent, 1),
-                       "peak_rss": w.peak_rss, "died": w.died,
+            "server": {**w.server_json(),
                        "ending": srv.ending.as_dict() if srv.ending is not None else None}}
 
 

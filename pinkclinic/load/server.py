@@ -43,6 +43,11 @@ class Window:
     peak_rss: int | None = None
     died: str | None = None  # how the server ended, if it did during the window
 
+    def server_json(self) -> dict:
+        """The server's figures over this window, as ``--json`` outputs carry them."""
+        cpu = None if self.cpu_percent is None else round(self.cpu_percent, 1)
+        return {"cpu_percent": cpu, "peak_rss": self.peak_rss, "died": self.died}
+
 
 class ServerUnderTest:
     def __init__(self, command: list[str] | None = None, url: str | None = None, *,
