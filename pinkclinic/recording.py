@@ -141,6 +141,12 @@ class Recording:
         return t
 
     # -- streams ----------------------------------------------------------------
+    def target_said_something(self) -> bool:
+        """True if the target wrote to its log (``target.log``): a failed run's folder is
+        then worth keeping."""
+        log = self.file("target.log")
+        return log.exists() and log.stat().st_size > 0
+
     def file(self, name: str) -> Path:
         return self.path / name
 

@@ -37,10 +37,7 @@ def _discard_without_capture(rec: Recording) -> None:
     target's log has something to read."""
     from pinkclinic.heap.capture import find_captures
 
-    if find_captures(rec.path):
-        return
-    log = rec.file("target.log")
-    if not (log.exists() and log.stat().st_size > 0):
+    if not find_captures(rec.path) and not rec.target_said_something():
         shutil.rmtree(rec.path, ignore_errors=True)
 
 

@@ -107,7 +107,7 @@ def run_session(opts: SessionOptions, collectors: list[Collector], *,
             pass
         except (PinkError, KeyboardInterrupt) as e:
             failure = e
-            quiet = not listened and _log_is_empty(rec)  # before stopping writes to it
+            quiet = not listened and not rec.target_said_something()  # before stopping writes to it
         finally:
             hurry = _defer_signals(stop)
             ui.phase("stopping")
@@ -192,8 +192,3 @@ def _defer_signals(stop: StopSignal) -> threading.Event:
     if stop.count >= 2:
         hurry.set()
     return hurry
-
-
-def _log_is_empty(rec: Recording) -> bool:
-    log = rec.file("target.log")
-    return not log.exists() or log.stat().st_size == 0
