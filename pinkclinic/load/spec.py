@@ -139,17 +139,13 @@ class LoadSpec:
 
 
 def check_url(url: str) -> None:
-    try:
-        parts = urlsplit(url)
-        port = parts.port
-    except ValueError as e:
-        raise UsageError(f"invalid URL {url!r}: {e}") from None
-    if parts.scheme == "https":
+    if url.startswith("https://"):
         raise UsageError(f"{url}: https is not supported; pinkclinic bench speaks plain HTTP/1.1")
-    if parts.scheme != "http" or not parts.hostname:
-        raise UsageError(f"invalid URL {url!r}: expected http://HOST[:PORT]/PATH")
-    if port == 0:
-        raise UsageError(f"invalid URL {url!r}: port 0")
+    from pinkclinic.load.baseurl import url_problem
+
+    problem = url_problem(url, ("http",))
+    if problem:
+        raise UsageError(problem)
 
 
 def join_url(base_url: str | None, target: str | None) -> str:
