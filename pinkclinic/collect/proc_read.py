@@ -1,12 +1,18 @@
 """One sample of one process, for the psutil sampler: from ``/proc`` on Linux (about 3x
 cheaper than psutil's ``oneshot()``), through psutil elsewhere. Each reader returns the
 sample as a ``processes.jsonl`` line, the process's cumulative CPU seconds and its RSS,
-or ``None`` if the process is gone (or a zombie)."""
+or ``None`` if the process is gone (or a zombie).
+
+Each sample's ``t`` is the middle of its own CPU-counter read, not the tick's start: the
+reads of a tick's other processes, a USS read or a wait for the GIL (every ``/proc`` read
+releases it) could put milliseconds between the two, and over the analysis's 100 ms rate
+steps 20 ms of such skew read as 2.4 cores on a 2-core machine."""
 
 from __future__ import annotations
 
 import json
 import os
+import time
 
 import psutil
 
@@ -38,11 +44,13 @@ _LINE = ('{"cpu_system_s":%r,"cpu_user_s":%r,"ctx_involuntary":%s,"ctx_voluntary
          '"fds":%s,"name":%s,"pid":%d,"ppid":%s,"rss":%d,"t":%r,"threads":%s%s}\n')
 
 
-def read_proc(pid: int, want_uss: bool, t: float, names: dict) -> tuple[str, float, int] | None:
+def read_proc(pid: int, want_uss: bool, names: dict) -> tuple[str, float, int] | None:
     """One sample of ``pid`` from /proc as (JSON line, cpu seconds, rss); ``None`` if it
     is gone (or a zombie)."""
     try:
+        t0 = time.time()
         data = _slurp(f"/proc/{pid}/stat")
+        t = round((t0 + time.time()) / 2, 4)
         close = data.rfind(b")")
         fields = data[close + 2:].split(None, 22)
         if fields[0] in (b"Z", b"X"):
@@ -71,13 +79,16 @@ def read_proc(pid: int, want_uss: bool, t: float, names: dict) -> tuple[str, flo
     return line, user + system, rss
 
 
-def read_psutil(pid: int, want_uss: bool, t: float, names: dict) -> tuple[str, float, int] | None:
+def read_psutil(pid: int, want_uss: bool, names: dict) -> tuple[str, float, int] | None:
     try:
         p = psutil.Process(pid)
-        with p.oneshot():
+        with p.oneshot():  # status() reads /proc/PID/stat, which oneshot() caches for cpu_times()
+            t0 = time.time()
             if p.status() == psutil.STATUS_ZOMBIE:
                 return None
-            cpu, mem, ctx = p.cpu_times(), p.memory_info(), p.num_ctx_switches()
+            cpu = p.cpu_times()
+            t = round((t0 + time.time()) / 2, 4)
+            mem, ctx = p.memory_info(), p.num_ctx_switches()
             rec = {"t": t, "pid": pid, "ppid": p.ppid(), "name": p.name(),
                    "cpu_user_s": cpu.user, "cpu_system_s": cpu.system,
                    "rss": mem.rss, "threads": p.num_threads(), "fds": p.num_fds(),

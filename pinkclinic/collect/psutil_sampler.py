@@ -150,7 +150,7 @@ class ProcessSampler:
         live_cpu = rss = 0.0
         for pid in list(self._known):
             u0 = time.thread_time()
-            got = self._read(pid, want_uss, t, self._names)
+            got = self._read(pid, want_uss, self._names)
             if want_uss:
                 self.uss_s += time.thread_time() - u0
                 self.uss_samples += 1
