@@ -6,6 +6,9 @@ CPU is in cores (1.0 = one core fully busy), like clinic doctor's.
 Rates are always a difference of the cumulative CPU counters over a difference of
 time, over intervals of at least :data:`RATE_STEP_S`: the kernel counts CPU time in
 10 ms ticks, so a rate over two samples a millisecond apart could read 10 cores.
+Two bins' last samples can be that close when the sampler stalled (a busy 2-core
+machine), so a bin whose last sample is less than :data:`MIN_SPAN` of a step after the
+previous point's gives no point of its own: the next bin's rate spans both.
 """
 
 from __future__ import annotations
@@ -17,6 +20,7 @@ from pinkclinic.analysis.stats import quantile
 
 MIN_SAMPLES = 5  # rate steps per process, inside the window
 RATE_STEP_S = 0.1
+MIN_SPAN = 0.8  # of a step: one 10 ms tick over 80 ms is at most 0.125 cores of error
 
 
 def _cpu(s: dict) -> float:
@@ -26,8 +30,9 @@ def _cpu(s: dict) -> float:
 def cpu_rates(samples: list[dict], step: float = RATE_STEP_S,
               ceiling: float | None = None) -> list[tuple[float, float]]:
     """[(t, cores)] for consecutive bins of ``step`` seconds: each is the CPU used since
-    the last sample of the previous bin, over the time since then (the point sits in the
-    middle of its bin). ``ceiling`` (the machine's cores) caps what tick rounding adds."""
+    the last sample of the previous point's bin, over the time since then (the point sits
+    in the middle of its bin), over at least ``MIN_SPAN`` of a step. ``ceiling`` (the
+    machine's cores) caps what tick rounding adds."""
     out: list[tuple[float, float]] = []
     last_of_bin: dict[int, dict] = {}
     for s in samples:
@@ -35,7 +40,9 @@ def cpu_rates(samples: list[dict], step: float = RATE_STEP_S,
     prev = None
     for k in sorted(last_of_bin):
         s = last_of_bin[k]
-        if prev is not None and s["t"] > prev["t"]:
+        if prev is not None:
+            if s["t"] - prev["t"] < MIN_SPAN * step:
+                continue
             rate = max(0.0, (_cpu(s) - _cpu(prev)) / (s["t"] - prev["t"]))
             out.append((k * step + step / 2, rate if ceiling is None else min(rate, ceiling)))
         prev = s

@@ -1,0 +1,27 @@
+"""cpu_rates over sampler timelines with the irregularities a busy machine gives."""
+
+from pinkclinic.analysis.cpu import MIN_SPAN, RATE_STEP_S, cpu_rates
+
+TICK = 0.01  # the kernel's CPU clock tick
+
+
+def timeline(times, cores=1.0):
+    """Samples of a process busy at ``cores``, its counter truncated to 10 ms ticks."""
+    return [{"t": t, "cpu_user_s": int(cores * t / TICK) * TICK, "cpu_system_s": 0.0} for t in times]
+
+
+def test_a_stalled_sampler_never_reads_more_than_the_machine():
+    # every 10 ms, then a stall: bin 2's last sample is 3 ms after bin 1's
+    times = [round(0.005 + 0.01 * i, 4) for i in range(20)] + [0.201, 0.35, 0.42, 0.51, 0.61]
+    rates = cpu_rates(timeline(times, cores=1.9))
+    assert rates and all(v <= 1.9 + TICK / (MIN_SPAN * RATE_STEP_S) + 1e-9 for _, v in rates), rates
+    # bins whose last sample is 6 ms (0.201) or 70 ms (0.42) after the last point's have
+    # no point; the next one spans both
+    assert [round(t, 2) for t, _ in rates] == [0.15, 0.35, 0.55, 0.65]
+
+
+def test_regular_samples_give_one_point_per_bin():
+    times = [round(0.003 + 0.01 * i, 4) for i in range(100)]
+    rates = cpu_rates(timeline(times, cores=0.5))
+    assert len(rates) == 9
+    assert all(abs(v - 0.5) <= 0.11 for _, v in rates), rates
