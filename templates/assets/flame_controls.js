@@ -176,7 +176,7 @@
       }
     } else if (k === 'Enter' || k === ' ') { this.zoomTo(d); ev.preventDefault(); return; } else if (k === 'Escape' || k === 'Backspace') {
       this.zoomTo(this.st.zoom > 0 ? this.dParent[this.st.zoom] : 0); ev.preventDefault(); return;
-    } else if (k === 'n' || k === ']') { this.stepHot(1); return; } else if (k === 'p' || k === '[') { this.stepHot(-1); return; } else if (k === '/') { this.search.focus(); ev.preventDefault(); return; } else { return; }
+    } else if (k === 'n' || k === ']') { this.stepHot(1); return; } else if (k === 'p' || k === '[') { this.stepHot(-1); return; } else if (k === '/') { this.search.focus(); ev.preventDefault(); return; } else if (k === '?') { var h = this.root.querySelector('.pf-keys'); if (h) { h.open = !h.open; } return; } else { return; }
     ev.preventDefault();
     if (next >= 0) {
       this.st.sel = next;

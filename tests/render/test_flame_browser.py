@@ -87,6 +87,13 @@ def test_click_zooms_breadcrumb_and_keys_zoom_out(report):
         assert snap(page)["selected"] == "Router.__call__"
         page.keyboard.press("Enter")
         assert snap(page)["zoom"] == "Router.__call__"
+        # ? lists the keys, as real text, and hides them again
+        keys = page.locator("#flame .pf-keys dl")
+        assert not keys.is_visible()
+        page.keyboard.press("?")
+        assert keys.is_visible() and "zoom out one level" in keys.inner_text()
+        page.keyboard.press("?")
+        assert not keys.is_visible()
 
 
 def test_search_highlights_and_reports_matched_share(report):
