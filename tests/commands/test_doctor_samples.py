@@ -29,6 +29,8 @@ CASES = [
     ("io_wait_starlette", [sys.executable, str(SAMPLES / "io_wait_starlette.py")], "io-wait", "query_inventory"),
     ("gc_starlette", [sys.executable, str(SAMPLES / "gc_starlette.py")], "gc-pressure", "build_search_index"),
     ("leak_starlette", [sys.executable, str(SAMPLES / "leak_starlette.py")], "memory-leak", None),
+    ("leak_flask", [sys.executable, "-m", "gunicorn", "-w", "2", "-b", "127.0.0.1:0", "--chdir",
+                    str(SAMPLES), "leak_flask:app"], "memory-leak", None),
     ("io_wait_flask", [sys.executable, "-m", "gunicorn", "-k", "gthread", "--threads", "4", "-b", "127.0.0.1:0",
                        "--chdir", str(SAMPLES), "io_wait_flask:app"], "io-wait", "call_upstream"),
     ("gil_flask", [sys.executable, "-m", "gunicorn", "-k", "gthread", "--threads", "8", "-b", "127.0.0.1:0",
