@@ -11,6 +11,7 @@ from __future__ import annotations
 from pinkclinic.analysis.data import RecordingData
 from pinkclinic.analysis.finding import ISSUE, NONE, Finding, clamp01, insufficient
 from pinkclinic.analysis.stats import linear_fit
+from pinkclinic.units import human_bytes
 
 MIN_WINDOW_S = 2.0
 MIN_POINTS = 10
@@ -72,12 +73,12 @@ def analyse(data: RecordingData) -> Finding:
             and growth >= LEAK_MIN_FRACTION * start and tail_slope >= LEAK_TAIL_RATIO * slope)
     if not leak:
         return Finding(signal="memory", status=NONE, evidence=evidence,
-                       summary=f"memory changed by {growth / 2**20:+.1f} MiB over the load "
+                       summary=f"memory changed by {'+' if growth >= 0 else '-'}{human_bytes(abs(growth))} over the load "
                                "and did not grow steadily")
     per_req = evidence["bytes_per_request"]
-    per = f", about {per_req / 1024:.1f} kB per request" if per_req else ""
+    per = f", about {human_bytes(per_req)} per request" if per_req else ""
     return Finding(signal="memory", status=ISSUE, category="memory-leak",
                    severity=clamp01(0.5 + 0.5 * (growth / start) / LEAK_FULL_FRACTION) * r2,
                    evidence=evidence,
-                   summary=f"memory grew steadily by {growth / 2**20:.1f} MiB "
-                           f"({slope / 2**20:.2f} MiB/s{per}) and did not level off")
+                   summary=f"memory grew steadily by {human_bytes(growth)} "
+                           f"({human_bytes(slope)}/s{per}) and did not level off")

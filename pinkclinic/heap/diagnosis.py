@@ -5,8 +5,9 @@ Severity grows with how much of the heap the leak adds within the window:
 that is certain but small next to the heap is ``SEVERITY_BASE`` (0.5); one that
 doubles the heap in the window is 1.0.
 
-Bytes are shown in powers of 1000 (B, kB, MB, GB) everywhere in heap output: the
-terminal, the report and the flame graph's info bar.
+Bytes are shown in powers of 1000 (B, kB, MB, GB, :func:`pinkclinic.units.human_bytes`)
+everywhere in heap output, as in doctor's: the terminal, the report and the flame
+graph's info bar.
 """
 
 from __future__ import annotations
@@ -14,21 +15,12 @@ from __future__ import annotations
 import os
 
 from pinkclinic.heap.growth import SMALL_OBJECTS
+from pinkclinic.units import human_bytes
 
 SEVERITY_BASE = 0.5
 MIN_CULPRIT_SHARE = 0.05   # suspects below this share of the total growth are not named
 MAX_CULPRITS = 5
 MAX_STACK_FRAMES = 40      # innermost frames kept in a culprit's stack
-
-
-def human_bytes(n: float) -> str:
-    """``20.1 kB``: powers of 1000; whole bytes below 1 kB (``8 B``)."""
-    n = float(n)
-    for unit in ("B", "kB", "MB", "GB"):
-        if abs(n) < 999.95 or unit == "GB":
-            return f"{n:.0f} {unit}" if unit == "B" else f"{n:.1f} {unit}"
-        n /= 1000
-    return f"{n:.1f} GB"
 
 
 def rate_text(row: dict) -> str:

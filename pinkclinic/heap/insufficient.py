@@ -13,9 +13,10 @@ Each check returns one sentence for an ``insufficient-data`` verdict, or ``None`
 
 from __future__ import annotations
 
-from pinkclinic.heap.diagnosis import human_bytes, rate_text, where
+from pinkclinic.heap.diagnosis import rate_text, where
 from pinkclinic.heap.suspects import MIN_GROWTH_BYTES
 from pinkclinic.heap.timeline import Timeline
+from pinkclinic.units import human_bytes
 
 MAX_FAILED_SHARE = 0.5   # more than this share of requests failed: no verdict
 MAX_NAMED_STATUSES = 3

@@ -82,7 +82,7 @@ def chart_spec(data: RecordingData, diagnosis: dict[str, Any]) -> dict[str, Any]
             flags.setdefault(chart, LABELS.get(issue["category"], issue["category"]))
     charts = [
         ("cpu", "CPU", "%", series.cpu_series(data, size), "no CPU samples"),
-        ("memory", "Memory", "MiB", series.memory_series(data, size), "no memory samples"),
+        ("memory", "Memory", "MB", series.memory_series(data, size), "no memory samples"),
         _loop_chart(data, size),
         ("gc", "GC pause time", "%", series.gc_series(data, t0, t1, size),
          "the in-process probe did not run"),

@@ -14,15 +14,15 @@ import time
 from pathlib import Path
 from typing import Any
 
-from pinkclinic.heap.diagnosis import human_bytes, short_file
+from pinkclinic.heap.diagnosis import short_file
 from pinkclinic.heap.frames import area
 from pinkclinic.profile.areas import NATIVE, STDLIB, AreaClassifier
 from pinkclinic.recording import Recording
 from pinkclinic.render import render
 from pinkclinic.render.doctor import LABELS, OUTCOMES
 from pinkclinic.render.series import PALETTE
+from pinkclinic.units import MB, human_bytes
 
-MB = 1e6
 VERSIONS_SHOWN = ("python", "memray", "pinkclinic", "platform")
 
 

@@ -16,6 +16,7 @@ from typing import Any
 from pinkclinic.analysis.cpu import cpu_rates
 from pinkclinic.analysis.data import RecordingData
 from pinkclinic.analysis.stats import quantile
+from pinkclinic.units import MB
 
 MIN_BIN_S = 0.1
 MAX_POINTS = 1200
@@ -100,9 +101,9 @@ def memory_series(data: RecordingData, size: float) -> list[dict[str, Any]]:
     uss_size = max(size, USS_BIN_S)
     many = len(data.processes) > 1
     for i, (pid, samples) in enumerate(sorted(data.processes.items())):
-        rss = _binned([(s["t"], s.get("rss", 0) / 2**20) for s in samples], size)
+        rss = _binned([(s["t"], s.get("rss", 0) / MB) for s in samples], size)
         rss_all.append(rss)
-        uss_all.append(_binned([(s["t"], s["uss"] / 2**20) for s in samples
+        uss_all.append(_binned([(s["t"], s["uss"] / MB) for s in samples
                                 if s.get("uss") is not None], uss_size))
         if many:
             out.append({"name": f"RSS {_label(data, pid)}", "color": PALETTE[(i + 2) % len(PALETTE)],

@@ -6,11 +6,12 @@ from __future__ import annotations
 import pytest
 
 from pinkclinic.heap.capture import pid_of
-from pinkclinic.heap.diagnosis import human_bytes, rate_text
+from pinkclinic.heap.diagnosis import rate_text
 from pinkclinic.heap.fit import late_ratio, linear_fit
 from pinkclinic.heap.frames import area, site_of, strip_launcher
 from pinkclinic.heap.insufficient import load_problem, steady_problem, untracked_workers
 from pinkclinic.heap.timeline import Timeline
+from pinkclinic.units import human_bytes
 
 STD = "/usr/lib/python3.11"
 DEPS = "/srv/app/.venv/lib/python3.11/site-packages"
