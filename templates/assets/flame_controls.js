@@ -54,6 +54,13 @@
         var cmd = shortCommand(S[T[4 * ts[0] + 3]] || '');
         self.threadSel.appendChild(mk('option', null, 'process ' + pid + (role ? ' (' + role + ')' : '') + (cmd ? ' ' + cmd : '') + ' \u2014 ' + pct(w, total))).value = 'p:' + pid;
       }
+      self.threadGroups(pid, ts).forEach(function (g) {
+        var all = 0, busyW = 0;
+        g.ts.forEach(function (t) { all += self.threadAll[t]; busyW += self.threadBusy[t]; });
+        var busy = idleKnown ? ', ' + pct(busyW, all || 1) + ' busy' : '';
+        var label = (order.length > 1 ? '\u00a0\u00a0' : '') + g.label + ' (' + pct(all, total) + busy + ')';
+        self.threadSel.appendChild(mk('option', null, label)).value = 'g:' + g.index;
+      });
       ts.forEach(function (t) {
         var busy = idleKnown ? ', ' + pct(self.threadBusy[t], self.threadAll[t] || 1) + ' busy' : '';
         var label = (order.length > 1 ? '\u00a0\u00a0' : '') + self.threadName(t) + ' (' + pct(self.threadAll[t], total) + busy + ')';
@@ -156,6 +163,28 @@
       if (best > 0) { self.st.sel = best; if (!self.isUnder(best, self.st.zoom)) { self.st.zoom = 0; } }
       self.draw(); self.syncAll(true); self.ensureVisible(self.st.sel);
     });
+  };
+
+  // Threads of one process whose names differ only in their numbers (a thread per request,
+  // a pool's workers): one option for the lot, as 'g:' + index into this.groups.
+  Flame.prototype.threadGroups = function (pid, ts) {
+    var T = this.d.threads, S = this.S, byKey = {}, keys = [], out = [];
+    this.groups = this.groups || [];
+    ts.forEach(function (t) {
+      var name = S[T[4 * t + 2]];
+      if (!name) { return; }
+      var key = name.replace(/\d+/g, 'N');
+      if (!(key in byKey)) { byKey[key] = []; keys.push(key); }
+      byKey[key].push(t);
+    });
+    for (var i = 0; i < keys.length; i++) {
+      if (byKey[keys[i]].length < 2) { continue; }
+      var g = {pid: pid, ts: byKey[keys[i]], index: this.groups.length,
+               label: byKey[keys[i]].length + ' threads ' + keys[i]};
+      this.groups.push(g);
+      out.push(g);
+    }
+    return out;
   };
 
   Flame.prototype.key = function (ev) {

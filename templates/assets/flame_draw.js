@@ -50,7 +50,8 @@
 
   Flame.prototype.rootLabel = function () {
     var sel = this.st.threads;
-    var what = sel === 'all' ? 'all' : (sel.charAt(0) === 'p' ? 'process ' + sel.slice(2) : this.threadName(+sel.slice(2)));
+    var g = sel.charAt(0) === 'g' ? (this.groups || [])[+sel.slice(2)] : null;
+    var what = sel === 'all' ? 'all' : g ? g.label : (sel.charAt(0) === 'p' ? 'process ' + sel.slice(2) : this.threadName(+sel.slice(2)));
     return what + ' \u2014 ' + this.fmtWeight(this.dTot[0]);
   };
 

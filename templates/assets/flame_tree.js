@@ -11,6 +11,11 @@
     var keep = new Uint8Array(this.nT);
     var sel = this.st.threads;
     var T = this.d.threads;
+    if (sel.charAt(0) === 'g') {
+      var g = (this.groups || [])[+sel.slice(2)];
+      if (g) { g.ts.forEach(function (t) { keep[t] = 1; }); }
+      return keep;
+    }
     for (var t = 0; t < this.nT; t++) {
       if (sel === 'all') { keep[t] = 1; } else if (sel.charAt(0) === 'p') { keep[t] = String(T[4 * t]) === sel.slice(2) ? 1 : 0; } else if (sel.charAt(0) === 't') { keep[t] = String(t) === sel.slice(2) ? 1 : 0; }
     }

@@ -322,3 +322,26 @@ def test_lines_put_the_line_in_block_labels(tmp_path):
         visible = r.page.evaluate("PinkFlame.instances.flame.visibleFunctions()")
         assert "compute_prices:40" in visible and "checkout:20" in visible
         assert snap(r.page)["selected"] == "compute_prices:40"
+
+
+def test_a_thread_per_request_server_gets_one_option_for_its_request_threads(tmp_path):
+    serve = ("serve_forever", "/srv/app.py", 5)
+    handle = ("handle", "/srv/app.py", 9)
+    stacks = [([serve], 10, 10, 7, 1)]
+    names = {(7, 1): "MainThread"}
+    for i in range(2, 6):  # ThreadingHTTPServer names its threads Thread-N (process_request_thread)
+        stacks.append(([handle], 10 * i, 10 * i, 7, i))
+        names[(7, i)] = f"Thread-{i} (process_request_thread)"
+    p = from_stacks(stacks, thread_names=names)
+    with open_report(write_flame_report(p, tmp_path / "tpr.html")) as r:
+        page = r.page
+        groups = page.eval_on_selector_all("#flame .pf-threads option[value^='g:']",
+                                           "os => os.map(o => [o.value, o.textContent])")
+        assert len(groups) == 1 and groups[0][1].startswith("4 threads Thread-N (process_request_thread)")
+        page.select_option("#flame .pf-threads", groups[0][0])
+        visible = page.evaluate("PinkFlame.instances.flame.visibleFunctions()")
+        assert "handle" in visible and "serve_forever" not in visible
+        assert page.evaluate("PinkFlame.instances.flame.dTot[0]") == 10 * (2 + 3 + 4 + 5)
+        assert "4 threads Thread-N" in page.evaluate("PinkFlame.instances.flame.rootLabel()")
+        page.reload()  # the group is in the URL hash like any other selection
+        assert page.locator("#flame .pf-threads").input_value() == groups[0][0]
