@@ -11,7 +11,10 @@ the drain's time is not in the measured duration).
 
 A lane implements ``connected``, ``async connect()``, ``async exchange() ->
 (status, nbytes, timed)`` and ``async drop(final=False)`` (``final``: the run is over,
-close politely); failures raise :class:`LaneError`.
+close politely); failures raise :class:`LaneError`. A lane whose ``listens`` is true
+only waits for what the server sends on its own (WebSocket push): in a run bounded by
+its duration a silence is no timeout, and its pending wait is nothing in flight, so
+the end of the run does not wait for it.
 """
 
 from __future__ import annotations
@@ -86,6 +89,9 @@ class LaneEngine:
         left = [self.per_lane if self.per_lane is not None else -1]
         fails = 0
         rec, timeout = self.rec, self.spec.timeout
+        listens = getattr(lane, "listens", False) and self.spec.amount is None and self.per_lane is None
+        if listens:
+            timeout = None
         while self.state == "running":
             if not lane.connected:
                 if await self._connect(lane):
@@ -115,7 +121,7 @@ class LaneEngine:
                 return
             else:
                 origin = perf_counter_ns()
-            self.inflight += 1
+            self.inflight += not listens
             try:
                 status, nbytes, timed = await asyncio.wait_for(lane.exchange(), timeout)
             except asyncio.TimeoutError:
@@ -134,7 +140,7 @@ class LaneEngine:
                 rec.status[status] += 1
                 rec.nbytes += nbytes
             finally:
-                self.inflight -= 1
+                self.inflight -= not listens
 
     async def _schedule(self, t0: int) -> None:
         interval = 1e9 / self.spec.rate

@@ -6,7 +6,10 @@ Two modes:
   is cycled) and awaits the next message from the server: one round trip, timed
   into the same HDR histogram as HTTP latencies;
 * **push** (no ``--message``): each connection only counts what the server sends
-  on its own (after the ``--on-connect`` messages, e.g. a subscription).
+  on its own (after the ``--on-connect`` messages, e.g. a subscription). A server
+  that pushes less often than ``-t`` is not timing out: in a run bounded by ``-d``
+  silence is no error (with ``-a`` or ``--per-connection``, ``-t`` still bounds the
+  wait for each message, so that the run ends).
 
 In round-trip mode the server's answers to the ``--on-connect`` messages (an echo, an
 "ack") are read before the first timed round trip: one reply per message, waited for
@@ -117,6 +120,11 @@ class WsLane:
     @property
     def connected(self) -> bool:
         return self.ws is not None
+
+    @property
+    def listens(self) -> bool:
+        """Push mode: nothing is sent, so a silence is not a late answer."""
+        return not self.spec.messages
 
     async def connect(self) -> None:
         from websockets.asyncio.client import connect

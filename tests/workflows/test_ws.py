@@ -143,3 +143,14 @@ def test_push_mode_has_no_latency_and_l_prints_percentiles(serve):
     assert proc.returncode == 0, proc.stderr
     assert "Percentile" in proc.stdout and "99.999%" in proc.stdout
     assert "rate: target 100 messages/s, achieved" in proc.stdout  # the footer; not the header
+
+
+def test_a_slow_pusher_is_not_timing_out(serve):
+    # one tick every 0.6 s against -t 0.2: silence is not a late answer, and the end of
+    # the run does not wait for a message that nobody asked for
+    s = serve("ws_push.py", "0.6")
+    r = bench_json("-c", "2", "-d", "1.5", "-t", "0.2", "--on-connect", "subscribe", s.ws + "/")
+    assert r["errors"] == 0 and r["timeouts"] == 0, r["errorsByKind"]
+    assert 2 <= r["requests"]["total"] <= s.counts()["sent"]
+    assert r["websocket"]["connect"]["count"] == 2  # never reconnected
+    assert r["duration"] < 1.5 + 0.2
