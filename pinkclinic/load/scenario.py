@@ -63,6 +63,15 @@ def json_path(doc, expr: str):
     return cur
 
 
+def regexp_value(c, body: bytes) -> str | None:
+    """The first match of a ``regexp`` capture in the body (as UTF-8 text): its ``group``,
+    else its first group, else the whole match; ``None`` if nothing matched."""
+    m = c.pattern.search(body.decode("utf-8", errors="replace"))
+    if m is None:
+        return None
+    return m.group(c.group if c.group is not None else (1 if c.pattern.groups else 0))
+
+
 def render(text: str, values: dict) -> str:
     return TEMPLATE_RE.sub(lambda m: str(values.get(m.group(1), "")), text)
 
@@ -121,6 +130,8 @@ class ScenarioRun:
         for c in st.captures:
             if c.kind == "header":
                 value = resp.headers.get(c.expr.lower())
+            elif c.kind == "regexp":
+                value = regexp_value(c, resp.body)
             else:
                 try:
                     value = json_path(json.loads(resp.body), c.expr)

@@ -27,7 +27,8 @@
             count: 3
 
 ``{{ name }}`` uses a value captured earlier in the same flow (``json`` takes a
-path like ``$.a.b[0]``, ``header`` a response header), or ``vu``, the virtual
+path like ``$.a.b[0]``, ``header`` a response header, ``regexp`` a pattern searched
+in the body, with ``group`` and ``flags``), or ``vu``, the virtual
 user's number. snake_case (``arrival_rate``, ``ramp_to``, ``max_vusers``) works too.
 Durations are seconds, or strings such as ``"500ms"``, ``"30s"``, ``"2m"``; the
 request timeout may also be given as artillery's ``config.http.timeout``. The

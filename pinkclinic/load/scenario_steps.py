@@ -30,9 +30,11 @@ UNIT_S = {"ms": 0.001, "s": 1, "m": 60, "h": 3600}
 
 @dataclass
 class Capture:
-    kind: str  # "json" or "header"
+    kind: str  # "json", "header" or "regexp"
     expr: str
     name: str
+    pattern: re.Pattern | None = None  # regexp: compiled when the file is read
+    group: int | str | None = None  # regexp: the group to keep (default: the first, or all)
 
 
 @dataclass
@@ -142,15 +144,40 @@ def read_captures(f: Fields, r: Fields) -> list[Capture]:
     for i, item in enumerate(items):
         c = Fields(f.path, item, r.field("capture") + (f"[{i}]" if isinstance(raw, list) else ""),
                    r.line("capture"))
-        c.only("json", "header", "as")
-        kind = alias(c, "json", "header")
+        c.only("json", "header", "regexp", "group", "flags", "as")
+        kind = alias(c, "json", "header", "regexp")
         if kind is None:
-            raise c.error(None, "needs json: $.path or header: NAME")
+            raise c.error(None, "needs json: $.path, header: NAME or regexp: PATTERN")
         expr = c.get(kind, str)
         if kind == "json" and not JSONPATH_RE.match(expr):
             raise c.error("json", f"{expr!r} is not a path like $.token or $.items[0].id")
-        captures.append(Capture(kind, expr, c.get("as", str, required=True)))
+        for key in ("group", "flags"):
+            if key in c.node and kind != "regexp":
+                raise c.error(key, "goes with regexp only")
+        cap = Capture(kind, expr, c.get("as", str, required=True))
+        if kind == "regexp":
+            cap.pattern, cap.group = read_regexp(c, expr)
+        captures.append(cap)
     return captures
+
+
+def read_regexp(c: Fields, expr: str) -> tuple[re.Pattern, int | str | None]:
+    """artillery's ``regexp`` capture: ``flags`` of i, m, s; ``group`` a number or a name."""
+    flags = 0
+    for ch in c.get("flags", str, ""):
+        if ch not in "ims":
+            raise c.error("flags", f"{ch!r} is not one of i, m, s")
+        flags |= {"i": re.IGNORECASE, "m": re.MULTILINE, "s": re.DOTALL}[ch]
+    try:
+        pattern = re.compile(expr, flags)
+    except re.error as e:
+        raise c.error("regexp", f"'{expr}' is not a regular expression: {e}") from None
+    group = c.get("group", (int, str))
+    if isinstance(group, int) and not 0 <= group <= pattern.groups:
+        raise c.error("group", f"{group} is not a group of '{expr}' (it has {pattern.groups})")
+    if isinstance(group, str) and group not in pattern.groupindex:
+        raise c.error("group", f"'{group}' is not a named group of '{expr}'")
+    return pattern, group
 
 
 def alias(f: Fields, *names: str) -> str | None:

@@ -49,6 +49,25 @@ def test_two_phases_honour_their_arrival_rates(serve, tmp_path):
     assert tot["latency"]["p50"] > 0
 
 
+def test_regexp_captures_a_group_and_the_value_is_sent_back(serve, tmp_path):
+    s = serve("shop.py")
+    f = tmp_path / "s.yaml"
+    f.write_text("phases: [{duration: 1, arrivalRate: 5}]\nscenarios:\n  - flow:\n"
+                 "      - post:\n          url: /login\n          json: {user: 'u{{ vu }}'}\n"
+                 "          capture:\n"
+                 "            - {regexp: '\"TOKEN\": *\"(?P<t>tok-[^\"]+)\"', flags: i, group: t, as: token}\n"
+                 "            - {regexp: 'u\\d+', as: who}\n"
+                 "      - get:\n          url: '/cart?who={{ who }}'\n"
+                 "          headers: {Authorization: 'Bearer {{ token }}'}\n"
+                 "      - get: {url: /items, capture: {regexp: 'no such thing', as: x}}\n")
+    data = json.loads(run_cli("bench", "--scenario", str(f), "-j", s.url, check=True).stdout)
+    tot = data["total"]
+    # every cart answer was a 200 (the captured token went back); the last capture failed
+    assert tot["statusCodeStats"] == {"200": {"count": 15}}
+    assert tot["vusers"]["failed"] == 5 and tot["errorsByKind"] == {"capture": 5}
+    assert s.counts() == {"POST /login": 5, "GET /cart": 5, "GET /items": 5}
+
+
 def test_ramp_arrivals_are_exact():
     times = arrival_times(Phase("ramp", duration=4, rate=0, ramp_to=20))
     assert len(times) == 40  # the area under the ramp
@@ -95,6 +114,12 @@ def test_failed_capture_fails_the_user(serve, tmp_path):
      ":1: phases[0].duration: 'soon' is not a duration"),
     ("phases:\n  - duration: 1\n    duration: 2\n    arrivalRate: 1\n"
      "scenarios: [{flow: [{think: 1}]}]\n", ":3: invalid YAML: duplicate key 'duration'"),
+    ("phases: [{duration: 1, arrivalRate: 1}]\nscenarios:\n  - flow:\n"
+     "      - get: {url: /, capture: {regexp: 'id=(\\d+', as: id}}\n",
+     ":4: scenarios[0].flow[0].get.capture.regexp: 'id=(\\d+' is not a regular expression"),
+    ("phases: [{duration: 1, arrivalRate: 1}]\nscenarios:\n  - flow:\n"
+     "      - get: {url: /, capture: {regexp: 'id=(\\d+)', group: 2, as: id}}\n",
+     ":4: scenarios[0].flow[0].get.capture.group: 2 is not a group"),
 ])
 def test_malformed_scenario_names_file_line_and_field(tmp_path, text, where):
     f = tmp_path / "bad.yaml"
