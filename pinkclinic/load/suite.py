@@ -55,7 +55,7 @@ class SuiteRun:
 
     @property
     def failed(self) -> bool:
-        return any(r.status in ("no-responses", "server-died", "not-run") for r in self.runs)
+        return any(r.status in ("no-responses", "no-2xx", "server-died", "not-run") for r in self.runs)
 
     def to_json(self) -> dict:
         return {"schema_version": SCHEMA_VERSION, "kind": "suite", "suite": self.suite.path,
@@ -120,6 +120,9 @@ def run_suite(suite: Suite, server: ServerUnderTest, *, overrides: dict | None =
         elif er.result.requests == 0:
             kinds = ", ".join(f"{n} {k}" for k, n in sorted(er.result.errors.items()))
             er.status, er.detail = "no-responses", f"no responses ({kinds or 'no answer'})"
+        elif er.result.non2xx == er.result.requests:  # a wrong path or method, most likely
+            codes = ", ".join(f"{n} {c}" for c, n in sorted(er.result.status.items()))
+            er.status, er.detail = "no-2xx", f"no 2xx answer ({codes}): check its path and method"
         else:
             er.status = "ok"
     return run

@@ -63,6 +63,20 @@ def test_suite_launches_measures_and_stops_the_server(tmp_path):
     assert len(rows) == 3 and all(" MB " in r and "%" in r for r in rows), out
 
 
+def test_an_endpoint_with_no_2xx_answer_fails_the_suite(serve, tmp_path):
+    s = serve("shop.py")
+    f = tmp_path / "suite.yaml"
+    f.write_text("endpoints:\n  - {name: home, path: /, amount: 20}\n"
+                 "  - {name: typo, path: /itmes, amount: 20}\n")
+    proc = run_cli("bench", "--suite", str(f), "-j", s.url)
+    assert proc.returncode == 1 and "Traceback" not in proc.stderr
+    assert proc.stderr.strip().splitlines() == ["pinkclinic: error: suite incomplete: typo (no-2xx)"]
+    by = {e["name"]: e for e in json.loads(proc.stdout)["endpoints"]}
+    assert by["home"]["status"] == "ok"
+    assert by["typo"]["status"] == "no-2xx" and "20 404" in by["typo"]["detail"]
+    assert by["typo"]["result"]["statusCodeStats"] == {"404": {"count": 20}}  # still reported
+
+
 def test_a_server_that_dies_mid_suite(tmp_path):
     f = tmp_path / "suite.yaml"
     f.write_text("endpoints:\n"
@@ -171,8 +185,9 @@ def test_the_url_path_is_a_prefix(serve, tmp_path):
     f = tmp_path / "suite.yaml"
     f.write_text(f"url: {s.url}/api\nendpoints:\n  - {{path: /items, amount: 10}}\n"
                  "  - {path: /, amount: 5}\n")
-    run_cli("bench", "--suite", str(f), "-c", "1", check=True)
+    proc = run_cli("bench", "--suite", str(f), "-c", "1")
     assert s.counts() == {"GET /api/items": 10, "GET /api/": 5}
+    assert proc.returncode == 1 and "(no-2xx)" in proc.stderr  # shop.py has no /api routes
 
 
 def test_duration_on_the_command_line_wins_over_an_amount(serve, tmp_path):
