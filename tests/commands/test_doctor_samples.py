@@ -35,6 +35,8 @@ CASES = [
                        "--chdir", str(SAMPLES), "io_wait_flask:app"], "io-wait", "call_upstream"),
     ("gil_flask", [sys.executable, "-m", "gunicorn", "-k", "gthread", "--threads", "8", "-b", "127.0.0.1:0",
                    "--chdir", str(SAMPLES), "gil_flask:app"], "gil-contention", None),
+    # sync endpoints in anyio's thread pool: the loop thread, starved of the GIL, lags
+    ("gil_fastapi", [sys.executable, str(SAMPLES / "gil_fastapi.py")], "gil-contention", None),
     ("healthy_flask", [sys.executable, "-m", "gunicorn", "-w", "2", "-b", "127.0.0.1:0", "--chdir",
                        str(SAMPLES), "healthy_flask:app"], "healthy", None),
     # a metrics thread asleep in time.sleep looks busy to py-spy: it must not read as the GIL
