@@ -2,7 +2,8 @@
 
 A culprit is the innermost *app* frame of a stack (the user's code, not the
 framework, stdlib or site-packages); only when a stack holds no app frame at all
-does its innermost frame stand in. Frames are keyed by (function, file); the
+does its innermost frame stand in, unless the stack is one of pinkclinic's probe
+threads (a collection its own allocations happened to trigger): that is no culprit. Frames are keyed by (function, file); the
 line reported is the one seen with the most weight.
 
 Two kinds of app frame are only where the server was started, not what it was
@@ -31,6 +32,8 @@ def is_app_file(path: str) -> bool:
     return bool(path) and not _NOT_APP.search(path.replace("\\", "/"))
 
 
+_PROBE = re.compile(r"pinkclinic/bootstrap|pinkclinic_probe")
+
 _LOOP_ENTRY = re.compile(
     r"(asyncio/base_events\.py|asyncio/runners\.py|uvloop/__init__\.py|asyncio/events\.py)$")
 _LOOP_FUNCS = re.compile(r"(^|\.)(run_forever|_run_once|run_until_complete|run|_run)$")
@@ -56,6 +59,8 @@ def culprit_frame(stack: Sequence[Frame]) -> Frame | None:
         frame = stack[i]
         if is_app_file(str(frame[1])) and (str(frame[0]) != "<module>" or i == last):
             return frame
+    if any(_PROBE.search(str(f[1]).replace("\\", "/")) for f in stack):
+        return None
     return stack[-1]
 
 
