@@ -26,7 +26,8 @@ from tests.commands.test_doctor_samples import CASES, LOAD  # noqa: E402
 
 THRESHOLDS = {
     "loop.STALL_SHARE_ISSUE": loop.STALL_SHARE_ISSUE, "loop.LAG_P50_ISSUE_MS": loop.LAG_P50_ISSUE_MS,
-    "loop.ON_CPU_SHARE_CPU": loop.ON_CPU_SHARE_CPU, "gc.GC_SHARE_ISSUE": gc.GC_SHARE_ISSUE,
+    "loop.ON_CPU_SHARE_CPU": loop.ON_CPU_SHARE_CPU, "loop.LOOP_RAN_SHARE_OF_LAG": loop.LOOP_RAN_SHARE_OF_LAG,
+    "gc.GC_SHARE_ISSUE": gc.GC_SHARE_ISSUE,
     "gc.GC_WORST_SECOND_ISSUE_S": gc.GC_WORST_SECOND_ISSUE_S,
     "memory.LEAK_R2": memory.LEAK_R2, "memory.LEAK_MIN_BYTES": memory.LEAK_MIN_BYTES,
     "memory.LEAK_TAIL_RATIO": memory.LEAK_TAIL_RATIO,
@@ -37,7 +38,7 @@ THRESHOLDS = {
 }
 # the evidence fields shown per analyzer
 FIELDS = {
-    "loop": ("stall_share", "lag_p50_ms", "on_cpu_share"),
+    "loop": ("stall_share", "lag_p50_ms", "on_cpu_share", "late_share", "loop_ran_share"),
     "gc": ("gc_share", "worst_second_s"),
     "memory": ("r2", "growth_bytes", "tail_ratio"),
     "io": ("latency_p50_ms", "cpu_busiest_p90"),
@@ -69,7 +70,7 @@ def cell(finding: dict | None, fields: tuple[str, ...]) -> str:
         if isinstance(v, float):
             v = f"{v:.3g}"
         elif isinstance(v, int) and v > 10**5:
-            v = f"{v / 2**20:.1f}Mi"
+            v = f"{v / 1e6:.1f}M"
         vals.append(str(v))
     mark = "**" if finding["status"] == "issue" else ""
     return f"{mark}{' / '.join(vals)}{mark}"
@@ -102,7 +103,8 @@ def main() -> None:
         "",
         "Thresholds in force: " + ", ".join(f"`{k} = {v}`" for k, v in THRESHOLDS.items()),
         "",
-        "| sample | run | verdict (expected) | culprit | loop: stall share / lag p50 ms / on-CPU "
+        "| sample | run | verdict (expected) | culprit | loop: stall share / lag p50 ms / on-CPU / "
+        "ticks late share / loop ran share (both only when the loop ran for less than the lag) "
         "| gc: share / worst second s | memory: R² / growth / tail ratio | io: latency p50 ms / busiest CPU p90 "
         "| gil: busy threads / wanting the GIL / cores / wait share |",
         "|---|---|---|---|---|---|---|---|---|",
