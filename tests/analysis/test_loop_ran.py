@@ -1,0 +1,17 @@
+"""The lower bound on how long the loop's ticks were late, from the probe's lag records."""
+
+from pinkclinic.analysis.loop_ran import _in_loop_wait, lateness_share
+
+
+def test_lateness_is_a_lower_bound_from_each_record_s_median():
+    # 10 ticks at a 12 ms median: at least 5 of them were 12 ms late; 3 ticks at 2 ms: 2 were
+    lags = [{"n": 10, "p50_ms": 12.0}, {"n": 3, "p50_ms": 2.0}]
+    assert abs(lateness_share(lags, 1.0) - (5 * 0.012 + 2 * 0.002)) < 1e-12
+    assert lateness_share(lags, 0.0) == 0.0
+
+
+def test_only_the_loop_s_own_wait_is_waiting():
+    assert _in_loop_wait(["EpollSelector.select", "/usr/lib/python3.11/selectors.py", 468])
+    assert _in_loop_wait(["Runner.run", "/usr/lib/python3.11/asyncio/runners.py", 118])
+    # future.result() under a callback blocks the loop: that is the loop's work
+    assert not _in_loop_wait(["Condition.wait", "/usr/lib/python3.11/threading.py", 327])
