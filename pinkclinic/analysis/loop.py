@@ -26,8 +26,7 @@ from collections import defaultdict
 from pinkclinic.analysis.culprits import rank
 from pinkclinic.analysis.data import RecordingData
 from pinkclinic.analysis.finding import ISSUE, NONE, Finding, clamp01, insufficient
-from pinkclinic.analysis.loop_ran import lag_not_the_loops_work
-from pinkclinic.profile.idle import is_loop_entry, is_wait_frame
+from pinkclinic.analysis.loop_ran import in_loop_wait, lag_not_the_loops_work
 
 # A loop stalled for >= 10% of the load window is an issue (clinic doctor flags a
 # median delay >= 10 ms; a stall share is the same idea, robust to bursty stalls).
@@ -45,13 +44,12 @@ MIN_LOOP_SAMPLES = 20  # py-spy busy samples of the loop thread to name culprits
 
 
 def is_idle_stall(block: dict) -> bool:
-    """The stack caught during the stall ends in a wait: the selector, or uvloop's run
-    loop entered from Python (its wait is native code below it): the loop was idle."""
+    """The stack caught during the stall ends in the loop's own wait: the selector, or
+    uvloop's run loop entered from Python (its wait is native code below it): the loop
+    was idle. Any other wait on the loop thread (``Condition.wait`` under a
+    ``future.result()``, ``Thread.join``, ``queue.get``) is a blocking call."""
     stack = block.get("stack") or []
-    if not stack:
-        return False
-    func, file = str(stack[-1][0]), str(stack[-1][1])
-    return is_wait_frame(func, file) or is_loop_entry(func, file)
+    return bool(stack) and in_loop_wait(stack[-1])
 
 
 def stalls(data: RecordingData) -> list[dict]:

@@ -19,7 +19,7 @@ from pinkclinic.profile.idle import is_loop_entry, is_wait_frame
 LOOP_RAN_SHARE_OF_LAG = 0.5
 
 
-def _in_loop_wait(leaf: list) -> bool:
+def in_loop_wait(leaf: list) -> bool:
     """The leaf is the loop's own wait: the selector (asyncio) or uvloop's run loop entered
     from Python. A wait under the loop's callbacks (``Condition.wait`` under a
     ``future.result()``) is the loop's work: it blocks the loop."""
@@ -49,7 +49,7 @@ def loop_ran_share(data: RecordingData, pid, tid) -> float | None:
             continue
         total += w
         named = frames_of(p, frames)
-        if not named or not _in_loop_wait(named[-1]):
+        if not named or not in_loop_wait(named[-1]):
             ran += w
     return ran / total if total else None
 

@@ -1,6 +1,6 @@
 """The lower bound on how long the loop's ticks were late, from the probe's lag records."""
 
-from pinkclinic.analysis.loop_ran import _in_loop_wait, lateness_share
+from pinkclinic.analysis.loop_ran import in_loop_wait, lateness_share
 
 
 def test_lateness_is_a_lower_bound_from_each_record_s_median():
@@ -11,7 +11,7 @@ def test_lateness_is_a_lower_bound_from_each_record_s_median():
 
 
 def test_only_the_loop_s_own_wait_is_waiting():
-    assert _in_loop_wait(["EpollSelector.select", "/usr/lib/python3.11/selectors.py", 468])
-    assert _in_loop_wait(["Runner.run", "/usr/lib/python3.11/asyncio/runners.py", 118])
+    assert in_loop_wait(["EpollSelector.select", "/usr/lib/python3.11/selectors.py", 468])
+    assert in_loop_wait(["Runner.run", "/usr/lib/python3.11/asyncio/runners.py", 118])
     # future.result() under a callback blocks the loop: that is the loop's work
-    assert not _in_loop_wait(["Condition.wait", "/usr/lib/python3.11/threading.py", 327])
+    assert not in_loop_wait(["Condition.wait", "/usr/lib/python3.11/threading.py", 327])

@@ -26,6 +26,9 @@ CASES = [
     ("loop_cpu_aiohttp", [sys.executable, str(SAMPLES / "loop_cpu_aiohttp.py")], "loop-cpu", "hash_password"),
     ("blocking_starlette", [sys.executable, str(SAMPLES / "blocking_starlette.py")], "loop-blocking-call", "fetch_exchange_rates"),
     ("blocking_aiohttp", [sys.executable, str(SAMPLES / "blocking_aiohttp.py")], "loop-blocking-call", "lookup_session"),
+    # future.result() blocks the loop in Condition.wait: a wait, but not the loop's own
+    ("blocking_future_aiohttp", [sys.executable, str(SAMPLES / "blocking_future_aiohttp.py")],
+     "loop-blocking-call", "get_profile"),
     ("io_wait_starlette", [sys.executable, str(SAMPLES / "io_wait_starlette.py")], "io-wait", "query_inventory"),
     ("gc_starlette", [sys.executable, str(SAMPLES / "gc_starlette.py")], "gc-pressure", "build_search_index"),
     ("leak_starlette", [sys.executable, str(SAMPLES / "leak_starlette.py")], "memory-leak", None),
