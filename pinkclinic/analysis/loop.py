@@ -10,13 +10,14 @@ its thread did not get the CPU or the GIL back in time): it is left out.
 
 When the issue is a high median lag rather than long stalls (many medium-sized
 callbacks, none past the probe's block threshold), the few stall stacks are thin
-evidence: the culprits then come from py-spy's samples of the loop thread. Ticks run
-one after the other, so their lateness adds up to time the loop thread spent on
-something else: its own work, or waiting to run again. If py-spy saw that thread
-outside its selector wait for much less time than its ticks were late, the lag is the
-second kind (the thread woke but waited for the GIL or a CPU, as under many threads
-of pure-Python work): no code on the loop caused it, and there is no loop issue
-(:mod:`pinkclinic.analysis.loop_ran`).
+evidence: the culprits then come from py-spy's samples of the loop thread.
+
+On either path, ticks run one after the other, so their lateness (and the stalls)
+add up to time the loop thread spent on something else: its own work, or waiting to
+run again. If py-spy saw that thread outside its selector wait for much less time
+than it was late, the lag is the second kind (the thread woke but waited for the GIL
+or a CPU, as under many threads of pure-Python work): no code on the loop caused it,
+and there is no loop issue (:mod:`pinkclinic.analysis.loop_ran`).
 """
 
 from __future__ import annotations
@@ -47,9 +48,10 @@ def is_idle_stall(block: dict) -> bool:
     """The stack caught during the stall ends in the loop's own wait: the selector, or
     uvloop's run loop entered from Python (its wait is native code below it): the loop
     was idle. Any other wait on the loop thread (``Condition.wait`` under a
-    ``future.result()``, ``Thread.join``, ``queue.get``) is a blocking call."""
+    ``future.result()``, ``Thread.join``, the selector of ``subprocess.run``) is a
+    blocking call."""
     stack = block.get("stack") or []
-    return bool(stack) and in_loop_wait(stack[-1])
+    return in_loop_wait(stack)
 
 
 def stalls(data: RecordingData) -> list[dict]:
@@ -157,11 +159,11 @@ def analyse(data: RecordingData) -> Finding:
                        summary=f"the event loop kept up: median lag {lag_p50:.1f} ms, "
                                f"stalled {100 * stall_share:.0f}% of the time")
 
+    idle_lag = lag_not_the_loops_work(data, lags, w.duration, evidence,
+                                      {k: v["stall_s"] for k, v in per_loop.items()})
+    if idle_lag is not None:
+        return idle_lag
     by_lag = stall_share < STALL_SHARE_ISSUE  # the median lag, not long stalls, is the issue
-    if by_lag:
-        idle_lag = lag_not_the_loops_work(data, lags, w.duration, evidence)
-        if idle_lag is not None:
-            return idle_lag
 
     cpu = on_cpu_share is not None and on_cpu_share >= ON_CPU_SHARE_CPU
     if on_cpu_share is None:  # the probe could not tell: lean on process CPU

@@ -19,12 +19,24 @@ from pinkclinic.profile.idle import is_loop_entry, is_wait_frame
 LOOP_RAN_SHARE_OF_LAG = 0.5
 
 
-def in_loop_wait(leaf: list) -> bool:
-    """The leaf is the loop's own wait: the selector (asyncio) or uvloop's run loop entered
-    from Python. A wait under the loop's callbacks (``Condition.wait`` under a
-    ``future.result()``) is the loop's work: it blocks the loop."""
-    func, file = str(leaf[0]), str(leaf[1]).replace("\\", "/")
-    return is_loop_entry(func, file) or (file.endswith("/selectors.py") and is_wait_frame(func, file))
+def in_loop_wait(stack: list) -> bool:
+    """The stack (innermost last) ends in the loop's own wait: the selector called by the
+    loop's ``_run_once`` (asyncio), or uvloop's run loop entered from Python. Any other
+    wait is the loop's work, because it blocks the loop: ``Condition.wait`` under a
+    ``future.result()``, or a selector that ``subprocess.run`` waits in."""
+    if not stack:
+        return False
+    func, file = str(stack[-1][0]), _slashes(stack[-1][1])
+    if is_loop_entry(func, file):
+        return True
+    if not (file.endswith("/selectors.py") and is_wait_frame(func, file)) or len(stack) < 2:
+        return False
+    caller, caller_file = str(stack[-2][0]), _slashes(stack[-2][1])
+    return caller.endswith("_run_once") and caller_file.endswith("asyncio/base_events.py")
+
+
+def _slashes(path) -> str:
+    return str(path).replace("\\", "/")
 
 
 def lateness_share(lags: list[dict], window_s: float) -> float:
@@ -49,22 +61,31 @@ def loop_ran_share(data: RecordingData, pid, tid) -> float | None:
             continue
         total += w
         named = frames_of(p, frames)
-        if not named or not in_loop_wait(named[-1]):
+        if not in_loop_wait(named):
             ran += w
     return ran / total if total else None
 
 
 def lag_not_the_loops_work(data: RecordingData, lags: list[dict], window_s: float,
-                            evidence: dict) -> Finding | None:
-    """A ``NONE`` finding if, for the loop whose ticks were latest, py-spy saw the loop
-    thread run for much less time than the ticks were late (see the module's doc)."""
+                            evidence: dict, stalled: dict | None = None) -> Finding | None:
+    """A ``NONE`` finding if, for the loop that was latest, py-spy saw the loop thread run
+    for much less time than it was late (see the module's doc). A loop's lateness is the
+    larger of its ticks' (from the lag records) and its stalls' share of the window
+    (``stalled``: seconds per (pid, thread id)), so that a loop starved of the GIL for
+    long spells is judged like one starved in short ones."""
     by_loop: dict[tuple, list[dict]] = defaultdict(list)
     for r in lags:
         by_loop[(r.get("pid"), r.get("thread_id"))].append(r)
-    if not by_loop:
+    stalled = stalled or {}
+    keys = set(by_loop) | set(stalled)
+    if not keys or window_s <= 0:
         return None
-    key, mine = max(by_loop.items(), key=lambda kv: lateness_share(kv[1], window_s))
-    late = lateness_share(mine, window_s)
+
+    def late_of(key) -> float:
+        return max(lateness_share(by_loop.get(key, []), window_s), stalled.get(key, 0.0) / window_s)
+
+    key = max(keys, key=lambda k: (late_of(k), str(k)))
+    late = late_of(key)
     ran = loop_ran_share(data, *key)
     if ran is None or late <= 0 or ran >= LOOP_RAN_SHARE_OF_LAG * late:
         return None
@@ -72,6 +93,6 @@ def lag_not_the_loops_work(data: RecordingData, lags: list[dict], window_s: floa
                      "late_loop_pid": key[0], "late_loop_thread_id": key[1]})
     return Finding(signal="loop", status=NONE, evidence=evidence,
                    summary=f"the event loop ran late (median lag {evidence['lag_p50_ms']:.1f} ms, "
-                           f"ticks late {100 * late:.0f}% of the time) but its thread ran only "
-                           f"{100 * ran:.0f}% of the time: it waited to run again (for the GIL "
-                           "or a CPU), no code on the loop stalled it")
+                           f"late or stalled {100 * late:.0f}% of the time) but its thread ran "
+                           f"only {100 * ran:.0f}% of the time: it waited to run again (for the "
+                           "GIL or a CPU), no code on the loop stalled it")

@@ -10,8 +10,20 @@ def test_lateness_is_a_lower_bound_from_each_record_s_median():
     assert lateness_share(lags, 0.0) == 0.0
 
 
+STD = "/usr/lib/python3.11"
+RUN_ONCE = ["BaseEventLoop._run_once", f"{STD}/asyncio/base_events.py", 1898]
+SELECT = ["EpollSelector.select", f"{STD}/selectors.py", 468]
+
+
 def test_only_the_loop_s_own_wait_is_waiting():
-    assert in_loop_wait(["EpollSelector.select", "/usr/lib/python3.11/selectors.py", 468])
-    assert in_loop_wait(["Runner.run", "/usr/lib/python3.11/asyncio/runners.py", 118])
+    assert in_loop_wait([RUN_ONCE, SELECT])
+    assert in_loop_wait([["Runner.run", f"{STD}/asyncio/runners.py", 118]])  # uvloop
     # future.result() under a callback blocks the loop: that is the loop's work
-    assert not in_loop_wait(["Condition.wait", "/usr/lib/python3.11/threading.py", 327])
+    assert not in_loop_wait([RUN_ONCE, ["Handle._run", f"{STD}/asyncio/events.py", 84],
+                             ["get_profile", "/srv/app.py", 20],
+                             ["Condition.wait", f"{STD}/threading.py", 327]])
+    # so is the selector that subprocess.run waits in, called from a handler
+    assert not in_loop_wait([["handler", "/srv/app.py", 9],
+                             ["Popen._communicate", f"{STD}/subprocess.py", 2115],
+                             ["PollSelector.select", f"{STD}/selectors.py", 415]])
+    assert not in_loop_wait([SELECT]) and not in_loop_wait([])
