@@ -9,6 +9,7 @@ from __future__ import annotations
 import math
 import time
 from dataclasses import dataclass, field
+from datetime import datetime, timezone
 
 from pinkclinic.load.spec import LoadSpec
 from pinkclinic.load.stats import (
@@ -21,13 +22,18 @@ from pinkclinic.load.stats import (
     ms,
 )
 
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2  # 2: start/finish are ISO 8601 (as autocannon's), epochs in *_epoch
 JSON_PERCENTILES = SAMPLE_PERCENTILES = ALL_PERCENTILES
 
 
 def pkey(p: float) -> str:
     """autocannon's key for a percentile: 2.5 -> p2_5, 99.99 -> p99_99."""
     return "p" + f"{p:g}".replace(".", "_")
+
+
+def iso_utc(t: float) -> str:
+    """``2026-12-01T12:00:00.000Z``: JavaScript's Date in JSON, as autocannon writes it."""
+    return datetime.fromtimestamp(t, timezone.utc).isoformat(timespec="milliseconds").replace("+00:00", "Z")
 
 
 @dataclass
@@ -130,8 +136,10 @@ class LoadResult:
             "pipelining": spec.pipelining,
             "workers": spec.workers,
             "duration": round(self.duration, 3),
-            "start": round(self.start, 3),
-            "finish": round(self.start + self.duration, 3),
+            "start": iso_utc(self.start),
+            "finish": iso_utc(self.start + self.duration),
+            "start_epoch": round(self.start, 3),
+            "finish_epoch": round(self.start + self.duration, 3),
             "sampleInt": 1000,
             "samples": len(self.samples),
             "latency": latency,

@@ -76,8 +76,8 @@ def bench_load(rec: Recording, url: str, load_args: list[str], stop: StopSignal,
         raise PinkError(f"the load generator failed: {type(err).__name__}: {err}")
     result = box["result"].to_json()
     # the marks above include the worker's start-up; the generator knows when it really sent
-    if result.get("start") and result.get("finish"):
-        rec.update(timings={"load_start": result["start"], "load_end": result["finish"]})
+    if result.get("start_epoch") and result.get("finish_epoch"):
+        rec.update(timings={"load_start": result["start_epoch"], "load_end": result["finish_epoch"]})
     write_json(rec.file("load-result.json"), result)
     rec.register("load_result", "load-result.json", format="json")
     return result

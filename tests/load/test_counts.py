@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import json
 
+import pytest
+
 from pinkclinic.load import parse_bench_args, run_load
 from tests.helpers import run_cli
 
@@ -106,7 +108,12 @@ def test_cli_amount_json(serve):
                 "stddev"):
         assert isinstance(j["latency"][key], float), key
     assert j["latency"]["p50"] <= j["latency"]["p99"] <= j["latency"]["max"]
-    assert j["schema_version"] == 1 and j["duration"] > 0
+    assert j["schema_version"] == 2 and j["duration"] > 0
+    # autocannon's start/finish: ISO 8601 in UTC, as JavaScript writes a Date; epochs beside
+    from datetime import datetime
+    start = datetime.fromisoformat(j["start"].replace("Z", "+00:00"))
+    assert j["start"].endswith("Z") and abs(start.timestamp() - j["start_epoch"]) < 0.001
+    assert j["finish_epoch"] - j["start_epoch"] == pytest.approx(j["duration"], abs=0.002)
     assert j["requests"]["average"] > 0 and j["throughput"]["total"] > 0
 
 
