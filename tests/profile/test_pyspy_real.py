@@ -35,7 +35,9 @@ def test_hot_function_leads_app_frames_and_areas_classify(tmp_path, loop):
     if loop == "uvloop":
         pytest.importorskip("uvloop")
     out = tmp_path / "pyspy.speedscope.json"
-    pid = record_app(out, loop=loop)
+    # the clients pause 10 ms between requests, so the loop surely waits between them
+    # (back-to-back clients once left no idle sample in a CI run)
+    pid = record_app(out, loop=loop, pause=0.01)
     p = _profile(out, pid)
 
     app = _busy_share(p, APP)
