@@ -3,8 +3,9 @@
 A culprit is the innermost *app* frame of a stack (the user's code, not the
 framework, stdlib or site-packages); only when a stack holds no app frame at all
 does its innermost frame stand in, unless the stack is one of pinkclinic's probe
-threads (a collection its own allocations happened to trigger): that is no culprit. Frames are keyed by (function, file); the
-line reported is the one seen with the most weight.
+threads (a collection its own allocations happened to trigger): that is no culprit.
+Frames are keyed by (function, file); the line reported is the one seen with the most
+weight.
 
 Two kinds of app frame are only where the server was started, not what it was
 doing: frames at or outside the event loop's entry (``uvicorn.run(app)`` at the
@@ -23,16 +24,15 @@ from pinkclinic.analysis.finding import Culprit
 
 Frame = Sequence  # [function, file, line]
 
+_PROBE_PATHS = r"pinkclinic/bootstrap|pinkclinic_probe"  # the injected probe's own files
+_PROBE = re.compile(_PROBE_PATHS)
 _NOT_APP = re.compile(
     r"(site-packages|dist-packages|/lib/python\d+(\.\d+)?t?/|/lib/pypy|"
-    r"pinkclinic/bootstrap|pinkclinic_probe|^<frozen |^<string>|^<built-in)")
+    rf"{_PROBE_PATHS}|^<frozen |^<string>|^<built-in)")
 
 
 def is_app_file(path: str) -> bool:
     return bool(path) and not _NOT_APP.search(path.replace("\\", "/"))
-
-
-_PROBE = re.compile(r"pinkclinic/bootstrap|pinkclinic_probe")
 
 _LOOP_ENTRY = re.compile(
     r"(asyncio/base_events\.py|asyncio/runners\.py|uvloop/__init__\.py|asyncio/events\.py)$")
