@@ -73,7 +73,7 @@ def analyse(data: RecordingData) -> Finding:
             and growth >= LEAK_MIN_FRACTION * start and tail_slope >= LEAK_TAIL_RATIO * slope)
     if not leak:
         return Finding(signal="memory", status=NONE, evidence=evidence,
-                       summary=f"memory changed by {'+' if growth >= 0 else '-'}{human_bytes(abs(growth))} over the load "
+                       summary=f"memory changed by {'+' if growth >= 0 else ''}{human_bytes(growth)} over the load "
                                "and did not grow steadily")
     per_req = evidence["bytes_per_request"]
     per = f", about {human_bytes(per_req)} per request" if per_req else ""
