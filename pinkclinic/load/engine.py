@@ -40,6 +40,19 @@ from pinkclinic.load.stats import DRAIN_MAX_S, Recorder
 
 FOREVER = 1 << 62
 CONNECT_WAIT_S = 1.0  # how long the first connects may delay the start of the clock
+BACKOFF_MAX_S = 1.0  # the longest wait before a failed connect is tried again
+
+
+def amount_deadline_s(spec: LoadSpec) -> float:
+    """The longest an ``-a`` run can take if every request ends as it must: each connection
+    works through its share of the amount one pipeline at a time, and each round ends within
+    ``-t`` (an answer or a timeout) plus one reconnect's backoff. Past it, the run is stuck."""
+    per_round = spec.timeout + BACKOFF_MAX_S
+    rounds = math.ceil(spec.amount / (spec.connections * spec.pipelining))
+    worst = rounds * per_round
+    if spec.rate:  # the schedule itself takes amount / rate
+        worst = max(worst, spec.amount / spec.rate + per_round)
+    return spec.warmup + CONNECT_WAIT_S + worst + spec.timeout
 
 
 class Engine(ConnsMixin, PacingMixin, SweepMixin):
@@ -61,7 +74,12 @@ class Engine(ConnsMixin, PacingMixin, SweepMixin):
         self.amount = spec.amount
         self.conns: list[H1Conn | None] = [None] * spec.connections
         self.connecting: dict[asyncio.Task, int] = {}  # connect task -> its start (ns)
-        self.tasks: dict[asyncio.Task, int] = {}  # open() task -> slot
+        self.tasks: dict[asyncio.Task, H1Conn] = {}  # open() task -> its connection
+        self.dialing: set[H1Conn] = set()  # connections opened but not yet made
+        self.reopening = 0  # opens waiting out a backoff (open(slot, delay))
+        self.deadline_s = 0.0 if spec.amount is None else amount_deadline_s(spec)
+        self.left = 0  # requests of an -a run not yet sent when its load window ended
+        self.ended_by = ""  # "deadline" or "stall" when an -a run could not finish
         self.fails = [0] * spec.connections
         self.seq_pos = [0] * spec.connections  # each slot's next step of the sequence
         self.was_connected = [False] * spec.connections  # for counting reconnects exactly
@@ -149,7 +167,10 @@ class Engine(ConnsMixin, PacingMixin, SweepMixin):
                 self.check_done()
         self.t0_ns = start
         self.t0_epoch = time.time()
-        end_ns = FOREVER if spec.amount is not None else start + int(spec.duration * 1e9)
+        if spec.amount is None:
+            end_ns = start + int(spec.duration * 1e9)
+        else:  # a deadline that a run which works as it must never reaches
+            end_ns = start + int((self.deadline_s - spec.warmup) * 1e9)
         i = 0
         interrupted = False
         while True:
@@ -163,6 +184,9 @@ class Engine(ConnsMixin, PacingMixin, SweepMixin):
             break
         # the load window ends here: the measured duration (and so req/s) stops at it
         load_end = min(end_ns, perf_counter_ns()) if reason == "end" else perf_counter_ns()
+        self.left = self.unsent()  # before the drain stops all sending
+        if reason in ("end", "stall") and spec.amount is not None:
+            self.ended_by = "deadline" if reason == "end" else "stall"
         if reason == "end":  # duration reached: issue nothing more, let in-flight answers land
             self.budget = 0
             self.limit_k = min(self.limit_k, self.sent_k)
@@ -177,3 +201,11 @@ class Engine(ConnsMixin, PacingMixin, SweepMixin):
         self.on_bin(self.rec.cut(i, max(0, perf_counter_ns() - (start + i * 1_000_000_000))
                                  / 1e9))
         return self._end(load_end, interrupted)
+
+    def unsent(self) -> int:
+        """Requests of an ``-a`` run never sent (0 for a -d run, or one that finished)."""
+        if self.amount is None or not self.started:
+            return 0
+        if self.closed_loop:
+            return max(0, self.budget) if self.budget < FOREVER else 0
+        return max(0, self.limit_k - self.sent_k) if self.limit_k < FOREVER else 0

@@ -35,26 +35,36 @@ class ConnsMixin:
         if self.finished:
             return
         if delay:
-            self.loop.call_later(delay, self.open, slot)
+            self.reopening += 1
+            self.loop.call_later(delay, self._open_later, slot)
             return
         cls = H1HeadConn if self.has_head else H1ClosingConn if self.precise else H1Conn
         conn = cls(self, slot)
         self.conns[slot] = conn
         task = self.loop.create_task(
             self.loop.create_connection(lambda: conn, self.addr[0], self.addr[1]))
-        self.tasks[task] = slot
+        self.tasks[task] = conn
+        self.dialing.add(conn)
         self.connecting[task] = perf_counter_ns()
         task.add_done_callback(self._opened)
 
+    def _open_later(self, slot: int) -> None:
+        self.reopening -= 1
+        self.open(slot)
+
     def _opened(self, task: asyncio.Task) -> None:
-        slot = self.tasks.pop(task, None)
+        conn = self.tasks.pop(task, None)
         self.connecting.pop(task, None)
+        if conn is None:
+            return
+        self.dialing.discard(conn)
+        slot = conn.slot
         if task.cancelled():  # a connect timeout (sweep), or the end of the run
-            if not self.finished and slot is not None:
+            if not self.finished:
                 self.connect_failed(slot, TIMEOUT)
             return
         e = task.exception()
-        if e is None or slot is None:
+        if e is None:
             return
         if isinstance(e, ConnectionRefusedError):
             self.connect_failed(slot, "refused")
@@ -82,15 +92,19 @@ class ConnsMixin:
 
     def wants_connection(self) -> bool:
         """Is there work for one more connection? In the closed loop, the connects still in
-        progress will each take a pipeline's worth of the budget: open no connection that
-        would find nothing left to send (the server would count it)."""
+        progress (``dialing``: not yet made) will each take a pipeline's worth of the budget:
+        open no connection that would find nothing left to send (the server would count it)."""
         if self.finished:
             return False
         if self.closed_loop:
-            return self.budget > len(self.tasks) * self.pipelining
+            return self.budget > len(self.dialing) * self.pipelining
         return self.sent_k < self.limit_k
 
     def connected(self, conn: H1Conn) -> None:
+        # Made, so no longer dialing, although its task's done callback (``_opened``) runs
+        # only later: responses, and retirements, of other connections can come in between,
+        # and each must see that this one has already taken its share of the budget.
+        self.dialing.discard(conn)
         self.ever_connected = True
         slot = conn.slot
         self.fails[slot] = 0
