@@ -35,6 +35,17 @@ class SweepMixin:
                     conn.dead = True
                     conn.transport.close()
 
+    def stalled(self) -> bool:
+        """Can nothing ever happen again in an ``-a`` run that is not done? No request in
+        flight, no connect in progress or waiting out a backoff, and no open connection
+        that could take the requests left: only a bug of the engine leads here, and the
+        run ends at once (``ended_by = "stall"``) instead of waiting for its deadline."""
+        if not self.started or self.finished or self.amount is None or not self.closed_loop:
+            return False
+        if self.budget <= 0 or self.dialing or self.reopening or self.tasks:
+            return False
+        return not any(c is not None and not c.dead and not c.closing for c in self.conns)
+
     def stopped(self) -> bool:
         return self.stop_event is not None and self.stop_event.is_set()
 
@@ -54,6 +65,8 @@ class SweepMixin:
             except asyncio.TimeoutError:
                 pass
             self.sweep()
+            if self.stalled():
+                return "stall"
 
     def _end(self, now: int, interrupted: bool) -> dict:
         inflight = sum(len(c.pending) for c in self.conns if c is not None)
@@ -71,4 +84,6 @@ class SweepMixin:
         for t in list(self.tasks):
             t.cancel()
         return {"inflight": inflight, "interrupted": interrupted, "connecting": connecting,
-                "connected": self.ever_connected, "started": self.started, "end_ns": now}
+                "connected": self.ever_connected, "started": self.started, "end_ns": now,
+                "ended_by": self.ended_by, "unsent": self.left,
+                "deadline_s": self.deadline_s}

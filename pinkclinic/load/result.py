@@ -31,9 +31,19 @@ def pkey(p: float) -> str:
     return "p" + f"{p:g}".replace(".", "_")
 
 
+def epoch_ms(t: float) -> float:
+    """Epoch seconds rounded to the millisecond: the same instant ``iso_utc`` writes."""
+    return round(t * 1000) / 1000
+
+
 def iso_utc(t: float) -> str:
-    """``2026-12-01T12:00:00.000Z``: JavaScript's Date in JSON, as autocannon writes it."""
-    return datetime.fromtimestamp(t, timezone.utc).isoformat(timespec="milliseconds").replace("+00:00", "Z")
+    """``2026-12-01T12:00:00.000Z``: JavaScript's Date in JSON, as autocannon writes it.
+
+    Rounded to the nearest millisecond, as ``epoch_ms`` (the ``*_epoch`` fields) is:
+    ``isoformat`` alone truncates, so the two could differ by a millisecond."""
+    ms = round(t * 1000)
+    whole = datetime.fromtimestamp(ms // 1000, timezone.utc).replace(microsecond=ms % 1000 * 1000)
+    return whole.isoformat(timespec="milliseconds").replace("+00:00", "Z")
 
 
 @dataclass
@@ -55,14 +65,19 @@ class LoadResult:
     notes: list[str] = field(default_factory=list)
     connecting: int = 0  # connects still pending at the end (not yet -t old)
     worker_failures: list[str] = field(default_factory=list)  # workers that died mid-run
+    ended_by: str = ""  # "deadline" or "stall": an -a run that could not finish (see notes)
+    unsent: int = 0  # requests of such a run never sent
 
     @classmethod
     def from_aggregate(cls, spec: LoadSpec, agg: Aggregator, *, duration: float, inflight: int,
                        interrupted: bool, notes: list[str] | None = None, connecting: int = 0,
-                       worker_failures: list[str] | None = None) -> LoadResult:
+                       worker_failures: list[str] | None = None, ended_by: str = "",
+                       unsent: int = 0, deadline_s: float = 0.0) -> LoadResult:
         notes = list(notes or [])
         if agg.errors.get(FD_LIMIT):
             notes.append(fd_limit_note(agg.errors[FD_LIMIT], spec))
+        if ended_by:
+            notes.append(unended_note(spec, ended_by, inflight, unsent, deadline_s))
         return cls(spec=spec, start=agg.t0 or time.time(), duration=duration,
                    requests=agg.requests, bytes=agg.bytes, status=dict(agg.status),
                    errors=dict(agg.errors), reconnects=agg.reconnects, inflight=inflight,
@@ -70,7 +85,7 @@ class LoadResult:
                    samples=list(agg.samples), timeline=list(agg.timeline),
                    histogram=agg.hist.encode().decode("ascii") if agg.lat_n else "",
                    notes=notes, connecting=connecting,
-                   worker_failures=list(worker_failures or []))
+                   worker_failures=list(worker_failures or []), ended_by=ended_by, unsent=unsent)
 
     # -- derived ---------------------------------------------------------------------
     @property
@@ -138,8 +153,8 @@ class LoadResult:
             "duration": round(self.duration, 3),
             "start": iso_utc(self.start),
             "finish": iso_utc(self.start + self.duration),
-            "start_epoch": round(self.start, 3),
-            "finish_epoch": round(self.start + self.duration, 3),
+            "start_epoch": epoch_ms(self.start),
+            "finish_epoch": epoch_ms(self.start + self.duration),
             "sampleInt": 1000,
             "samples": len(self.samples),
             "latency": latency,
@@ -154,6 +169,8 @@ class LoadResult:
             "reconnects": self.reconnects,
             "inflight": self.inflight,
             "connecting": self.connecting,
+            "endedBy": self.ended_by or None,
+            "unsent": self.unsent,
             "workerFailures": list(self.worker_failures),
             "interrupted": self.interrupted,
             "statusCodeStats": {str(s): {"count": n} for s, n in sorted(self.status.items())},
@@ -169,6 +186,18 @@ class LoadResult:
 
     def summary_percentiles(self) -> dict[float, float]:
         return {p: self.latency_ms(p) for p in PERCENTILES}
+
+
+def unended_note(spec: LoadSpec, ended_by: str, inflight: int, unsent: int,
+                 deadline_s: float) -> str:
+    """Why an ``-a`` run ended before its amount, and how many of its requests never ended."""
+    if ended_by == "deadline":
+        why = (f"the run passed its deadline of {deadline_s:.0f}s (for -a "
+               f"{spec.amount} over -c {spec.connections} with -t {spec.timeout:g}s)")
+    else:
+        why = "the run stalled: no request was in flight and no connection could send more"
+    return (f"{why}; {inflight} requests sent got no answer and {unsent} were never sent. "
+            f"This is a bug of pinkclinic's load generator: please report it")
 
 
 def fd_limit_note(n: int, spec: LoadSpec) -> str:

@@ -79,7 +79,9 @@ async def _run_here(spec: LoadSpec, on_tick: OnTick | None, stop) -> LoadResult:
     duration = (end["end_ns"] - eng.t0_ns) / 1e9 if end["started"] else 0.0
     return LoadResult.from_aggregate(spec, agg, duration=duration, inflight=end["inflight"],
                                      interrupted=end["interrupted"],
-                                     connecting=end.get("connecting", 0))
+                                     connecting=end.get("connecting", 0),
+                                     ended_by=end.get("ended_by", ""), unsent=end.get("unsent", 0),
+                                     deadline_s=end.get("deadline_s", 0.0))
 
 
 def _first_bin(agg: Aggregator, eng: Engine, b: dict) -> None:

@@ -160,7 +160,10 @@ def _result(spec: LoadSpec, agg: Aggregator, workers: list[_Worker], go_at: floa
     return LoadResult.from_aggregate(
         spec, agg, duration=duration, inflight=sum(e["inflight"] for e in ends),
         interrupted=any(e["interrupted"] for e in ends), notes=failures,
-        connecting=sum(e.get("connecting", 0) for e in ends), worker_failures=failures)
+        connecting=sum(e.get("connecting", 0) for e in ends), worker_failures=failures,
+        ended_by=next((e["ended_by"] for e in ends if e.get("ended_by")), ""),
+        unsent=sum(e.get("unsent", 0) for e in ends),
+        deadline_s=max((e.get("deadline_s", 0.0) for e in ends), default=0.0))
 
 
 def _recv(w: _Worker, timeout: float):
