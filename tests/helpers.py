@@ -111,3 +111,15 @@ def tagged_processes(tag: str) -> list[tuple[int, str]]:
             continue
         found.append((int(entry), cmdline))
     return found
+
+
+@contextlib.contextmanager
+def busy_core(core: int = 0) -> Iterator[subprocess.Popen]:
+    """A process that keeps one core busy for as long as the block runs: a shared CI machine."""
+    code = "while True: pass"
+    proc = subprocess.Popen([sys.executable, "-c", code], start_new_session=True,
+                            preexec_fn=lambda: os.sched_setaffinity(0, {core % os.cpu_count()}))
+    try:
+        yield proc
+    finally:
+        stop_group(proc)
