@@ -7,13 +7,12 @@
     result.to_json()      # the `bench --json` object
     result.timeline       # one load.jsonl record per second
 
-Modules: ``spec`` (what to send), ``options`` (the CLI options, shared with
-``parse_bench_args``), ``http1`` (one connection; ``http1_closing`` and
-``http1_head`` for servers that close and for HEAD), ``engine`` (the run and
-its ticks; ``engine_conns``, ``engine_pacing`` and ``engine_sweep`` for
-connections, rate pacing and timeouts), ``stats`` (bins and their exact merge),
-``result`` (LoadResult and its JSON), ``runner`` (in-process runs), ``workers``
-(worker processes), ``render`` (terminal tables).
+Sub-packages: ``core`` (the spec, statistics and their exact merge, the result and its
+JSON, URLs, the event loop, the ``--requests`` and YAML files), ``http1`` (the connection,
+the engine and its connections, pacing and clock, in-process and ``-w`` worker runners),
+``lanes`` (the engine of one-exchange-at-a-time protocols), ``http2`` and ``ws`` (lanes of
+those protocols), ``scenario`` (phased arrivals of virtual users). ``protocols`` builds a
+spec for any protocol and runs it.
 """
 
 from __future__ import annotations
@@ -22,9 +21,9 @@ import importlib
 
 # Imported on first use (PEP 562): a load worker process imports pinkclinic.load.* and
 # must not pay for click and the option parser it never uses.
-_LAZY = {"parse_bench_args": "pinkclinic.load.options", "LoadResult": "pinkclinic.load.result",
-         "run_load": "pinkclinic.load.runner", "run_load_async": "pinkclinic.load.runner",
-         "LoadSpec": "pinkclinic.load.spec", "RequestTemplate": "pinkclinic.load.spec"}
+_LAZY = {"parse_bench_args": "pinkclinic.load.options", "LoadResult": "pinkclinic.load.core.result",
+         "run_load": "pinkclinic.load.http1.runner", "run_load_async": "pinkclinic.load.http1.runner",
+         "LoadSpec": "pinkclinic.load.core.spec", "RequestTemplate": "pinkclinic.load.core.spec"}
 
 __all__ = sorted(_LAZY)
 

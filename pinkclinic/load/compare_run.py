@@ -17,8 +17,8 @@ from dataclasses import dataclass, field
 
 from pinkclinic import jsonio
 from pinkclinic.errors import PinkError, UsageError
-from pinkclinic.load.baseurl import check_base, join_base
 from pinkclinic.load.compare import SINGLE, metrics_of
+from pinkclinic.load.core.urls import check_base, join_base
 from pinkclinic.load.server import ServerUnderTest
 
 
@@ -82,7 +82,7 @@ def parse_load(load_args: list[str], base_url: str):
     ``/api/items``), or is the side's own path when ``--load`` gives none. A full URL
     in ``--load`` is refused: it would load a third server for both sides."""
     from pinkclinic.load.options import parse_bench_args
-    from pinkclinic.load.runany import build_spec
+    from pinkclinic.load.protocols import build_spec
 
     args, http2, streams = [], False, None
     it = iter(load_args)
@@ -118,7 +118,7 @@ def one_round(side: Side, load_args: list[str] | None, suite, opts: dict,
               stop: threading.Event, index: int = 0) -> dict | None:
     """Start (or reach) one side, run the load or the suite, stop it; the round's metrics
     (``{}`` if nothing was measured; ``None`` if the side could not start)."""
-    from pinkclinic.load.runany import run_spec
+    from pinkclinic.load.protocols import run_spec
     from pinkclinic.load.suite import run_suite
 
     srv = ServerUnderTest(command=side.command, url=side.url, pid=side.pid,

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from pinkclinic.load.http2 import H2Spec, run_h2
+from pinkclinic.load.http2.run import H2Spec, run_h2
 from pinkclinic.load.options import spec_from_options
 
 

@@ -9,8 +9,8 @@ from __future__ import annotations
 import math
 import sys
 
-from pinkclinic.load.result import LoadResult
-from pinkclinic.load.stats import ALL_PERCENTILES, counter_percentiles
+from pinkclinic.load.core.result import LoadResult
+from pinkclinic.load.core.stats import ALL_PERCENTILES, counter_percentiles
 
 
 def fmt_ms(x: float) -> str:

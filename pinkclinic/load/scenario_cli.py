@@ -14,8 +14,8 @@ from pinkclinic import jsonio
 from pinkclinic.errors import UsageError
 from pinkclinic.load.bench_cli import given
 from pinkclinic.load.render import fmt_bytes, fmt_count, fmt_ms
-from pinkclinic.load.scenario import ScenarioRun
-from pinkclinic.load.scenario_file import read_scenario
+from pinkclinic.load.scenario.file import read_scenario
+from pinkclinic.load.scenario.run import ScenarioRun
 from pinkclinic.load.suite_cli import reject_single_request_options, server_for
 
 SCHEMA_VERSION = 1
@@ -26,7 +26,7 @@ NOT_FOR_SCENARIOS = ("connections", "pipelining", "duration", "amount", "warmup"
 def scenario_main(path: str, url: str | None, command: list[str], ctx: click.Context, opts: dict,
                   wf: dict, *, as_json: bool, full_latency: bool, no_progress: bool) -> int:
     from pinkclinic.interrupt import StopSignal
-    from pinkclinic.load.runner import _close_loop, new_event_loop
+    from pinkclinic.load.http1.runner import _close_loop, new_event_loop
 
     sc = read_scenario(path)
     reject_single_request_options(ctx, opts, "--scenario")

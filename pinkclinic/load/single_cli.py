@@ -13,8 +13,8 @@ from rich.console import Console
 
 from pinkclinic import jsonio
 from pinkclinic.interrupt import StopSignal
+from pinkclinic.load.core.result import LoadResult
 from pinkclinic.load.render import LiveProgress, header, print_result
-from pinkclinic.load.result import LoadResult
 
 EXIT_FAILED = 1  # no responses, or a load worker died
 EXIT_INTERRUPTED = 130

@@ -13,12 +13,12 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from pinkclinic.errors import UsageError
-from pinkclinic.load.baseurl import join_base
-from pinkclinic.load.result import LoadResult
-from pinkclinic.load.runany import build_spec, run_spec
+from pinkclinic.load.core.result import LoadResult
+from pinkclinic.load.core.urls import join_base
+from pinkclinic.load.core.yamlfile import FileError
+from pinkclinic.load.protocols import build_spec, run_spec
 from pinkclinic.load.server import ServerUnderTest
 from pinkclinic.load.suite_file import Endpoint, Suite
-from pinkclinic.load.yamlfile import FileError
 
 SCHEMA_VERSION = 1
 CHECK_URL = "http://127.0.0.1:1"

@@ -8,8 +8,8 @@ import click
 
 from pinkclinic import jsonio
 from pinkclinic.errors import UsageError
-from pinkclinic.load.baseurl import check_base
 from pinkclinic.load.bench_cli import given, overrides
+from pinkclinic.load.core.urls import check_base
 from pinkclinic.load.options import parse_header
 from pinkclinic.load.server import ServerUnderTest
 from pinkclinic.load.suite import check_suite, run_suite

@@ -27,10 +27,10 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass, field
 
-from pinkclinic.load.baseurl import url_problem
+from pinkclinic.load.core.urls import url_problem
+from pinkclinic.load.core.yamlfile import Fields, Node, NodeList, load_yaml
 from pinkclinic.load.options import parse_header
-from pinkclinic.load.runany import LOAD_KEYS
-from pinkclinic.load.yamlfile import Fields, Node, NodeList, load_yaml
+from pinkclinic.load.protocols import LOAD_KEYS
 
 ENDPOINT_KEYS = ("name", "method", "path", "headers", "body")
 INT_KEYS = ("connections", "pipelining", "amount", "workers", "streams")

@@ -8,11 +8,11 @@ from pathlib import Path
 from rich.console import Console
 
 from pinkclinic.errors import UsageError
+from pinkclinic.load.core.result import LoadResult
+from pinkclinic.load.core.stats import ALL_PERCENTILES, counter_percentiles, ms
 from pinkclinic.load.options import parse_header
 from pinkclinic.load.render import _stats, _table, fmt_bytes, fmt_count, fmt_ms, footer
-from pinkclinic.load.result import LoadResult
-from pinkclinic.load.stats import ALL_PERCENTILES, counter_percentiles, ms
-from pinkclinic.load.ws import ON_CONNECT_REPLY_S, WsSpec, run_ws
+from pinkclinic.load.ws.run import ON_CONNECT_REPLY_S, WsSpec, run_ws
 
 
 def read_message(text: str) -> str | bytes:

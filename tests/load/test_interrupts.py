@@ -49,7 +49,7 @@ def test_two_sigints_still_print_the_results(serve, workers):
 
 def workers_of(proc) -> list[psutil.Process]:
     return [p for p in psutil.Process(proc.pid).children()
-            if "pinkclinic.load.workers_child" in " ".join(p.cmdline())]
+            if "pinkclinic.load.http1.workers_child" in " ".join(p.cmdline())]
 
 
 def test_a_third_sigint_exits_at_once_without_a_traceback(serve):

@@ -5,7 +5,7 @@ from __future__ import annotations
 import random
 from datetime import datetime
 
-from pinkclinic.load.result import epoch_ms, iso_utc
+from pinkclinic.load.core.result import epoch_ms, iso_utc
 
 
 def test_iso_and_epoch_agree_to_the_millisecond():

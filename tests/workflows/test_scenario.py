@@ -6,8 +6,8 @@ import json
 
 import pytest
 
-from pinkclinic.load.scenario import arrival_times
-from pinkclinic.load.scenario_file import Phase
+from pinkclinic.load.scenario.file import Phase
+from pinkclinic.load.scenario.run import arrival_times
 from tests.helpers import run_cli
 
 SCENARIO = """

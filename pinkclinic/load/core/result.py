@@ -1,6 +1,6 @@
 """``LoadResult``: the outcome of a run, and its ``--json`` form (autocannon's field names).
 
-Protocol-agnostic: built from a :class:`~pinkclinic.load.stats.Aggregator`,
+Protocol-agnostic: built from a :class:`~pinkclinic.load.core.stats.Aggregator`,
 whatever engine fed it.
 """
 
@@ -11,8 +11,8 @@ import time
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 
-from pinkclinic.load.spec import LoadSpec
-from pinkclinic.load.stats import (
+from pinkclinic.load.core.spec import LoadSpec
+from pinkclinic.load.core.stats import (
     ALL_PERCENTILES,
     FD_LIMIT,
     PERCENTILES,

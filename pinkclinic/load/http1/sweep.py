@@ -11,7 +11,7 @@ from __future__ import annotations
 import asyncio
 from time import perf_counter_ns
 
-from pinkclinic.load.stats import TIMEOUT
+from pinkclinic.load.core.stats import TIMEOUT
 
 SWEEP_S = 0.1
 LINGER_NS = 1_000_000_000

@@ -11,7 +11,7 @@ from __future__ import annotations
 import math
 from time import perf_counter_ns
 
-from pinkclinic.load.http1 import H1Conn
+from pinkclinic.load.http1.conn import H1Conn
 
 
 class PacingMixin:

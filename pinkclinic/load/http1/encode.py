@@ -9,7 +9,7 @@ unless the template sets those headers itself.
 from __future__ import annotations
 
 from pinkclinic import __version__
-from pinkclinic.load.spec import BODY_METHODS, ID_MARK, IdSource, LoadSpec, RequestTemplate
+from pinkclinic.load.core.spec import BODY_METHODS, ID_MARK, IdSource, LoadSpec, RequestTemplate
 
 
 class Encoder:

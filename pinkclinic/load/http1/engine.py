@@ -30,13 +30,13 @@ import time
 from collections.abc import Callable
 from time import perf_counter_ns
 
-from pinkclinic.load.encode import encoders
-from pinkclinic.load.engine_conns import ConnsMixin
-from pinkclinic.load.engine_pacing import PacingMixin
-from pinkclinic.load.engine_sweep import SweepMixin
-from pinkclinic.load.http1 import H1Conn
-from pinkclinic.load.spec import IdSource, LoadSpec
-from pinkclinic.load.stats import DRAIN_MAX_S, Recorder
+from pinkclinic.load.core.spec import IdSource, LoadSpec
+from pinkclinic.load.core.stats import DRAIN_MAX_S, Recorder
+from pinkclinic.load.http1.conn import H1Conn
+from pinkclinic.load.http1.connections import ConnsMixin
+from pinkclinic.load.http1.encode import encoders
+from pinkclinic.load.http1.pacing import PacingMixin
+from pinkclinic.load.http1.sweep import SweepMixin
 
 FOREVER = 1 << 62
 CONNECT_WAIT_S = 1.0  # how long the first connects may delay the start of the clock

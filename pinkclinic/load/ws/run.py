@@ -32,9 +32,9 @@ from urllib.parse import urlsplit
 
 from pinkclinic import __version__
 from pinkclinic.errors import UsageError
-from pinkclinic.load.lanes import LaneError
-from pinkclinic.load.lanes_run import run_lanes
-from pinkclinic.load.result import LoadResult
+from pinkclinic.load.core.result import LoadResult
+from pinkclinic.load.lanes.engine import LaneError
+from pinkclinic.load.lanes.runner import run_lanes
 
 ON_CONNECT_REPLY_S = 1.0  # longest wait for the answer to one --on-connect message
 SETTLE_S = 0.05  # then: messages arriving this soon are still part of the greeting

@@ -2,7 +2,7 @@
 
 ``workers == 0`` runs the engine on an event loop in the calling thread (uvloop
 when installed). ``workers >= 1`` runs it in that many processes
-(:mod:`pinkclinic.load.workers`); this process only merges their bins, calls
+(:mod:`pinkclinic.load.http1.workers`); this process only merges their bins, calls
 ``on_tick`` and builds the result, so it stays free for other work.
 """
 
@@ -13,10 +13,10 @@ import functools
 import threading
 from collections.abc import Callable
 
-from pinkclinic.load.engine import Engine
-from pinkclinic.load.result import LoadResult
-from pinkclinic.load.spec import LoadSpec
-from pinkclinic.load.stats import Aggregator
+from pinkclinic.load.core.result import LoadResult
+from pinkclinic.load.core.spec import LoadSpec
+from pinkclinic.load.core.stats import Aggregator
+from pinkclinic.load.http1.engine import Engine
 
 OnTick = Callable[[dict], None]
 
@@ -37,7 +37,7 @@ def run_load(spec: LoadSpec, on_tick: OnTick | None = None,
     this process. Setting ``stop`` ends the run within ~0.1 s, with the results so far.
     """
     if spec.workers:
-        from pinkclinic.load.workers import run_workers
+        from pinkclinic.load.http1.workers import run_workers
 
         return run_workers(spec, on_tick, stop)
     try:
@@ -58,7 +58,7 @@ async def run_load_async(spec: LoadSpec, on_tick: OnTick | None = None,
                          stop: threading.Event | None = None) -> LoadResult:
     """The async variant: in-process runs share the caller's loop; workers run in a thread."""
     if spec.workers:
-        from pinkclinic.load.workers import run_workers
+        from pinkclinic.load.http1.workers import run_workers
 
         loop = asyncio.get_running_loop()
         return await loop.run_in_executor(None, functools.partial(run_workers, spec, on_tick, stop))

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from collections import deque
 
-from pinkclinic.load.http1 import MALFORMED, H1Conn
+from pinkclinic.load.http1.conn import MALFORMED, H1Conn
 
 
 def _header(head: bytes, name: bytes) -> bytes | None:

@@ -9,7 +9,7 @@ graceful GOAWAY (NO_ERROR, e.g. hypercorn's 1,000 requests per connection) is no
 error: streams the server took complete, the others are sent again (``retry``).
 
 ``open()`` returns once the server's SETTINGS have arrived, so that its limits are
-known to the sending side (:mod:`pinkclinic.load.h2send`).
+known to the sending side (:mod:`pinkclinic.load.http2.send`).
 """
 
 from __future__ import annotations
@@ -30,8 +30,8 @@ from h2.events import (
 )
 from h2.exceptions import H2Error
 
-from pinkclinic.load.h2send import SendMixin, Stream
-from pinkclinic.load.lanes import RETRY, LaneError
+from pinkclinic.load.http2.send import SendMixin, Stream
+from pinkclinic.load.lanes.engine import RETRY, LaneError
 
 GOAWAY_GRACE_S = 1.0
 

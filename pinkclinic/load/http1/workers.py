@@ -1,6 +1,6 @@
 """Load in worker processes: ``-w/--workers N``.
 
-Each worker is ``python -m pinkclinic.load.workers_child FD PARENT_PID``, talking
+Each worker is ``python -m pinkclinic.load.http1.workers_child FD PARENT_PID``, talking
 over a socketpair with pickled messages. It gets a share of the spec
 (connections, amount and rate divided; rate schedules interleaved), connects,
 reports ``ready``, starts at the common ``go`` time, streams one bin a second
@@ -24,9 +24,9 @@ from multiprocessing.connection import Connection, wait
 from time import perf_counter_ns
 
 from pinkclinic.errors import PinkError
-from pinkclinic.load.result import LoadResult
-from pinkclinic.load.spec import LoadSpec
-from pinkclinic.load.stats import Aggregator
+from pinkclinic.load.core.result import LoadResult
+from pinkclinic.load.core.spec import LoadSpec
+from pinkclinic.load.core.stats import Aggregator
 
 GO_DELAY_S = 0.05
 SILENCE_S = 10.0  # a worker silent for timeout + this long is taken as hung
@@ -37,7 +37,7 @@ class _Worker:
         parent, child = socket.socketpair()
         self.err = tempfile.TemporaryFile()  # noqa: SIM115 - closed in close()
         self.proc = subprocess.Popen(
-            [sys.executable, "-m", "pinkclinic.load.workers_child", str(child.fileno()),
+            [sys.executable, "-m", "pinkclinic.load.http1.workers_child", str(child.fileno()),
              str(os.getpid())],
             pass_fds=[child.fileno()], stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
             stderr=self.err)

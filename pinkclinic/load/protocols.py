@@ -1,8 +1,8 @@
 """One entry point for every protocol: build a spec from plain options, run it.
 
-``run_spec`` sends an HTTP/2 spec to :mod:`pinkclinic.load.http2`, a WebSocket spec
-to :mod:`pinkclinic.load.ws` and anything else to :func:`pinkclinic.load.run_load`;
-all three return the same :class:`~pinkclinic.load.result.LoadResult`.
+``run_spec`` sends an HTTP/2 spec to :mod:`pinkclinic.load.http2.run`, a WebSocket spec
+to :mod:`pinkclinic.load.ws.run` and anything else to :func:`pinkclinic.load.run_load`;
+all three return the same :class:`~pinkclinic.load.core.result.LoadResult`.
 """
 
 from __future__ import annotations
@@ -11,9 +11,9 @@ import threading
 from collections.abc import Callable
 
 from pinkclinic.errors import UsageError
-from pinkclinic.load.result import LoadResult
-from pinkclinic.load.runner import run_load
-from pinkclinic.load.spec import LoadSpec
+from pinkclinic.load.core.result import LoadResult
+from pinkclinic.load.core.spec import LoadSpec
+from pinkclinic.load.http1.runner import run_load
 
 # load options a suite endpoint (or the command line, over a suite) may set
 LOAD_KEYS = ("connections", "pipelining", "duration", "amount", "timeout", "warmup", "workers",
@@ -31,7 +31,7 @@ def build_spec(url: str, *, method: str = "GET", headers=(), body: bytes | None 
     kw.update(url=url, method=method.upper(), headers=list(headers), body=body,
               requests=list(requests or []))
     if http2 or url.startswith("https://"):
-        from pinkclinic.load.http2 import H2Spec
+        from pinkclinic.load.http2.run import H2Spec
 
         return H2Spec(**kw, streams=streams or 1)
     if streams is not None:
@@ -43,11 +43,11 @@ def run_spec(spec, on_tick: Callable[[dict], None] | None = None,
              stop: threading.Event | None = None) -> LoadResult:
     kind = getattr(spec, "protocol", "http/1.1")
     if kind == "h2":
-        from pinkclinic.load.http2 import run_h2
+        from pinkclinic.load.http2.run import run_h2
 
         return run_h2(spec, on_tick=on_tick, stop=stop)
     if kind == "ws":
-        from pinkclinic.load.ws import run_ws
+        from pinkclinic.load.ws.run import run_ws
 
         return run_ws(spec, on_tick=on_tick, stop=stop)
     return run_load(spec, on_tick=on_tick, stop=stop)

@@ -13,7 +13,7 @@ import json
 from pathlib import Path
 
 from pinkclinic.errors import UsageError
-from pinkclinic.load.spec import RequestTemplate
+from pinkclinic.load.core.spec import RequestTemplate
 
 KEYS = {"method", "path", "headers", "body"}
 

@@ -1,4 +1,4 @@
-"""The sending side of an HTTP/2 connection (a mixin of :class:`~pinkclinic.load.h2conn.H2Conn`).
+"""The sending side of an HTTP/2 connection (a mixin of :class:`~pinkclinic.load.http2.conn.H2Conn`).
 
 A request waits for a free stream while the server's SETTINGS_MAX_CONCURRENT_STREAMS
 are all in use (instead of failing, and being retried at once, in a hot loop). A body
@@ -13,7 +13,7 @@ import asyncio
 
 from h2.exceptions import H2Error, TooManyStreamsError
 
-from pinkclinic.load.lanes import RETRY, LaneError
+from pinkclinic.load.lanes.engine import RETRY, LaneError
 
 
 class Stream:

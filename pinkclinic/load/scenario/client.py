@@ -12,7 +12,7 @@ import asyncio
 import httptools
 
 from pinkclinic import __version__
-from pinkclinic.load.lanes import LaneError
+from pinkclinic.load.lanes.engine import LaneError
 
 
 class _Response:

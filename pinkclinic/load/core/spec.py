@@ -1,7 +1,7 @@
 """What to send and how: the ``LoadSpec``, its checks, and run-unique ids for ``[<id>]``.
 
 A spec is plain data (picklable, JSON-able) so that worker processes, doctor's
-manifest and ``load.jsonl``'s header can all carry it. :mod:`pinkclinic.load.encode`
+manifest and ``load.jsonl``'s header can all carry it. :mod:`pinkclinic.load.http1.encode`
 turns its templates into request bytes.
 """
 
@@ -141,7 +141,7 @@ class LoadSpec:
 def check_url(url: str) -> None:
     if url.startswith("https://"):
         raise UsageError(f"{url}: https is not supported; pinkclinic bench speaks plain HTTP/1.1")
-    from pinkclinic.load.baseurl import url_problem
+    from pinkclinic.load.core.urls import url_problem
 
     problem = url_problem(url, ("http",))
     if problem:

@@ -1,9 +1,9 @@
-"""The worker side of ``-w/--workers``: ``python -m pinkclinic.load.workers_child FD PARENT_PID``.
+"""The worker side of ``-w/--workers``: ``python -m pinkclinic.load.http1.workers_child FD PARENT_PID``.
 
 It reads its share of the spec from the socketpair FD, connects, says ``ready``,
 starts at the parent's ``go`` time, sends one bin a second and ``end``. It dies
 with its parent (``PR_SET_PDEATHSIG``) and ignores Ctrl-C: the parent tells it
-to stop (see :mod:`pinkclinic.load.workers`).
+to stop (see :mod:`pinkclinic.load.http1.workers`).
 """
 
 from __future__ import annotations
@@ -35,9 +35,9 @@ class _PipeStop:
 
 
 def worker_main(argv: list[str]) -> int:
-    from pinkclinic.load.engine import Engine
-    from pinkclinic.load.runner import _close_loop, new_event_loop
-    from pinkclinic.load.spec import IdSource
+    from pinkclinic.load.core.spec import IdSource
+    from pinkclinic.load.http1.engine import Engine
+    from pinkclinic.load.http1.runner import _close_loop, new_event_loop
     from pinkclinic.procs import pdeathsig_preexec
 
     fd, parent = int(argv[0]), int(argv[1])

@@ -32,16 +32,16 @@ in the body, with ``group`` and ``flags``), or ``vu``, the virtual
 user's number. snake_case (``arrival_rate``, ``ramp_to``, ``max_vusers``) works too.
 Durations are seconds, or strings such as ``"500ms"``, ``"30s"``, ``"2m"``; the
 request timeout may also be given as artillery's ``config.http.timeout``. The
-steps are read by :mod:`pinkclinic.load.scenario_steps`.
+steps are read by :mod:`pinkclinic.load.scenario.steps`.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 
-from pinkclinic.load.scenario_steps import TEMPLATE_RE, Capture, Step, alias, read_steps, seconds
+from pinkclinic.load.core.yamlfile import Fields, NodeList, load_yaml
+from pinkclinic.load.scenario.steps import TEMPLATE_RE, Capture, Step, alias, read_steps, seconds
 from pinkclinic.load.suite_file import url_of
-from pinkclinic.load.yamlfile import Fields, NodeList, load_yaml
 
 
 @dataclass

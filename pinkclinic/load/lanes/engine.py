@@ -24,7 +24,7 @@ import time
 from collections.abc import Callable
 from time import perf_counter_ns
 
-from pinkclinic.load.stats import DRAIN_MAX_S, TIMEOUT, Recorder
+from pinkclinic.load.core.stats import DRAIN_MAX_S, TIMEOUT, Recorder
 
 POLL_S = 0.05
 RETRY = "retry"  # a LaneError kind: not sent after all (e.g. a graceful GOAWAY); do it again

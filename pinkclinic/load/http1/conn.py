@@ -8,8 +8,8 @@ written with a single ``transport.write``.
 Handled here: Content-Length, chunked and read-until-close bodies; 1xx interim
 responses; ``Connection: close`` and HTTP/1.0 (the engine reconnects);
 pipelining; resets, truncation and garbage (counted, the connection is
-replaced). Two subclasses: ``http1_closing.H1ClosingConn`` (once a server has
-closed a connection) and ``http1_head.H1HeadConn`` (sequences with HEAD, whose
+replaced). Two subclasses: ``closing.H1ClosingConn`` (once a server has
+closed a connection) and ``head.H1HeadConn`` (sequences with HEAD, whose
 responses carry no body, which httptools cannot be told, so they are parsed by hand).
 """
 

@@ -9,8 +9,8 @@ import math
 from array import array
 from collections import Counter
 
-from pinkclinic.load.result import pkey
-from pinkclinic.load.stats import PERCENTILES, counter_percentiles, ms
+from pinkclinic.load.core.result import pkey
+from pinkclinic.load.core.stats import PERCENTILES, counter_percentiles, ms
 
 
 class PhaseStats:

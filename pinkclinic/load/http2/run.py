@@ -17,11 +17,11 @@ from urllib.parse import urlsplit
 
 from pinkclinic import __version__
 from pinkclinic.errors import UsageError
-from pinkclinic.load.h2conn import H2Conn
-from pinkclinic.load.lanes import LaneError
-from pinkclinic.load.lanes_run import run_lanes
-from pinkclinic.load.result import LoadResult
-from pinkclinic.load.spec import ID_MARK, IdSource, LoadSpec
+from pinkclinic.load.core.result import LoadResult
+from pinkclinic.load.core.spec import ID_MARK, IdSource, LoadSpec
+from pinkclinic.load.http2.conn import H2Conn
+from pinkclinic.load.lanes.engine import LaneError
+from pinkclinic.load.lanes.runner import run_lanes
 
 HOP_BY_HOP = {"connection", "keep-alive", "proxy-connection", "transfer-encoding", "upgrade",
               "host", "te", "content-length"}
@@ -134,7 +134,7 @@ class H2Lane:
 def server_max_streams(spec: H2Spec) -> int | None:
     """The server's SETTINGS_MAX_CONCURRENT_STREAMS, from one short connection (None if the
     connection fails: the run then reports that failure)."""
-    from pinkclinic.load.runner import _close_loop, new_event_loop
+    from pinkclinic.load.http1.runner import _close_loop, new_event_loop
 
     async def probe() -> int:
         conn = await asyncio.wait_for(H2Conn.open(spec.host, spec.port, spec.tls),

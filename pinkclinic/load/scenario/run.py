@@ -26,11 +26,11 @@ import time
 from collections.abc import Callable
 from urllib.parse import quote, urlsplit
 
-from pinkclinic.load.lanes import LaneError
-from pinkclinic.load.scenario_file import TEMPLATE_RE, Flow, Phase, ScenarioFile, Step
-from pinkclinic.load.scenario_stats import PhaseStats
-from pinkclinic.load.stats import DRAIN_MAX_S, TIMEOUT
-from pinkclinic.load.vu_http import VuConnection
+from pinkclinic.load.core.stats import DRAIN_MAX_S, TIMEOUT
+from pinkclinic.load.lanes.engine import LaneError
+from pinkclinic.load.scenario.client import VuConnection
+from pinkclinic.load.scenario.file import TEMPLATE_RE, Flow, Phase, ScenarioFile, Step
+from pinkclinic.load.scenario.stats import PhaseStats
 
 PATH_TOKEN_RE = re.compile(r"\.([A-Za-z_$][\w$-]*)|\[(\d+)\]|\['([^']*)'\]|\[\"([^\"]*)\"\]")
 

@@ -8,7 +8,7 @@ and every later connection is an ``H1ClosingConn``, which notes it at the header
 
 from __future__ import annotations
 
-from pinkclinic.load.http1 import H1Conn, no_length
+from pinkclinic.load.http1.conn import H1Conn, no_length
 
 
 class H1ClosingConn(H1Conn):

@@ -1,14 +1,14 @@
-"""``run_lanes``: run the lane engine (:mod:`pinkclinic.load.lanes`) on its own event loop
-and turn its bins into the usual :class:`~pinkclinic.load.result.LoadResult`."""
+"""``run_lanes``: run the lane engine (:mod:`pinkclinic.load.lanes.engine`) on its own event loop
+and turn its bins into the usual :class:`~pinkclinic.load.core.result.LoadResult`."""
 
 from __future__ import annotations
 
 from collections.abc import Callable
 
-from pinkclinic.load.lanes import LaneEngine
-from pinkclinic.load.result import LoadResult
-from pinkclinic.load.runner import _close_loop, new_event_loop
-from pinkclinic.load.stats import Aggregator
+from pinkclinic.load.core.result import LoadResult
+from pinkclinic.load.core.stats import Aggregator
+from pinkclinic.load.http1.runner import _close_loop, new_event_loop
+from pinkclinic.load.lanes.engine import LaneEngine
 
 
 def run_lanes(spec, make_lanes: Callable[[], list], on_tick=None, stop=None,

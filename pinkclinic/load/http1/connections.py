@@ -15,10 +15,10 @@ import socket
 from time import perf_counter_ns
 
 from pinkclinic.errors import PinkError
-from pinkclinic.load.http1 import H1Conn
-from pinkclinic.load.http1_closing import H1ClosingConn
-from pinkclinic.load.http1_head import H1HeadConn
-from pinkclinic.load.stats import FD_LIMIT, TIMEOUT
+from pinkclinic.load.core.stats import FD_LIMIT, TIMEOUT
+from pinkclinic.load.http1.closing import H1ClosingConn
+from pinkclinic.load.http1.conn import H1Conn
+from pinkclinic.load.http1.head import H1HeadConn
 
 
 class ConnsMixin:
