@@ -12,7 +12,7 @@ from pinkclinic import jsonio
 from pinkclinic.errors import PinkError
 from pinkclinic.interrupt import StopSignal
 from pinkclinic.load.bench_cli import BenchCommand, dispatch, workflow_options
-from pinkclinic.load.core.spec import check_url
+from pinkclinic.load.core.urls import check_url
 from pinkclinic.load.http1.runner import run_load
 from pinkclinic.load.options import load_options, spec_from_options
 from pinkclinic.load.render import LiveProgress, fmt_bytes, header, print_result

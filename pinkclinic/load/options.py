@@ -13,7 +13,8 @@ import click
 
 from pinkclinic.errors import UsageError
 from pinkclinic.load.core.reqfile import parse_header, read_steps, templates
-from pinkclinic.load.core.spec import LoadSpec, join_url
+from pinkclinic.load.core.spec import LoadSpec
+from pinkclinic.load.core.urls import join_url
 from pinkclinic.load.optypes import RATE, SECONDS, SECONDS_OR_ZERO
 
 __all__ = ["LOAD_OPTIONS", "load_options", "parse_bench_args", "parse_header", "spec_from_options"]

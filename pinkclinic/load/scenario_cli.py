@@ -26,7 +26,7 @@ NOT_FOR_SCENARIOS = ("connections", "pipelining", "duration", "amount", "warmup"
 def scenario_main(path: str, url: str | None, command: list[str], ctx: click.Context, opts: dict,
                   wf: dict, *, as_json: bool, full_latency: bool, no_progress: bool) -> int:
     from pinkclinic.interrupt import StopSignal
-    from pinkclinic.load.http1.runner import _close_loop, new_event_loop
+    from pinkclinic.load.core.loop import run_on_new_loop
 
     sc = read_scenario(path)
     reject_single_request_options(ctx, opts, "--scenario")
@@ -57,11 +57,7 @@ def scenario_main(path: str, url: str | None, command: list[str], ctx: click.Con
 
             def load(stop):
                 run = ScenarioRun(sc, base, stop=stop, on_phase=on_phase)
-                loop = new_event_loop()
-                try:
-                    loop.run_until_complete(run.run())
-                finally:
-                    _close_loop(loop)
+                run_on_new_loop(run.run())
                 return run
 
             w = srv.measure(load)

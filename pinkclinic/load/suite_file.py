@@ -24,12 +24,17 @@ defaults < ``defaults`` < the endpoint < options given on the command line.
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass, field
 
-from pinkclinic.load.core.urls import url_problem
-from pinkclinic.load.core.yamlfile import Fields, Node, NodeList, load_yaml
-from pinkclinic.load.options import parse_header
+from pinkclinic.load.core.yamlfile import (
+    Fields,
+    Node,
+    NodeList,
+    body_of,
+    headers_of,
+    load_yaml,
+    url_of,
+)
 from pinkclinic.load.protocols import LOAD_KEYS
 
 ENDPOINT_KEYS = ("name", "method", "path", "headers", "body")
@@ -72,43 +77,6 @@ def load_options_of(f: Fields) -> dict:
         else:  # correction, http2
             out[key] = f.get(key, bool)
     return out
-
-
-def headers_of(f: Fields, key: str = "headers") -> list[tuple[str, str]]:
-    value = f.get(key, (dict, list), {})
-    if isinstance(value, dict):
-        return [(str(k), "" if v is None else str(v)) for k, v in value.items()]
-    out = []
-    for item in value:
-        try:
-            out.append(parse_header(str(item)))
-        except Exception as e:
-            raise f.error(key, str(e)) from None
-    return out
-
-
-def body_of(f: Fields, key: str = "body") -> bytes | None:
-    if key not in f.node or f.node[key] is None:
-        return None
-    value = f.node[key]
-    if isinstance(value, (dict, list)):
-        return json.dumps(value).encode()
-    if isinstance(value, bool):
-        raise f.error(key, "expected text or a mapping, got a boolean")
-    return str(value).encode()
-
-
-def url_of(f: Fields, key: str, schemes: tuple[str, ...] = ("http", "https")) -> str | None:
-    """A server URL field, checked when the file is read (``host:port`` means http://)."""
-    url = f.get(key, str)
-    if url is None:
-        return None
-    if "://" not in url:
-        url = "http://" + url
-    problem = url_problem(url, schemes)
-    if problem:
-        raise f.error(key, problem)
-    return url
 
 
 def read_suite(path: str) -> Suite:

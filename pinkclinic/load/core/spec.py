@@ -13,9 +13,10 @@ import math
 import re
 import secrets
 from dataclasses import dataclass, field
-from urllib.parse import unquote, urljoin, urlsplit
+from urllib.parse import unquote, urlsplit
 
 from pinkclinic.errors import UsageError
+from pinkclinic.load.core.urls import check_url
 
 ID_MARK = "[<id>]"
 BODY_METHODS = {"POST", "PUT", "PATCH"}
@@ -136,29 +137,6 @@ class LoadSpec:
                           "body": None if r.body is None else r.body.decode("utf-8", "replace")}
                          for r in self.requests]
         return d
-
-
-def check_url(url: str) -> None:
-    if url.startswith("https://"):
-        raise UsageError(f"{url}: https is not supported; pinkclinic bench speaks plain HTTP/1.1")
-    from pinkclinic.load.core.urls import url_problem
-
-    problem = url_problem(url, ("http",))
-    if problem:
-        raise UsageError(problem)
-
-
-def join_url(base_url: str | None, target: str | None) -> str:
-    """``target`` is a full URL, or a path joined to ``base_url``."""
-    target = target or "/"
-    if "://" in target:
-        return target
-    if not base_url:
-        raise UsageError(f"{target!r} is a path, but there is no server URL to join it to")
-    if not target.startswith("/"):
-        raise UsageError(f"invalid path {target!r}: must start with /")
-    base = urlsplit(base_url)
-    return urljoin(f"{base.scheme}://{base.netloc}/", target)
 
 
 class IdSource:

@@ -1,14 +1,16 @@
-"""A server's base URL, and the paths joined under it.
+"""Server URLs: their checks, and the two ways a path is joined to one.
 
-A base URL's path is a prefix, as artillery joins ``config.target`` and a request's
-``url``: ``http://h/api`` and ``/items`` give ``http://h/api/items``. With no path to
-join, the base URL is used as it is (path and query). Used by suites (``url:`` or the
-URL argument), scenarios (``config.target``) and ``compare --a/--b URL``.
+* ``join_base`` (suites, scenarios, ``compare --a/--b URL``): a base URL's path is a
+  prefix, as artillery joins ``config.target`` and a request's ``url``: ``http://h/api``
+  and ``/items`` give ``http://h/api/items``. With no path to join, the base URL is used
+  as it is (path and query).
+* ``join_url`` (the last word of bench's options, e.g. doctor's ``--load``): a full URL,
+  or a path that replaces the base URL's path.
 """
 
 from __future__ import annotations
 
-from urllib.parse import urlsplit
+from urllib.parse import urljoin, urlsplit
 
 from pinkclinic.errors import UsageError
 
@@ -47,3 +49,24 @@ def join_base(base_url: str, target: str | None) -> str:
     if not target.startswith("/"):
         raise UsageError(f"invalid path {target!r}: must start with /")
     return root + parts.path.rstrip("/") + target
+
+
+def check_url(url: str) -> None:
+    if url.startswith("https://"):
+        raise UsageError(f"{url}: https is not supported; pinkclinic bench speaks plain HTTP/1.1")
+    problem = url_problem(url, ("http",))
+    if problem:
+        raise UsageError(problem)
+
+
+def join_url(base_url: str | None, target: str | None) -> str:
+    """``target`` is a full URL, or a path joined to ``base_url``."""
+    target = target or "/"
+    if "://" in target:
+        return target
+    if not base_url:
+        raise UsageError(f"{target!r} is a path, but there is no server URL to join it to")
+    if not target.startswith("/"):
+        raise UsageError(f"invalid path {target!r}: must start with /")
+    base = urlsplit(base_url)
+    return urljoin(f"{base.scheme}://{base.netloc}/", target)

@@ -4,11 +4,13 @@ more than 0``.
 
 Mappings load as :class:`Node` dicts and lists as :class:`NodeList`; both know the
 line of each of their entries. :class:`Fields` walks one mapping, checks types and
-rejects unknown keys with the same one-line errors.
+rejects unknown keys with the same one-line errors; ``headers_of``, ``body_of`` and
+``url_of`` read the fields that suites and scenarios share.
 """
 
 from __future__ import annotations
 
+import json
 import math
 from pathlib import Path
 from typing import Any
@@ -16,6 +18,8 @@ from typing import Any
 import yaml
 
 from pinkclinic.errors import UsageError
+from pinkclinic.load.core.reqfile import parse_header
+from pinkclinic.load.core.urls import url_problem
 
 
 class Node(dict):
@@ -165,3 +169,41 @@ def kind_name(kinds: tuple) -> str:
     if "a whole number" in out and "a number" in out:
         out.remove("a whole number")
     return " or ".join(dict.fromkeys(out))
+
+
+# -- fields that suites and scenarios share ---------------------------------------------
+def headers_of(f: Fields, key: str = "headers") -> list[tuple[str, str]]:
+    value = f.get(key, (dict, list), {})
+    if isinstance(value, dict):
+        return [(str(k), "" if v is None else str(v)) for k, v in value.items()]
+    out = []
+    for item in value:
+        try:
+            out.append(parse_header(str(item)))
+        except Exception as e:
+            raise f.error(key, str(e)) from None
+    return out
+
+
+def body_of(f: Fields, key: str = "body") -> bytes | None:
+    if key not in f.node or f.node[key] is None:
+        return None
+    value = f.node[key]
+    if isinstance(value, (dict, list)):
+        return json.dumps(value).encode()
+    if isinstance(value, bool):
+        raise f.error(key, "expected text or a mapping, got a boolean")
+    return str(value).encode()
+
+
+def url_of(f: Fields, key: str, schemes: tuple[str, ...] = ("http", "https")) -> str | None:
+    """A server URL field, checked when the file is read (``host:port`` means http://)."""
+    url = f.get(key, str)
+    if url is None:
+        return None
+    if "://" not in url:
+        url = "http://" + url
+    problem = url_problem(url, schemes)
+    if problem:
+        raise f.error(key, problem)
+    return url

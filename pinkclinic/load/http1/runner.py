@@ -13,20 +13,13 @@ import functools
 import threading
 from collections.abc import Callable
 
+from pinkclinic.load.core.loop import run_on_new_loop
 from pinkclinic.load.core.result import LoadResult
 from pinkclinic.load.core.spec import LoadSpec
 from pinkclinic.load.core.stats import Aggregator
 from pinkclinic.load.http1.engine import Engine
 
 OnTick = Callable[[dict], None]
-
-
-def new_event_loop() -> asyncio.AbstractEventLoop:
-    try:
-        import uvloop
-    except ImportError:
-        return asyncio.new_event_loop()
-    return uvloop.new_event_loop()
 
 
 def run_load(spec: LoadSpec, on_tick: OnTick | None = None,
@@ -47,11 +40,7 @@ def run_load(spec: LoadSpec, on_tick: OnTick | None = None,
     else:
         raise RuntimeError("run_load() was called inside a running event loop; "
                            "use 'await run_load_async(...)' there")
-    loop = new_event_loop()
-    try:
-        return loop.run_until_complete(_run_here(spec, on_tick, stop))
-    finally:
-        _close_loop(loop)
+    return run_on_new_loop(_run_here(spec, on_tick, stop))
 
 
 async def run_load_async(spec: LoadSpec, on_tick: OnTick | None = None,
@@ -88,15 +77,3 @@ def _first_bin(agg: Aggregator, eng: Engine, b: dict) -> None:
     if not agg.t0:
         agg.t0 = eng.t0_epoch
     agg.add(0, b)
-
-
-def _close_loop(loop: asyncio.AbstractEventLoop) -> None:
-    try:
-        pending = [t for t in asyncio.all_tasks(loop) if not t.done()]
-        for t in pending:
-            t.cancel()
-        if pending:
-            loop.run_until_complete(asyncio.gather(*pending, return_exceptions=True))
-        loop.run_until_complete(asyncio.sleep(0))
-    finally:
-        loop.close()

@@ -35,9 +35,9 @@ class _PipeStop:
 
 
 def worker_main(argv: list[str]) -> int:
+    from pinkclinic.load.core.loop import close_loop, new_event_loop
     from pinkclinic.load.core.spec import IdSource
     from pinkclinic.load.http1.engine import Engine
-    from pinkclinic.load.http1.runner import _close_loop, new_event_loop
     from pinkclinic.procs import pdeathsig_preexec
 
     fd, parent = int(argv[0]), int(argv[1])
@@ -60,7 +60,7 @@ def worker_main(argv: list[str]) -> int:
             end["t0_ns"] = getattr(eng, "t0_ns", end["end_ns"])
             ch.send(("end", end))
         finally:
-            _close_loop(loop)
+            close_loop(loop)
     except (EOFError, BrokenPipeError, ConnectionResetError):
         return 1  # the parent went away
     except PinkError as e:

@@ -17,6 +17,7 @@ from urllib.parse import urlsplit
 
 from pinkclinic import __version__
 from pinkclinic.errors import UsageError
+from pinkclinic.load.core.loop import run_on_new_loop
 from pinkclinic.load.core.result import LoadResult
 from pinkclinic.load.core.spec import ID_MARK, IdSource, LoadSpec
 from pinkclinic.load.http2.conn import H2Conn
@@ -134,8 +135,6 @@ class H2Lane:
 def server_max_streams(spec: H2Spec) -> int | None:
     """The server's SETTINGS_MAX_CONCURRENT_STREAMS, from one short connection (None if the
     connection fails: the run then reports that failure)."""
-    from pinkclinic.load.http1.runner import _close_loop, new_event_loop
-
     async def probe() -> int:
         conn = await asyncio.wait_for(H2Conn.open(spec.host, spec.port, spec.tls),
                                       min(spec.timeout, 10.0))
@@ -144,13 +143,10 @@ def server_max_streams(spec: H2Spec) -> int | None:
         finally:
             conn.close(graceful=True)
 
-    loop = new_event_loop()
     try:
-        return loop.run_until_complete(probe())
+        return run_on_new_loop(probe())
     except (LaneError, asyncio.TimeoutError):
         return None
-    finally:
-        _close_loop(loop)
 
 
 def run_h2(spec: H2Spec, on_tick=None, stop=None) -> LoadResult:

@@ -5,9 +5,9 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
+from pinkclinic.load.core.loop import run_on_new_loop
 from pinkclinic.load.core.result import LoadResult
 from pinkclinic.load.core.stats import Aggregator
-from pinkclinic.load.http1.runner import _close_loop, new_event_loop
 from pinkclinic.load.lanes.engine import LaneEngine
 
 
@@ -23,11 +23,7 @@ def run_lanes(spec, make_lanes: Callable[[], list], on_tick=None, stop=None,
         return LoadResult.from_aggregate(spec, agg, duration=duration, inflight=end["inflight"],
                                          interrupted=end["interrupted"])
 
-    loop = new_event_loop()
-    try:
-        return loop.run_until_complete(main())
-    finally:
-        _close_loop(loop)
+    return run_on_new_loop(main())
 
 
 def _bin(agg, eng: LaneEngine, b: dict) -> None:

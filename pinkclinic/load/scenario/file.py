@@ -39,9 +39,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from pinkclinic.load.core.yamlfile import Fields, NodeList, load_yaml
+from pinkclinic.load.core.yamlfile import Fields, NodeList, load_yaml, url_of
 from pinkclinic.load.scenario.steps import TEMPLATE_RE, Capture, Step, alias, read_steps, seconds
-from pinkclinic.load.suite_file import url_of
 
 
 @dataclass

@@ -15,8 +15,7 @@ import json
 import re
 from dataclasses import dataclass, field
 
-from pinkclinic.load.core.yamlfile import Fields
-from pinkclinic.load.suite_file import headers_of
+from pinkclinic.load.core.yamlfile import Fields, headers_of
 
 METHODS = ("get", "post", "put", "patch", "delete", "head")
 TEMPLATE_RE = re.compile(r"\{\{\s*([A-Za-z_$][\w$]*)\s*\}\}")
