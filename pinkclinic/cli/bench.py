@@ -86,7 +86,7 @@ def _run(spec, on_tick, stop: threading.Event, pid: int | None):
     its CPU % and peak RSS over the load window come back (``None`` without a PID)."""
     if pid is None:
         return run_load(spec, on_tick=on_tick, stop=stop), None
-    from pinkclinic.load.server import ServerUnderTest
+    from pinkclinic.workflows.server import ServerUnderTest
     with ServerUnderTest(url=spec.url, pid=pid, stop=stop) as srv:
         srv.start()
         w = srv.measure(lambda s: run_load(spec, on_tick=on_tick, stop=s))

@@ -9,7 +9,7 @@ import click
 
 from pinkclinic import jsonio
 from pinkclinic.errors import PinkError, UsageError
-from pinkclinic.load.compare import SINGLE
+from pinkclinic.workflows.compare import SINGLE
 
 EXIT_LIMIT = 1  # B crossed a --fail-if limit
 EXIT_BROKEN = 3  # a run broke, or a limit could not be checked: the comparison is incomplete
@@ -65,10 +65,10 @@ def compare(saved, a_text, b_text, load, suite_file, rounds, fail_if, markdown, 
     """
     from rich.console import Console
 
-    from pinkclinic.load.compare import check_limits, medians, parse_limit
     from pinkclinic.load.compare_render import markdown as to_markdown
     from pinkclinic.load.compare_render import print_table, rounds_note, spread, to_json
-    from pinkclinic.load.compare_run import Side, read_saved
+    from pinkclinic.workflows.compare import check_limits, medians, parse_limit
+    from pinkclinic.workflows.compare_rounds import Side, read_saved
 
     limits = [parse_limit(t) for t in fail_if]
     notes: list[str] = []
@@ -89,14 +89,14 @@ def compare(saved, a_text, b_text, load, suite_file, rounds, fail_if, markdown, 
         a, b = Side.parse("A", a_text, a_pid), Side.parse("B", b_text, b_pid)
         suite = None
         if suite_file:
-            from pinkclinic.load.suite import check_suite
-            from pinkclinic.load.suite_file import read_suite
+            from pinkclinic.workflows.suite import check_suite
+            from pinkclinic.workflows.suite_file import read_suite
 
             suite = read_suite(suite_file)
             check_suite(suite, {}, [])
         load_args = None if suite else shlex.split(load or "-c 20 -d 10")
         if load_args is not None:
-            from pinkclinic.load.compare_run import parse_load
+            from pinkclinic.workflows.compare_rounds import parse_load
 
             parse_load(load_args, "http://127.0.0.1:1")  # bad options fail before any start
         interrupted = _run(a, b, rounds, load_args, suite,
@@ -143,7 +143,7 @@ def compare(saved, a_text, b_text, load, suite_file, rounds, fail_if, markdown, 
 
 def _run(a, b, rounds, load_args, suite, opts) -> bool:
     from pinkclinic.interrupt import StopSignal
-    from pinkclinic.load.compare_run import run_rounds
+    from pinkclinic.workflows.compare_rounds import run_rounds
 
     show = sys.stderr.isatty()
 

@@ -8,7 +8,7 @@ from rich.console import Console
 from rich.table import Table
 from rich.text import Text
 
-from pinkclinic.load.compare import BY_KEY, METRICS, SINGLE, Metric, change, improvement
+from pinkclinic.workflows.compare import BY_KEY, METRICS, SINGLE, Metric, change, improvement
 
 DASH = "–"
 SCHEMA_VERSION = 2

@@ -11,9 +11,9 @@ from pinkclinic.errors import UsageError
 from pinkclinic.load.bench_cli import given, overrides
 from pinkclinic.load.core.urls import check_base
 from pinkclinic.load.options import parse_header
-from pinkclinic.load.server import ServerUnderTest
-from pinkclinic.load.suite import check_suite, run_suite
-from pinkclinic.load.suite_file import read_suite
+from pinkclinic.workflows.server import ServerUnderTest
+from pinkclinic.workflows.suite import check_suite, run_suite
+from pinkclinic.workflows.suite_file import read_suite
 
 EXIT_FAILED = 1
 EXIT_INTERRUPTED = 130

@@ -8,7 +8,7 @@ from rich.table import Table
 from rich.text import Text
 
 from pinkclinic.load.render import fmt_bytes, fmt_count, fmt_ms
-from pinkclinic.load.suite import SuiteRun
+from pinkclinic.workflows.suite import SuiteRun
 
 DASH = "–"
 

@@ -8,7 +8,7 @@ import sys
 import pytest
 
 from pinkclinic.errors import UsageError
-from pinkclinic.load.compare import BY_KEY, check_limits, improvement, parse_limit
+from pinkclinic.workflows.compare import BY_KEY, check_limits, improvement, parse_limit
 from tests.helpers import run_cli
 from tests.workflows.conftest import sample_cmd
 

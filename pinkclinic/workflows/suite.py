@@ -17,8 +17,8 @@ from pinkclinic.load.core.result import LoadResult
 from pinkclinic.load.core.urls import join_base
 from pinkclinic.load.core.yamlfile import FileError
 from pinkclinic.load.protocols import build_spec, run_spec
-from pinkclinic.load.server import ServerUnderTest
-from pinkclinic.load.suite_file import Endpoint, Suite
+from pinkclinic.workflows.server import ServerUnderTest
+from pinkclinic.workflows.suite_file import Endpoint, Suite
 
 SCHEMA_VERSION = 1
 CHECK_URL = "http://127.0.0.1:1"

@@ -17,9 +17,9 @@ from dataclasses import dataclass, field
 
 from pinkclinic import jsonio
 from pinkclinic.errors import PinkError, UsageError
-from pinkclinic.load.compare import SINGLE, metrics_of
 from pinkclinic.load.core.urls import check_base, join_base
-from pinkclinic.load.server import ServerUnderTest
+from pinkclinic.workflows.compare import SINGLE, metrics_of
+from pinkclinic.workflows.server import ServerUnderTest
 
 
 @dataclass
@@ -119,7 +119,7 @@ def one_round(side: Side, load_args: list[str] | None, suite, opts: dict,
     """Start (or reach) one side, run the load or the suite, stop it; the round's metrics
     (``{}`` if nothing was measured; ``None`` if the side could not start)."""
     from pinkclinic.load.protocols import run_spec
-    from pinkclinic.load.suite import run_suite
+    from pinkclinic.workflows.suite import run_suite
 
     srv = ServerUnderTest(command=side.command, url=side.url, pid=side.pid,
                           start_timeout=opts["start_timeout"], stop_timeout=opts["stop_timeout"],
