@@ -22,7 +22,8 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from pinkclinic.load import parse_bench_args, run_load  # noqa: E402
+from pinkclinic.load import run_load  # noqa: E402
+from pinkclinic.loadargs import parse_bench_args  # noqa: E402
 from tests.helpers import busy_core, free_port, server  # noqa: E402
 from tests.load.closing_cases import CASES, problems  # noqa: E402
 from tests.load.conftest import SERVERS, Served  # noqa: E402

@@ -8,11 +8,13 @@ it once, prints ``pinkclinic: error: <message>`` on one line and exits with
 
 from __future__ import annotations
 
+from pinkclinic.exits import EXIT_FAILED, EXIT_USAGE
+
 
 class PinkError(Exception):
     """A user-facing failure: one line of text and an exit code."""
 
-    exit_code = 1
+    exit_code = EXIT_FAILED
 
     def __init__(self, message: str, exit_code: int | None = None):
         super().__init__(message)
@@ -27,4 +29,4 @@ class PinkError(Exception):
 class UsageError(PinkError):
     """Invalid option, argument, URL or input file (exit code 2)."""
 
-    exit_code = 2
+    exit_code = EXIT_USAGE

@@ -22,7 +22,7 @@ import sys
 import threading
 from types import FrameType
 
-EXIT_INTERRUPTED = 130
+from pinkclinic.exits import EXIT_INTERRUPTED
 
 
 class StopSignal:

@@ -15,6 +15,7 @@ import click
 
 from pinkclinic import __version__
 from pinkclinic.errors import PinkError
+from pinkclinic.exits import EXIT_INTERNAL, EXIT_INTERRUPTED, EXIT_USAGE
 
 # name -> "module:attribute". A command whose module is missing is not listed.
 COMMANDS: dict[str, str] = {
@@ -25,9 +26,6 @@ COMMANDS: dict[str, str] = {
     "compare": "pinkclinic.cli.compare:compare",
     "report": "pinkclinic.cli.report:report",
 }
-
-EXIT_INTERNAL = 70
-EXIT_INTERRUPTED = 130
 
 
 def _load(name: str) -> click.Command | None:
@@ -77,12 +75,12 @@ def main(argv: list[str] | None = None) -> None:
         code = rv if isinstance(rv, int) else 0
     except click.exceptions.NoArgsIsHelpError as e:  # click >= 8.2
         click.echo(e.ctx.get_help() if e.ctx else str(e))
-        code = 2
+        code = EXIT_USAGE
     except click.UsageError as e:
         where = e.ctx.command_path if e.ctx else prog
         hint = f" (see '{where} --help')" if e.ctx else ""
         click.echo(f"{where}: error: {_one_line(e.format_message())}{hint}", err=True)
-        code = 2
+        code = EXIT_USAGE
     except click.ClickException as e:
         click.echo(f"{prog}: error: {_one_line(e.format_message())}", err=True)
         code = e.exit_code

@@ -1,28 +1,73 @@
-"""``pinkclinic bench URL``: the load generator on its own, in autocannon's language."""
+"""``pinkclinic bench URL``: the click declarations (the load options of
+:mod:`pinkclinic.loadargs.options` and bench's own). The work is in
+:mod:`pinkclinic.commands.bench`.
+
+``BenchCommand`` splits the command line at ``--``: what follows is the server command to
+start (``bench --suite s.yaml -- python app.py``), never a URL.
+"""
 
 from __future__ import annotations
 
-import shutil
-import sys
-import threading
-
 import click
+from click.core import ParameterSource
 
-from pinkclinic import jsonio
-from pinkclinic.errors import PinkError
-from pinkclinic.interrupt import StopSignal
-from pinkclinic.load.bench_cli import BenchCommand, dispatch, workflow_options
-from pinkclinic.load.core.urls import check_url
-from pinkclinic.load.http1.runner import run_load
-from pinkclinic.load.options import load_options, spec_from_options
-from pinkclinic.load.render import LiveProgress, fmt_bytes, header, print_result
-from pinkclinic.load.single_cli import exit_status
+from pinkclinic.commands.bench import run_bench
+from pinkclinic.loadargs.options import load_options
+
+COMMAND_KEY = "pinkclinic.command"
+
+WORKFLOW_OPTIONS = [
+    click.option("--suite", "suite_file", type=click.Path(dir_okay=False), metavar="FILE",
+                 help="Run each endpoint of a YAML suite in turn, against URL or against the "
+                      "server started by `-- COMMAND`; one table with the server's CPU and RSS."),
+    click.option("--scenario", "scenario_file", type=click.Path(dir_okay=False), metavar="FILE",
+                 help="Run a phased scenario (artillery's model): virtual users arrive at each "
+                      "phase's rate and each runs a flow once."),
+    click.option("--http2", is_flag=True, help="HTTP/2: h2c with prior knowledge for http://, "
+                                               "TLS with ALPN for https:// (certificates not verified)."),
+    click.option("--streams", type=click.IntRange(1, 10_000), default=None,
+                 help="With --http2: concurrent streams per connection (default 1)."),
+    click.option("--message", "messages", multiple=True, metavar="TEXT|@FILE",
+                 help="ws://: a message to send (repeatable, cycled); each waits for one reply "
+                      "(its round trip). Without it, only count what the server pushes."),
+    click.option("--per-connection", type=click.IntRange(min=1), default=None, metavar="N",
+                 help="ws://: send exactly N messages on each connection, instead of a duration."),
+    click.option("--on-connect", "on_connect", multiple=True, metavar="TEXT|@FILE",
+                 help="ws://: a message sent once after each connect (e.g. a subscription)."),
+    click.option("--max-size", type=click.IntRange(min=1), default=1 << 20, show_default=True,
+                 metavar="BYTES", help="ws://: a larger incoming message is an error."),
+    click.option("--port", "server_port", type=int, default=None, metavar="N",
+                 help="With -- COMMAND: the server's port (skips detection)."),
+    click.option("--pid", "server_pid", type=int, default=None, metavar="PID",
+                 help="With a URL: the running server's PID, to sample its CPU and memory."),
+    click.option("--start-timeout", type=float, default=30.0, show_default=True, metavar="S",
+                 help="With -- COMMAND: how long to wait for the server to listen."),
+    click.option("--stop-timeout", type=float, default=10.0, show_default=True, metavar="S",
+                 help="With -- COMMAND: how long to wait for the server to stop."),
+]
+
+
+class BenchCommand(click.Command):
+    """Everything after ``--`` is the server's command, kept out of click's parsing."""
+
+    def parse_args(self, ctx: click.Context, args: list[str]) -> list[str]:
+        if "--" in args:
+            i = args.index("--")
+            ctx.meta[COMMAND_KEY] = args[i + 1:]
+            args = args[:i]
+        return super().parse_args(ctx, args)
+
+
+def bench_options(f):
+    for opt in reversed(WORKFLOW_OPTIONS):
+        f = opt(f)
+    return f
 
 
 @click.command(cls=BenchCommand, context_settings={"max_content_width": 100})
 @click.argument("url", required=False)
 @load_options
-@workflow_options
+@bench_options
 @click.option("-j", "--json", "as_json", is_flag=True, help="Print one JSON object (autocannon's field names).")
 @click.option("-l", "--latency", "full_latency", is_flag=True, help="Print the full latency percentile table.")
 @click.option("-n", "--no-progress", is_flag=True, help="No live progress bar.")
@@ -46,75 +91,9 @@ def bench(url: str, as_json: bool, full_latency: bool, no_progress: bool, **opts
     pinkclinic bench -c 20 --message hello ws://127.0.0.1:8000/ws  WebSocket round trips
     pinkclinic bench --http2 --streams 10 http://127.0.0.1:8000/   HTTP/2 (h2c)
     """
-    handled = dispatch(click.get_current_context(), url, opts, as_json=as_json,
-                       full_latency=full_latency, no_progress=no_progress)
-    if handled is not None:
-        return handled
-    server_pid = opts.pop("server_pid", None)
-    if server_pid is not None:
-        _check_pid(server_pid)
-    if "://" not in url:
-        url = "http://" + url
-    check_url(url)
-    spec = spec_from_options(url, opts)
-    stop = threading.Event()
-    show_progress = not no_progress and sys.stdout.isatty() and sys.stderr.isatty()
-    # the second Ctrl-C is ignored until the results are out; a third exits without them
-    with StopSignal(stop, force_after=3):
-        if not as_json:
-            click.echo(header_text(spec))
-        with LiveProgress(spec, show_progress) as progress:
-            result, server = _run(spec, progress.tick, stop, server_pid)
-        if as_json:
-            data = result.to_json()
-            if server is not None:
-                data["server"] = server
-            click.echo(jsonio.dumps(data, indent=2))
-        else:
-            from rich.console import Console
-
-            width = max(shutil.get_terminal_size((120, 24)).columns, 120)
-            out = Console(file=sys.stdout, highlight=False, soft_wrap=False, width=width)
-            print_result(result, out, full_latency=full_latency)
-            if server is not None:
-                click.echo(server_line(server))
-        return exit_status(result, spec.url, "responses")
-
-
-def _run(spec, on_tick, stop: threading.Event, pid: int | None):
-    """The load; with ``--pid``, the server's whole process tree is sampled meanwhile and
-    its CPU % and peak RSS over the load window come back (``None`` without a PID)."""
-    if pid is None:
-        return run_load(spec, on_tick=on_tick, stop=stop), None
-    from pinkclinic.workflows.server import ServerUnderTest
-    with ServerUnderTest(url=spec.url, pid=pid, stop=stop) as srv:
-        srv.start()
-        w = srv.measure(lambda s: run_load(spec, on_tick=on_tick, stop=s))
-    return w.value, {**w.server_json(), "pid": pid}
-
-
-def _check_pid(pid: int) -> None:
-    from pinkclinic import procs
-
-    if pid <= 0 or not procs.is_alive(pid):  # any server, Python or not (nginx, a Go binary)
-        raise PinkError(f"--pid {pid}: no such process (it is gone, or never existed)", 2)
-
-
-def server_line(server: dict) -> str:
-    cpu, rss = server["cpu_percent"], server["peak_rss"]
-    parts = [f"CPU {cpu:.0f}% (100% = one core)" if cpu is not None else "CPU not measured",
-             f"peak RSS {fmt_bytes(rss)}" if rss else "peak RSS not measured"]
-    died = f"; it died during the load: {server['died']}" if server.get("died") else ""
-    return f"server PID {server['pid']} and its children: {', '.join(parts)}{died}"
-
-
-def header_text(spec) -> str:
-    class _R:  # header() reads only .spec
-        pass
-
-    r = _R()
-    r.spec = spec
-    return header(r)
-
-
-__all__ = ["PinkError", "bench"]
+    ctx = click.get_current_context()
+    given = {name for name in opts
+             if ctx.get_parameter_source(name) in (ParameterSource.COMMANDLINE,
+                                                   ParameterSource.ENVIRONMENT)}
+    return run_bench(url, opts, command=ctx.meta.get(COMMAND_KEY) or [], given=given,
+                     as_json=as_json, full_latency=full_latency, no_progress=no_progress)

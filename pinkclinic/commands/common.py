@@ -16,11 +16,11 @@ from collections.abc import Callable
 from pathlib import Path
 
 from pinkclinic.commands.summary import print_ending
+from pinkclinic.exits import EXIT_INTERRUPTED
 from pinkclinic.interrupt import StopSignal
 from pinkclinic.recording import Recording
 from pinkclinic.session.options import SessionOptions
 from pinkclinic.session.run import (
-    EXIT_INTERRUPTED,
     RecordingInterrupted,
     SessionResult,
     exit_code,

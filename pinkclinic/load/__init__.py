@@ -2,7 +2,7 @@
 
 ::
 
-    spec = parse_bench_args(["-c", "50", "-d", "10", "/items"], base_url="http://127.0.0.1:8000")
+    spec = LoadSpec("http://127.0.0.1:8000/items", connections=50, duration=10)
     result = run_load(spec, on_tick=print, stop=threading.Event())
     result.to_json()      # the `bench --json` object
     result.timeline       # one load.jsonl record per second
@@ -13,17 +13,23 @@ the engine and its connections, pacing and clock, in-process and ``-w`` worker r
 ``lanes`` (the engine of one-exchange-at-a-time protocols), ``http2`` and ``ws`` (lanes of
 those protocols), ``scenario`` (phased arrivals of virtual users). ``protocols`` builds a
 spec for any protocol and runs it.
+
+It knows nothing of the command line, the terminal or the server it loads: bench's
+options become a spec in :mod:`pinkclinic.loadargs`, results are printed by
+:mod:`pinkclinic.commands.bench`, servers are started and measured by
+:mod:`pinkclinic.workflows` and :mod:`pinkclinic.session`.
 """
 
 from __future__ import annotations
 
 import importlib
 
-# Imported on first use (PEP 562): a load worker process imports pinkclinic.load.* and
-# must not pay for click and the option parser it never uses.
-_LAZY = {"parse_bench_args": "pinkclinic.load.options", "LoadResult": "pinkclinic.load.core.result",
+# Imported on first use (PEP 562): a load worker process imports pinkclinic.load.http1.*
+# and must not pay for the HTTP/2 and WebSocket clients it never uses.
+_LAZY = {"LoadResult": "pinkclinic.load.core.result",
          "run_load": "pinkclinic.load.http1.runner", "run_load_async": "pinkclinic.load.http1.runner",
-         "LoadSpec": "pinkclinic.load.core.spec", "RequestTemplate": "pinkclinic.load.core.spec"}
+         "LoadSpec": "pinkclinic.load.core.spec", "RequestTemplate": "pinkclinic.load.core.spec",
+         "build_spec": "pinkclinic.load.protocols", "run_spec": "pinkclinic.load.protocols"}
 
 __all__ = sorted(_LAZY)
 

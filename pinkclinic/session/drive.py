@@ -41,7 +41,8 @@ def _watch(stop: StopSignal, target, until: Callable[[], bool], deadline: float 
 def bench_load(rec: Recording, url: str, load_args: list[str], stop: StopSignal, target,
                ui: Phases) -> dict | None:
     """Run ``pinkclinic bench`` options against ``url``; returns the result's JSON."""
-    from pinkclinic.load import parse_bench_args, run_load
+    from pinkclinic.load import run_load
+    from pinkclinic.loadargs import parse_bench_args
 
     spec = parse_bench_args(load_args, base_url=url)
     if getattr(spec, "workers", None) in (None, 0):

@@ -73,7 +73,7 @@ class SessionOptions:
         detected server's (or --url's), so a full URL would silently go elsewhere."""
         from urllib.parse import urlsplit
 
-        from pinkclinic.load import parse_bench_args
+        from pinkclinic.loadargs import parse_bench_args
 
         probe = "http://pinkclinic.invalid:1"
         try:

@@ -14,6 +14,7 @@ import threading
 from dataclasses import dataclass, field
 
 from pinkclinic.errors import PinkError
+from pinkclinic.exits import EXIT_FAILED, EXIT_INTERRUPTED
 from pinkclinic.interrupt import StopSignal
 from pinkclinic.recording import Recording
 from pinkclinic.session import drive
@@ -138,16 +139,12 @@ def run_session(opts: SessionOptions, collectors: list[Collector], *,
     return result
 
 
-EXIT_INTERRUPTED = 130
-EXIT_TARGET_FAILED = 1
-
-
 def exit_code(outcome: str) -> int:
     """0 for a completed run (or a target that exited with code 0); 130 if interrupted;
     1 if the target crashed or the run failed (the report is still written)."""
     if outcome == "interrupted":
         return EXIT_INTERRUPTED
-    return EXIT_TARGET_FAILED if outcome in ("target-crashed", "error") else 0
+    return EXIT_FAILED if outcome in ("target-crashed", "error") else 0
 
 
 class _Interrupted(Exception):

@@ -9,7 +9,6 @@ that cannot start ends the rounds: starting it again would fail the same way.
 
 from __future__ import annotations
 
-import dataclasses
 import shlex
 import threading
 from collections.abc import Callable
@@ -17,9 +16,12 @@ from dataclasses import dataclass, field
 
 from pinkclinic import jsonio
 from pinkclinic.errors import PinkError, UsageError
-from pinkclinic.load.core.urls import check_base, join_base
+from pinkclinic.load.core.urls import check_base
+from pinkclinic.load.protocols import run_spec
+from pinkclinic.loadargs import parse_compare_load
 from pinkclinic.workflows.compare import SINGLE, metrics_of
 from pinkclinic.workflows.server import ServerUnderTest
+from pinkclinic.workflows.suite import run_suite
 
 
 @dataclass
@@ -62,65 +64,10 @@ class Side:
         return cls(name, command=shlex.split(text))
 
 
-def load_target(load_args: list[str]) -> str | None:
-    """The path word of ``--load`` (``None`` if it has none)."""
-    import click
-
-    from pinkclinic.load.options import _load_command  # the --load parser: its TARGET
-
-    try:
-        ctx = _load_command.make_context("--load", list(load_args))
-    except click.ClickException:
-        return None  # parse_bench_args says what is wrong
-    return ctx.params.get("target")
-
-
-def parse_load(load_args: list[str], base_url: str):
-    """``--load`` words -> a spec; ``--http2`` and ``--streams N`` are understood too.
-
-    The path is joined under the side's URL (``--a http://h/api`` and ``/items``:
-    ``/api/items``), or is the side's own path when ``--load`` gives none. A full URL
-    in ``--load`` is refused: it would load a third server for both sides."""
-    from pinkclinic.load.options import parse_bench_args
-    from pinkclinic.load.protocols import build_spec
-
-    args, http2, streams = [], False, None
-    it = iter(load_args)
-    for word in it:
-        if word == "--http2":
-            http2 = True
-        elif word == "--streams" or word.startswith("--streams="):
-            value = word.partition("=")[2] or next(it, "")
-            if not value.isdigit() or int(value) < 1:
-                raise UsageError(f"--load: --streams needs a whole number, got {value!r}")
-            streams = int(value)
-        else:
-            args.append(word)
-    target = load_target(args)
-    if target is not None and "://" in target:
-        raise UsageError(f"--load: {target!r} is a full URL, so both sides would load it; give "
-                         "a path (/items): the servers are --a and --b")
-    spec = parse_bench_args(args, base_url=base_url)
-    url = join_base(base_url, target)
-    if url != spec.url:
-        spec = dataclasses.replace(spec, url=url)
-    if not http2:
-        if streams is not None:
-            raise UsageError("--load: --streams applies only with --http2")
-        return spec
-    load = {k: getattr(spec, k) for k in ("connections", "pipelining", "duration", "amount",
-                                           "timeout", "warmup", "workers", "rate", "correction")}
-    return build_spec(spec.url, method=spec.method, headers=spec.headers, body=spec.body,
-                      requests=spec.requests, http2=True, streams=streams, **load)
-
-
 def one_round(side: Side, load_args: list[str] | None, suite, opts: dict,
               stop: threading.Event, index: int = 0) -> dict | None:
     """Start (or reach) one side, run the load or the suite, stop it; the round's metrics
     (``{}`` if nothing was measured; ``None`` if the side could not start)."""
-    from pinkclinic.load.protocols import run_spec
-    from pinkclinic.workflows.suite import run_suite
-
     srv = ServerUnderTest(command=side.command, url=side.url, pid=side.pid,
                           start_timeout=opts["start_timeout"], stop_timeout=opts["stop_timeout"],
                           stop=stop)
@@ -139,7 +86,7 @@ def one_round(side: Side, load_args: list[str] | None, suite, opts: dict,
             return {r.endpoint.name: metrics_of(r.result.to_json(timeline=False), r.cpu_percent,
                                                 r.peak_rss)
                     for r in run.runs if r.status == "ok"}
-        spec = parse_load(load_args, srv.url)
+        spec = parse_compare_load(load_args, srv.url)
         w = srv.measure(lambda s: run_spec(spec, stop=s))
         if w.died:
             side.problem(f"died during its load: {w.died}", index)

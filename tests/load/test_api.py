@@ -6,7 +6,8 @@ import asyncio
 import json
 
 from pinkclinic.jsonio import dumps
-from pinkclinic.load import LoadResult, parse_bench_args, run_load, run_load_async
+from pinkclinic.load import LoadResult, run_load, run_load_async
+from pinkclinic.loadargs import parse_bench_args
 
 
 def test_async_variant_in_process_and_in_a_worker(serve):

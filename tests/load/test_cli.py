@@ -10,7 +10,8 @@ import time
 import pytest
 
 from pinkclinic.errors import UsageError
-from pinkclinic.load import LoadSpec, parse_bench_args
+from pinkclinic.load import LoadSpec
+from pinkclinic.loadargs import parse_bench_args
 from tests.helpers import pinkclinic_cmd, run_cli
 
 

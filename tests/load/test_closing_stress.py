@@ -10,7 +10,8 @@ from __future__ import annotations
 
 import pytest
 
-from pinkclinic.load import parse_bench_args, run_load
+from pinkclinic.load import run_load
+from pinkclinic.loadargs import parse_bench_args
 from tests.helpers import busy_core
 from tests.load.closing_cases import CASES, problems
 

@@ -6,7 +6,8 @@ import json
 
 import pytest
 
-from pinkclinic.load import parse_bench_args, run_load
+from pinkclinic.load import run_load
+from pinkclinic.loadargs import parse_bench_args
 from tests.helpers import run_cli
 
 

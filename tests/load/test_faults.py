@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import time
 
-from pinkclinic.load import parse_bench_args, run_load
+from pinkclinic.load import run_load
+from pinkclinic.loadargs import parse_bench_args
 from tests.helpers import free_port, run_cli
 
 

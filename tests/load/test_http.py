@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from pinkclinic.load import parse_bench_args, run_load
+from pinkclinic.load import run_load
+from pinkclinic.loadargs import parse_bench_args
 
 
 def load(url: str, *args: str):

@@ -8,7 +8,8 @@ import json
 import resource
 import sys
 
-from pinkclinic.load import parse_bench_args, run_load
+from pinkclinic.load import run_load
+from pinkclinic.loadargs import parse_bench_args
 from tests.helpers import pinkclinic_cmd
 
 

@@ -5,7 +5,8 @@ Assertions leave wide margins: this box has 2 shared cores.
 
 from __future__ import annotations
 
-from pinkclinic.load import parse_bench_args, run_load
+from pinkclinic.load import run_load
+from pinkclinic.loadargs import parse_bench_args
 
 
 def load(url: str, *args: str):

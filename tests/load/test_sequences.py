@@ -5,7 +5,8 @@ from __future__ import annotations
 
 from collections import Counter
 
-from pinkclinic.load import parse_bench_args, run_load
+from pinkclinic.load import run_load
+from pinkclinic.loadargs import parse_bench_args
 
 ABC = "- path: /a\n- path: /b\n- path: /c\n"
 

@@ -14,7 +14,8 @@ import time
 
 import pytest
 
-from pinkclinic.load import parse_bench_args, run_load
+from pinkclinic.load import run_load
+from pinkclinic.loadargs import parse_bench_args
 from tests.helpers import ROOT
 
 ON_PURPOSE = "PINKCLINIC_HANG_ON_PURPOSE"

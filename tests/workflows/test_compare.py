@@ -8,7 +8,8 @@ import sys
 import pytest
 
 from pinkclinic.errors import UsageError
-from pinkclinic.workflows.compare import BY_KEY, check_limits, improvement, parse_limit
+from pinkclinic.workflows.compare import BY_KEY, improvement
+from pinkclinic.workflows.compare_limits import check_limits, parse_limit
 from tests.helpers import run_cli
 from tests.workflows.conftest import sample_cmd
 

@@ -170,3 +170,11 @@ def run_h2(spec: H2Spec, on_tick=None, stop=None) -> LoadResult:
         result.notes.append("some streams were refused: --streams is over the server's "
                             "SETTINGS_MAX_CONCURRENT_STREAMS")
     return result
+
+
+def h2_json(r: LoadResult) -> dict:
+    """bench's ``--json`` object, with the streams asked for, used and allowed."""
+    spec = r.spec
+    return {**r.to_json(), "protocol": "h2", "streams": spec.streams,
+            "streamsAsked": spec.streams_asked or spec.streams,
+            "serverMaxStreams": spec.server_max_streams}

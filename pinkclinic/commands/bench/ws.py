@@ -1,18 +1,19 @@
-"""``pinkclinic bench ws://...``: options, the JSON (bench's shape, messages as requests)
-and the tables (bench's, with Msg/Sec and the connect time)."""
+"""``pinkclinic bench ws://...``: the options that make a WebSocket spec, and the tables
+(bench's, with round trips, Msg/Sec and the connect time). Its JSON is
+:func:`pinkclinic.load.ws.result.ws_json`."""
 
 from __future__ import annotations
 
 from pathlib import Path
 
-from rich.console import Console
-
+from pinkclinic.commands.bench.single import run_single
+from pinkclinic.commands.bench.tables import footer, latency_table, percentile_table, rates_table
 from pinkclinic.errors import UsageError
+from pinkclinic.load.core.reqfile import parse_header
 from pinkclinic.load.core.result import LoadResult
-from pinkclinic.load.core.stats import ALL_PERCENTILES, counter_percentiles, ms
-from pinkclinic.load.options import parse_header
-from pinkclinic.load.render import _stats, _table, fmt_bytes, fmt_count, fmt_ms, footer
+from pinkclinic.load.ws.result import connect_summary, ws_json
 from pinkclinic.load.ws.run import ON_CONNECT_REPLY_S, WsSpec, run_ws
+from pinkclinic.ui.fmt import fmt_ms
 
 
 def read_message(text: str) -> str | bytes:
@@ -51,52 +52,14 @@ def ws_spec(url: str, opts: dict, wf: dict) -> WsSpec:
                   pipelining=opts["pipelining"], workers=opts["workers"])
 
 
-def connect_summary(us: list[int]) -> dict:
-    counts: dict[int, int] = {}
-    for v in us:
-        counts[v] = counts.get(v, 0) + 1
-    p50, p99 = counter_percentiles(counts, (50, 99))
-    return {"count": len(us), "p50": ms(p50), "p99": ms(p99), "max": ms(max(us) if us else 0),
-            "mean": ms(sum(us) / len(us)) if us else 0.0}
-
-
-def ws_json(r: LoadResult) -> dict:
-    out = r.to_json()
-    st = r.ws_stats
-    out.update({"protocol": "websocket", "statusCodeStats": {}, "non2xx": 0,
-                **{f"{c}xx": 0 for c in range(1, 6)}})
-    out["websocket"] = {"mode": r.spec.mode, "messagesReceived": r.requests,
-                        "connect": connect_summary(st.connect_us),
-                        "closeCodes": dict(sorted(st.close_codes.items())),
-                        "handshakeStatus": dict(sorted(st.handshake_status.items()))}
-    if r.spec.mode == "push":  # nothing was timed: no latency, rather than zeros
-        out["latency"] = {k: (None if k != "totalCount" else 0) for k in out["latency"]}
-    if r.spec.on_connect and r.spec.mode == "roundtrip":
-        out["websocket"]["onConnectReplies"] = {"answered": st.greeted,
-                                                "unanswered": st.unanswered}
-    return out
-
-
-def print_ws(r: LoadResult, console: Console, full_latency: bool = False) -> None:
+def print_ws(r: LoadResult, console, full_latency: bool = False) -> None:
     st = r.ws_stats
     if r.requests:
         if r.spec.mode == "roundtrip":
-            lat = _table("Stat", "2.5%", "50%", "97.5%", "99%", "Avg", "Stdev", "Max")
-            L = r.latency
-            lat.add_row("Round trip", *(fmt_ms(r.latency_ms(p)) for p in (2.5, 50, 97.5, 99)),
-                        fmt_ms(L["mean"] / 1000), fmt_ms(L["stdev"] / 1000),
-                        fmt_ms(L["max"] / 1000))
-            console.print(lat)
+            console.print(latency_table(r, "Round trip"))
             if full_latency:
-                pt = _table("Percentile", "Round trip")
-                for p in ALL_PERCENTILES:
-                    pt.add_row(f"{p:g}%", fmt_ms(r.latency_ms(p)))
-                console.print(pt)
-        rb = _table("Stat", "1%", "2.5%", "50%", "97.5%", "Avg", "Stdev", "Min")
-        for name, which, f in (("Msg/Sec", 1, fmt_count), ("Bytes/Sec", 2, fmt_bytes)):
-            s = _stats(r.per_second(which))
-            rb.add_row(name, *(f(v) for v in s["pcts"]), f(s["avg"]), f(s["sd"]), f(s["min"]))
-        console.print(rb)
+                console.print(percentile_table(r, "Round trip"))
+        console.print(rates_table(r, "Msg/Sec"))
     lines = [ln.replace(" requests in ", " messages in ").replace(" req/s", " messages/s")
              for ln in footer(r)]
     c = connect_summary(st.connect_us)
@@ -121,10 +84,8 @@ def print_ws(r: LoadResult, console: Console, full_latency: bool = False) -> Non
         console.print(line, markup=False, highlight=False, soft_wrap=True)
 
 
-def ws_main(url: str, opts: dict, wf: dict, *, as_json: bool, full_latency: bool,
-            no_progress: bool) -> int:
-    from pinkclinic.load.single_cli import run_single
-
+def bench_ws(url: str, opts: dict, wf: dict, *, as_json: bool, full_latency: bool,
+             no_progress: bool) -> int:
     spec = ws_spec(url, opts, wf)
     return run_single(spec, run_ws, as_json=as_json, full_latency=full_latency,
                       no_progress=no_progress, to_json=ws_json,

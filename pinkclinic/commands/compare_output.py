@@ -8,9 +8,9 @@ from rich.console import Console
 from rich.table import Table
 from rich.text import Text
 
+from pinkclinic.ui.fmt import DASH
 from pinkclinic.workflows.compare import BY_KEY, METRICS, SINGLE, Metric, change, improvement
 
-DASH = "–"
 SCHEMA_VERSION = 2
 
 
