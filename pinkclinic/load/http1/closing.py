@@ -2,7 +2,7 @@
 
 ``H1Conn`` has no headers callback (it costs time on every response), so when a
 connection ends with a response in progress it can only guess from the last chunk
-whether the body was one ended by the close. The first close sets ``engine.precise``,
+whether the body was one ended by the close. The first close sets ``Connections.precise``,
 and every later connection is an ``H1ClosingConn``, which notes it at the headers.
 """
 
@@ -16,8 +16,8 @@ class H1ClosingConn(H1Conn):
 
     __slots__ = ("eof_body",)
 
-    def __init__(self, eng, slot: int):
-        super().__init__(eng, slot)
+    def __init__(self, conns, slot: int):
+        super().__init__(conns, slot)
         self.eof_body = False
 
     def on_headers_complete(self) -> None:

@@ -1,14 +1,15 @@
 """One HTTP/1.1 client connection: an ``asyncio.Protocol`` with httptools' response parser.
 
 The hot path (a response completes, the next request goes out) touches no
-Python object beyond a deque of send times: the latency goes into the
-engine's ``array``, the status into a list, the request is pre-encoded bytes
-written with a single ``transport.write``.
+Python object beyond a deque of send times and the pacer's budget: the latency
+goes into the recorder's ``array``, the status into a list, the request is
+pre-encoded bytes written with a single ``transport.write``.
 
 Handled here: Content-Length, chunked and read-until-close bodies; 1xx interim
 responses; ``Connection: close`` and HTTP/1.0 (the engine reconnects);
 pipelining; resets, truncation and garbage (counted, the connection is
-replaced). Two subclasses: ``closing.H1ClosingConn`` (once a server has
+replaced by its owner, :class:`~pinkclinic.load.http1.connections.Connections`).
+Two subclasses: ``closing.H1ClosingConn`` (once a server has
 closed a connection) and ``head.H1HeadConn`` (sequences with HEAD, whose
 responses carry no body, which httptools cannot be told, so they are parsed by hand).
 """
@@ -32,15 +33,17 @@ MALFORMED, RESET, CLOSED = "malformed", "reset", "closed"
 class H1Conn(asyncio.Protocol):
     """The fast path: httptools calls back only when a response is complete."""
 
-    __slots__ = ("closed", "closing", "dead", "eng", "got", "last", "lat", "parser", "pending",
-                 "rec", "req", "seq", "slot", "status", "transport", "wait_since")
+    __slots__ = ("closed_loop", "closing", "conns", "dead", "got", "last", "lat", "pacer", "parser",
+                 "pending", "positions", "rec", "req", "seq", "slot", "status", "transport",
+                 "wait_since")
 
-    def __init__(self, eng, slot: int):
-        self.eng = eng
-        self.rec = rec = eng.rec
+    def __init__(self, conns, slot: int):
+        self.conns = conns  # the owner: told when this connection is made, retired or lost
+        self.pacer = pacer = conns.pacer  # when the next request may go out
+        self.rec = rec = conns.rec
         self.lat = rec.lat  # the recorder cuts these in place, so the references stay valid
         self.status = rec.status
-        self.closed = eng.closed_loop
+        self.closed_loop = pacer.closed
         self.slot = slot
         self.parser = HttpResponseParser(self)
         self.pending: deque[int] = deque()  # latency origins (ns) of the requests in flight
@@ -50,14 +53,16 @@ class H1Conn(asyncio.Protocol):
         self.last = b""  # the chunk being parsed
         self.dead = False
         self.closing = False
-        self.seq = eng.encoders
-        self.req = eng.static_req  # bytes, or None when requests vary
+        requests = conns.requests
+        self.seq = requests.encoders
+        self.positions = requests.positions
+        self.req = requests.static  # bytes, or None when requests vary
 
     # -- sending ------------------------------------------------------------------------
     def next_encoder(self):
         """The slot's next step of the sequence: each slot starts at step 1 and goes on
-        across reconnects (the engine keeps the position, as autocannon's client does)."""
-        pos = self.eng.seq_pos
+        across reconnects (the position is kept per slot, as autocannon's client does)."""
+        pos = self.positions
         i = pos[self.slot]
         pos[self.slot] = (i + 1) % len(self.seq)
         return self.seq[i]
@@ -79,7 +84,7 @@ class H1Conn(asyncio.Protocol):
     # -- asyncio callbacks ----------------------------------------------------------------
     def connection_made(self, transport) -> None:
         self.transport = transport
-        self.eng.connected(self)
+        self.conns.connected(self)
 
     def data_received(self, data: bytes) -> None:
         self.rec.nbytes += len(data)
@@ -138,16 +143,16 @@ class H1Conn(asyncio.Protocol):
         self.got = False
         if status == 101 or not parser.should_keep_alive():  # 101: the rest is not HTTP/1.1
             self.retire()
-        elif self.closed:
-            eng = self.eng
-            if eng.budget > 0:
-                eng.budget -= 1
+        elif self.closed_loop:
+            pacer = self.pacer
+            if pacer.budget > 0:
+                pacer.budget -= 1
                 self.transport.write(self.req or self.next_request())
                 self.pending.append(now)
             elif not self.pending:
-                eng.idle(self)
+                pacer.idle(self)
         else:
-            self.eng.slot_free(self, now)
+            self.pacer.slot_free(self, now)
 
     def complete(self, status: int, keep_alive: bool = False) -> None:
         """The slow path of a completed response (close-delimited bodies, hand parsing)."""
@@ -164,23 +169,23 @@ class H1Conn(asyncio.Protocol):
             self.retire()
             return
         self.wait_since = now
-        eng = self.eng
-        if eng.closed_loop:
-            if eng.budget > 0:
-                eng.budget -= 1
+        pacer = self.pacer
+        if self.closed_loop:
+            if pacer.budget > 0:
+                pacer.budget -= 1
                 self.send(now)
             elif not self.pending:
-                eng.idle(self)
+                pacer.idle(self)
         else:
-            eng.slot_free(self, now)
+            pacer.slot_free(self, now)
 
     # -- endings -----------------------------------------------------------------------
     def retire(self) -> None:
         """The server said this connection ends: unanswered requests go back, reconnect."""
         self.closing = True
-        self.eng.precise = True  # from now on, connections note where bodies end
+        self.conns.precise = True  # from now on, connections note where bodies end
         close_now = self.got is False and self.transport is not None
-        self.eng.retired(self, len(self.pending), linger=not close_now)
+        self.conns.retired(self, len(self.pending), linger=not close_now)
         self.pending.clear()
         if close_now:
             self.dead = True
@@ -209,9 +214,9 @@ class H1Conn(asyncio.Protocol):
             else:
                 self.transport.abort()
         if self.closing:
-            self.eng.retiring.pop(self, None)
+            self.conns.retiring.pop(self, None)
         else:
-            self.eng.lost(self, kind, n)
+            self.conns.lost(self, kind, n)
 
 
 def no_length(chunk: bytes) -> bool:

@@ -1,10 +1,16 @@
-"""The engine's connections: opening, connect failures, replacing lost and retired ones.
+"""The run's connections, one per slot (``-c``): opening, connect failures, replacing the
+lost and the retired, and the sweep that times them out.
 
-A mixin of ``engine.Engine`` (whose ``__init__`` sets every attribute used here).
 A failed connect counts as one failed request and is retried with a backoff; a
-connection that the server ends after a response (``retired``) or that fails
-(``lost``) is replaced at once, its unanswered requests given back to be re-sent.
-``check_done`` ends the run (or the drain) once nothing is left to send or to read.
+connection that the server ends after a response (``retired``) or that fails (``lost``)
+is replaced at once, its unanswered requests given back to be sent again. Timeouts are
+found by a sweep (:meth:`Connections.sweep`, every 100 ms: no timer per request), which
+also cancels connects that take too long and closes retired connections once they have
+lingered ``LINGER_NS``.
+
+A connection is *dialing* from ``open()`` until it is made (``connected()``, which runs
+before its task's done callback: responses of other connections can come in between,
+and each must see that this one has already taken its share of the budget).
 """
 
 from __future__ import annotations
@@ -15,32 +21,73 @@ import socket
 from time import perf_counter_ns
 
 from pinkclinic.errors import PinkError
-from pinkclinic.load.core.stats import FD_LIMIT, TIMEOUT
+from pinkclinic.load.core.spec import LoadSpec
+from pinkclinic.load.core.stats import FD_LIMIT, TIMEOUT, Recorder
 from pinkclinic.load.http1.closing import H1ClosingConn
 from pinkclinic.load.http1.conn import H1Conn
+from pinkclinic.load.http1.encode import Requests
 from pinkclinic.load.http1.head import H1HeadConn
 
+BACKOFF_MAX_S = 1.0  # the longest wait before a failed connect is tried again
+LINGER_NS = 1_000_000_000  # how long a retired connection may stay open to read the rest
 
-class ConnsMixin:
+
+class Connections:
+    def __init__(self, engine, spec: LoadSpec, requests: Requests, pacer, rec: Recorder):
+        self.engine = engine  # for started, finished and check_done()
+        self.host, self.port = spec.host, spec.port
+        self.timeout_ns = int(spec.timeout * 1e9)
+        self.requests = requests
+        self.pacer = pacer
+        self.rec = rec
+        self.slots: list[H1Conn | None] = [None] * spec.connections
+        self.connecting: dict[asyncio.Task, int] = {}  # connect task -> its start (ns)
+        self.tasks: dict[asyncio.Task, H1Conn] = {}  # open() task -> its connection
+        self.dialing: set[H1Conn] = set()  # connections opened but not yet made
+        self.reopening = 0  # opens waiting out a backoff (open(slot, delay))
+        self.fails = [0] * spec.connections  # connect failures in a row, per slot
+        self.was_connected = [False] * spec.connections  # for counting reconnects exactly
+        self.retiring: dict[H1Conn, int] = {}  # retired connections still reading -> since (ns)
+        self.precise = False  # set once a server closes a connection: see closing.py
+        self.ever_connected = False
+        self.addr: tuple | None = None
+        self.loop: asyncio.AbstractEventLoop | None = None
+
     async def resolve(self) -> None:
-        host, port = self.spec.host, self.spec.port
+        self.loop = asyncio.get_running_loop()
         try:
-            infos = await self.loop.getaddrinfo(host, port, type=socket.SOCK_STREAM)
+            infos = await self.loop.getaddrinfo(self.host, self.port, type=socket.SOCK_STREAM)
         except OSError as e:
-            raise PinkError(f"cannot resolve {host}: {e.strerror or e}") from None
+            raise PinkError(f"cannot resolve {self.host}: {e.strerror or e}") from None
         self.addr = infos[0][4]
+
+    # -- opening ----------------------------------------------------------------------------
+    def open_all(self) -> list[asyncio.Task]:
+        """Open a connection for every slot; the connect tasks."""
+        for slot in range(len(self.slots)):
+            self.open(slot)
+        return list(self.tasks)
+
+    def start(self) -> None:
+        """The run starts: fill the connections already made, open the missing ones."""
+        for conn in list(self.slots):
+            if conn is not None and conn.transport is not None:
+                self.pacer.kick(conn)
+        for slot, conn in enumerate(self.slots):
+            if conn is None:
+                self.open(slot)
 
     def open(self, slot: int, delay: float = 0.0) -> None:
         """Open a connection for ``slot`` (after ``delay`` s): one task, no coroutine of ours."""
-        if self.finished:
+        if self.engine.finished:
             return
         if delay:
             self.reopening += 1
             self.loop.call_later(delay, self._open_later, slot)
             return
-        cls = H1HeadConn if self.has_head else H1ClosingConn if self.precise else H1Conn
+        cls = H1HeadConn if self.requests.has_head else H1ClosingConn if self.precise else H1Conn
         conn = cls(self, slot)
-        self.conns[slot] = conn
+        self.slots[slot] = conn
         task = self.loop.create_task(
             self.loop.create_connection(lambda: conn, self.addr[0], self.addr[1]))
         self.tasks[task] = conn
@@ -60,7 +107,7 @@ class ConnsMixin:
         self.dialing.discard(conn)
         slot = conn.slot
         if task.cancelled():  # a connect timeout (sweep), or the end of the run
-            if not self.finished:
+            if not self.engine.finished:
                 self.connect_failed(slot, TIMEOUT)
             return
         e = task.exception()
@@ -77,114 +124,112 @@ class ConnsMixin:
 
     def connect_failed(self, slot: int, kind: str) -> None:
         """A connect failed: it counts as one failed request (so ``-a`` runs still end)."""
-        self.conns[slot] = None
+        self.slots[slot] = None
         self.rec.error(kind)
-        if not self.started:
+        if not self.engine.started:
             return
-        if self.closed_loop and self.budget > 0:
-            self.budget -= 1
-        elif not self.closed_loop and self.sent_k < self.limit_k:
-            self.sent_k += 1
+        self.pacer.failed_connect()
         self.fails[slot] += 1
-        if self.wants_connection():
-            self.open(slot, min(1.0, 0.001 * 2 ** min(self.fails[slot], 10)))
-        self.check_done()
+        if self.wanted():
+            self.open(slot, min(BACKOFF_MAX_S, 0.001 * 2 ** min(self.fails[slot], 10)))
+        self.engine.check_done()
 
-    def wants_connection(self) -> bool:
-        """Is there work for one more connection? In the closed loop, the connects still in
-        progress (``dialing``: not yet made) will each take a pipeline's worth of the budget:
-        open no connection that would find nothing left to send (the server would count it)."""
-        if self.finished:
-            return False
-        if self.closed_loop:
-            return self.budget > len(self.dialing) * self.pipelining
-        return self.sent_k < self.limit_k
+    def wanted(self) -> bool:
+        """Is there work for one more connection?"""
+        return not self.engine.finished and self.pacer.wants(len(self.dialing))
 
+    # -- called by the connections ----------------------------------------------------------
     def connected(self, conn: H1Conn) -> None:
-        # Made, so no longer dialing, although its task's done callback (``_opened``) runs
-        # only later: responses, and retirements, of other connections can come in between,
-        # and each must see that this one has already taken its share of the budget.
-        self.dialing.discard(conn)
+        self.dialing.discard(conn)  # made: see the module's docstring
         self.ever_connected = True
         slot = conn.slot
         self.fails[slot] = 0
         if self.was_connected[slot]:  # a reconnect is a new connection, counted when it is made
             self.rec.reconnects += 1
         self.was_connected[slot] = True
-        if self.started:
-            self.kick(conn)
-
-    def kick(self, conn: H1Conn) -> None:
-        """A connection is ready: fill its pipeline (closed loop) or offer its slots (rate)."""
-        if self.closed_loop:
-            now = perf_counter_ns()
-            for _ in range(self.pipelining):
-                if self.budget <= 0:
-                    break
-                self.budget -= 1
-                conn.send(now)
-            if not conn.pending:
-                self.check_done()
-        else:
-            now = perf_counter_ns()
-            for _ in range(self.pipelining):
-                self.slot_free(conn, now)
+        if self.engine.started:
+            self.pacer.kick(conn)
 
     def retired(self, conn: H1Conn, unanswered: int, linger: bool = True) -> None:
         """The server ended ``conn`` after a response: replace it at once.
 
         ``linger``: ``conn`` stays open to read what is left, closed by the sweep at the latest.
         """
-        self.give_back(unanswered)
-        n = len(self.encoders)
-        if unanswered and n > 1:  # the steps not answered are sent again, in order
-            self.seq_pos[conn.slot] = (self.seq_pos[conn.slot] - unanswered) % n
+        self.pacer.give_back(unanswered)
+        self.requests.rewind(conn.slot, unanswered)
         if linger:
             self.retiring[conn] = perf_counter_ns()
-        if self.idle_slots and conn in self.idle_slots:
-            self.idle_slots = [c for c in self.idle_slots if c is not conn]
-        self.conns[conn.slot] = None
-        if self.wants_connection():
+        self.pacer.forget(conn)
+        self.slots[conn.slot] = None
+        if self.wanted():
             self.open(conn.slot)
         else:
-            self.check_done()
+            self.engine.check_done()
 
     def lost(self, conn: H1Conn, kind: str | None, unanswered: int) -> None:
         """``conn`` failed or was closed: count its unanswered requests as ``kind``, replace it."""
         self.retiring.pop(conn, None)
-        if kind is not None and self.started:
+        started = self.engine.started
+        if kind is not None and started:
             self.rec.error(kind, max(1, unanswered))
-        if self.conns[conn.slot] is not conn:
+        if self.slots[conn.slot] is not conn:
             return
-        self.conns[conn.slot] = None
-        if conn in self.idle_slots:
-            self.idle_slots = [c for c in self.idle_slots if c is not conn]
-        if self.started and not self.wants_connection():
-            self.check_done()
+        self.slots[conn.slot] = None
+        self.pacer.forget(conn)
+        if started and not self.wanted():
+            self.engine.check_done()
             return
-        self.open(conn.slot, 0.0 if self.started else 0.01)
-        self.check_done()
+        self.open(conn.slot, 0.0 if started else 0.01)
+        self.engine.check_done()
 
-    def give_back(self, n: int) -> None:
-        if n:
-            if self.closed_loop:
-                self.budget += n
-            else:
-                self.sent_k -= n  # re-send from the backlog (timed from their due times)
-                self.sent_k = max(self.sent_k, 0)
+    # -- the state of all ---------------------------------------------------------------------
+    def busy(self) -> bool:
+        """Is any request in flight?"""
+        return any(c is not None and c.pending for c in self.slots)
 
-    def idle(self, conn: H1Conn) -> None:
-        self.check_done()
+    def in_flight(self) -> int:
+        return sum(len(c.pending) for c in self.slots if c is not None)
 
-    def check_done(self) -> None:
-        """End the run (or the drain) once nothing more will be sent and nothing is in flight."""
-        if self.finished or not self.started or (self.amount is None and not self.draining):
-            return
-        if self.closed_loop and self.budget > 0:
-            return
-        if not self.closed_loop and self.sent_k < self.limit_k:
-            return
-        if any(c is not None and c.pending for c in self.conns):
-            return
-        if self.done_fut is not None and not self.done_fut.done():
-            self.done_fut.set_result(None)
+    def can_go_on(self) -> bool:
+        """Can any connection still send: one dialing, waiting out a backoff, connecting,
+        or open and not closing?"""
+        if self.dialing or self.reopening or self.tasks:
+            return True
+        return any(c is not None and not c.dead and not c.closing for c in self.slots)
+
+    def sweep(self) -> None:
+        """Time out requests and connects older than ``-t``; close retired connections that
+        have lingered ``LINGER_NS``."""
+        now = perf_counter_ns()
+        limit = self.timeout_ns
+        for conn in self.slots:
+            if conn is not None and conn.pending and not conn.dead and now - conn.busy_since() > limit:
+                conn.drop(TIMEOUT)
+        for task, t in list(self.connecting.items()):
+            if now - t > limit:
+                del self.connecting[task]  # counted as a timeout by _opened, not as connecting
+                task.cancel()
+        for conn, t in list(self.retiring.items()):
+            if now - t > LINGER_NS:
+                del self.retiring[conn]
+                if not conn.dead:
+                    conn.dead = True
+                    conn.transport.close()
+
+    def close_all(self) -> tuple[int, int]:
+        """The end: abort every connection, cancel every connect. Returns the requests in
+        flight and the connects still pending (neither done nor timed out) until then."""
+        inflight = self.in_flight()
+        connecting = sum(1 for t in self.connecting if not t.done())
+        for conn in self.slots:
+            if conn is not None and not conn.dead:
+                conn.dead = True
+                if conn.transport is not None:
+                    conn.transport.abort()
+        for conn in self.retiring:
+            if not conn.dead and conn.transport is not None:
+                conn.dead = True
+                conn.transport.close()
+        for t in list(self.tasks):
+            t.cancel()
+        return inflight, connecting

@@ -1,4 +1,5 @@
-"""Pre-encoded HTTP/1.1 requests: one :class:`Encoder` per request template.
+"""Pre-encoded HTTP/1.1 requests: one :class:`Encoder` per request template, and the
+:class:`Requests` of a run.
 
 A template is encoded to bytes once, before the run; only one that contains
 ``[<id>]`` is re-encoded per request, with a run-unique id. ``Host`` is the URL's
@@ -52,6 +53,21 @@ class Encoder:
         return self._encode(self.head.replace(ID_MARK, i), body)
 
 
-def encoders(spec: LoadSpec, ids: IdSource) -> list[Encoder]:
-    auth = spec.basic_auth
-    return [Encoder(t, spec.authority, ids, auth) for t in spec.templates()]
+class Requests:
+    """The requests of a run: one constant request (``static``, the fast path), or a
+    sequence that each connection slot runs from its first step, in a cycle. A slot keeps
+    its place across reconnects (``positions``), as autocannon's client does."""
+
+    def __init__(self, spec: LoadSpec, ids: IdSource):
+        auth = spec.basic_auth
+        self.encoders = [Encoder(t, spec.authority, ids, auth) for t in spec.templates()]
+        self.has_head = any(e.is_head for e in self.encoders)
+        single = len(self.encoders) == 1 and self.encoders[0].const is not None
+        self.static = self.encoders[0].const if single and not self.has_head else None
+        self.positions = [0] * spec.connections  # each slot's next step of the sequence
+
+    def rewind(self, slot: int, unanswered: int) -> None:
+        """The last ``unanswered`` steps of ``slot`` went unanswered: send them again, in order."""
+        n = len(self.encoders)
+        if unanswered and n > 1:
+            self.positions[slot] = (self.positions[slot] - unanswered) % n

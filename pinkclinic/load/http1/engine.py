@@ -1,24 +1,18 @@
-"""The load engine of one process: connections, pacing, ticks, timeouts and the end of a run.
+"""The load engine of one process: the run and its clock (start, warm-up, ticks, the end,
+the drain), over three objects that each own their state:
 
-Two modes:
+* :class:`~pinkclinic.load.http1.connections.Connections`: the connections, their
+  opening, failures, replacement and timeouts;
+* a pacer (:mod:`pinkclinic.load.http1.pacing`): when requests may go out, the closed
+  loop's budget or rate mode's schedule;
+* a :class:`~pinkclinic.load.core.stats.Recorder`: latencies, statuses, bytes and
+  errors, cut into a bin once a second and handed to ``on_bin`` (the caller merges them,
+  stats.Aggregator).
 
-* **closed loop** (no ``rate``): each connection keeps ``pipelining`` requests
-  in flight; a response sends the next request at once.
-* **rate**: request *k* is due at ``t0 + k / rate`` (one schedule for all
-  connections, so sends are spread evenly, not burst per second). A due request
-  goes out on a free connection; if none is free it waits in the backlog and,
-  with correction on, its latency is measured from its due time (wrk2's method),
-  so a server stall is charged to every request queued behind it. A request
-  sent by the pacing timer on a free connection is timed from its real send,
-  so the timer's own millisecond granularity is never charged to the server.
-
-Timeouts are found by a sweep every 100 ms (no timer per request). Bins are cut
-once a second and handed to ``on_bin``; the caller merges them (stats.Aggregator).
-
-``Engine`` holds the state and the run (start, warm-up, ticks, drain); its
-methods live in mixins: ``engine_conns`` (connections and reconnects),
-``engine_pacing`` (rate mode's schedule), ``engine_sweep`` (waiting, the
-timeout sweep, closing everything at the end).
+The engine holds the run's phase (``started``, ``draining``, ``finished``), which the
+connections and the pacer read, and ``check_done``, which they call when the run may be
+over. A ``-a`` run also carries a deadline (``amount_deadline_s``) and ends at once if it
+stalls (:meth:`Engine.stalled`): both only happen through a bug, and say so.
 """
 
 from __future__ import annotations
@@ -32,15 +26,12 @@ from time import perf_counter_ns
 
 from pinkclinic.load.core.spec import IdSource, LoadSpec
 from pinkclinic.load.core.stats import DRAIN_MAX_S, Recorder
-from pinkclinic.load.http1.conn import H1Conn
-from pinkclinic.load.http1.connections import ConnsMixin
-from pinkclinic.load.http1.encode import encoders
-from pinkclinic.load.http1.pacing import PacingMixin
-from pinkclinic.load.http1.sweep import SweepMixin
+from pinkclinic.load.http1.connections import BACKOFF_MAX_S, Connections
+from pinkclinic.load.http1.encode import Requests
+from pinkclinic.load.http1.pacing import ClosedLoop, RateSchedule
 
-FOREVER = 1 << 62
 CONNECT_WAIT_S = 1.0  # how long the first connects may delay the start of the clock
-BACKOFF_MAX_S = 1.0  # the longest wait before a failed connect is tried again
+SWEEP_S = 0.1  # how often timeouts are looked for
 
 
 def amount_deadline_s(spec: LoadSpec) -> float:
@@ -55,7 +46,7 @@ def amount_deadline_s(spec: LoadSpec) -> float:
     return spec.warmup + CONNECT_WAIT_S + worst + spec.timeout
 
 
-class Engine(ConnsMixin, PacingMixin, SweepMixin):
+class Engine:
     def __init__(self, spec: LoadSpec, on_bin: Callable[[dict], None], *,
                  stop: threading.Event | None = None, ids: IdSource | None = None,
                  rate_phase: float = 0.0):
@@ -63,43 +54,19 @@ class Engine(ConnsMixin, PacingMixin, SweepMixin):
         self.on_bin = on_bin
         self.stop_event = stop
         self.rec = Recorder()
-        self.encoders = encoders(spec, ids or IdSource())
-        self.has_head = any(e.is_head for e in self.encoders)
-        single = len(self.encoders) == 1 and self.encoders[0].const is not None
-        self.static_req = self.encoders[0].const if single and not self.has_head else None
-        self.closed_loop = spec.rate is None
-        self.pipelining = spec.pipelining
-        self.timeout_ns = int(spec.timeout * 1e9)
-        self.budget = 0  # requests that may still be issued (0 until the start)
-        self.amount = spec.amount
-        self.conns: list[H1Conn | None] = [None] * spec.connections
-        self.connecting: dict[asyncio.Task, int] = {}  # connect task -> its start (ns)
-        self.tasks: dict[asyncio.Task, H1Conn] = {}  # open() task -> its connection
-        self.dialing: set[H1Conn] = set()  # connections opened but not yet made
-        self.reopening = 0  # opens waiting out a backoff (open(slot, delay))
+        self.pacer = ClosedLoop(self, spec) if spec.rate is None else \
+            RateSchedule(self, spec, rate_phase)
+        self.conns = Connections(self, spec, Requests(spec, ids or IdSource()), self.pacer,
+                                 self.rec)
+        self.started = False
+        self.draining = False
+        self.finished = False
+        self.done_fut: asyncio.Future | None = None
+        self.t0_ns = 0  # perf_counter ns of the first measured second
+        self.t0_epoch = 0.0
         self.deadline_s = 0.0 if spec.amount is None else amount_deadline_s(spec)
         self.left = 0  # requests of an -a run not yet sent when its load window ended
         self.ended_by = ""  # "deadline" or "stall" when an -a run could not finish
-        self.fails = [0] * spec.connections
-        self.seq_pos = [0] * spec.connections  # each slot's next step of the sequence
-        self.was_connected = [False] * spec.connections  # for counting reconnects exactly
-        self.retiring: dict[H1Conn, int] = {}
-        self.started = False
-        self.draining = False
-        self.precise = False  # set once a server closes a connection: see http1_closing
-        self.finished = False
-        self.ever_connected = False
-        # rate mode
-        self.idle_slots: list[H1Conn] = []
-        self.interval_ns = 1e9 / spec.rate if spec.rate else 0.0
-        self.phase_ns = rate_phase * 1e9
-        self.sent_k = 0
-        self.limit_k = FOREVER
-        self.sched_t0 = 0
-        self.armed = False
-        self.done_fut: asyncio.Future | None = None
-        self.loop: asyncio.AbstractEventLoop | None = None
-        self.addr: tuple | None = None
 
     # -- the run ----------------------------------------------------------------------------
     async def connect_all(self) -> None:
@@ -109,11 +76,8 @@ class Engine(ConnsMixin, PacingMixin, SweepMixin):
         sweep counts it as a timeout once it is ``-t`` old, so a server that never
         accepts still gets a run that ends on time, with its timeouts counted.
         """
-        self.loop = asyncio.get_running_loop()
-        await self.resolve()
-        for slot in range(self.spec.connections):
-            self.open(slot)
-        first = list(self.tasks)
+        await self.conns.resolve()
+        first = self.conns.open_all()
         deadline = time.monotonic() + min(self.spec.timeout, CONNECT_WAIT_S)
         while (any(not t.done() for t in first) and time.monotonic() < deadline
                and not self.stopped()):
@@ -123,47 +87,26 @@ class Engine(ConnsMixin, PacingMixin, SweepMixin):
     async def run(self, go_ns: int | None = None) -> dict:
         """Run after ``connect_all``; start at ``go_ns`` (perf_counter ns). Returns end info."""
         spec = self.spec
-        loop = self.loop
-        self.done_fut = loop.create_future()
+        self.done_fut = asyncio.get_running_loop().create_future()
         if go_ns is not None:
             while perf_counter_ns() < go_ns:
                 await asyncio.sleep(max(0.0, min(0.05, (go_ns - perf_counter_ns()) / 1e9)))
-        if not self.ever_connected and not self.tasks:  # every connect failed: end now
+        if not self.conns.ever_connected and not self.conns.tasks:  # every connect failed
             self.finished = True
             self.t0_ns, self.t0_epoch = perf_counter_ns(), time.time()
             self.on_bin(self.rec.cut(0, 0.0))
             return self._end(self.t0_ns, interrupted=self.stopped())
         start = perf_counter_ns()
         self.started = True
-        self.sched_t0 = start + self.phase_ns
-        amount_now = spec.amount is not None and not spec.warmup  # -a counts after the warm-up
-        self.budget = spec.amount if amount_now else FOREVER
-        if not self.closed_loop:
-            self.budget = 0
-            if amount_now:
-                self.limit_k = spec.amount
-            elif spec.amount is not None:
-                self.limit_k = FOREVER
-            else:  # the requests due before the end: k / rate + phase < warmup + duration
-                span_ns = (spec.warmup + spec.duration) * 1e9 - self.phase_ns
-                self.limit_k = max(0, math.ceil(span_ns / self.interval_ns))
-        for conn in list(self.conns):
-            if conn is not None and conn.transport is not None:
-                self.kick(conn)
-        for slot, conn in enumerate(self.conns):
-            if conn is None:
-                self.open(slot)
+        # -a counts after the warm-up
+        self.pacer.start(start, counting=spec.amount is not None and not spec.warmup)
+        self.conns.start()
         if spec.warmup:
             await self._wait_until(start + int(spec.warmup * 1e9), None)
             self.rec.cut(-1, 0.0)  # warm-up is not counted
             start = perf_counter_ns()
             if spec.amount is not None:  # answers still due count towards the amount
-                inflight = sum(len(c.pending) for c in self.conns if c is not None)
-                left = max(0, spec.amount - inflight)
-                if self.closed_loop:
-                    self.budget = left
-                else:
-                    self.limit_k = self.sent_k + left
+                self.pacer.count_from_now(max(0, spec.amount - self.conns.in_flight()))
                 self.check_done()
         self.t0_ns = start
         self.t0_epoch = time.time()
@@ -188,8 +131,7 @@ class Engine(ConnsMixin, PacingMixin, SweepMixin):
         if reason in ("end", "stall") and spec.amount is not None:
             self.ended_by = "deadline" if reason == "end" else "stall"
         if reason == "end":  # duration reached: issue nothing more, let in-flight answers land
-            self.budget = 0
-            self.limit_k = min(self.limit_k, self.sent_k)
+            self.pacer.stop()
             self.draining = True
             self.check_done()
             drain = min(spec.timeout, DRAIN_MAX_S)
@@ -202,10 +144,64 @@ class Engine(ConnsMixin, PacingMixin, SweepMixin):
                                  / 1e9))
         return self._end(load_end, interrupted)
 
+    async def _wait_until(self, t_ns: int, end_ns: int | None) -> str:
+        """Wait for ``t_ns`` ("tick", or "end" past ``end_ns``), the run being done
+        ("done"), stopped ("stop") or stalled ("stall"); sweep for timeouts meanwhile."""
+        while True:
+            if self.stopped():
+                return "stop"
+            if self.done_fut.done():
+                return "done"
+            now = perf_counter_ns()
+            if now >= t_ns:
+                return "end" if end_ns is not None and now >= end_ns else "tick"
+            wait = min(SWEEP_S, (t_ns - now) / 1e9)
+            try:
+                await asyncio.wait_for(asyncio.shield(self.done_fut), wait)
+            except asyncio.TimeoutError:
+                pass
+            self.conns.sweep()
+            if self.stalled():
+                return "stall"
+
+    def _end(self, now: int, interrupted: bool) -> dict:
+        inflight, connecting = self.close()
+        return {"inflight": inflight, "interrupted": interrupted, "connecting": connecting,
+                "connected": self.conns.ever_connected, "started": self.started, "end_ns": now,
+                "ended_by": self.ended_by, "unsent": self.left,
+                "deadline_s": self.deadline_s}
+
+    def close(self) -> tuple[int, int]:
+        """End everything (idempotent): the requests still in flight, the connects pending."""
+        self.finished = True
+        return self.conns.close_all()
+
+    # -- asked by the connections and the pacer ---------------------------------------------
+    def check_done(self) -> None:
+        """End the run (or the drain) once nothing more will be sent and nothing is in flight."""
+        if self.finished or not self.started or (self.spec.amount is None and not self.draining):
+            return
+        if not self.pacer.exhausted() or self.conns.busy():
+            return
+        if self.done_fut is not None and not self.done_fut.done():
+            self.done_fut.set_result(None)
+
+    def stalled(self) -> bool:
+        """Can nothing ever happen again in an ``-a`` run that is not done? No request in
+        flight, no connect in progress or waiting out a backoff, and no open connection
+        that could take the requests left: only a bug of the engine leads here, and the
+        run ends at once (``ended_by = "stall"``) instead of waiting for its deadline."""
+        if not self.started or self.finished or self.spec.amount is None or not self.pacer.closed:
+            return False
+        if self.pacer.exhausted():
+            return False
+        return not self.conns.can_go_on()
+
+    def stopped(self) -> bool:
+        return self.stop_event is not None and self.stop_event.is_set()
+
     def unsent(self) -> int:
         """Requests of an ``-a`` run never sent (0 for a -d run, or one that finished)."""
-        if self.amount is None or not self.started:
+        if self.spec.amount is None or not self.started:
             return 0
-        if self.closed_loop:
-            return max(0, self.budget) if self.budget < FOREVER else 0
-        return max(0, self.limit_k - self.sent_k) if self.limit_k < FOREVER else 0
+        return self.pacer.unsent()

@@ -29,8 +29,8 @@ class H1HeadConn(H1Conn):
 
     __slots__ = ("hbuf", "heads", "ka", "mstate", "mstatus", "need")
 
-    def __init__(self, eng, slot: int):
-        super().__init__(eng, slot)
+    def __init__(self, conns, slot: int):
+        super().__init__(conns, slot)
         self.heads: deque[bool] = deque()
         self.hbuf = b""
         self.mstate: str | None = None

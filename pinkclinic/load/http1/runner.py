@@ -61,8 +61,7 @@ async def _run_here(spec: LoadSpec, on_tick: OnTick | None, stop) -> LoadResult:
         await eng.connect_all()
         end = await eng.run()
     finally:
-        eng.finished = True
-        eng._end(0, False)
+        eng.close()
         await asyncio.sleep(0)
     agg.finish()
     duration = (end["end_ns"] - eng.t0_ns) / 1e9 if end["started"] else 0.0

@@ -52,12 +52,12 @@ def worker_main(argv: list[str]) -> int:
                      ids=IdSource(token, start=index, step=n), rate_phase=phase)
         try:
             loop.run_until_complete(eng.connect_all())
-            ch.send(("ready", eng.ever_connected))
+            ch.send(("ready", eng.conns.ever_connected))
             msg = ch.recv()
             if msg[0] != "go":
                 return 0
             end = loop.run_until_complete(eng.run(msg[1]))
-            end["t0_ns"] = getattr(eng, "t0_ns", end["end_ns"])
+            end["t0_ns"] = eng.t0_ns
             ch.send(("end", end))
         finally:
             close_loop(loop)
