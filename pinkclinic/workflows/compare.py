@@ -17,20 +17,18 @@ SINGLE = "load"
 class Metric:
     key: str
     label: str
-    better: str  # "higher" or "lower"
     up: str  # word when B is higher than A ("" -> "+N%")
     down: str  # word when B is lower
-    unit: str
 
 
 METRICS = [
-    Metric("rps", "Requests/sec", "higher", "", "", "req/s"),
-    Metric("p50", "Latency p50", "lower", "slower", "faster", "ms"),
-    Metric("p99", "Latency p99", "lower", "slower", "faster", "ms"),
-    Metric("rss", "Memory usage (peak RSS)", "lower", "more", "less", "MB"),
-    Metric("cpu", "CPU usage", "lower", "more", "less", "% of a core"),
-    Metric("cpu_req", "CPU per request", "lower", "more", "less", "µs"),
-    Metric("errors", "Errors", "lower", "more", "fewer", ""),
+    Metric("rps", "Requests/sec", "", ""),
+    Metric("p50", "Latency p50", "slower", "faster"),
+    Metric("p99", "Latency p99", "slower", "faster"),
+    Metric("rss", "Memory usage (peak RSS)", "more", "less"),
+    Metric("cpu", "CPU usage", "more", "less"),
+    Metric("cpu_req", "CPU per request", "more", "less"),
+    Metric("errors", "Errors", "more", "fewer"),
 ]
 BY_KEY = {m.key: m for m in METRICS}
 

@@ -40,8 +40,6 @@ PRECISE_CPU_WINDOW_S = 0.5
 class Window:
     """What one measured load did to the server."""
 
-    t0: float
-    t1: float
     value: Any = None  # what the load function returned
     cpu_percent: float | None = None
     peak_rss: int | None = None
@@ -169,7 +167,7 @@ class ServerUnderTest:
             done.set()
             watcher.join()
         t1 = time.time()
-        w = Window(t0, t1, value)
+        w = Window(value)
         if self.sampler is not None:
             cpu1 = procs.tree_cpu_s(self.pid)
             # the load's own measured window (no connection set-up, no warm-up) if it has one

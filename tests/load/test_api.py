@@ -4,6 +4,9 @@ from __future__ import annotations
 
 import asyncio
 import json
+import warnings
+
+import pytest
 
 from pinkclinic.jsonio import dumps
 from pinkclinic.load import LoadResult, run_load, run_load_async
@@ -55,3 +58,15 @@ def test_warmup_with_amount_counts_only_after_the_warmup(serve):
     r = run_load(parse_bench_args(["--warmup", "0.5", "-a", "300", "-c", "3", s.url]))
     assert r.requests == 300
     assert s.counts()["requests"] > 300
+
+
+def test_run_load_inside_a_running_loop_says_what_to_use_instead():
+    spec = parse_bench_args(["-a", "1"], base_url="http://127.0.0.1:9")
+
+    async def main():
+        with pytest.raises(RuntimeError, match=r"await run_load_async"):
+            run_load(spec)
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # no 'coroutine ... was never awaited'
+        asyncio.run(main())

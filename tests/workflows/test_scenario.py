@@ -6,8 +6,6 @@ import json
 
 import pytest
 
-from pinkclinic.load.scenario.file import Phase
-from pinkclinic.load.scenario.run import arrival_times
 from tests.helpers import run_cli
 
 SCENARIO = """
@@ -66,14 +64,6 @@ def test_regexp_captures_a_group_and_the_value_is_sent_back(serve, tmp_path):
     assert tot["statusCodeStats"] == {"200": {"count": 15}}
     assert tot["vusers"]["failed"] == 5 and tot["errorsByKind"] == {"capture": 5}
     assert s.counts() == {"POST /login": 5, "GET /cart": 5, "GET /items": 5}
-
-
-def test_ramp_arrivals_are_exact():
-    times = arrival_times(Phase("ramp", duration=4, rate=0, ramp_to=20))
-    assert len(times) == 40  # the area under the ramp
-    first_half = sum(1 for t in times if t < 2)
-    assert first_half == 10  # a quarter of the users arrive in the first half
-    assert arrival_times(Phase("flat", duration=2, rate=5)) == [k / 5 for k in range(10)]
 
 
 def test_failed_capture_fails_the_user(serve, tmp_path):

@@ -15,7 +15,6 @@ from pinkclinic.load.core.spec import LoadSpec
 from pinkclinic.load.core.stats import (
     ALL_PERCENTILES,
     FD_LIMIT,
-    PERCENTILES,
     TIMEOUT,
     Aggregator,
     counter_percentiles,
@@ -23,7 +22,6 @@ from pinkclinic.load.core.stats import (
 )
 
 SCHEMA_VERSION = 2  # 2: start/finish are ISO 8601 (as autocannon's), epochs in *_epoch
-JSON_PERCENTILES = SAMPLE_PERCENTILES = ALL_PERCENTILES
 
 
 def pkey(p: float) -> str:
@@ -127,7 +125,7 @@ class LoadResult:
         counts: dict[int, int] = {}
         for x in xs:
             counts[round(x)] = counts.get(round(x), 0) + 1
-        ints = dict(zip(SAMPLE_PERCENTILES, counter_percentiles(counts, SAMPLE_PERCENTILES), strict=True))
+        ints = dict(zip(ALL_PERCENTILES, counter_percentiles(counts, ALL_PERCENTILES), strict=True))
         out = {"average": round(mean, 2), "mean": round(mean, 2), "stddev": round(sd, 2),
                "min": round(min(xs), 2) if xs else 0, "max": round(max(xs), 2) if xs else 0,
                "total": total}
@@ -138,7 +136,7 @@ class LoadResult:
         lat = self.latency
         latency = {"average": ms(lat["mean"]), "mean": ms(lat["mean"]), "stddev": ms(lat["stdev"]),
                    "min": ms(lat["min"]), "max": ms(lat["max"]), "totalCount": lat["n"]}
-        latency.update({pkey(p): self.latency_ms(p) for p in JSON_PERCENTILES})
+        latency.update({pkey(p): self.latency_ms(p) for p in ALL_PERCENTILES})
         requests = self._sample_stats(1, self.requests)
         requests["sent"] = self.requests + self.error_count + self.inflight
         classes = {f"{c}xx": sum(n for s, n in self.status.items() if s // 100 == c)
@@ -183,9 +181,6 @@ class LoadResult:
         if timeline:
             out["timeline"] = list(self.timeline)
         return out
-
-    def summary_percentiles(self) -> dict[float, float]:
-        return {p: self.latency_ms(p) for p in PERCENTILES}
 
 
 def unended_note(spec: LoadSpec, ended_by: str, inflight: int, unsent: int,

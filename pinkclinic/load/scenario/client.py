@@ -21,7 +21,6 @@ class _Response:
         self.headers: dict[str, str] = {}
         self.body = bytearray()
         self.done = False
-        self._name = b""
 
     def on_header(self, name: bytes, value: bytes) -> None:
         self.headers[name.decode("latin-1").lower()] = value.decode("latin-1")

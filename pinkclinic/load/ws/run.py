@@ -80,11 +80,6 @@ class WsSpec:
     def mode(self) -> str:
         return "roundtrip" if self.messages else "push"
 
-    def to_json(self) -> dict:
-        return {"url": self.url, "connections": self.connections, "duration": self.duration,
-                "amount": self.amount, "per_connection": self.per_connection,
-                "rate": self.rate, "mode": self.mode}
-
 
 class WsStats:
     def __init__(self) -> None:

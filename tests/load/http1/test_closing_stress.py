@@ -13,7 +13,7 @@ import pytest
 from pinkclinic.load import run_load
 from pinkclinic.loadargs import parse_bench_args
 from tests.helpers import busy_core
-from tests.load.closing_cases import CASES, problems
+from tests.load.http1.closing_cases import CASES, problems
 
 RUNS = 10
 
