@@ -3,8 +3,8 @@ servers that close, reset or drop connections, each looped ``--runs`` times (200
 busy loop on core 0, as on a shared CI machine. Every run must end, on its own, with
 exact counts: answered + failed = the amount, nothing in flight, nothing unsent.
 
-The cases and their checks are ``tests/load/closing_cases.py``, which the suite also
-runs (fewer times) in ``tests/load/test_closing_stress.py``.
+The cases and their checks are ``tests/load/http1/closing_cases.py``, which the suite also
+runs (fewer times) in ``tests/load/http1/test_closing_stress.py``.
 
     python bench/load_stress.py            # writes bench/results/load_stress.{md,json}
 """
@@ -25,8 +25,8 @@ sys.path.insert(0, str(ROOT))
 from pinkclinic.load import run_load  # noqa: E402
 from pinkclinic.loadargs import parse_bench_args  # noqa: E402
 from tests.helpers import busy_core, free_port, server  # noqa: E402
-from tests.load.closing_cases import CASES, problems  # noqa: E402
 from tests.load.conftest import SERVERS, Served  # noqa: E402
+from tests.load.http1.closing_cases import CASES, problems  # noqa: E402
 
 RUN_LIMIT_S = 30.0  # a run longer than this counts as hung (each takes well under 1 s)
 
