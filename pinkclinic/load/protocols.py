@@ -31,7 +31,7 @@ def build_spec(url: str, *, method: str = "GET", headers=(), body: bytes | None 
     kw.update(url=url, method=method.upper(), headers=list(headers), body=body,
               requests=list(requests or []))
     if http2 or url.startswith("https://"):
-        from pinkclinic.load.http2.run import H2Spec
+        from pinkclinic.load.http2.run import H2Spec  # h2 is imported only for HTTP/2
 
         return H2Spec(**kw, streams=streams or 1)
     if streams is not None:
@@ -41,6 +41,8 @@ def build_spec(url: str, *, method: str = "GET", headers=(), body: bytes | None 
 
 def run_spec(spec, on_tick: Callable[[dict], None] | None = None,
              stop: threading.Event | None = None) -> LoadResult:
+    """Run ``spec`` with the engine of its protocol (whose client library, h2 or websockets,
+    is imported only then)."""
     kind = getattr(spec, "protocol", "http/1.1")
     if kind == "h2":
         from pinkclinic.load.http2.run import run_h2

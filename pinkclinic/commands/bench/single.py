@@ -82,7 +82,7 @@ def bench_http1(url: str, opts: dict, server_pid: int | None, *, as_json: bool,
     server: dict = {}
 
     def run(spec, on_tick, stop) -> LoadResult:
-        from pinkclinic.workflows.server import ServerUnderTest
+        from pinkclinic.workflows.server import ServerUnderTest  # psutil: only with --pid
 
         with ServerUnderTest(url=spec.url, pid=server_pid, stop=stop) as srv:
             srv.start()
@@ -100,7 +100,7 @@ def bench_http1(url: str, opts: dict, server_pid: int | None, *, as_json: bool,
 
 
 def _check_pid(pid: int) -> None:
-    from pinkclinic import procs
+    from pinkclinic import procs  # psutil: only with --pid
 
     if pid <= 0 or not procs.is_alive(pid):  # any server, Python or not (nginx, a Go binary)
         raise PinkError(f"--pid {pid}: no such process (it is gone, or never existed)", EXIT_USAGE)

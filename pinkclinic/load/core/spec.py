@@ -112,9 +112,9 @@ class LoadSpec:
             if not t.path.startswith("/") or any(c in t.path for c in " \r\n"):
                 raise UsageError(f"invalid request path {t.path!r} (must start with / and have no spaces)")
             for k, v in t.headers:
-                if not TOKEN.fullmatch(k) or any(c in v for c in "\r\n\0"):
-                    raise UsageError(f"invalid header {k!r}: {v!r} (a name is ASCII letters, "
-                                     "digits and !#$%&'*+-.^_`|~; a value is one line)")
+                problem = header_problem(k, v)
+                if problem:
+                    raise UsageError(problem)
 
     def split(self, n: int) -> list[LoadSpec]:
         """Shares for ``n`` workers: connections, amount and rate divided; totals preserved."""
@@ -137,6 +137,15 @@ class LoadSpec:
                           "body": None if r.body is None else r.body.decode("utf-8", "replace")}
                          for r in self.requests]
         return d
+
+
+def header_problem(name: str, value: str) -> str | None:
+    """Why a header cannot be sent as it is (a name that is not an HTTP token, a value on
+    more than one line), or ``None``."""
+    if TOKEN.fullmatch(name) and not any(c in value for c in "\r\n\0"):
+        return None
+    return (f"invalid header {name!r}: {value!r} (a name is ASCII letters, "
+            "digits and !#$%&'*+-.^_`|~; a value is one line)")
 
 
 class IdSource:

@@ -14,6 +14,10 @@ import sys
 from multiprocessing.connection import Connection
 
 from pinkclinic.errors import PinkError
+from pinkclinic.load.core.loop import close_loop, new_event_loop
+from pinkclinic.load.core.spec import IdSource
+from pinkclinic.load.http1.engine import Engine
+from pinkclinic.procs import pdeathsig_preexec
 
 
 class _PipeStop:
@@ -35,11 +39,6 @@ class _PipeStop:
 
 
 def worker_main(argv: list[str]) -> int:
-    from pinkclinic.load.core.loop import close_loop, new_event_loop
-    from pinkclinic.load.core.spec import IdSource
-    from pinkclinic.load.http1.engine import Engine
-    from pinkclinic.procs import pdeathsig_preexec
-
     fd, parent = int(argv[0]), int(argv[1])
     pdeathsig_preexec(signal.SIGTERM, parent_pid=parent)()
     signal.signal(signal.SIGINT, signal.SIG_IGN)
