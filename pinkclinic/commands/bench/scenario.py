@@ -6,6 +6,7 @@ from __future__ import annotations
 import sys
 
 from pinkclinic import jsonio
+from pinkclinic.commands.bench.server import server_for
 from pinkclinic.commands.bench.suite import reject_single_request_options
 from pinkclinic.errors import UsageError
 from pinkclinic.exits import EXIT_FAILED, EXIT_INTERRUPTED, EXIT_OK
@@ -15,7 +16,6 @@ from pinkclinic.load.scenario.run import ScenarioRun
 from pinkclinic.ui.fmt import DASH, fmt_bytes, fmt_count, fmt_ms
 from pinkclinic.ui.terminal import console_width, echo, stdout_console, table
 from pinkclinic.workflows.scenario import run_scenario, scenario_json
-from pinkclinic.workflows.server import server_for
 
 NOT_FOR_SCENARIOS = ("connections", "pipelining", "duration", "amount", "warmup", "workers",
                      "rate", "no_correction", "headers")

@@ -6,13 +6,13 @@ from __future__ import annotations
 import sys
 
 from pinkclinic import jsonio
+from pinkclinic.commands.bench.server import server_for
 from pinkclinic.errors import UsageError
 from pinkclinic.exits import EXIT_FAILED, EXIT_INTERRUPTED, EXIT_OK
 from pinkclinic.interrupt import StopSignal
 from pinkclinic.load.core.reqfile import parse_header
 from pinkclinic.ui.fmt import DASH, fmt_bytes, fmt_count, fmt_ms
 from pinkclinic.ui.terminal import console_width, echo, stdout_console, table
-from pinkclinic.workflows.server import server_for
 from pinkclinic.workflows.suite import SuiteRun, check_suite, run_suite
 from pinkclinic.workflows.suite_file import read_suite
 
