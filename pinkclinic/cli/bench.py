@@ -58,7 +58,7 @@ class BenchCommand(click.Command):
         return super().parse_args(ctx, args)
 
 
-def bench_options(f):
+def workflow_options(f):
     for opt in reversed(WORKFLOW_OPTIONS):
         f = opt(f)
     return f
@@ -67,7 +67,7 @@ def bench_options(f):
 @click.command(cls=BenchCommand, context_settings={"max_content_width": 100})
 @click.argument("url", required=False)
 @load_options
-@bench_options
+@workflow_options
 @click.option("-j", "--json", "as_json", is_flag=True, help="Print one JSON object (autocannon's field names).")
 @click.option("-l", "--latency", "full_latency", is_flag=True, help="Print the full latency percentile table.")
 @click.option("-n", "--no-progress", is_flag=True, help="No live progress bar.")
