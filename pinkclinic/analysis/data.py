@@ -1,11 +1,9 @@
 """Read-only access to a recording's streams, limited to the analysis window.
 
-Like clinic doctor, pinkclinic analyses only the time when load was running:
-``[timings.load_start, timings.load_end]``, trimmed by :data:`EDGE_TRIM_S` on
-each side so start-up and wind-down do not count. Without a load phase
-(``--no-load``), the window is the time the target was listening. A run cut short
-(pinkclinic itself killed) has no ``load_end``: the window then ends where the
-load's own timeline (``load.jsonl``) ends, or at the last process sample.
+The window is the load window (:mod:`pinkclinic.window`), less
+:data:`~pinkclinic.window.EDGE_TRIM_S` on each side. A run cut short (pinkclinic itself
+killed) has no ``load_end``: the window then ends where the load's own timeline
+(``load.jsonl``) ends, or at the last process sample.
 """
 
 from __future__ import annotations
@@ -13,30 +11,12 @@ from __future__ import annotations
 import glob
 import os
 from collections import defaultdict
-from dataclasses import dataclass
 from functools import cached_property
 from typing import Any
 
 from pinkclinic.jsonio import read_json, read_jsonl, read_jsonl_header
 from pinkclinic.recording import Recording
-
-EDGE_TRIM_S = 0.2  # seconds cut from each edge of the load window
-
-
-@dataclass(frozen=True)
-class Window:
-    start: float
-    end: float
-
-    @property
-    def duration(self) -> float:
-        return max(0.0, self.end - self.start)
-
-    def contains(self, t: float) -> bool:
-        return self.start <= t <= self.end
-
-    def overlap(self, t0: float, t1: float) -> float:
-        return max(0.0, min(t1, self.end) - max(t0, self.start))
+from pinkclinic.window import Window, load_window, trimmed
 
 
 class RecordingData:
@@ -51,18 +31,7 @@ class RecordingData:
 
     @cached_property
     def window(self) -> Window | None:
-        t = self.timings
-        start = t.get("load_start")
-        end = t.get("load_end")
-        if start is None:  # --no-load: the whole time the target listened
-            start = t.get("listening") or t.get("launched") or t.get("attached")
-            end = t.get("stopping") or t.get("stopped") or t.get("finished")
-        if start is None:
-            return None
-        if end is None:  # cut short: take the last thing we know of
-            end = self._last_seen(start)
-        trim = EDGE_TRIM_S if end - start > 4 * EDGE_TRIM_S else 0.0
-        return Window(start + trim, end - trim)
+        return trimmed(load_window(self.timings, self._last_seen))
 
     def _last_seen(self, start: float) -> float:
         """The end of a run whose manifest was never finished."""

@@ -1,8 +1,8 @@
 """Heap analysis of a ``*.pinkclinic-heap`` recording folder.
 
 Reads the memray captures (``memray-<PID>.bin``, ``memray-<PID>.bin.<CHILD>``), the
-load timeline (``load.jsonl``), the window from ``manifest.json`` and the probe files'
-headers (to see forked workers that ran without a capture); writes the result to
+load timeline (``load.jsonl``), the load window (:mod:`pinkclinic.window`) and the probe
+files' headers (to see forked workers that ran without a capture); writes the result to
 ``heap.json`` and the verdict to ``diagnosis.json``, in doctor's schema: top-level
 ``verdict``, ``summary``, ``recommendation``, ``issues`` (one ``memory-leak`` issue,
 or one ``insufficient-data`` issue saying what to change), ``signals_missing``,
@@ -21,6 +21,7 @@ from pinkclinic.heap.capture import MAX_SNAPSHOTS, find_captures, pid_of
 from pinkclinic.heap.insufficient import failed_share, status_counts, untracked_workers
 from pinkclinic.jsonio import read_jsonl, write_json
 from pinkclinic.recording import Recording
+from pinkclinic.window import load_window
 
 RESULT_FILE = "heap.json"
 DIAGNOSIS_FILE = "diagnosis.json"
@@ -29,13 +30,9 @@ NOTE_FAILED_SHARE = 0.05   # a smaller share of failed requests is not worth a w
 
 
 def window_of(rec: Recording) -> tuple[float, float] | None:
-    """The load window from the manifest, else the time the server was up and listening."""
-    timings = rec.manifest.get("timings", {})
-    for a, b in (("load_start", "load_end"), ("listening", "stopping"), ("listening", "stopped")):
-        t0, t1 = timings.get(a), timings.get(b)
-        if isinstance(t0, (int, float)) and isinstance(t1, (int, float)) and t1 > t0:
-            return float(t0), float(t1)
-    return None
+    """The load window (:func:`pinkclinic.window.load_window`), untrimmed."""
+    w = load_window(rec.manifest.get("timings", {}))
+    return (float(w.start), float(w.end)) if w is not None and w.end > w.start else None
 
 
 def load_ticks(rec: Recording) -> list[dict]:
