@@ -14,6 +14,7 @@ from collections import defaultdict
 from functools import cached_property
 from typing import Any
 
+from pinkclinic.analysis.cpu import CpuUsage, cpu_usage
 from pinkclinic.jsonio import read_json, read_jsonl, read_jsonl_header
 from pinkclinic.recording import Recording
 from pinkclinic.window import Window, load_window, trimmed
@@ -114,11 +115,9 @@ class RecordingData:
         return [r for r in recs if w.contains(r.get("t", 0.0))]
 
     @cached_property
-    def cpu(self):
-        """CPU use per process in the window (:class:`pinkclinic.analysis.cpu.CpuUsage`)."""
-        from pinkclinic.analysis.cpu import cpu_usage
-
-        return cpu_usage(self)
+    def cpu(self) -> CpuUsage | None:
+        """CPU use per process in the window (:func:`pinkclinic.analysis.cpu.cpu_usage`)."""
+        return cpu_usage(self.processes, self.window, self.cpu_count)
 
     @property
     def has_probe(self) -> bool:

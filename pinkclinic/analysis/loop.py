@@ -28,6 +28,7 @@ from pinkclinic.analysis.culprits import rank
 from pinkclinic.analysis.data import RecordingData
 from pinkclinic.analysis.finding import ISSUE, NONE, Finding, clamp01, insufficient
 from pinkclinic.analysis.loop_ran import in_loop_wait, lag_not_the_loops_work
+from pinkclinic.analysis.stacks import frames_of, thread_summary
 
 # A loop stalled for >= 10% of the load window is an issue (clinic doctor flags a
 # median delay >= 10 ms; a stall share is the same idea, robust to bursty stalls).
@@ -64,8 +65,6 @@ def stalls(data: RecordingData) -> list[dict]:
 
 
 def _pyspy_loop_stacks(data: RecordingData, pid, tid) -> list:
-    from pinkclinic.analysis.stacks import frames_of, thread_summary
-
     p = data.window_profile
     for s in thread_summary(data).values() if p is not None else ():
         if s["pid"] == pid and s["tid"] == tid and s["busy"] >= MIN_LOOP_SAMPLES:

@@ -13,6 +13,7 @@ from collections import defaultdict
 
 from pinkclinic.analysis.data import RecordingData
 from pinkclinic.analysis.finding import NONE, Finding
+from pinkclinic.analysis.stacks import frames_of
 from pinkclinic.profile.idle import is_loop_entry, is_wait_frame
 
 # The loop thread ran (was outside its selector wait) for less than this share of the
@@ -50,8 +51,6 @@ def lateness_share(lags: list[dict], window_s: float) -> float:
 def loop_ran_share(data: RecordingData, pid, tid) -> float | None:
     """The share of py-spy's samples of the loop thread outside the loop's own wait;
     ``None`` if py-spy did not sample that thread."""
-    from pinkclinic.analysis.stacks import frames_of
-
     p = data.window_profile
     if p is None:
         return None
