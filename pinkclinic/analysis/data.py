@@ -8,14 +8,17 @@ killed) has no ``load_end``: the window then ends where the load's own timeline
 
 from __future__ import annotations
 
-import glob
 import os
 from collections import defaultdict
 from functools import cached_property
 from typing import Any
 
 from pinkclinic.analysis.cpu import CpuUsage, cpu_usage
+from pinkclinic.analysis.pyspy_window import read_timed, window_profile
+from pinkclinic.errors import PinkError
 from pinkclinic.jsonio import read_json, read_jsonl, read_jsonl_header
+from pinkclinic.probe import probe_headers, probe_paths, probe_records
+from pinkclinic.profile import build_profile
 from pinkclinic.recording import Recording
 from pinkclinic.window import Window, load_window, trimmed
 
@@ -81,31 +84,13 @@ class RecordingData:
         return read_json(path) if path.exists() else None
 
     @cached_property
-    def probe_files(self) -> list[str]:
-        return sorted(glob.glob(os.path.join(self.rec.path, "probe-*.jsonl")))
-
-    @cached_property
     def probe_headers(self) -> dict[int, dict[str, Any]]:
-        out = {}
-        for path in self.probe_files:
-            header = read_jsonl_header(path)
-            if header and "pid" in header:
-                out[int(header["pid"])] = header
-        return out
+        return probe_headers(self.rec.path)
 
     @cached_property
     def probe(self) -> dict[str, list[dict[str, Any]]]:
         """type -> records from every process's probe stream, each with its ``pid``."""
-        out: dict[str, list[dict[str, Any]]] = defaultdict(list)
-        for path in self.probe_files:
-            header = read_jsonl_header(path) or {}
-            pid = header.get("pid")
-            for r in read_jsonl(path):
-                r.setdefault("pid", pid)
-                out[r.get("type", "?")].append(r)
-        for records in out.values():
-            records.sort(key=lambda r: r.get("t", 0.0))
-        return dict(out)
+        return probe_records(self.rec.path)
 
     def probe_in_window(self, kind: str) -> list[dict[str, Any]]:
         w = self.window
@@ -121,16 +106,13 @@ class RecordingData:
 
     @property
     def has_probe(self) -> bool:
-        return bool(self.probe_files)
+        return bool(probe_paths(self.rec.path))
 
     @cached_property
     def profile(self):
         """py-spy's samples merged into a :class:`pinkclinic.profile.Profile` (or ``None``)."""
         if self.rec.stream_file("pyspy") is None:
             return None
-        from pinkclinic.errors import PinkError
-        from pinkclinic.profile import build_profile
-
         try:
             profile = build_profile(self.rec, profiler="py-spy")
         except PinkError:
@@ -141,8 +123,6 @@ class RecordingData:
     def pyspy_threads(self):
         """py-spy's samples per thread, placed in time, probe threads left out
         (:mod:`pinkclinic.analysis.pyspy_window`); ``None`` without py-spy."""
-        from pinkclinic.analysis.pyspy_window import read_timed
-
         path = self.rec.stream_file("pyspy")
         info = self.rec.manifest.get("streams", {}).get("pyspy", {})
         if path is None or path.stat().st_size == 0:
@@ -158,8 +138,6 @@ class RecordingData:
     def window_profile(self):
         """The py-spy samples of the load window only, without pinkclinic's own threads and
         frames: what the analyzers and the report's flame graph use (or ``None``)."""
-        from pinkclinic.analysis.pyspy_window import window_profile
-
         if self.pyspy_threads is None:
             return None
         w = self.window

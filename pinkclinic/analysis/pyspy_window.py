@@ -22,11 +22,11 @@ import re
 from collections import Counter
 from dataclasses import dataclass, field
 
+from pinkclinic.probe import THREAD_PREFIX, is_probe_file
 from pinkclinic.profile import from_stacks
+from pinkclinic.profile.idle import IDLE_FRAME, is_loop_entry, is_wait_frame
 from pinkclinic.profile.readers import split_pseudo
 
-PROBE_THREAD_PREFIX = "pinkclinic-probe"
-_PROBE_FILES = ("pinkclinic_probe/", "pinkclinic/bootstrap/")
 _PROFILE_NAME = re.compile(r'^(?:Process (\d+) )?Thread (\d+)(?: "(.*)")?$', re.S)
 
 
@@ -42,10 +42,6 @@ class ThreadSamples:
 
     def times(self):
         return (self.t0 + i * self.step for i in range(len(self.stacks)))
-
-
-def is_probe_frame(frame) -> bool:
-    return any(m in frame[1].replace("\\", "/") for m in _PROBE_FILES)
 
 
 def read_timed(path, started: float, rate: float) -> list[ThreadSamples]:
@@ -76,7 +72,7 @@ def read_timed(path, started: float, rate: float) -> list[ThreadSamples]:
                     info[k] = pseudo[k]
             stacks.append(stack)
         name = str(info.get("name") or "")
-        if name.startswith(PROBE_THREAD_PREFIX) or _probe_entry_share(stacks) >= 0.5:
+        if name.startswith(THREAD_PREFIX) or _probe_entry_share(stacks) >= 0.5:
             continue
         threads.append(ThreadSamples(info.get("pid"), info.get("tid"), name,
                                      str(info.get("process") or ""), 0.0, 0.0, stacks))
@@ -97,12 +93,12 @@ def _probe_entry_share(stacks: list) -> float:
     a probe thread whose name py-spy did not see yet."""
     if not stacks:
         return 0.0
-    return sum(1 for s in stacks if any(is_probe_frame(fr) for fr in s[:5])) / len(stacks)
+    return sum(1 for s in stacks if any(is_probe_file(fr[1]) for fr in s[:5])) / len(stacks)
 
 
 def _trim_probe(stack: tuple) -> tuple:
     for i, fr in enumerate(stack):
-        if is_probe_frame(fr):
+        if is_probe_file(fr[1]):
             return stack[:i]
     return stack
 
@@ -112,8 +108,6 @@ def window_profile(threads: list[ThreadSamples], window: tuple[float, float] | N
     """One Profile of the samples inside ``window`` (all of them if ``None``). The samples
     of the ``waiting`` threads ((pid, tid) the kernel saw blocked nearly all the time)
     get a synthetic ``<idle>`` leaf, so a CPU view hides them."""
-    from pinkclinic.profile.idle import IDLE_FRAME
-
     waiting = waiting or set()
     counts: Counter = Counter()
     names, processes = {}, {}
@@ -140,8 +134,6 @@ def loop_busy(threads: list[ThreadSamples], step: float) -> dict[tuple, list[tup
     """(pid, tid) of each event-loop thread -> [(t, busy share)] per ``step`` seconds: the
     share of its samples that were not the loop waiting (its utilisation, seen from
     outside; what ``--pid`` has instead of the probe's lag)."""
-    from pinkclinic.profile.idle import is_loop_entry, is_wait_frame
-
     out = {}
     for t in threads:
         if not any(_LOOP_RUN.search(fr[1].replace("\\", "/")) for s in t.stacks[:50] for fr in s):

@@ -19,6 +19,7 @@ from collections.abc import Iterator
 from pinkclinic.analysis.culprits import is_app_file
 from pinkclinic.analysis.data import RecordingData
 from pinkclinic.errors import PinkError
+from pinkclinic.probe import is_probe_file
 from pinkclinic.profile import export
 from pinkclinic.recording import Recording
 
@@ -44,12 +45,9 @@ def is_loop_thread_stack(profile, frames: tuple[int, ...]) -> bool:
     return False
 
 
-_PROBE = ("pinkclinic_probe", "pinkclinic/bootstrap")
-
-
 def is_probe_stack(profile, frames: tuple[int, ...]) -> bool:
     """A stack of pinkclinic's own probe threads (they are not the target's work)."""
-    return any(any(m in profile.frames[i].file for m in _PROBE) for i in frames)
+    return any(is_probe_file(profile.frames[i].file) for i in frames)
 
 
 def thread_summary(data: RecordingData) -> dict[int, dict]:

@@ -20,6 +20,7 @@ from pinkclinic.heap.analyse import analyse
 from pinkclinic.heap.capture import MAX_SNAPSHOTS, find_captures, pid_of
 from pinkclinic.heap.insufficient import failed_share, status_counts, untracked_workers
 from pinkclinic.jsonio import read_jsonl, write_json
+from pinkclinic.probe import probe_headers
 from pinkclinic.recording import Recording
 from pinkclinic.window import load_window
 
@@ -45,8 +46,6 @@ def load_ticks(rec: Recording) -> list[dict]:
 def analyse_recording(path: str | os.PathLike, *, write: bool = True,
                       max_snapshots: int = MAX_SNAPSHOTS) -> dict:
     """Analyse a recording folder; with ``write``, save ``heap.json`` and ``diagnosis.json``."""
-    from pinkclinic.analysis.data import RecordingData
-
     rec = Recording.open(path)
     captures = find_captures(rec.path)
     if not captures:
@@ -62,7 +61,7 @@ def analyse_recording(path: str | os.PathLike, *, write: bool = True,
                      root=rec.manifest.get("cwd"), rerun=next_command(rec, "heap"),
                      max_snapshots=max_snapshots)
     follow = bool(rec.manifest.get("options", {}).get("extra", {}).get("follow_fork", True))
-    children = dict(RecordingData(rec).probe_headers)
+    children = probe_headers(rec.path)
     children.update({int(p): {"forked": True} for p in rec.manifest.get("untracked_workers", [])})
     untracked = untracked_workers(children, {pid_of(p) for p in captures}, follow_fork=follow)
     if untracked is not None:  # what the workers kept is missing: no verdict either way

@@ -30,6 +30,7 @@ import time
 from pinkclinic import procs
 from pinkclinic.collect import CollectorUnavailable
 from pinkclinic.errors import PinkError
+from pinkclinic.probe import probe_records
 from pinkclinic.recording import Recording
 from pinkclinic.session.collector import Collector
 
@@ -150,9 +151,7 @@ class MemrayAttach(Collector):
 
 def probe_memray_error(rec: Recording) -> str | None:
     """The one line to show when the probe could not start memray in the target."""
-    from pinkclinic.analysis.data import RecordingData
-
-    for err in RecordingData(rec).probe.get("error", []):
+    for err in probe_records(rec.path).get("error", []):
         if err.get("feature") == "memray":
             return (f"the target's Python could not start memray ({err.get('message', '')}); "
                     "install memray in the target's environment (pip install memray)")
