@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import Any
 
 from pinkclinic.analysis.data import RecordingData
+from pinkclinic.analysis.pyspy_window import loop_busy
 from pinkclinic.analysis.sources import snippet
 from pinkclinic.jsonio import read_json
 from pinkclinic.recording import Recording
@@ -103,8 +104,6 @@ def _loop_chart(data: RecordingData, size: float) -> tuple:
     if data.has_probe or not data.pyspy_threads:
         return ("lag", "Event-loop lag", "ms", series.lag_series(data, size),
                 "no event loop seen (or the in-process probe did not run)")
-    from pinkclinic.analysis.pyspy_window import loop_busy
-
     busy = loop_busy(data.pyspy_threads, size)
     many = len(busy) > 1
     out = [{"name": f"loop thread busy{f' (pid {pid})' if many else ''}",
