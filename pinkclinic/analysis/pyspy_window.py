@@ -1,7 +1,7 @@
 """py-spy's samples placed in time, and the profile of the load window alone.
 
-py-spy's speedscope file has no timestamps, but each thread's samples are in time
-order, and with ``--idle`` every live thread of a process is sampled on every tick.
+py-spy's speedscope file (read by :mod:`pinkclinic.profile.speedscope_in`, keeping
+the samples' order) has no timestamps, but each thread's samples are in time order, and with ``--idle`` every live thread of a process is sampled on every tick.
 So a process's busiest thread spans the whole sampling time ``D`` (its sample count
 over the rate, from ``streams.pyspy.started``, the moment py-spy printed that it
 samples), and a thread with fewer samples than its process's most is one that was
@@ -17,7 +17,6 @@ work.
 
 from __future__ import annotations
 
-import json
 import re
 from collections import Counter
 from dataclasses import dataclass, field
@@ -25,9 +24,8 @@ from dataclasses import dataclass, field
 from pinkclinic.probe import THREAD_PREFIX, is_probe_file
 from pinkclinic.profile import from_stacks
 from pinkclinic.profile.idle import IDLE_FRAME, is_loop_entry, is_wait_frame
-from pinkclinic.profile.readers import split_pseudo
-
-_PROFILE_NAME = re.compile(r'^(?:Process (\d+) )?Thread (\d+)(?: "(.*)")?$', re.S)
+from pinkclinic.profile.readers import PROFILE_NAME, split_pseudo
+from pinkclinic.profile.speedscope_in import read_speedscope_ordered
 
 
 @dataclass
@@ -46,20 +44,20 @@ class ThreadSamples:
 
 def read_timed(path, started: float, rate: float) -> list[ThreadSamples]:
     """Every thread's samples of ``path`` with their estimated times, probe threads left out."""
-    with open(path, encoding="utf-8") as f:
-        doc = json.load(f)
+    doc, profiles, orders = read_speedscope_ordered(path)
     shared = doc.get("shared", {}).get("frames", [])
     frames = [(str(fr.get("name", "?")), str(fr.get("file") or ""), int(fr.get("line") or 0))
               for fr in shared]
     threads: list[ThreadSamples] = []
     cache: dict[tuple, tuple] = {}
-    for prof in doc.get("profiles", []):
-        m = _PROFILE_NAME.match(str(prof.get("name", "")))
+    for prof, counted, order in zip(doc.get("profiles", []), profiles, orders, strict=True):
+        m = PROFILE_NAME.match(str(prof.get("name", "")))
         info = {"pid": int(m.group(1)) if m and m.group(1) else None,
                 "tid": int(m.group(2)) if m else None, "name": (m.group(3) or "") if m else ""}
         stacks = []
-        for raw in prof.get("samples") or []:
-            key = tuple(raw)
+        distinct = list(counted)  # ``order`` indexes them, one per sample in time order
+        for i in order:
+            key = distinct[i]
             got = cache.get(key)
             if got is None:
                 names = [frames[i][0] if not frames[i][1] else "" for i in key[:4]]

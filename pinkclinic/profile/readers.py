@@ -22,7 +22,7 @@ from pinkclinic.profile.speedscope_in import read_speedscope, read_speedscope_or
 
 _THREAD = re.compile(r"^thread \((0x[0-9a-fA-F]+|\d+)\)(?::\s?(.*))?$", re.S)
 _PROCESS = re.compile(r'^process (\d+):"(.*)"$', re.S)
-_PROFILE_NAME = re.compile(r'^(?:Process (\d+) )?Thread (\d+)(?: "(.*)")?$', re.S)
+PROFILE_NAME = re.compile(r'^(?:Process (\d+) )?Thread (\d+)(?: "(.*)")?$', re.S)
 _FRAME_TEXT = re.compile(r"^(.*) \(([^()]*?)(?::(\d+))?\)$", re.S)
 
 
@@ -72,7 +72,7 @@ def read_pyspy(path: str | os.PathLike, b: ProfileBuilder, *, pid: int | None = 
     names = [str(f.get("name", "")) if not f.get("file") else "" for f in shared]
     total = 0
     for pi, (prof, stacks) in enumerate(zip(doc.get("profiles", []), profiles, strict=True)):
-        m = _PROFILE_NAME.match(str(prof.get("name", "")))
+        m = PROFILE_NAME.match(str(prof.get("name", "")))
         default = {"pid": _int(m.group(1)) if m and m.group(1) else pid,
                    "tid": _int(m.group(2)) if m else None,
                    "name": (m.group(3) or "") if m else str(prof.get("name", "")),
