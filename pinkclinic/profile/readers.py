@@ -16,8 +16,8 @@ import os
 import re
 
 from pinkclinic.jsonio import read_jsonl, read_jsonl_header
-from pinkclinic.profile import idle as _idle
 from pinkclinic.profile.builder import ProfileBuilder
+from pinkclinic.profile.idle import AWAIT_FRAME, IDLE_FRAME
 from pinkclinic.profile.speedscope_in import read_speedscope, read_speedscope_ordered
 
 _THREAD = re.compile(r"^thread \((0x[0-9a-fA-F]+|\d+)\)(?::\s?(.*))?$", re.S)
@@ -124,7 +124,7 @@ def read_pyinstrument(path: str | os.PathLike, b: ProfileBuilder,
     header = read_jsonl_header(path) or {}
     pid, tid = header.get("pid"), header.get("thread_id")
     t = b.thread(pid, tid, "MainThread" if tid is not None else "", process)
-    extra = {"await": b.frame(*_idle.AWAIT_FRAME), "idle": b.frame(*_idle.IDLE_FRAME)}
+    extra = {"await": b.frame(*AWAIT_FRAME), "idle": b.frame(*IDLE_FRAME)}
     total = 0.0
     for rec in read_jsonl(path):
         if window is not None and not _in_window(rec.get("t0"), rec.get("t1"), window):
