@@ -15,6 +15,7 @@ import os
 import shlex
 from pathlib import Path
 
+from pinkclinic.analysis.recommend import next_command
 from pinkclinic.errors import PinkError
 from pinkclinic.heap.analyse import analyse
 from pinkclinic.heap.capture import MAX_SNAPSHOTS, find_captures, pid_of
@@ -53,8 +54,6 @@ def analyse_recording(path: str | os.PathLike, *, write: bool = True,
         why = status.get("detail") if status.get("outcome") == "error" else None
         raise PinkError(f"{rec.path} has no memray capture (memray-<PID>.bin): " +
                         (why or "the target may have exited before memray started"))
-    from pinkclinic.analysis.recommend import next_command
-
     command = rec.manifest.get("command") or []
     result = analyse(captures, window=window_of(rec), requests=load_ticks(rec) or None,
                      command=shlex.join(command) if command else "",
@@ -75,8 +74,6 @@ def analyse_recording(path: str | os.PathLike, *, write: bool = True,
 
 
 def _recommendation(rec: Recording | None, verdict: str, reason: str | None) -> str:
-    from pinkclinic.analysis.recommend import next_command
-
     again = next_command(rec, "heap") if rec is not None else "pinkclinic heap -- CMD"
     if verdict != "insufficient-data":
         return ("Nothing kept growing with the requests. To see where memory goes at the "
