@@ -32,7 +32,7 @@ from pinkclinic.collect import CollectorUnavailable
 from pinkclinic.errors import PinkError
 from pinkclinic.probe import probe_records
 from pinkclinic.recording import Recording
-from pinkclinic.session.collector import Collector
+from pinkclinic.session.collectors import Collector
 
 ATTACH_TIMEOUT_S = 60
 PROBE_TIMEOUT_S = 30

@@ -17,9 +17,9 @@ from pinkclinic.errors import PinkError
 from pinkclinic.interrupt import StopSignal
 from pinkclinic.recording import Recording
 from pinkclinic.session import drive
-from pinkclinic.session.collector import Collector
-from pinkclinic.session.ending import outcome_of
+from pinkclinic.session.collectors import Collector
 from pinkclinic.session.options import SessionOptions
+from pinkclinic.session.outcome import outcome_of
 from pinkclinic.session.ui import Phases
 
 

@@ -1,10 +1,12 @@
-"""Was the event loop's lag its own work? Ticks run one after the other, so their
-lateness adds up to time the loop thread spent on something else: its own work, or
-waiting to run again. If py-spy saw that thread outside its selector wait for much
-less time than its ticks were late, the lag is the second kind (the thread woke but
-waited for the GIL or a CPU, as under many threads of pure-Python work): no code on
-the loop caused it. Used by :mod:`pinkclinic.analysis.loop` before it raises a loop issue,
-whether from the median lag or from stalls.
+"""Loop starvation: was the event loop's lag its own work, or its thread waiting to run?
+
+Ticks run one after the other, so their lateness adds up to time the loop thread spent
+on something else: its own work, or waiting to run again. If py-spy saw that thread
+outside its selector wait for much less time than its ticks were late, the lag is the
+second kind (the thread woke but was starved of the GIL or a CPU, as under many threads
+of pure-Python work): no code on the loop caused it. Used by
+:mod:`pinkclinic.analysis.loop` before it raises a loop issue, whether from the median
+lag or from stalls.
 """
 
 from __future__ import annotations
