@@ -16,7 +16,7 @@ from typing import Any
 from pinkclinic.analysis.cpu import CpuUsage, cpu_usage
 from pinkclinic.analysis.pyspy_window import read_timed, window_profile
 from pinkclinic.errors import PinkError
-from pinkclinic.jsonio import read_json, read_jsonl, read_jsonl_header
+from pinkclinic.jsonio import read_json, read_jsonl_header
 from pinkclinic.probe import probe_headers, probe_paths, probe_records
 from pinkclinic.profile import build_profile
 from pinkclinic.recording import Recording
@@ -48,15 +48,11 @@ class RecordingData:
         return max([v for v in self.timings.values() if isinstance(v, (int, float))] + [start])
 
     # -- streams -------------------------------------------------------------
-    def _stream(self, name: str) -> list[dict[str, Any]]:
-        path = self.rec.stream_file(name)
-        return list(read_jsonl(path)) if path else []
-
     @cached_property
     def processes(self) -> dict[int, list[dict[str, Any]]]:
         """pid -> samples in time order (events such as spawn/exit left out)."""
         out: dict[int, list[dict[str, Any]]] = defaultdict(list)
-        for r in self._stream("processes"):
+        for r in self.rec.read_stream("processes"):
             if "event" not in r and "pid" in r:
                 out[int(r["pid"])].append(r)
         for samples in out.values():
@@ -72,11 +68,11 @@ class RecordingData:
 
     @cached_property
     def process_events(self) -> list[dict[str, Any]]:
-        return [r for r in self._stream("processes") if "event" in r]
+        return [r for r in self.rec.read_stream("processes") if "event" in r]
 
     @cached_property
     def load_timeline(self) -> list[dict[str, Any]]:
-        return self._stream("load")
+        return self.rec.read_stream("load")
 
     @cached_property
     def load_result(self) -> dict[str, Any] | None:

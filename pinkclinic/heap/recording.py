@@ -13,14 +13,13 @@ from __future__ import annotations
 
 import os
 import shlex
-from pathlib import Path
 
 from pinkclinic.analysis.recommend import next_command
 from pinkclinic.errors import PinkError
 from pinkclinic.heap.analyse import analyse
 from pinkclinic.heap.capture import MAX_SNAPSHOTS, find_captures, pid_of
 from pinkclinic.heap.insufficient import failed_share, status_counts, untracked_workers
-from pinkclinic.jsonio import read_jsonl, write_json
+from pinkclinic.jsonio import write_json
 from pinkclinic.probe import probe_headers
 from pinkclinic.recording import Recording
 from pinkclinic.window import load_window
@@ -38,10 +37,7 @@ def window_of(rec: Recording) -> tuple[float, float] | None:
 
 
 def load_ticks(rec: Recording) -> list[dict]:
-    path = rec.stream_file("load") or (rec.path / "load.jsonl")
-    if not Path(path).is_file():
-        return []
-    return [r for r in read_jsonl(path) if "t" in r and "requests" in r]
+    return [r for r in rec.read_stream("load") if "t" in r and "requests" in r]
 
 
 def analyse_recording(path: str | os.PathLike, *, write: bool = True,
