@@ -33,6 +33,7 @@ from pinkclinic.errors import PinkError
 from pinkclinic.probe import probe_records
 from pinkclinic.recording import Recording
 from pinkclinic.session.collectors import Collector
+from pinkclinic.target.pyinfo import is_python
 
 ATTACH_TIMEOUT_S = 60
 PROBE_TIMEOUT_S = 30
@@ -79,8 +80,6 @@ def _why(output: str) -> str:
 def attach_pids(pid: int) -> list[int]:
     """``pid`` (the topmost Python process), then every live Python process below it:
     the workers of a pre-fork server, which exist before memray attaches."""
-    from pinkclinic.target.pyinfo import is_python
-
     return [pid] + [p for p in procs.tree_pids(pid)[1:] if is_python(p)]
 
 

@@ -13,6 +13,7 @@ import signal
 import threading
 from dataclasses import dataclass, field
 
+from pinkclinic import target as tgt
 from pinkclinic.errors import PinkError
 from pinkclinic.interrupt import StopSignal
 from pinkclinic.recording import Recording
@@ -34,8 +35,6 @@ class SessionResult:
 
 
 def _start_target(opts: SessionOptions, probe_features: list[str] | None, probe_options: dict):
-    from pinkclinic import target as tgt
-
     if opts.pid is not None:
         t = tgt.attach(opts.pid)
         rec = Recording.create(opts.dest, opts.name or str(opts.pid), opts.kind,
