@@ -23,7 +23,8 @@ from pinkclinic.analysis.recommend import insufficient_advice, recommendation
 from pinkclinic.jsonio import write_json
 from pinkclinic.recording import Recording
 
-SCHEMA_VERSION = 1
+DIAGNOSIS_FILE = "diagnosis.json"
+SCHEMA_VERSION = 1  # of diagnosis.json, whichever command wrote it (doctor, heap)
 MIN_WINDOW_S = 1.0  # shorter load windows give insufficient-data
 LOOP_CATEGORIES = ("loop-cpu", "loop-blocking-call")
 
@@ -123,5 +124,5 @@ def diagnose(data: RecordingData) -> dict[str, Any]:
     ``diagnosis.json`` into it."""
     rec = data.rec
     diagnosis = combine(rec, run_analyzers(data), data)
-    write_json(rec.file("diagnosis.json"), diagnosis)
+    write_json(rec.file(DIAGNOSIS_FILE), diagnosis)
     return diagnosis

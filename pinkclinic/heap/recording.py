@@ -14,6 +14,8 @@ from __future__ import annotations
 import os
 import shlex
 
+from pinkclinic.analysis.diagnose import DIAGNOSIS_FILE
+from pinkclinic.analysis.diagnose import SCHEMA_VERSION as DIAGNOSIS_SCHEMA_VERSION
 from pinkclinic.analysis.recommend import next_command
 from pinkclinic.errors import PinkError
 from pinkclinic.heap.analyse import analyse
@@ -25,8 +27,6 @@ from pinkclinic.recording import Recording
 from pinkclinic.window import load_window
 
 RESULT_FILE = "heap.json"
-DIAGNOSIS_FILE = "diagnosis.json"
-DIAGNOSIS_SCHEMA_VERSION = 1
 NOTE_FAILED_SHARE = 0.05   # a smaller share of failed requests is not worth a word
 
 
