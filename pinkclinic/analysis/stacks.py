@@ -19,7 +19,6 @@ from collections.abc import Iterator
 from pinkclinic.analysis.culprits import is_app_file
 from pinkclinic.analysis.data import RecordingData
 from pinkclinic.errors import PinkError
-from pinkclinic.probe import is_probe_file
 from pinkclinic.profile import export
 from pinkclinic.recording import Recording
 
@@ -45,22 +44,13 @@ def is_loop_thread_stack(profile, frames: tuple[int, ...]) -> bool:
     return False
 
 
-def is_probe_stack(profile, frames: tuple[int, ...]) -> bool:
-    """A stack of pinkclinic's own probe threads (they are not the target's work)."""
-    return any(is_probe_file(profile.frames[i].file) for i in frames)
-
-
 def thread_summary(data: RecordingData) -> dict[int, dict]:
-    """thread index -> {pid, tid, name, busy, idle, loop, stacks: [(frames, weight)]}.
-
-    The probe's own threads (its watchers) are left out."""
+    """thread index -> {pid, tid, name, busy, idle, loop, stacks: [(frames, weight)]}."""
     p = data.window_profile
     out: dict[int, dict] = {}
     if p is None:
         return out
     for t, frames, w, _ in p.iter_stacks(idle=True):
-        if is_probe_stack(p, frames):
-            continue
         info = p.threads[t]
         s = out.setdefault(t, {"pid": info.pid, "tid": info.tid, "name": info.name, "busy": 0.0,
                                "idle": 0.0, "loop": False, "stacks": []})
@@ -82,8 +72,7 @@ def busy_stacks(rec: Recording | RecordingData, limit: int = 200) -> Iterator[tu
         return iter(())
     merged: dict[tuple, float] = defaultdict(float)
     for _, frames, w, _ in p.iter_stacks(idle=False):
-        if not is_probe_stack(p, frames):
-            merged[frames] += w
+        merged[frames] += w
     top = sorted(merged.items(), key=lambda kv: -kv[1])[:limit]
     return ((frames_of(p, frames), w) for frames, w in top)
 
