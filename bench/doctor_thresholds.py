@@ -21,12 +21,12 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from pinkclinic.analysis import gc, gil, io_wait, loop, loop_ran, memory, traffic  # noqa: E402
+from pinkclinic.analysis import gc, gil, io_wait, loop, loop_starvation, memory, traffic  # noqa: E402
 from tests.commands.test_doctor_samples import CASES, LOAD  # noqa: E402
 
 THRESHOLDS = {
     "loop.STALL_SHARE_ISSUE": loop.STALL_SHARE_ISSUE, "loop.LAG_P50_ISSUE_MS": loop.LAG_P50_ISSUE_MS,
-    "loop.ON_CPU_SHARE_CPU": loop.ON_CPU_SHARE_CPU, "loop_ran.LOOP_RAN_SHARE_OF_LAG": loop_ran.LOOP_RAN_SHARE_OF_LAG,
+    "loop.ON_CPU_SHARE_CPU": loop.ON_CPU_SHARE_CPU, "loop_starvation.LOOP_RAN_SHARE_OF_LAG": loop_starvation.LOOP_RAN_SHARE_OF_LAG,
     "gc.GC_SHARE_ISSUE": gc.GC_SHARE_ISSUE,
     "gc.GC_WORST_SECOND_ISSUE_S": gc.GC_WORST_SECOND_ISSUE_S,
     "memory.LEAK_R2": memory.LEAK_R2, "memory.LEAK_MIN_BYTES": memory.LEAK_MIN_BYTES,

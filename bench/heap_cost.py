@@ -273,7 +273,8 @@ def thresholds() -> list[str]:
 
 def saturation_table() -> list[str]:
     """Where a bounded cache stops being distinguishable from a leak (pure arithmetic)."""
-    from pinkclinic.heap.fit import late_ratio, linear_fit
+    from pinkclinic.analysis.stats import linear_fit
+    from pinkclinic.heap.fit import late_ratio
     from pinkclinic.heap.suspects import MIN_LATE_RATIO, MIN_R2
 
     xs = [float(i) for i in range(120)]

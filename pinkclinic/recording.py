@@ -25,7 +25,7 @@ from typing import Any
 
 from pinkclinic import __version__
 from pinkclinic.errors import PinkError, UsageError
-from pinkclinic.jsonio import JsonlWriter, read_json, write_json
+from pinkclinic.jsonio import JsonlWriter, read_json, read_jsonl, write_json
 
 SCHEMA_VERSION = 1
 MANIFEST = "manifest.json"
@@ -171,3 +171,9 @@ class Recording:
             return None
         p = self.path / info["file"]
         return p if p.exists() else None
+
+    def read_stream(self, stream: str) -> list[dict[str, Any]]:
+        """The records of a listed JSON-lines stream (``load``, ``processes``...), header
+        left out; ``[]`` if the run never produced it."""
+        path = self.stream_file(stream)
+        return list(read_jsonl(path)) if path else []

@@ -21,18 +21,18 @@ from collections import defaultdict
 from collections.abc import Iterable, Sequence
 
 from pinkclinic.analysis.finding import Culprit
+from pinkclinic.probe import is_probe_file
 
 Frame = Sequence  # [function, file, line]
 
-_PROBE_PATHS = r"pinkclinic/bootstrap|pinkclinic_probe"  # the injected probe's own files
-_PROBE = re.compile(_PROBE_PATHS)
 _NOT_APP = re.compile(
     r"(site-packages|dist-packages|/lib/python\d+(\.\d+)?t?/|/lib/pypy|"
-    rf"{_PROBE_PATHS}|^<frozen |^<string>|^<built-in)")
+    r"^<frozen |^<string>|^<built-in)")
 
 
 def is_app_file(path: str) -> bool:
-    return bool(path) and not _NOT_APP.search(path.replace("\\", "/"))
+    return bool(path) and not _NOT_APP.search(path.replace("\\", "/")) and not is_probe_file(path)
+
 
 _LOOP_ENTRY = re.compile(
     r"(asyncio/base_events\.py|asyncio/runners\.py|uvloop/__init__\.py|asyncio/events\.py)$")
@@ -59,7 +59,7 @@ def culprit_frame(stack: Sequence[Frame]) -> Frame | None:
         frame = stack[i]
         if is_app_file(str(frame[1])) and (str(frame[0]) != "<module>" or i == last):
             return frame
-    if any(_PROBE.search(str(f[1]).replace("\\", "/")) for f in stack):
+    if any(is_probe_file(str(f[1])) for f in stack):
         return None
     return stack[-1]
 

@@ -16,22 +16,24 @@ from __future__ import annotations
 
 from typing import Any
 
-from pinkclinic.analysis import gc, io_wait, loop, memory, traffic
+from pinkclinic.analysis import gc, gil, io_wait, loop, loop_stacks, memory, traffic
 from pinkclinic.analysis.data import RecordingData
 from pinkclinic.analysis.finding import INSUFFICIENT, ISSUE, Finding
 from pinkclinic.analysis.recommend import insufficient_advice, recommendation
 from pinkclinic.jsonio import write_json
 from pinkclinic.recording import Recording
 
-SCHEMA_VERSION = 1
+DIAGNOSIS_FILE = "diagnosis.json"
+SCHEMA_VERSION = 1  # of diagnosis.json, whichever command wrote it (doctor, heap)
 MIN_WINDOW_S = 1.0  # shorter load windows give insufficient-data
 LOOP_CATEGORIES = ("loop-cpu", "loop-blocking-call")
 
 
-def run_analyzers(data: RecordingData, extra: list[Finding] | None = None) -> list[Finding]:
-    findings = [loop.analyse(data), gc.analyse(data), memory.analyse(data), io_wait.analyse(data),
-                traffic.analyse(data)]
-    return findings + list(extra or [])
+def run_analyzers(data: RecordingData) -> list[Finding]:
+    """Every analyzer's findings, in this order (``diagnosis.json`` keeps it). The stack-based
+    ones (GIL contention, loop stalls seen from outside) need py-spy's samples."""
+    return [loop.analyse(data), gc.analyse(data), memory.analyse(data), io_wait.analyse(data),
+            traffic.analyse(data), gil.analyse(data), *loop_stacks.analyse(data)]
 
 
 def combine(rec: Recording, findings: list[Finding], data: RecordingData) -> dict[str, Any]:
@@ -120,9 +122,7 @@ def _healthy_summary(data: RecordingData) -> str:
 def diagnose(data: RecordingData) -> dict[str, Any]:
     """Analyse a recording (every analyzer, stack-based ones included) and write
     ``diagnosis.json`` into it."""
-    from pinkclinic.analysis.stacks import stack_findings
-
     rec = data.rec
-    diagnosis = combine(rec, run_analyzers(data, stack_findings(data)), data)
-    write_json(rec.file("diagnosis.json"), diagnosis)
+    diagnosis = combine(rec, run_analyzers(data), data)
+    write_json(rec.file(DIAGNOSIS_FILE), diagnosis)
     return diagnosis

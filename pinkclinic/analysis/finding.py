@@ -14,9 +14,6 @@ NONE = "none"
 ISSUE = "issue"
 INSUFFICIENT = "insufficient-data"
 
-CATEGORIES = ("loop-cpu", "loop-blocking-call", "io-wait", "gc-pressure", "memory-leak",
-              "gil-contention", "healthy", "insufficient-data")
-
 
 @dataclass
 class Culprit:

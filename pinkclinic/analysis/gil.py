@@ -22,9 +22,10 @@ from __future__ import annotations
 
 from collections import defaultdict
 
+from pinkclinic.analysis.cpu import cpu_seconds
 from pinkclinic.analysis.data import RecordingData
 from pinkclinic.analysis.finding import ISSUE, NONE, Finding, clamp01, insufficient
-from pinkclinic.analysis.stacks import cpu_seconds, rate_hz, thread_summary
+from pinkclinic.analysis.stacks import rate_hz, thread_summary
 from pinkclinic.jsonio import read_jsonl
 
 GIL_MIN_BUSY_THREADS = 1.5   # threads wanting the GIL at once, on average
@@ -90,7 +91,7 @@ def analyse(data: RecordingData) -> Finding:
         threads[s["pid"]] += 1 if want_s > 0.05 * seconds else 0
     rows = []
     for pid, busy_s in busy.items():
-        cpu = cpu_seconds(data, pid, *span)
+        cpu = cpu_seconds(data.processes.get(pid, []), *span)
         if cpu is None:
             continue
         want, cores = wanting[pid] / seconds, cpu / seconds

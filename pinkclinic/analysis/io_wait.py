@@ -11,6 +11,7 @@ from __future__ import annotations
 from pinkclinic.analysis.culprits import rank
 from pinkclinic.analysis.data import RecordingData
 from pinkclinic.analysis.finding import ISSUE, NONE, Finding, clamp01, insufficient
+from pinkclinic.analysis.stacks import wait_stacks
 from pinkclinic.analysis.stats import quantile
 
 # Median latency (ms) above which an idle server is "slow". A hello-world answers
@@ -48,8 +49,6 @@ def analyse(data: RecordingData) -> Finding:
         return Finding(signal="io", status=NONE, evidence=evidence,
                        summary=f"median latency {p50:.1f} ms with the busiest process at "
                                f"{100 * usage.busiest:.0f}% CPU")
-    from pinkclinic.analysis.stacks import wait_stacks
-
     culprits = rank(wait_stacks(data))
     where = f"; requests wait in {culprits[0].function}()" if culprits else ""
     return Finding(signal="io", status=ISSUE, category="io-wait",

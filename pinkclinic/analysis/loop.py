@@ -17,7 +17,7 @@ add up to time the loop thread spent on something else: its own work, or waiting
 run again. If py-spy saw that thread outside its selector wait for much less time
 than it was late, the lag is the second kind (the thread woke but waited for the GIL
 or a CPU, as under many threads of pure-Python work): no code on the loop caused it,
-and there is no loop issue (:mod:`pinkclinic.analysis.loop_ran`).
+and there is no loop issue (:mod:`pinkclinic.analysis.loop_starvation`).
 """
 
 from __future__ import annotations
@@ -27,7 +27,8 @@ from collections import defaultdict
 from pinkclinic.analysis.culprits import rank
 from pinkclinic.analysis.data import RecordingData
 from pinkclinic.analysis.finding import ISSUE, NONE, Finding, clamp01, insufficient
-from pinkclinic.analysis.loop_ran import in_loop_wait, lag_not_the_loops_work
+from pinkclinic.analysis.loop_starvation import in_loop_wait, lag_not_the_loops_work
+from pinkclinic.analysis.stacks import frames_of, thread_summary
 
 # A loop stalled for >= 10% of the load window is an issue (clinic doctor flags a
 # median delay >= 10 ms; a stall share is the same idea, robust to bursty stalls).
@@ -64,8 +65,6 @@ def stalls(data: RecordingData) -> list[dict]:
 
 
 def _pyspy_loop_stacks(data: RecordingData, pid, tid) -> list:
-    from pinkclinic.analysis.stacks import frames_of, thread_summary
-
     p = data.window_profile
     for s in thread_summary(data).values() if p is not None else ():
         if s["pid"] == pid and s["tid"] == tid and s["busy"] >= MIN_LOOP_SAMPLES:

@@ -10,10 +10,11 @@ load window's samples count (``RecordingData.window_profile``).
 
 from __future__ import annotations
 
+from pinkclinic.analysis.cpu import cpu_seconds
 from pinkclinic.analysis.culprits import is_app_file, rank
 from pinkclinic.analysis.data import RecordingData
 from pinkclinic.analysis.finding import ISSUE, NONE, Finding, clamp01
-from pinkclinic.analysis.stacks import cpu_seconds, frames_of, thread_summary
+from pinkclinic.analysis.stacks import frames_of, thread_summary
 
 LOOP_BUSY_ISSUE = 0.6   # the loop thread is busy in >= 60% of its samples...
 LOOP_APP_SHARE = 0.5    # ... and >= 50% of that busy time is in the user's own functions
@@ -39,7 +40,7 @@ def analyse(data: RecordingData) -> list[Finding]:
                         summary=f"the event loop was busy {100 * busy_share:.0f}% of the time, "
                                 "mostly in framework code")]
     span = data.stack_span
-    cpu = cpu_seconds(data, worst["pid"], *span) if span else None
+    cpu = cpu_seconds(data.processes.get(worst["pid"], []), *span) if span else None
     on_cpu = (cpu / (span[1] - span[0])) / busy_share if cpu is not None and span else None
     evidence["on_cpu_share"] = None if on_cpu is None else round(min(on_cpu, 1.0), 3)
     is_cpu = on_cpu is None or on_cpu >= ON_CPU_SHARE_CPU

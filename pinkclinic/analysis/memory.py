@@ -54,12 +54,13 @@ def analyse(data: RecordingData) -> Finding:
                             points=len(series))
     xs = [t - series[0][0] for t, _ in series]
     ys = [v for _, v in series]
-    slope, _, r2 = linear_fit(xs, ys)
+    fit = linear_fit(xs, ys)
+    slope, r2 = fit.slope, fit.r2
     span = xs[-1] - xs[0]
     growth = slope * span
     start = ys[0]
     tail = [(x, y) for x, y in zip(xs, ys) if x >= xs[-1] - span / 3]
-    tail_slope = linear_fit([x for x, _ in tail], [y for _, y in tail])[0] if len(tail) >= 3 else 0.0
+    tail_slope = linear_fit([x for x, _ in tail], [y for _, y in tail]).slope if len(tail) >= 3 else 0.0
     requests = _requests(data, w.start, w.end)
     evidence = {
         "rss_start": int(start), "rss_end": int(ys[-1]), "growth_bytes": int(growth),

@@ -1,7 +1,7 @@
 """py-spy's samples placed in time, and the profile of the load window alone.
 
-py-spy's speedscope file has no timestamps, but each thread's samples are in time
-order, and with ``--idle`` every live thread of a process is sampled on every tick.
+py-spy's speedscope file (read by :mod:`pinkclinic.profile.speedscope_in`, keeping
+the samples' order) has no timestamps, but each thread's samples are in time order, and with ``--idle`` every live thread of a process is sampled on every tick.
 So a process's busiest thread spans the whole sampling time ``D`` (its sample count
 over the rate, from ``streams.pyspy.started``, the moment py-spy printed that it
 samples), and a thread with fewer samples than its process's most is one that was
@@ -17,17 +17,15 @@ work.
 
 from __future__ import annotations
 
-import json
 import re
 from collections import Counter
 from dataclasses import dataclass, field
 
+from pinkclinic.probe import THREAD_PREFIX, is_probe_file
 from pinkclinic.profile import from_stacks
-from pinkclinic.profile.readers import split_pseudo
-
-PROBE_THREAD_PREFIX = "pinkclinic-probe"
-_PROBE_FILES = ("pinkclinic_probe/", "pinkclinic/bootstrap/")
-_PROFILE_NAME = re.compile(r'^(?:Process (\d+) )?Thread (\d+)(?: "(.*)")?$', re.S)
+from pinkclinic.profile.idle import IDLE_FRAME, is_loop_entry, is_wait_frame
+from pinkclinic.profile.readers import PROFILE_NAME, split_pseudo
+from pinkclinic.profile.speedscope_in import read_speedscope_ordered
 
 
 @dataclass
@@ -44,26 +42,22 @@ class ThreadSamples:
         return (self.t0 + i * self.step for i in range(len(self.stacks)))
 
 
-def is_probe_frame(frame) -> bool:
-    return any(m in frame[1].replace("\\", "/") for m in _PROBE_FILES)
-
-
 def read_timed(path, started: float, rate: float) -> list[ThreadSamples]:
     """Every thread's samples of ``path`` with their estimated times, probe threads left out."""
-    with open(path, encoding="utf-8") as f:
-        doc = json.load(f)
+    doc, profiles, orders = read_speedscope_ordered(path)
     shared = doc.get("shared", {}).get("frames", [])
     frames = [(str(fr.get("name", "?")), str(fr.get("file") or ""), int(fr.get("line") or 0))
               for fr in shared]
     threads: list[ThreadSamples] = []
     cache: dict[tuple, tuple] = {}
-    for prof in doc.get("profiles", []):
-        m = _PROFILE_NAME.match(str(prof.get("name", "")))
+    for prof, counted, order in zip(doc.get("profiles", []), profiles, orders, strict=True):
+        m = PROFILE_NAME.match(str(prof.get("name", "")))
         info = {"pid": int(m.group(1)) if m and m.group(1) else None,
                 "tid": int(m.group(2)) if m else None, "name": (m.group(3) or "") if m else ""}
         stacks = []
-        for raw in prof.get("samples") or []:
-            key = tuple(raw)
+        distinct = list(counted)  # ``order`` indexes them, one per sample in time order
+        for i in order:
+            key = distinct[i]
             got = cache.get(key)
             if got is None:
                 names = [frames[i][0] if not frames[i][1] else "" for i in key[:4]]
@@ -76,7 +70,7 @@ def read_timed(path, started: float, rate: float) -> list[ThreadSamples]:
                     info[k] = pseudo[k]
             stacks.append(stack)
         name = str(info.get("name") or "")
-        if name.startswith(PROBE_THREAD_PREFIX) or _probe_entry_share(stacks) >= 0.5:
+        if name.startswith(THREAD_PREFIX) or _probe_entry_share(stacks) >= 0.5:
             continue
         threads.append(ThreadSamples(info.get("pid"), info.get("tid"), name,
                                      str(info.get("process") or ""), 0.0, 0.0, stacks))
@@ -97,12 +91,12 @@ def _probe_entry_share(stacks: list) -> float:
     a probe thread whose name py-spy did not see yet."""
     if not stacks:
         return 0.0
-    return sum(1 for s in stacks if any(is_probe_frame(fr) for fr in s[:5])) / len(stacks)
+    return sum(1 for s in stacks if any(is_probe_file(fr[1]) for fr in s[:5])) / len(stacks)
 
 
 def _trim_probe(stack: tuple) -> tuple:
     for i, fr in enumerate(stack):
-        if is_probe_frame(fr):
+        if is_probe_file(fr[1]):
             return stack[:i]
     return stack
 
@@ -112,8 +106,6 @@ def window_profile(threads: list[ThreadSamples], window: tuple[float, float] | N
     """One Profile of the samples inside ``window`` (all of them if ``None``). The samples
     of the ``waiting`` threads ((pid, tid) the kernel saw blocked nearly all the time)
     get a synthetic ``<idle>`` leaf, so a CPU view hides them."""
-    from pinkclinic.profile.idle import IDLE_FRAME
-
     waiting = waiting or set()
     counts: Counter = Counter()
     names, processes = {}, {}
@@ -140,8 +132,6 @@ def loop_busy(threads: list[ThreadSamples], step: float) -> dict[tuple, list[tup
     """(pid, tid) of each event-loop thread -> [(t, busy share)] per ``step`` seconds: the
     share of its samples that were not the loop waiting (its utilisation, seen from
     outside; what ``--pid`` has instead of the probe's lag)."""
-    from pinkclinic.profile.idle import is_loop_entry, is_wait_frame
-
     out = {}
     for t in threads:
         if not any(_LOOP_RUN.search(fr[1].replace("\\", "/")) for s in t.stacks[:50] for fr in s):

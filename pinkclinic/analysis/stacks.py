@@ -16,8 +16,10 @@ from __future__ import annotations
 from collections import defaultdict
 from collections.abc import Iterator
 
+from pinkclinic.analysis.culprits import is_app_file
 from pinkclinic.analysis.data import RecordingData
-from pinkclinic.analysis.finding import Finding
+from pinkclinic.errors import PinkError
+from pinkclinic.profile import export
 from pinkclinic.recording import Recording
 
 _LOOP_FUNCS = ("run_forever", "_run_once", "Runner.run", "run_until_complete")
@@ -42,25 +44,13 @@ def is_loop_thread_stack(profile, frames: tuple[int, ...]) -> bool:
     return False
 
 
-_PROBE = ("pinkclinic_probe", "pinkclinic/bootstrap")
-
-
-def is_probe_stack(profile, frames: tuple[int, ...]) -> bool:
-    """A stack of pinkclinic's own probe threads (they are not the target's work)."""
-    return any(any(m in profile.frames[i].file for m in _PROBE) for i in frames)
-
-
 def thread_summary(data: RecordingData) -> dict[int, dict]:
-    """thread index -> {pid, tid, name, busy, idle, loop, stacks: [(frames, weight)]}.
-
-    The probe's own threads (its watchers) are left out."""
+    """thread index -> {pid, tid, name, busy, idle, loop, stacks: [(frames, weight)]}."""
     p = data.window_profile
     out: dict[int, dict] = {}
     if p is None:
         return out
     for t, frames, w, _ in p.iter_stacks(idle=True):
-        if is_probe_stack(p, frames):
-            continue
         info = p.threads[t]
         s = out.setdefault(t, {"pid": info.pid, "tid": info.tid, "name": info.name, "busy": 0.0,
                                "idle": 0.0, "loop": False, "stacks": []})
@@ -82,8 +72,7 @@ def busy_stacks(rec: Recording | RecordingData, limit: int = 200) -> Iterator[tu
         return iter(())
     merged: dict[tuple, float] = defaultdict(float)
     for _, frames, w, _ in p.iter_stacks(idle=False):
-        if not is_probe_stack(p, frames):
-            merged[frames] += w
+        merged[frames] += w
     top = sorted(merged.items(), key=lambda kv: -kv[1])[:limit]
     return ((frames_of(p, frames), w) for frames, w in top)
 
@@ -92,26 +81,7 @@ def rate_hz(data: RecordingData) -> float:
     return float(data.rec.manifest.get("streams", {}).get("pyspy", {}).get("rate_hz") or 100)
 
 
-def cpu_seconds(data: RecordingData, pid: int, t0: float, t1: float) -> float | None:
-    """CPU seconds ``pid`` used between t0 and t1, from the psutil samples."""
-    samples = [s for s in data.processes.get(pid, []) if t0 - 0.05 <= s["t"] <= t1 + 0.05]
-    if len(samples) < 2:
-        return None
-    a, b = samples[0], samples[-1]
-    return max(0.0, (b["cpu_user_s"] + b["cpu_system_s"]) - (a["cpu_user_s"] + a["cpu_system_s"]))
-
-
-def stack_findings(data: RecordingData) -> list[Finding]:
-    """Findings that need py-spy's stacks (GIL contention, loop stalls seen from outside)."""
-    from pinkclinic.analysis import gil, loop_stacks
-
-    return [gil.analyse(data), *loop_stacks.analyse(data)]
-
-
 def export_stacks(rec: Recording | RecordingData, fmt: str) -> str:
-    from pinkclinic.errors import PinkError
-    from pinkclinic.profile import export
-
     p = (rec if isinstance(rec, RecordingData) else RecordingData(rec)).profile
     if p is None:
         raise PinkError(f"{rec.path} has no stack samples to export")
@@ -130,8 +100,6 @@ def wait_stacks(data: RecordingData) -> list[tuple[list, float]]:
     Tasks parked in the framework (an idle keep-alive connection, a server's own
     control loop) are not what requests wait on, unless nothing else is.
     """
-    from pinkclinic.analysis.culprits import is_app_file
-
     def mine(stacks):
         return [(st, n) for st, n in stacks if any(is_app_file(str(f[1])) for f in st)]
 

@@ -1,10 +1,10 @@
-"""Small, dependency-free statistics used by the analyzers."""
+"""Small, dependency-free statistics used by the analyzers (doctor's and heap's)."""
 
 from __future__ import annotations
 
 import math
 from collections.abc import Sequence
-from itertools import pairwise
+from dataclasses import dataclass
 
 
 def quantile(values: Sequence[float], q: float) -> float:
@@ -18,28 +18,25 @@ def quantile(values: Sequence[float], q: float) -> float:
     return xs[lo] + (xs[hi] - xs[lo]) * (pos - lo)
 
 
-def linear_fit(xs: Sequence[float], ys: Sequence[float]) -> tuple[float, float, float]:
-    """Least-squares ``y = a + b*x``; returns (slope b, intercept a, r²)."""
+@dataclass(frozen=True)
+class Fit:
+    slope: float      # y units per x unit
+    intercept: float
+    r2: float         # 0..1; 0 when y is flat (nothing to explain)
+
+
+def linear_fit(xs: Sequence[float], ys: Sequence[float]) -> Fit:
+    """Least-squares ``y = intercept + slope * x``."""
     n = len(xs)
     if n < 2:
-        return 0.0, (ys[0] if ys else 0.0), 0.0
+        return Fit(0.0, ys[0] if ys else 0.0, 0.0)
     mx = sum(xs) / n
     my = sum(ys) / n
     sxx = sum((x - mx) ** 2 for x in xs)
     syy = sum((y - my) ** 2 for y in ys)
-    sxy = sum((x - mx) * (y - my) for x, y in zip(xs, ys))
-    if sxx == 0:
-        return 0.0, my, 0.0
-    b = sxy / sxx
-    r2 = 0.0 if syy == 0 else (sxy * sxy) / (sxx * syy)
-    return b, my - b * mx, r2
-
-
-def rate_series(points: Sequence[tuple[float, float]]) -> list[tuple[float, float]]:
-    """Turn a cumulative counter [(t, value)] into per-second rates at interval midpoints."""
-    out = []
-    for (t0, v0), (t1, v1) in pairwise(points):
-        dt = t1 - t0
-        if dt > 0:
-            out.append(((t0 + t1) / 2, (v1 - v0) / dt))
-    return out
+    sxy = sum((x - mx) * (y - my) for x, y in zip(xs, ys, strict=True))
+    if sxx <= 0:
+        return Fit(0.0, my, 0.0)
+    slope = sxy / sxx
+    r2 = (sxy * sxy) / (sxx * syy) if syy > 0 else 0.0
+    return Fit(slope, my - slope * mx, max(0.0, min(1.0, r2)))

@@ -34,6 +34,8 @@ from pinkclinic import procs
 from pinkclinic.collect.proc_read import cmdline as _cmdline
 from pinkclinic.collect.proc_read import read_proc as _read_proc
 from pinkclinic.collect.proc_read import read_psutil as _read_psutil
+from pinkclinic.collect.thread_states import SCHEMA_VERSION as TS_VERSION
+from pinkclinic.collect.thread_states import ThreadStates
 from pinkclinic.jsonio import dumps
 
 SCHEMA_VERSION = 1
@@ -67,8 +69,6 @@ class ProcessSampler:
                 self._f.flush()
         self._states = None
         if thread_states is not None and procs.HAVE_PROC:
-            from pinkclinic.collect.thread_states import ThreadStates
-
             self._states = ThreadStates(open(thread_states, "a", encoding="utf-8"))  # noqa: SIM115
         self._read = _read_proc if procs.HAVE_PROC else _read_psutil
         self._names: dict[bytes, str] = {}
@@ -92,8 +92,6 @@ class ProcessSampler:
         path = rec.register("processes", "processes.jsonl", format="jsonl",
                             schema_version=SCHEMA_VERSION)
         if thread_states:
-            from pinkclinic.collect.thread_states import SCHEMA_VERSION as TS_VERSION
-
             kw["thread_states"] = rec.register("threads", "threads.jsonl", format="jsonl",
                                                schema_version=TS_VERSION)
         return cls(root_pid, path, interval=interval, **kw)

@@ -36,7 +36,7 @@ import os
 from collections.abc import Iterable, Sequence
 
 from pinkclinic.errors import PinkError
-from pinkclinic.heap import capture as capmod
+from pinkclinic.heap.capture import MAX_SNAPSHOTS, downsample, open_capture
 from pinkclinic.heap.diagnosis import memory_leak_issue
 from pinkclinic.heap.growth import MAX_GRID, MIN_GRID, SiteSeries, grid_times, read_temporal
 from pinkclinic.heap.insufficient import load_problem, steady_problem
@@ -51,7 +51,7 @@ def analyse(captures: Sequence[str | os.PathLike], *,
             window: tuple[float, float] | None = None,
             requests: Iterable[dict | tuple[float, int]] | None = None,
             command: str = "", root: str | None = None, rerun: str = "",
-            max_snapshots: int = capmod.MAX_SNAPSHOTS, max_grid: int = MAX_GRID) -> dict:
+            max_snapshots: int = MAX_SNAPSHOTS, max_grid: int = MAX_GRID) -> dict:
     """Analyse memray captures.
 
     ``window`` is the load window (epoch seconds; default: the load timeline's span,
@@ -67,7 +67,7 @@ def analyse(captures: Sequence[str | os.PathLike], *,
     caps = []
     try:
         for i, p in enumerate(captures):
-            caps.append(capmod.open_capture(p, max_snapshots=max_snapshots))
+            caps.append(open_capture(p, max_snapshots=max_snapshots))
             if i < len(captures) - 1:
                 caps[-1].close()
         return _analyse(caps, window, Timeline.from_ticks(requests or ()), max_grid,
@@ -98,7 +98,7 @@ def _analyse(caps, window, timeline, max_grid, text: dict) -> dict:
     served = timeline.served(t0, t1) if timeline and t1 > t0 else None
     result["window"] = {"start": t0, "end": t1, "source": source, "grid_points": n,
                         "requests": round(served) if served is not None else None}
-    result["series"] = {"processes": [capmod.downsample(c) for c in good],
+    result["series"] = {"processes": [downsample(c) for c in good],
                         "load": timeline.series() if timeline else None}
     leaks = {"status": "ok", "detail": "", "excluded_bytes": {}}
     result["leaks"] = leaks

@@ -1,31 +1,9 @@
-"""Least-squares line fits and the shape statistics that separate leaks from caches."""
+"""The shape statistic that separates leaks from caches (on the analyzers' line fit,
+:func:`pinkclinic.analysis.stats.linear_fit`)."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-
-
-@dataclass(frozen=True)
-class Fit:
-    slope: float      # y units per x unit
-    intercept: float
-    r2: float         # 0..1; 0 when y is flat (nothing to explain)
-
-
-def linear_fit(xs: list[float], ys: list[float]) -> Fit:
-    n = len(xs)
-    if n < 2:
-        return Fit(0.0, ys[0] if ys else 0.0, 0.0)
-    mx = sum(xs) / n
-    my = sum(ys) / n
-    sxx = sum((x - mx) ** 2 for x in xs)
-    syy = sum((y - my) ** 2 for y in ys)
-    sxy = sum((x - mx) * (y - my) for x, y in zip(xs, ys, strict=True))
-    if sxx <= 0:
-        return Fit(0.0, my, 0.0)
-    slope = sxy / sxx
-    r2 = (sxy * sxy) / (sxx * syy) if syy > 0 else 0.0
-    return Fit(slope, my - slope * mx, max(0.0, min(1.0, r2)))
+from pinkclinic.analysis.stats import linear_fit
 
 
 def late_ratio(xs: list[float], ys: list[float], overall_slope: float,

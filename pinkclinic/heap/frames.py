@@ -25,6 +25,7 @@ import sysconfig
 from functools import lru_cache
 
 import pinkclinic
+from pinkclinic.probe import is_probe_file
 
 Frame = tuple[str, str, int]  # (function, file, line)
 
@@ -34,8 +35,7 @@ _STDLIB_DIRS = tuple(sorted({os.path.abspath(p) + os.sep for p in (
 # Any interpreter's stdlib, not only the one running the analysis: the target may differ.
 _STDLIB_RE = re.compile(r"/lib/(?:python\d\.\d+t?|pypy\d*\.?\d*)/(?!site-packages/|dist-packages/)")
 _DEPS_RE = re.compile(r"[/\\](?:site|dist)-packages[/\\]")
-_PROFILER_PKG_RE = re.compile(r"[/\\](?:site|dist)-packages[/\\](?:memray|pinkclinic)[/\\]"
-                              r"|[/\\]pinkclinic_probe(?:[/\\]|\.py$)|[/\\]pinkclinic[/\\]bootstrap[/\\]")
+_PROFILER_PKG_RE = re.compile(r"[/\\](?:site|dist)-packages[/\\](?:memray|pinkclinic)[/\\]")
 # The import system itself, not importlib.metadata / importlib.resources, which a
 # server may call at request time.
 _IMPORT_MACHINERY_RE = re.compile(r"/importlib/(?:__init__|_bootstrap|_bootstrap_external|util"
@@ -57,7 +57,8 @@ def area(file: str) -> str:
     norm = file.replace("\\", "/")
     if _LAUNCHER_RE.search(norm):
         return "launcher"
-    if _PROFILER_PKG_RE.search(norm) or os.path.abspath(file).startswith(_PINKCLINIC_DIR):
+    if (_PROFILER_PKG_RE.search(norm) or is_probe_file(norm)
+            or os.path.abspath(file).startswith(_PINKCLINIC_DIR)):
         return "profiler"
     if _IMPORT_MACHINERY_RE.search(norm) and _DEPS_RE.search(norm) is None:
         return "importlib"

@@ -98,10 +98,6 @@ class SiteSeries:
             return
         self._fold(frame, area, stack, live_b, _prefix(dcount, k))
 
-    def add_capture(self, cap: Capture) -> None:
-        """All of one capture's temporal records (its reader must be open)."""
-        read_temporal(cap, [self])
-
     def _fold(self, frame: Frame, area: str, stack: list[Frame],
               live_b: list[float], live_c: list[float]) -> None:
         site = self.sites.get(frame)

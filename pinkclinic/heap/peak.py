@@ -36,7 +36,7 @@ import heapq
 
 from pinkclinic.heap.capture import Capture
 from pinkclinic.heap.frames import site_of, strip_launcher
-from pinkclinic.heap.growth import SMALL_OBJECTS, is_arena, read_temporal
+from pinkclinic.heap.growth import SMALL_OBJECTS, is_arena
 
 MAX_PEAK_STACKS = 2000
 OTHER = ("[smaller stacks]", "", 0)
@@ -108,14 +108,6 @@ def _stack_key(inner: list, arena: bool) -> tuple:
     if kind == "profiler":
         return (PROFILER, *outer)
     return outer
-
-
-def peak_stacks(caps: list[Capture], *, max_stacks: int = MAX_PEAK_STACKS) -> dict:
-    """The peak of captures whose readers are all open (see :class:`PeakTree`)."""
-    tree = PeakTree(len(caps) > 1)
-    for cap in caps:
-        read_temporal(cap, [tree])
-    return tree.result(max_stacks)
 
 
 def as_weighted_stacks(peak: dict) -> list[tuple[list[tuple[str, str, int]], int, int]]:

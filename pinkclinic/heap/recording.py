@@ -1,8 +1,8 @@
 """Heap analysis of a ``*.pinkclinic-heap`` recording folder.
 
 Reads the memray captures (``memray-<PID>.bin``, ``memray-<PID>.bin.<CHILD>``), the
-load timeline (``load.jsonl``), the window from ``manifest.json`` and the probe files'
-headers (to see forked workers that ran without a capture); writes the result to
+load timeline (``load.jsonl``), the load window (:mod:`pinkclinic.window`) and the probe
+files' headers (to see forked workers that ran without a capture); writes the result to
 ``heap.json`` and the verdict to ``diagnosis.json``, in doctor's schema: top-level
 ``verdict``, ``summary``, ``recommendation``, ``issues`` (one ``memory-leak`` issue,
 or one ``insufficient-data`` issue saying what to change), ``signals_missing``,
@@ -13,43 +13,36 @@ from __future__ import annotations
 
 import os
 import shlex
-from pathlib import Path
 
+from pinkclinic.analysis.diagnose import DIAGNOSIS_FILE
+from pinkclinic.analysis.diagnose import SCHEMA_VERSION as DIAGNOSIS_SCHEMA_VERSION
+from pinkclinic.analysis.recommend import next_command
 from pinkclinic.errors import PinkError
 from pinkclinic.heap.analyse import analyse
 from pinkclinic.heap.capture import MAX_SNAPSHOTS, find_captures, pid_of
 from pinkclinic.heap.insufficient import failed_share, status_counts, untracked_workers
-from pinkclinic.jsonio import read_jsonl, write_json
+from pinkclinic.jsonio import write_json
+from pinkclinic.probe import probe_headers
 from pinkclinic.recording import Recording
+from pinkclinic.window import load_window
 
 RESULT_FILE = "heap.json"
-DIAGNOSIS_FILE = "diagnosis.json"
-DIAGNOSIS_SCHEMA_VERSION = 1
 NOTE_FAILED_SHARE = 0.05   # a smaller share of failed requests is not worth a word
 
 
 def window_of(rec: Recording) -> tuple[float, float] | None:
-    """The load window from the manifest, else the time the server was up and listening."""
-    timings = rec.manifest.get("timings", {})
-    for a, b in (("load_start", "load_end"), ("listening", "stopping"), ("listening", "stopped")):
-        t0, t1 = timings.get(a), timings.get(b)
-        if isinstance(t0, (int, float)) and isinstance(t1, (int, float)) and t1 > t0:
-            return float(t0), float(t1)
-    return None
+    """The load window (:func:`pinkclinic.window.load_window`), untrimmed."""
+    w = load_window(rec.manifest.get("timings", {}))
+    return (float(w.start), float(w.end)) if w is not None and w.end > w.start else None
 
 
 def load_ticks(rec: Recording) -> list[dict]:
-    path = rec.stream_file("load") or (rec.path / "load.jsonl")
-    if not Path(path).is_file():
-        return []
-    return [r for r in read_jsonl(path) if "t" in r and "requests" in r]
+    return [r for r in rec.read_stream("load") if "t" in r and "requests" in r]
 
 
 def analyse_recording(path: str | os.PathLike, *, write: bool = True,
                       max_snapshots: int = MAX_SNAPSHOTS) -> dict:
     """Analyse a recording folder; with ``write``, save ``heap.json`` and ``diagnosis.json``."""
-    from pinkclinic.analysis.data import RecordingData
-
     rec = Recording.open(path)
     captures = find_captures(rec.path)
     if not captures:
@@ -57,15 +50,13 @@ def analyse_recording(path: str | os.PathLike, *, write: bool = True,
         why = status.get("detail") if status.get("outcome") == "error" else None
         raise PinkError(f"{rec.path} has no memray capture (memray-<PID>.bin): " +
                         (why or "the target may have exited before memray started"))
-    from pinkclinic.analysis.recommend import next_command
-
     command = rec.manifest.get("command") or []
     result = analyse(captures, window=window_of(rec), requests=load_ticks(rec) or None,
                      command=shlex.join(command) if command else "",
                      root=rec.manifest.get("cwd"), rerun=next_command(rec, "heap"),
                      max_snapshots=max_snapshots)
     follow = bool(rec.manifest.get("options", {}).get("extra", {}).get("follow_fork", True))
-    children = dict(RecordingData(rec).probe_headers)
+    children = probe_headers(rec.path)
     children.update({int(p): {"forked": True} for p in rec.manifest.get("untracked_workers", [])})
     untracked = untracked_workers(children, {pid_of(p) for p in captures}, follow_fork=follow)
     if untracked is not None:  # what the workers kept is missing: no verdict either way
@@ -79,8 +70,6 @@ def analyse_recording(path: str | os.PathLike, *, write: bool = True,
 
 
 def _recommendation(rec: Recording | None, verdict: str, reason: str | None) -> str:
-    from pinkclinic.analysis.recommend import next_command
-
     again = next_command(rec, "heap") if rec is not None else "pinkclinic heap -- CMD"
     if verdict != "insufficient-data":
         return ("Nothing kept growing with the requests. To see where memory goes at the "

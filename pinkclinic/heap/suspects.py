@@ -24,7 +24,8 @@ says so and asks for a longer run instead of clearing the server.
 
 from __future__ import annotations
 
-from pinkclinic.heap.fit import late_ratio, linear_fit
+from pinkclinic.analysis.stats import linear_fit
+from pinkclinic.heap.fit import late_ratio
 from pinkclinic.heap.timeline import Timeline
 
 MIN_GROWTH_BYTES = 256 * 1024   # below this a window's growth is noise (a dict resize, an arena)

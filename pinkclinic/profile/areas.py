@@ -28,6 +28,8 @@ import re
 import sysconfig
 from functools import lru_cache
 
+from pinkclinic.probe import is_probe_file
+
 APP = "app"
 STDLIB = "stdlib"
 NATIVE = "native"
@@ -38,7 +40,6 @@ _PY_SOURCE = (".py", ".pyw", ".pyx", ".pxd", ".pxi", ".pyi")
 _SCRIPT_DIR = re.compile(r"[\\/](?:s?bin|Scripts)[\\/]([^\\/]+)$")
 _SITE = re.compile(r"[\\/](?:site|dist)-packages[\\/]")
 _STDLIB_DIR = re.compile(r"[\\/]lib[\\/](?:python|pypy)\d(?:\.\d+)?t?[\\/]", re.IGNORECASE)
-_PROBE = re.compile(r"[\\/]pinkclinic[\\/]bootstrap[\\/]")
 
 
 def normalize_dist(name: str) -> str:
@@ -94,7 +95,7 @@ class AreaClassifier:
         lower = file.lower()
         if not lower.endswith(_PY_SOURCE):
             return self._script_area(file) or NATIVE
-        if _PROBE.search(file):
+        if is_probe_file(file):
             return DEPS + "pinkclinic"
         m = _SITE.search(file)
         if m:

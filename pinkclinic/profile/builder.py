@@ -9,8 +9,8 @@ from collections import Counter
 from collections.abc import Iterable
 from itertools import chain
 
-from pinkclinic.profile import idle as _idle
 from pinkclinic.profile.areas import IDLE, AreaClassifier
+from pinkclinic.profile.idle import IDLE_FRAME, is_loop_entry, is_wait_frame
 from pinkclinic.profile.model import UNITS, Frame, Profile, ThreadInfo
 
 
@@ -109,7 +109,7 @@ class ProfileBuilder:
         frames: list[Frame] = []
         for mid, key in enumerate(merged_keys):
             func, file = key[0], key[1]
-            wait = self.idle_rules and _idle.is_wait_frame(func, file)
+            wait = self.idle_rules and is_wait_frame(func, file)
             area = IDLE if wait else self.classifier(func, file)
             frames.append(Frame(func, file, -best_line[mid][1], area))
 
@@ -126,11 +126,11 @@ class ProfileBuilder:
                 if entry is None:
                     fr = frames[leaf]
                     entry = entry_cache[leaf] = (self.idle_rules and fr.area != IDLE
-                                                 and _idle.is_loop_entry(fr.function, fr.file))
+                                                 and is_loop_entry(fr.function, fr.file))
                 if entry:
                     if idle_id is None:
                         idle_id = len(frames)
-                        frames.append(Frame(*_idle.IDLE_FRAME, IDLE))
+                        frames.append(Frame(*IDLE_FRAME, IDLE))
                     mframes = (*mframes, idle_id)
             key = (t, mframes)
             if merged_of is not None:

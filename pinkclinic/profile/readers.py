@@ -16,13 +16,13 @@ import os
 import re
 
 from pinkclinic.jsonio import read_jsonl, read_jsonl_header
-from pinkclinic.profile import idle as _idle
 from pinkclinic.profile.builder import ProfileBuilder
+from pinkclinic.profile.idle import AWAIT_FRAME, IDLE_FRAME
 from pinkclinic.profile.speedscope_in import read_speedscope, read_speedscope_ordered
 
 _THREAD = re.compile(r"^thread \((0x[0-9a-fA-F]+|\d+)\)(?::\s?(.*))?$", re.S)
 _PROCESS = re.compile(r'^process (\d+):"(.*)"$', re.S)
-_PROFILE_NAME = re.compile(r'^(?:Process (\d+) )?Thread (\d+)(?: "(.*)")?$', re.S)
+PROFILE_NAME = re.compile(r'^(?:Process (\d+) )?Thread (\d+)(?: "(.*)")?$', re.S)
 _FRAME_TEXT = re.compile(r"^(.*) \(([^()]*?)(?::(\d+))?\)$", re.S)
 
 
@@ -72,7 +72,7 @@ def read_pyspy(path: str | os.PathLike, b: ProfileBuilder, *, pid: int | None = 
     names = [str(f.get("name", "")) if not f.get("file") else "" for f in shared]
     total = 0
     for pi, (prof, stacks) in enumerate(zip(doc.get("profiles", []), profiles, strict=True)):
-        m = _PROFILE_NAME.match(str(prof.get("name", "")))
+        m = PROFILE_NAME.match(str(prof.get("name", "")))
         default = {"pid": _int(m.group(1)) if m and m.group(1) else pid,
                    "tid": _int(m.group(2)) if m else None,
                    "name": (m.group(3) or "") if m else str(prof.get("name", "")),
@@ -124,7 +124,7 @@ def read_pyinstrument(path: str | os.PathLike, b: ProfileBuilder,
     header = read_jsonl_header(path) or {}
     pid, tid = header.get("pid"), header.get("thread_id")
     t = b.thread(pid, tid, "MainThread" if tid is not None else "", process)
-    extra = {"await": b.frame(*_idle.AWAIT_FRAME), "idle": b.frame(*_idle.IDLE_FRAME)}
+    extra = {"await": b.frame(*AWAIT_FRAME), "idle": b.frame(*IDLE_FRAME)}
     total = 0.0
     for rec in read_jsonl(path):
         if window is not None and not _in_window(rec.get("t0"), rec.get("t1"), window):

@@ -21,6 +21,7 @@ from pinkclinic.profile.builder import ProfileBuilder
 from pinkclinic.profile.model import Profile
 from pinkclinic.profile.readers import read_pyinstrument, read_pyspy
 from pinkclinic.recording import Recording
+from pinkclinic.window import load_window
 
 PYSPY_FILE = "pyspy.speedscope.json"
 
@@ -61,11 +62,9 @@ def _meta(rec: Recording) -> dict:
 
 
 def _window(rec: Recording) -> tuple[float, float] | None:
-    """pyinstrument's window: the load, else the time the server listened."""
-    t = rec.manifest.get("timings") or {}
-    start = t.get("load_start") or t.get("listening")
-    end = t.get("load_end") or t.get("stopping")
-    return (start, end) if start and end else None
+    """pyinstrument's window: the load window (:func:`pinkclinic.window.load_window`)."""
+    w = load_window(rec.manifest.get("timings") or {})
+    return None if w is None else (w.start, w.end)
 
 
 def build_profile(recording: Recording | str | os.PathLike, *, lines: bool = False,

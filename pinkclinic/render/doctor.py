@@ -13,6 +13,8 @@ from pathlib import Path
 from typing import Any
 
 from pinkclinic.analysis.data import RecordingData
+from pinkclinic.analysis.diagnose import DIAGNOSIS_FILE
+from pinkclinic.analysis.pyspy_window import loop_busy
 from pinkclinic.analysis.sources import snippet
 from pinkclinic.jsonio import read_json
 from pinkclinic.recording import Recording
@@ -103,8 +105,6 @@ def _loop_chart(data: RecordingData, size: float) -> tuple:
     if data.has_probe or not data.pyspy_threads:
         return ("lag", "Event-loop lag", "ms", series.lag_series(data, size),
                 "no event loop seen (or the in-process probe did not run)")
-    from pinkclinic.analysis.pyspy_window import loop_busy
-
     busy = loop_busy(data.pyspy_threads, size)
     many = len(busy) > 1
     out = [{"name": f"loop thread busy{f' (pid {pid})' if many else ''}",
@@ -156,7 +156,7 @@ def build_context(data: RecordingData, diagnosis: dict[str, Any], flame_html: st
 def render_doctor(data: RecordingData, diagnosis: dict[str, Any] | None = None,
                   flame_html: str | None = None) -> str:
     if diagnosis is None:
-        diagnosis = read_json(data.rec.file("diagnosis.json"))
+        diagnosis = read_json(data.rec.file(DIAGNOSIS_FILE))
     return render("doctor.html.j2", **build_context(data, diagnosis, flame_html))
 
 

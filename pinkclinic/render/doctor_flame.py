@@ -20,6 +20,12 @@ from typing import Any
 from markupsafe import Markup
 
 from pinkclinic.analysis.data import RecordingData
+from pinkclinic.analysis.gil import thread_states
+from pinkclinic.analysis.loop import stalls
+from pinkclinic.analysis.pyspy_window import window_profile
+from pinkclinic.probe import is_probe_file
+from pinkclinic.profile import from_stacks
+from pinkclinic.render.flame import flame_fragment
 
 STALL_CATEGORIES = ("loop-cpu", "loop-blocking-call")
 WAITING_THREAD_SHARE = 0.9  # a metrics thread in time.sleep(0.2) is blocked ~100%
@@ -27,8 +33,6 @@ WAITING_THREAD_SHARE = 0.9  # a metrics thread in time.sleep(0.2) is blocked ~10
 
 def waiting_threads(data: RecordingData) -> set:
     """(pid, tid) of the threads blocked outside futex nearly all the load window."""
-    from pinkclinic.analysis.gil import thread_states
-
     got = thread_states(data)
     if got is None:
         return set()
@@ -38,8 +42,6 @@ def waiting_threads(data: RecordingData) -> set:
 
 def cpu_profile(data: RecordingData):
     """py-spy's samples of the load window, waiting threads marked idle (or ``None``)."""
-    from pinkclinic.analysis.pyspy_window import window_profile
-
     if data.pyspy_threads is None:
         return None
     w = data.window
@@ -48,15 +50,11 @@ def cpu_profile(data: RecordingData):
 
 
 def stall_profile(data: RecordingData):
-    from pinkclinic.analysis.loop import stalls
-    from pinkclinic.analysis.pyspy_window import is_probe_frame
-    from pinkclinic.profile import from_stacks
-
     w = data.window
     stacks = []
     for b in stalls(data):
         frames = [tuple(f[:3]) for f in b.get("stack") or []]
-        frames = frames[:next((i for i, f in enumerate(frames) if is_probe_frame(f)), len(frames))]
+        frames = frames[:next((i for i, f in enumerate(frames) if is_probe_file(f[1])), len(frames))]
         if frames:
             t0 = b["t"]
             inside = w.overlap(t0, t0 + b.get("dur_ms", 0.0) / 1000)
@@ -67,8 +65,6 @@ def stall_profile(data: RecordingData):
 
 
 def doctor_flame_html(data: RecordingData, diagnosis: dict[str, Any]) -> Markup | None:
-    from pinkclinic.render.flame import flame_fragment
-
     if diagnosis.get("verdict") in STALL_CATEGORIES:
         profile = stall_profile(data)
         if profile is not None:

@@ -3,8 +3,7 @@
 ``render_flame_html(profile, meta)`` gives the whole ``pinkclinic flame`` page.
 Other reports embed the same widget with ``flame_fragment(profile, dom_id=...)``
 (doctor: stall stacks; heap: bytes with counts). Several fragments can share a
-page: pass ``with_assets=False`` to all but one, or include
-``flame_assets()`` yourself once.
+page: pass ``with_assets=False`` to all but one.
 """
 
 from __future__ import annotations
@@ -21,11 +20,6 @@ from pinkclinic.render import render
 from pinkclinic.render.flame_data import encode
 
 _ID = re.compile(r"^[A-Za-z][A-Za-z0-9_-]{0,40}$")
-
-
-def flame_assets() -> Markup:
-    """The widget's CSS and JS, inlined; include once per page."""
-    return Markup(render("partials/flame_assets.j2"))
 
 
 def flame_fragment(profile: Profile, *, dom_id: str = "flame", with_assets: bool = True,

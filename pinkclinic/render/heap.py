@@ -16,10 +16,13 @@ from typing import Any
 
 from pinkclinic.heap.diagnosis import short_file
 from pinkclinic.heap.frames import area
+from pinkclinic.heap.peak import as_weighted_stacks
+from pinkclinic.profile import from_stacks
 from pinkclinic.profile.areas import NATIVE, STDLIB, AreaClassifier
 from pinkclinic.recording import Recording
 from pinkclinic.render import render
 from pinkclinic.render.doctor import LABELS, OUTCOMES
+from pinkclinic.render.flame import flame_fragment
 from pinkclinic.render.series import PALETTE
 from pinkclinic.units import MB, human_bytes
 
@@ -69,9 +72,6 @@ class HeapAreas(AreaClassifier):
 
 
 def peak_profile(result: dict[str, Any]):
-    from pinkclinic.heap import as_weighted_stacks
-    from pinkclinic.profile import from_stacks
-
     stacks = [(frames, size, count, None, None) for frames, size, count in
               as_weighted_stacks(result["peak"])]
     if not stacks:
@@ -109,8 +109,6 @@ def _peak_heading(peak: dict) -> str:
 
 
 def render_heap(rec: Recording, result: dict[str, Any], diagnosis: dict[str, Any]) -> str:
-    from pinkclinic.render.flame import flame_fragment
-
     m = rec.manifest
     t = m.get("timings", {})
     w = result.get("window") or {}

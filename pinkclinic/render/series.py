@@ -16,6 +16,7 @@ from typing import Any
 from pinkclinic.analysis.cpu import cpu_rates
 from pinkclinic.analysis.data import RecordingData
 from pinkclinic.analysis.stats import quantile
+from pinkclinic.analysis.traffic import failures
 from pinkclinic.units import MB
 
 MIN_BIN_S = 0.1
@@ -178,8 +179,6 @@ def threads_series(data: RecordingData, size: float) -> list[dict[str, Any]]:
 def load_series(data: RecordingData) -> tuple[list[dict], list[dict]]:
     """req/s (every answer), errors/s (4xx and 5xx answers, failed connections and
     timeouts) and latency, one point per second of the load."""
-    from pinkclinic.analysis.traffic import failures
-
     rows = data.load_timeline
     if not rows:
         return [], []

@@ -1,10 +1,36 @@
-"""Session adapters for the out-of-process collectors (psutil sampler, py-spy)."""
+"""The collectors a session drives: the interface, and the adapters for the
+out-of-process collectors (psutil sampler, py-spy); memray's are in
+:mod:`pinkclinic.session.memray_attach`.
+
+A collector starts at one of two moments, right after launch (a psutil sampler
+must see start-up) or once the target listens (py-spy needs a loaded
+interpreter), and stops before the target is stopped (py-spy must detach from
+a live process) or after (a sampler sees the shutdown). ``missing`` lists the
+signals it could not provide, for the report's "signals not available" line.
+"""
 
 from __future__ import annotations
 
 from pinkclinic.collect import CollectorUnavailable
+from pinkclinic.collect.psutil_sampler import ProcessSampler
+from pinkclinic.collect.pyspy import PySpy
 from pinkclinic.recording import Recording
-from pinkclinic.session.collector import Collector
+
+
+class Collector:
+    name = "collector"
+    start_when = "listening"      # "launched" | "listening"
+    stop_when = "before-stop"     # "before-stop" | "after-stop"
+
+    def __init__(self) -> None:
+        self.missing: list[str] = []
+        self.notes: list[str] = []
+
+    def start(self, rec: Recording, target) -> None:  # pragma: no cover - interface
+        raise NotImplementedError
+
+    def stop(self, rec: Recording) -> None:  # pragma: no cover - interface
+        raise NotImplementedError
 
 
 class PsutilCollector(Collector):
@@ -21,8 +47,6 @@ class PsutilCollector(Collector):
         self.sampler = None
 
     def start(self, rec: Recording, target) -> None:
-        from pinkclinic.collect.psutil_sampler import ProcessSampler
-
         def returncode(pid: int) -> int | None:
             return target.returncode if pid == target.pid else None
 
@@ -50,8 +74,6 @@ class PySpyCollector(Collector):
         self.spy = None
 
     def start(self, rec: Recording, target) -> None:
-        from pinkclinic.collect.pyspy import PySpy
-
         spy = PySpy(target.pid, rec.file("pyspy.speedscope.json"), rate_hz=self.rate,
                     subprocesses=self.subprocesses, native=self.native, idle=self.idle,
                     log_path=rec.file("pyspy.log"), watchdog=getattr(target, "watchdog", None),

@@ -22,6 +22,8 @@ from pinkclinic.interrupt import StopSignal
 from pinkclinic.jsonio import write_json
 from pinkclinic.recording import Recording
 from pinkclinic.session.ui import Phases
+from pinkclinic.target.base import last_line, log_tail
+from pinkclinic.target.watchdog import Watchdog
 
 POLL_S = 0.1
 
@@ -92,9 +94,6 @@ def on_port_load(rec: Recording, command: str, port: int, stop: StopSignal, targ
     Its process group is in the watchdog's care (the launched target's, or one of its own
     when attached), so a ``kill -9`` of pinkclinic takes the command's children too, not
     only the shell that has the parent-death signal."""
-    from pinkclinic.target.base import last_line
-    from pinkclinic.target.watchdog import Watchdog
-
     env = {**os.environ, "PORT": str(port)}
     log_path = rec.file("on-port.log")
     log = open(log_path, "ab")  # noqa: SIM115 - closed below
@@ -151,8 +150,6 @@ ON_PORT_TAIL = 15  # lines of the --on-port command's output shown after it ends
 
 def _show_tail(path, ui: Phases) -> None:
     """The end of the load command's own report (wrk's or k6's summary), on stderr."""
-    from pinkclinic.target.base import log_tail
-
     lines = [ln.rstrip() for ln in log_tail(path, 4096).splitlines() if ln.strip()]
     if lines:
         ui.note(f"--on-port output (the end of {path}):\n  "

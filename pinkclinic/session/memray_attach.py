@@ -30,8 +30,10 @@ import time
 from pinkclinic import procs
 from pinkclinic.collect import CollectorUnavailable
 from pinkclinic.errors import PinkError
+from pinkclinic.probe import probe_records
 from pinkclinic.recording import Recording
-from pinkclinic.session.collector import Collector
+from pinkclinic.session.collectors import Collector
+from pinkclinic.target.pyinfo import is_python
 
 ATTACH_TIMEOUT_S = 60
 PROBE_TIMEOUT_S = 30
@@ -78,8 +80,6 @@ def _why(output: str) -> str:
 def attach_pids(pid: int) -> list[int]:
     """``pid`` (the topmost Python process), then every live Python process below it:
     the workers of a pre-fork server, which exist before memray attaches."""
-    from pinkclinic.target.pyinfo import is_python
-
     return [pid] + [p for p in procs.tree_pids(pid)[1:] if is_python(p)]
 
 
@@ -150,9 +150,7 @@ class MemrayAttach(Collector):
 
 def probe_memray_error(rec: Recording) -> str | None:
     """The one line to show when the probe could not start memray in the target."""
-    from pinkclinic.analysis.data import RecordingData
-
-    for err in RecordingData(rec).probe.get("error", []):
+    for err in probe_records(rec.path).get("error", []):
         if err.get("feature") == "memray":
             return (f"the target's Python could not start memray ({err.get('message', '')}); "
                     "install memray in the target's environment (pip install memray)")

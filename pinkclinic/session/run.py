@@ -13,14 +13,15 @@ import signal
 import threading
 from dataclasses import dataclass, field
 
+from pinkclinic import target as tgt
 from pinkclinic.errors import PinkError
 from pinkclinic.exits import EXIT_FAILED, EXIT_INTERRUPTED
 from pinkclinic.interrupt import StopSignal
 from pinkclinic.recording import Recording
 from pinkclinic.session import drive
-from pinkclinic.session.collector import Collector
-from pinkclinic.session.ending import outcome_of
+from pinkclinic.session.collectors import Collector
 from pinkclinic.session.options import SessionOptions
+from pinkclinic.session.outcome import outcome_of
 from pinkclinic.session.ui import Phases
 
 
@@ -35,8 +36,6 @@ class SessionResult:
 
 
 def _start_target(opts: SessionOptions, probe_features: list[str] | None, probe_options: dict):
-    from pinkclinic import target as tgt
-
     if opts.pid is not None:
         t = tgt.attach(opts.pid)
         rec = Recording.create(opts.dest, opts.name or str(opts.pid), opts.kind,

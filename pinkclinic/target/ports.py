@@ -2,24 +2,22 @@
 
 Sources, merged: psutil's LISTEN sockets over the whole process tree (workers inherit
 the listening socket, so (ip, port) is deduplicated) and the in-process probe's
-``listen`` records (``probe-*.jsonl`` lines with ``"type": "listen"``; read as plain
-JSON lines, independent of the probe's code). A socket appears before the app has
-finished starting, so a port only counts once a real HTTP request gets any HTTP
-response back.
+``listen`` records (``probe-*.jsonl`` lines with ``"type": "listen"``, read by
+:mod:`pinkclinic.probe`). A socket appears before the app has finished starting, so a
+port only counts once a real HTTP request gets any HTTP response back.
 """
 
 from __future__ import annotations
 
-import json
 import os
 import re
 import socket
 from dataclasses import dataclass, field
-from pathlib import Path
 
 import psutil
 
 from pinkclinic.errors import PinkError
+from pinkclinic.probe import probe_paths, read_probe_file
 
 IN_USE_RE = re.compile(r"address already in use|EADDRINUSE|Errno 98\b|Errno 48\b|"
                        r"connection in use|only one usage of each socket address", re.I)
@@ -71,19 +69,13 @@ def probe_listens(directory: str | os.PathLike | None) -> list[tuple[str, int]]:
     if directory is None:
         return []
     found: list[tuple[float, str, int]] = []
-    for path in sorted(Path(directory).glob("probe-*.jsonl")):
+    for path in probe_paths(directory):
         try:
-            lines = path.read_text(encoding="utf-8", errors="replace").splitlines()
-        except OSError:
+            records = read_probe_file(path)[1]
+        except (OSError, ValueError):  # gone, or damaged mid-file: no port from it
             continue
-        for line in lines:
-            if '"listen"' not in line:
-                continue
-            try:
-                rec = json.loads(line)
-            except ValueError:
-                continue
-            if isinstance(rec, dict) and rec.get("type") == "listen" and rec.get("port"):
+        for rec in records:
+            if rec.get("type") == "listen" and rec.get("port"):
                 found.append((float(rec.get("t") or 0), str(rec.get("host") or ""), int(rec["port"])))
     found.sort()
     return list(dict.fromkeys((h, p) for _, h, p in found))

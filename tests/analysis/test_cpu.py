@@ -1,6 +1,10 @@
-"""cpu_rates over sampler timelines with the irregularities a busy machine gives."""
+"""CPU from the sampler's counters: rates over timelines with the irregularities a busy
+machine gives, CPU seconds over a span, and the use per process in a window."""
 
-from pinkclinic.analysis.cpu import MIN_SPAN, RATE_STEP_S, cpu_rates
+import pytest
+
+from pinkclinic.analysis.cpu import MIN_SPAN, RATE_STEP_S, cpu_rates, cpu_seconds, cpu_usage
+from pinkclinic.window import Window
 
 TICK = 0.01  # the kernel's CPU clock tick
 
@@ -25,3 +29,21 @@ def test_regular_samples_give_one_point_per_bin():
     rates = cpu_rates(timeline(times, cores=0.5))
     assert len(rates) == 9
     assert all(abs(v - 0.5) <= 0.11 for _, v in rates), rates
+
+
+def test_cpu_seconds_over_a_span():
+    samples = timeline([round(0.005 + 0.01 * i, 4) for i in range(200)], cores=0.5)
+    # from the first to the last sample within 50 ms of the span's edges: 1.1 s at 0.5 cores
+    assert cpu_seconds(samples, 0.5, 1.5) == pytest.approx(0.55, abs=0.02)
+    assert cpu_seconds(samples, 5.0, 6.0) is None  # no samples there
+
+
+def test_cpu_usage_per_process_in_the_window():
+    times = [round(0.005 + 0.01 * i, 4) for i in range(300)]
+    procs = {1: timeline(times, cores=0.8), 2: timeline(times, cores=0.1), 3: timeline(times[:3])}
+    usage = cpu_usage(procs, Window(0.5, 2.5), cpu_count=2)
+    assert sorted(usage.per_process) == [1, 2]  # too few samples of 3 in the window
+    assert usage.per_process[1]["mean"] == pytest.approx(0.8, abs=0.02)
+    assert usage.busiest == pytest.approx(0.8, abs=0.11)
+    assert usage.total_mean == pytest.approx(0.9, abs=0.03)
+    assert cpu_usage(procs, None, cpu_count=2) is None

@@ -1,5 +1,6 @@
 """Helpers for the probe tests: the environment a launcher would give the target,
-other Python versions, a tiny HTTP client, and waiting for records to appear.
+other Python versions, a tiny HTTP client, waiting for records to appear, and what
+each process's probe wrote, read by pinkclinic's own reader (:mod:`pinkclinic.probe`).
 
 The environment is built here from the contract (docs/recording-format.md, "In-process
 probe interface"), not from pinkclinic's launcher, so these tests pin the contract.
@@ -13,9 +14,10 @@ import socket
 import subprocess
 import sys
 import time
+from dataclasses import dataclass
 from pathlib import Path
 
-from pinkclinic.collect import probe_stream
+from pinkclinic.probe import probe_paths, read_probe_file
 from tests.helpers import ROOT
 
 BOOTSTRAP = ROOT / "pinkclinic" / "bootstrap"
@@ -74,24 +76,55 @@ def wait_for(predicate, timeout: float = 10.0, interval: float = 0.05):
         time.sleep(interval)
 
 
-def process(rec_dir, pid: int) -> probe_stream.ProbeProcess | None:
-    return probe_stream.load(rec_dir).get(pid)
+@dataclass
+class Probe:
+    """What one process's probe wrote (``probe-<PID>.jsonl``)."""
+
+    pid: int
+    header: dict
+    records: list[dict]
+
+    def of(self, *kinds: str) -> list[dict]:
+        """Its records of these types, in time order."""
+        return sorted((r for r in self.records if r.get("type") in kinds),
+                      key=lambda r: r.get("t", 0.0))
+
+    @property
+    def ppid(self) -> int | None:
+        return self.header.get("ppid")
+
+    @property
+    def features(self) -> dict[str, dict]:
+        """feature -> the record announcing it started."""
+        return {r["feature"]: r for r in self.of("feature") if r.get("state") != "stopped"}
+
+    @property
+    def exit_t(self) -> float | None:
+        """When the probe saw a normal interpreter exit (``None``: killed)."""
+        return next((r["t"] for r in self.of("exit")), None)
+
+    @property
+    def ran_a_loop(self) -> bool:
+        return bool(self.of("loop", "lag", "block", "tasks"))
+
+
+def processes(rec_dir) -> dict[int, Probe]:
+    """pid -> what its probe wrote, for every probe file in ``rec_dir``."""
+    out = {}
+    for path in probe_paths(rec_dir):
+        header, recs = read_probe_file(path)
+        pid = int(path.stem.split("-")[1])
+        out[pid] = Probe(pid, header, recs)
+    return out
 
 
 def records(rec_dir, pid: int, kind: str) -> list[dict]:
-    path = Path(rec_dir) / f"probe-{pid}.jsonl"
-    out = []
+    """The ``kind`` records of one process's probe file so far (none if it is not there)."""
     try:
-        for line in path.read_text().splitlines():
-            try:
-                rec = json.loads(line)
-            except ValueError:
-                continue
-            if rec.get("type") == kind:
-                out.append(rec)
+        return [r for r in read_probe_file(Path(rec_dir) / f"probe-{pid}.jsonl")[1]
+                if r.get("type") == kind]
     except OSError:
-        pass
-    return out
+        return []
 
 
 def innermost(stack: list, skip_files: tuple[str, ...] = ()) -> str | None:

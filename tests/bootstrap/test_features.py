@@ -11,12 +11,14 @@ import time
 
 import pytest
 
-from pinkclinic.collect import probe_stream
+from pinkclinic.jsonio import read_jsonl, read_jsonl_header
+from pinkclinic.profile import ProfileBuilder, read_pyinstrument
 from tests.bootstrap.probe_env import (
     TARGETS,
     get,
     innermost,
     probe_env,
+    processes,
     python,
     records,
     run,
@@ -28,18 +30,20 @@ from tests.helpers import free_port, server
 def test_gc_pauses_carry_the_allocating_stack(tmp_path):
     out = run([sys.executable, str(TARGETS / "gc_target.py")], probe_env(tmp_path, ["gc"]))
     assert out.returncode == 0, out.stderr
-    proc = probe_stream.load(tmp_path)[int(json.loads(
+    proc = processes(tmp_path)[int(json.loads(
         (next(tmp_path.glob("probe-*.jsonl"))).read_text().splitlines()[0])["pid"])]
-    long_ones = [r for r in proc.gc if r["gen"] == 2]
-    assert long_ones, proc.gc
+    gcs = proc.of("gc")
+    long_ones = [r for r in gcs if r["gen"] == 2]
+    assert long_ones, gcs
     for r in long_ones:
         assert r["dur_ms"] >= 5 and r["thread_id"] == proc.pid
         assert innermost(r["stack"]) == "allocate", r["stack"]
-    summed = {r["gen"]: r for r in proc.gcsum}
+    summed = {r["gen"]: r for r in proc.of("gcsum")}
     assert summed[0]["n"] > 10 and summed[0]["dur_ms"] > 0
     assert any(innermost(s["stack"]) == "allocate" for s in summed[0]["stacks"])
-    assert proc.gc_ms() >= sum(r["dur_ms"] for r in long_ones)
-    assert proc.exit_t is not None and all(r["t"] <= proc.exit_t for r in proc.gc)
+    assert all(r["pid"] == proc.pid for r in proc.records)  # the reader names the process
+    assert sum(r["dur_ms"] for r in proc.of("gc", "gcsum")) >= sum(r["dur_ms"] for r in long_ones)
+    assert proc.exit_t is not None and all(r["t"] <= proc.exit_t for r in gcs)
 
 
 def test_threaded_server(tmp_path):
@@ -61,15 +65,15 @@ def test_a_forked_child_gets_its_own_file_and_watcher(tmp_path):
     out = run([sys.executable, str(TARGETS / "fork_target.py")], probe_env(tmp_path))
     assert out.returncode == 0, out.stderr
     child_pid = int(out.stdout)
-    procs = probe_stream.load(tmp_path)
+    procs = processes(tmp_path)
     assert len(procs) == 2 and child_pid in procs
     child = procs[child_pid]
     parent_pid = child.ppid
     assert parent_pid in procs and child.header["forked"] is True
     assert procs[parent_pid].header["forked"] is False
-    blocks = [b for lt in child.loops.values() for b in lt.blocks]
+    blocks = child.of("block")
     assert [innermost(b["stack"]) for b in blocks] == ["child_blocking_call"]
-    assert not procs[parent_pid].loops  # the parent never ran a loop
+    assert not procs[parent_pid].ran_a_loop  # the parent never ran a loop
 
 
 def test_kill_9_leaves_every_complete_record_readable(tmp_path):
@@ -85,20 +89,23 @@ def test_kill_9_leaves_every_complete_record_readable(tmp_path):
     raw = path.read_bytes()
     assert raw.endswith(b"\n")
     assert all(json.loads(line) for line in raw.splitlines())  # no torn line at all
-    p = probe_stream.load(tmp_path)[proc.pid]
-    assert p.bad_lines == 0 and p.exit_t is None  # killed: no exit record
-    assert [innermost(b["stack"]) for lt in p.loops.values() for b in lt.blocks] == ["sleepy"]
+    p = processes(tmp_path)[proc.pid]  # pinkclinic's reader takes the whole file
+    assert len(p.records) == len(raw.splitlines()) - 1  # every line but the header
+    assert p.exit_t is None  # killed: no exit record
+    assert [innermost(b["stack"]) for b in p.of("block")] == ["sleepy"]
 
 
 def test_pyinstrument_segments(tmp_path):
     out = run([sys.executable, str(TARGETS / "busy_target.py")],
               probe_env(tmp_path, ["pyinstrument"]))
     assert out.returncode == 0 and out.stdout.strip() == "done", out.stderr
-    (pid, data), = probe_stream.load_pyinstrument(tmp_path).items()
-    header, segments = data["header"], data["segments"]
+    (path,) = tmp_path.glob("pyinstrument-*.jsonl")
+    pid = int(path.stem.split("-")[1])
+    header, segments = read_jsonl_header(path), list(read_jsonl(path))  # pinkclinic's reader
     assert header["stream"] == "pyinstrument" and header["async_mode"] == "enabled"
     assert header["pid"] == pid and header["interval_s"] == 0.001
-    assert len(segments) >= 2 and data["bad_lines"] == 0
+    assert path.read_bytes().endswith(b"\n")  # no torn last line
+    assert len(segments) >= 2 and all("stacks" in s for s in segments)
     for a, b in itertools.pairwise(segments):
         assert a["t1"] == b["t0"]
     stacks = [s for seg in segments for s in seg["stacks"]]
@@ -107,7 +114,10 @@ def test_pyinstrument_segments(tmp_path):
     worker = next(f for f in busy[0]["frames"] if f[0] == "worker")
     assert worker[1].endswith("busy_target.py") and worker[2] > 0
     assert sum(s["seconds"] for s in busy) > 0.5  # 2 x 25 x 40 ms of computation
-    feature = probe_stream.load(tmp_path)[pid].features["pyinstrument"]
+    b = ProfileBuilder(unit="seconds")
+    assert read_pyinstrument(path, b) == pytest.approx(sum(s["seconds"] for s in stacks))
+    assert any(f.function == "busy_compute" for f in b.build().frames)
+    feature = processes(tmp_path)[pid].features["pyinstrument"]
     assert feature["file"] == f"pyinstrument-{pid}.jsonl"
 
 
@@ -123,7 +133,7 @@ def test_memray_capture(tmp_path):
     sizes = [r.size for r in reader.get_high_watermark_allocation_records(merge_threads=True)
              if any(f[0] == "worker" for f in r.stack_trace())]
     assert sum(sizes) >= 25 * 64 * 1024  # the bytearrays a worker keeps
-    assert probe_stream.load(tmp_path)[pid].features["memray"]["file"] == path.name
+    assert processes(tmp_path)[pid].features["memray"]["file"] == path.name
 
 
 def test_missing_profilers_are_error_records(tmp_path):
@@ -133,8 +143,9 @@ def test_missing_profilers_are_error_records(tmp_path):
     out = run([exe, "-c", "import os; print(os.getpid())"],
               probe_env(tmp_path, ["pyinstrument", "memray", "threads"]))
     assert out.returncode == 0 and out.stderr == ""
-    proc = probe_stream.load(tmp_path)[int(out.stdout)]
-    assert sorted(e["feature"] for e in proc.errors) == ["memray", "pyinstrument"]
-    assert all("not importable" in e["message"] for e in proc.errors)
+    proc = processes(tmp_path)[int(out.stdout)]
+    errors = proc.of("error")
+    assert sorted(e["feature"] for e in errors) == ["memray", "pyinstrument"]
+    assert all("not importable" in e["message"] for e in errors)
     assert list(proc.features) == ["threads"]
     assert sorted(p.name for p in tmp_path.iterdir()) == [f"probe-{proc.pid}.jsonl"]

@@ -144,11 +144,11 @@ def test_the_probe_threads_add_no_fork_warning(tmp_path, version):
             mode, ours.stderr)
 
 
-def test_the_launcher_helper_builds_a_working_environment(tmp_path, site_dir):
-    from pinkclinic.bootstrap import probe_environ
+def test_the_launcher_helper_builds_a_working_environment(tmp_path, site_dir, monkeypatch):
+    from pinkclinic.target import probe_env as launcher_env
 
-    base = {**probe_env(None), "PYTHONPATH": str(site_dir)}
-    env = probe_environ(base, tmp_path, ["threads"], threads_ms=200)
+    monkeypatch.setenv("PYTHONPATH", str(site_dir))  # the target's own entries
+    env = {**probe_env(None), **launcher_env(tmp_path, ["threads"], threads_ms=200)}
     assert env["PYTHONPATH"].split(os.pathsep)[1:] == [str(site_dir)]  # the target's kept
     out = run([sys.executable, "-c", SHOW], env)
     assert out.returncode == 0 and out.stdout.split() == ["chained", "42", "True"]

@@ -11,18 +11,17 @@ from __future__ import annotations
 import sys
 import time
 
-from pinkclinic.collect import probe_stream
-from tests.bootstrap.probe_env import TARGETS, get, innermost, probe_env, wait_for
+from tests.bootstrap.probe_env import TARGETS, get, innermost, probe_env, processes, wait_for
 from tests.helpers import free_port, server
 
 
 def _workers(rec_dir, root_pid, n):
     def found():
-        procs = probe_stream.load(rec_dir)
+        procs = processes(rec_dir)
         workers = {pid: p for pid, p in procs.items()
-                   if p.ppid == root_pid and any(r["via"] == "scan" for r in p.listen)}
+                   if p.ppid == root_pid and any(r["via"] == "scan" for r in p.of("listen"))}
         return (procs, workers) if len(workers) >= n else None
-    return wait_for(found, timeout=10) or (probe_stream.load(rec_dir), {})
+    return wait_for(found, timeout=10) or (processes(rec_dir), {})
 
 
 def test_gunicorn_forked_workers(tmp_path):
@@ -32,14 +31,14 @@ def test_gunicorn_forked_workers(tmp_path):
     with server(cmd, port, env=probe_env(tmp_path)) as proc:
         get(port, "/sleep")
         procs, workers = _workers(tmp_path, proc.pid, 2)
-    assert len(workers) == 2, {pid: (p.ppid, p.listen) for pid, p in procs.items()}
+    assert len(workers) == 2, {pid: (p.ppid, p.of("listen")) for pid, p in procs.items()}
     master = procs[proc.pid]
     assert not master.header["forked"]
     assert ("inet", "127.0.0.1", port) in [(r["family"], r["host"], r["port"])
-                                           for r in master.listen if r["via"] == "listen"]
+                                           for r in master.of("listen") if r["via"] == "listen"]
     for w in workers.values():
         assert w.header["forked"] is True
-        assert [(r["host"], r["port"]) for r in w.listen] == [("127.0.0.1", port)]
+        assert [(r["host"], r["port"]) for r in w.of("listen")] == [("127.0.0.1", port)]
         assert "threads" in w.features  # re-announced in the child's own file
 
 
@@ -54,12 +53,12 @@ def test_uvicorn_spawned_workers(tmp_path):
         procs, workers = _workers(tmp_path, proc.pid, 2)
 
         def blocked():
-            hits = [b for p in probe_stream.load(tmp_path).values() for lt in p.loops.values()
-                    for b in lt.blocks if innermost(b["stack"]) == "fetch_report_sync"]
+            hits = [b for p in processes(tmp_path).values() for b in p.of("block")
+                    if innermost(b["stack"]) == "fetch_report_sync"]
             return hits if len(hits) >= 4 else None
         blocks = wait_for(blocked, timeout=5)
-    assert len(workers) == 2, {pid: (p.ppid, p.listen) for pid, p in procs.items()}
+    assert len(workers) == 2, {pid: (p.ppid, p.of("listen")) for pid, p in procs.items()}
     for w in workers.values():
         assert not w.header["forked"]  # a fresh interpreter, not a fork
-        assert [lt.loop for lt in w.loops.values()] == ["uvloop"]
+        assert [r["loop"] for r in w.of("loop") if r["event"] == "start"] == ["uvloop"]
     assert blocks and len(blocks) == 4 and all(b["on_cpu"] is False for b in blocks)

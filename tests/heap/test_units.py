@@ -5,9 +5,10 @@ from __future__ import annotations
 
 import pytest
 
+from pinkclinic.analysis.stats import linear_fit
 from pinkclinic.heap.capture import pid_of
 from pinkclinic.heap.diagnosis import rate_text
-from pinkclinic.heap.fit import late_ratio, linear_fit
+from pinkclinic.heap.fit import late_ratio
 from pinkclinic.heap.frames import area, site_of, strip_launcher
 from pinkclinic.heap.insufficient import load_problem, steady_problem, untracked_workers
 from pinkclinic.heap.timeline import Timeline

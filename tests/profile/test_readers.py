@@ -111,6 +111,23 @@ def test_pyinstrument_segments(tmp_path):
     assert leaves == {"<await>"}
 
 
+def test_pyinstrument_segments_out_of_order_and_a_torn_tail(tmp_path):
+    """Segments are read by their own times, whatever their order in the file."""
+    path = tmp_path / "pyinstrument-9.jsonl"
+    header = {"schema_version": 1, "stream": "pyinstrument", "pid": 9, "interval_s": 0.001}
+    segs = [{"t0": 2.0, "t1": 3.0, "stacks": [{"frames": [["late", "/srv/a.py", 2]],
+                                               "seconds": 0.5, "kind": "cpu"}]},
+            {"t0": 1.0, "t1": 2.0, "stacks": [{"frames": [["early", "/srv/a.py", 1]],
+                                               "seconds": 0.25, "kind": "cpu"}]}]
+    path.write_text("".join(json.dumps(o) + "\n" for o in [header, *segs]) + '{"t0": 3.0, "t1"')
+    b = ProfileBuilder(unit="seconds")
+    assert read_pyinstrument(path, b) == pytest.approx(0.75)
+    assert b.build().threads[0].pid == 9
+    b = ProfileBuilder(unit="seconds")
+    assert read_pyinstrument(path, b, (1.0, 2.0)) == pytest.approx(0.25)
+    assert [f.function for f in b.build().frames] == ["early"]
+
+
 def test_pyinstrument_window_thread_frame_and_process(tmp_path):
     """Segments mostly outside the window (start-up imports) are left out; pyinstrument's
     ``MainThread (<thread>)`` root is the thread, not a frame."""

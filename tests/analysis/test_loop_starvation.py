@@ -1,6 +1,6 @@
 """The lower bound on how long the loop's ticks were late, from the probe's lag records."""
 
-from pinkclinic.analysis.loop_ran import in_loop_wait, lateness_share
+from pinkclinic.analysis.loop_starvation import in_loop_wait, lateness_share
 
 
 def test_lateness_is_a_lower_bound_from_each_record_s_median():

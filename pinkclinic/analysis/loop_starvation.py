@@ -1,10 +1,12 @@
-"""Was the event loop's lag its own work? Ticks run one after the other, so their
-lateness adds up to time the loop thread spent on something else: its own work, or
-waiting to run again. If py-spy saw that thread outside its selector wait for much
-less time than its ticks were late, the lag is the second kind (the thread woke but
-waited for the GIL or a CPU, as under many threads of pure-Python work): no code on
-the loop caused it. Used by :mod:`pinkclinic.analysis.loop` before it raises a loop issue,
-whether from the median lag or from stalls.
+"""Loop starvation: was the event loop's lag its own work, or its thread waiting to run?
+
+Ticks run one after the other, so their lateness adds up to time the loop thread spent
+on something else: its own work, or waiting to run again. If py-spy saw that thread
+outside its selector wait for much less time than its ticks were late, the lag is the
+second kind (the thread woke but was starved of the GIL or a CPU, as under many threads
+of pure-Python work): no code on the loop caused it. Used by
+:mod:`pinkclinic.analysis.loop` before it raises a loop issue, whether from the median
+lag or from stalls.
 """
 
 from __future__ import annotations
@@ -13,6 +15,7 @@ from collections import defaultdict
 
 from pinkclinic.analysis.data import RecordingData
 from pinkclinic.analysis.finding import NONE, Finding
+from pinkclinic.analysis.stacks import frames_of
 from pinkclinic.profile.idle import is_loop_entry, is_wait_frame
 
 # The loop thread ran (was outside its selector wait) for less than this share of the
@@ -50,8 +53,6 @@ def lateness_share(lags: list[dict], window_s: float) -> float:
 def loop_ran_share(data: RecordingData, pid, tid) -> float | None:
     """The share of py-spy's samples of the loop thread outside the loop's own wait;
     ``None`` if py-spy did not sample that thread."""
-    from pinkclinic.analysis.stacks import frames_of
-
     p = data.window_profile
     if p is None:
         return None

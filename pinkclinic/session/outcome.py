@@ -1,4 +1,5 @@
 """How a run ended, for the manifest's ``status``: ``{"outcome": ..., "detail": ...}``.
+How the target's process ended is one input (:mod:`pinkclinic.target.ending`).
 
 Outcomes, most important first:
 

@@ -1,0 +1,83 @@
+"""The in-process probe seen from outside: its files in a recording, and its own code
+and threads in stack samples.
+
+The probe (``pinkclinic/bootstrap``) runs inside the target and imports nothing of
+pinkclinic; this module holds what the rest of pinkclinic knows of it:
+
+* ``probe-<PID>.jsonl``, one per process the probe ran in (docs/recording-format.md,
+  "probe-PID.jsonl"). :func:`read_probe_file` is the one reader of these streams
+  (through :func:`pinkclinic.jsonio.read_jsonl`: a line torn by a kill is skipped);
+  :func:`probe_headers` and :func:`probe_records` read every one of a folder.
+* The probe's own code (:func:`is_probe_file`) and threads (:data:`THREAD_PREFIX`):
+  they are not the target's work, so the analyses and flame graphs leave them out.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+from collections import defaultdict
+from pathlib import Path
+from typing import Any
+
+from pinkclinic.jsonio import read_jsonl, read_jsonl_header
+
+_FILE = re.compile(r"^probe-\d+\.jsonl$")
+# The probe names its threads pinkclinic-probe-<what> (THREAD_PREFIX in
+# bootstrap/pinkclinic_probe/_core.py, which cannot import this module).
+THREAD_PREFIX = "pinkclinic-probe"
+# The probe's files, wherever pinkclinic is installed: the bootstrap folder (its
+# sitecustomize.py and the pinkclinic_probe package inside it).
+_CODE = re.compile(r"(?:^|/)(?:pinkclinic/bootstrap/|pinkclinic_probe(?:/|\.py$))")
+
+
+def is_probe_file(path: str | os.PathLike | None) -> bool:
+    """A source file of the probe (a frame's file name, either slash)."""
+    return bool(path) and _CODE.search(str(path).replace("\\", "/")) is not None
+
+
+def probe_paths(folder: str | os.PathLike) -> list[Path]:
+    """Every ``probe-<PID>.jsonl`` in ``folder``, in name order."""
+    return sorted(p for p in Path(folder).glob("probe-*.jsonl") if _FILE.match(p.name))
+
+
+def _is_header(rec: Any) -> bool:
+    return isinstance(rec, dict) and "stream" in rec and "schema_version" in rec \
+        and "type" not in rec
+
+
+def read_probe_file(path: str | os.PathLike) -> tuple[dict[str, Any], list[dict[str, Any]]]:
+    """(header, records) of one probe stream. The header is the first line (``{}`` if the
+    file has none); a process that exec'd another Python under the same PID adds its own
+    header line later, which is skipped. Each record carries the header's ``pid``.
+    Raises ``OSError``, or ``ValueError`` for a damaged line that is not the last."""
+    header = read_jsonl_header(path) or {}
+    pid = header.get("pid")
+    records = []
+    for r in read_jsonl(path):
+        if isinstance(r, dict) and not _is_header(r):
+            r.setdefault("pid", pid)
+            records.append(r)
+    return header, records
+
+
+def probe_headers(folder: str | os.PathLike) -> dict[int, dict[str, Any]]:
+    """pid -> the header of its probe stream (forked, ppid, argv, features...)."""
+    out = {}
+    for path in probe_paths(folder):
+        header = read_jsonl_header(path)
+        if header and "pid" in header:
+            out[int(header["pid"])] = header
+    return out
+
+
+def probe_records(folder: str | os.PathLike) -> dict[str, list[dict[str, Any]]]:
+    """type -> the records of every process's probe stream, each with its ``pid``, in
+    time order."""
+    out: dict[str, list[dict[str, Any]]] = defaultdict(list)
+    for path in probe_paths(folder):
+        for r in read_probe_file(path)[1]:
+            out[r.get("type", "?")].append(r)
+    for records in out.values():
+        records.sort(key=lambda r: r.get("t", 0.0))
+    return dict(out)
