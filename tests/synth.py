@@ -7,8 +7,9 @@ docs/recording-format.md), so the analysers read it through the real readers
 threshold of an analyser to the test from both sides, in milliseconds.
 
 Times: the load window is ``[s.t0, s.t1]`` (``load_s`` long, 10 s by default), and
-the analysers trim 0.2 s off each edge (``s.data().window``). The target launched 1 s
-before the load and was stopped 0.5 s after it. Streams by default cover
+the analysers trim 0.2 s off each edge: they read ``[s.w0, s.w1]``
+(``s.data().window``). The target launched 1 s before the load and was stopped 0.5 s
+after it. Streams by default cover
 ``[t0 - 0.5, t1 + 0.5]``.
 
 Usage::
@@ -38,6 +39,7 @@ outermost first, as the probe writes them; :func:`frame` makes an app frame
 
 from __future__ import annotations
 
+import itertools
 import math
 import sysconfig
 from collections.abc import Callable, Sequence
@@ -48,8 +50,10 @@ from pinkclinic.analysis.data import RecordingData
 from pinkclinic.analysis.diagnose import diagnose
 from pinkclinic.jsonio import JsonlWriter, write_json
 from pinkclinic.recording import Recording
+from pinkclinic.window import EDGE_TRIM_S
 
 T0 = 1_700_000_000.0
+_names = itertools.count(1)
 APP = "/srv/app.py"
 STDLIB = sysconfig.get_paths()["stdlib"]
 RUN_FOREVER = ["BaseEventLoop.run_forever", f"{STDLIB}/asyncio/base_events.py", 608]
@@ -82,9 +86,12 @@ class Synth:
     """A recording folder being built; see the module's doc."""
 
     def __init__(self, dest: str | Path, *, load_s: float = 10.0, t0: float = T0,
-                 kind: str = "doctor", name: str = "synth", command: Sequence[str] = ("python", "app.py"),
+                 kind: str = "doctor", name: str | None = None, command: Sequence[str] = ("python", "app.py"),
                  options: dict | None = None, outcome: str = "completed", load_phase: bool = True):
         self.t0, self.t1 = t0, t0 + load_s
+        trim = EDGE_TRIM_S if load_s > 4 * EDGE_TRIM_S else 0.0
+        self.w0, self.w1 = self.t0 + trim, self.t1 - trim   # the window the analysers read
+        name = name or f"synth{next(_names)}"  # several recordings may share a folder
         self.rec = Recording.create(dest, name, kind, command=list(command),
                                     options={"load": "-c 10 -d 10 /"} if options is None else options)
         timings = {"created": t0 - 1.5, "launched": t0 - 1.0, "listening": t0 - 0.8,
@@ -303,11 +310,12 @@ class Probe:
     def blocks(self, *, share: float, dur_ms: float = 100.0, stack: list | None = None,
                on_cpu: bool | None = True, thread_id: int | None = None,
                start: float | None = None, end: float | None = None) -> None:
-        """Stalls of ``dur_ms`` spread evenly over ``[start, end]`` (the load window by
-        default), adding up to ``share`` of it."""
-        a = self.s.t0 if start is None else start
-        b = self.s.t1 if end is None else end
-        count = round(share * (b - a) * 1000 / dur_ms)
+        """Stalls of at most ``dur_ms`` spread evenly over ``[start, end]`` (the analysed window,
+        ``[w0, w1]``, by default), adding up to ``share`` of it."""
+        a = self.s.w0 if start is None else start
+        b = self.s.w1 if end is None else end
+        count = math.ceil(share * (b - a) * 1000 / dur_ms - 1e-9)
+        dur_ms = share * (b - a) * 1000 / count if count else dur_ms  # exactly ``share``
         for i in range(count):
             self.block(t=a + (i + 0.5) * (b - a) / count - dur_ms / 2000, dur_ms=dur_ms,
                        stack=stack, on_cpu=on_cpu, thread_id=thread_id)
@@ -322,11 +330,12 @@ class Probe:
     def gcs(self, *, share: float, dur_ms: float = 20.0, stack: list | None = None,
             thread_id: int | None = None, start: float | None = None,
             end: float | None = None) -> None:
-        """GC pauses of ``dur_ms`` spread evenly over ``[start, end]`` (the load window by
-        default), adding up to ``share`` of it."""
-        a = self.s.t0 if start is None else start
-        b = self.s.t1 if end is None else end
-        count = round(share * (b - a) * 1000 / dur_ms)
+        """GC pauses of at most ``dur_ms`` spread evenly over ``[start, end]`` (the analysed window,
+        ``[w0, w1]``, by default), adding up to ``share`` of it."""
+        a = self.s.w0 if start is None else start
+        b = self.s.w1 if end is None else end
+        count = math.ceil(share * (b - a) * 1000 / dur_ms - 1e-9)
+        dur_ms = share * (b - a) * 1000 / count if count else dur_ms  # exactly ``share``
         for i in range(count):
             self.gc(t=a + (i + 0.5) * (b - a) / count, dur_ms=dur_ms, stack=stack,
                     thread_id=thread_id)
