@@ -7,8 +7,10 @@
   ``TemporalAllocationRecord`` (``intervals`` of ``allocated_before_snapshot``,
   ``deallocated_before_snapshot``, ``n_allocations``, ``n_bytes``; ``allocator``), and
   :func:`capture` a :class:`pinkclinic.heap.capture.Capture` with snapshot times and
-  heap sizes only (what ``begin()`` reads). No memray file is involved: these test the
-  folding and the rules; tests/heap/test_samples.py runs memray for real.
+  heap sizes only (what ``begin()`` reads). :func:`open_capture` gives one with a
+  :class:`Reader` over such records, for ``heap.analyse._analyse``. No memray file is
+  involved: these test the folding and the rules; tests/heap/test_samples.py and
+  test_recording.py run memray for real.
 """
 
 from __future__ import annotations
@@ -57,6 +59,9 @@ class Record:
     allocator: int = 1  # malloc
     stack: list = field(default_factory=list)  # innermost first, as memray gives it
 
+    def stack_trace(self) -> list:
+        return [tuple(f) for f in self.stack]  # (function, file, line), innermost first
+
 
 def record(stack: list, *intervals: tuple, allocator: int = 1) -> Record:
     """``intervals``: ``(allocated_before, deallocated_before | None, n, bytes)``;
@@ -75,3 +80,30 @@ def feed(consumer, cap: Capture, records: list[Record]) -> None:
     consumer.begin(cap)
     for r in records:
         consumer.add(r, lambda r=r: r.stack)
+
+
+class Reader:
+    """Stands in for an open ``memray.FileReader`` over these records: the one method the
+    temporal pass calls, and ``close()``."""
+
+    def __init__(self, records: list[Record]):
+        self.records = records
+        self.closed = False
+
+    def get_temporal_allocation_records(self, merge_threads: bool = True):
+        assert merge_threads
+        return iter(self.records)
+
+    def close(self) -> None:
+        self.closed = True
+
+
+def open_capture(times: list[float], heap: list[int], records: list[Record], *,
+                 pid: int = 4000) -> Capture:
+    """A capture as :func:`pinkclinic.heap.capture.open_capture` leaves it (snapshots read,
+    its reader open), over synthetic records, for ``pinkclinic.heap.analyse._analyse``."""
+    cap = capture(times, heap, pid=pid)
+    cap.rss = [h + (20 << 20) for h in heap]
+    cap.start, cap.end = times[0], times[-1]
+    cap.reader = Reader(records)
+    return cap
