@@ -97,9 +97,13 @@ def test_collect_only_then_report(tmp_path):
     rep = run_cli("report", str(rec), timeout=90)
     assert rep.returncode == 0, rep.stderr
     assert (tmp_path / "co.pinkclinic-doctor.html").exists()
+    diagnosis = _diagnosis(rec)  # written by the HTML report's analysis
+    # --format json analyses the recording again (its file removed first) and prints the
+    # same diagnosis the HTML report was made from
+    (rec / "diagnosis.json").unlink()
     js = run_cli("report", str(rec), "--format", "json", timeout=90)
-    assert json.loads(js.stdout)["verdict"] == _diagnosis(rec)["verdict"]
-    diagnosis = _diagnosis(rec)
+    assert js.returncode == 0, js.stderr
+    assert json.loads(js.stdout) == diagnosis
     assert diagnosis["verdict"] == "insufficient-data", diagnosis["summary"]
     assert "404" in diagnosis["summary"] and "check the path" in diagnosis["recommendation"]
     # the errors/s line shows them: as many errors as requests every second
@@ -135,9 +139,18 @@ def test_gunicorn_workers_are_followed_and_charted_per_process(tmp_path):
     assert len(pids) >= 3, pids  # the master and both workers
     probes = list(rec.glob("probe-*.jsonl"))
     assert len(probes) >= 3, probes  # the probe runs in forked workers too
-    html = (tmp_path / "gw.pinkclinic-doctor.html").read_text()
+    names = {r["pid"]: r["name"] for r in map(json.loads, (rec / "processes.jsonl").read_text().splitlines()[1:])
+             if "name" in r}
+    charts = {c["id"]: c for c in _charts(tmp_path / "gw.pinkclinic-doctor.html")["charts"]}
+    # CPU and memory: a total, then one series per process, each with its own points
+    cpu = {s["name"]: s["points"] for s in charts["cpu"]["series"]}
+    rss = {s["name"]: s["points"] for s in charts["memory"]["series"]}
+    assert "total" in cpu and "RSS total" in rss
     for pid in pids:
-        assert f"{pid}" in html
+        assert cpu[f"{names[pid]} {pid}"], (pid, sorted(cpu))
+        assert rss[f"RSS {names[pid]} {pid}"], (pid, sorted(rss))
+    # the workers served requests: their CPU rose above zero at some point
+    assert sum(1 for pid in pids if max(v for _, v in cpu[f"{names[pid]} {pid}"]) > 0) >= 2, cpu
 
 
 def _pyenv(version: str) -> str | None:
