@@ -73,3 +73,37 @@ def flame_functions(html: str) -> set[str]:
         frames = data["frames"]
         out |= {data["strings"][frames[i]] for i in range(0, len(frames), 4)}
     return out
+
+
+class _Tables(HTMLParser):
+    def __init__(self, cls: str):
+        super().__init__()
+        self.cls, self.depth, self.rows = cls, 0, []
+        self._cell: list[str] | None = None
+
+    def handle_starttag(self, tag, attrs):
+        classes = (dict(attrs).get("class") or "").split()
+        if tag == "table" and (self.depth or self.cls in classes):
+            self.depth += 1
+        elif self.depth and tag == "tr":
+            self.rows.append([])
+        elif self.depth and tag in ("td", "th"):
+            self._cell = []
+
+    def handle_endtag(self, tag):
+        if tag == "table" and self.depth:
+            self.depth -= 1
+        elif self.depth and tag in ("td", "th") and self._cell is not None:
+            self.rows[-1].append(" ".join("".join(self._cell).split()))
+            self._cell = None
+
+    def handle_data(self, data):
+        if self._cell is not None:
+            self._cell.append(data)
+
+
+def table_rows(html: str, cls: str) -> list[list[str]]:
+    """The rows (cell texts, whitespace collapsed) of the tables of class ``cls``."""
+    parser = _Tables(cls)
+    parser.feed(html)
+    return [r for r in parser.rows if r]
