@@ -53,3 +53,36 @@ def finish(proc: subprocess.Popen, sig: int | None = None, timeout: float = 90) 
         proc.send_signal(signal.SIGKILL)
         _out, err = proc.communicate()
         raise AssertionError(f"pinkclinic did not finish within {timeout}s:\n{err[-2000:]}") from None
+
+
+def check_diagnosis(proc, rec: Path, verdict: str, culprit: str | None) -> dict:
+    """The verdict and its culprit, in diagnosis.json and in the terminal's summary."""
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    diagnosis = json.loads((rec / "diagnosis.json").read_text())
+    findings = {f["signal"]: (f["status"], f["summary"]) for f in diagnosis["findings"]}
+    assert diagnosis["verdict"] == verdict, (diagnosis["summary"], findings)
+    if culprit:
+        top = diagnosis["issues"][0]["culprits"]
+        assert top and top[0]["function"] == culprit, top
+        assert top[0]["file"].endswith(".py") and top[0]["line"] > 0
+        assert culprit in proc.stdout
+    else:  # the summary must not show another issue's culprits under this verdict
+        assert "culprits:" not in proc.stdout, proc.stdout
+    assert verdict in proc.stdout
+    for issue in diagnosis["issues"]:  # where the server was started is never a culprit
+        assert all(c["function"] != "<module>" for c in issue["culprits"]), issue
+    check_cpu_rates(rec)
+    return diagnosis
+
+
+def check_cpu_rates(rec: Path) -> None:
+    """CPU per process over 100 ms steps stays within the machine (10 ms CPU ticks over
+    back-to-back samples once read as 900%), before any capping."""
+    from pinkclinic.analysis.cpu import cpu_rates
+    from pinkclinic.analysis.data import RecordingData
+    from pinkclinic.recording import Recording
+
+    data = RecordingData(Recording.open(rec))
+    for pid, samples in data.processes.items():
+        top = max((v for _, v in cpu_rates(samples)), default=0.0)
+        assert top <= data.cpu_count + 0.25, (pid, top)

@@ -128,29 +128,8 @@ def test_report_rejects_what_is_not_a_recording(tmp_path):
     assert proc.stderr.strip().startswith("pinkclinic: error:") and "manifest.json" in proc.stderr
 
 
-def test_gunicorn_workers_are_followed_and_charted_per_process(tmp_path):
-    cmd = [sys.executable, "-m", "gunicorn", "-w", "2", "-b", "127.0.0.1:0", "--chdir", str(SAMPLES),
-           "healthy_flask:app"]
-    proc = run_cli("doctor", "--dest", str(tmp_path), "--name", "gw", "--load", "-c 4 -d 2", "--", *cmd,
-                   timeout=90)
-    assert proc.returncode == 0, proc.stderr
-    rec = tmp_path / "gw.pinkclinic-doctor"
-    pids = {json.loads(line)["pid"] for line in (rec / "processes.jsonl").read_text().splitlines()[1:]}
-    assert len(pids) >= 3, pids  # the master and both workers
-    probes = list(rec.glob("probe-*.jsonl"))
-    assert len(probes) >= 3, probes  # the probe runs in forked workers too
-    names = {r["pid"]: r["name"] for r in map(json.loads, (rec / "processes.jsonl").read_text().splitlines()[1:])
-             if "name" in r}
-    charts = {c["id"]: c for c in _charts(tmp_path / "gw.pinkclinic-doctor.html")["charts"]}
-    # CPU and memory: a total, then one series per process, each with its own points
-    cpu = {s["name"]: s["points"] for s in charts["cpu"]["series"]}
-    rss = {s["name"]: s["points"] for s in charts["memory"]["series"]}
-    assert "total" in cpu and "RSS total" in rss
-    for pid in pids:
-        assert cpu[f"{names[pid]} {pid}"], (pid, sorted(cpu))
-        assert rss[f"RSS {names[pid]} {pid}"], (pid, sorted(rss))
-    # the workers served requests: their CPU rose above zero at some point
-    assert sum(1 for pid in pids if max(v for _, v in cpu[f"{names[pid]} {pid}"]) > 0) >= 2, cpu
+# gunicorn's workers followed and charted per process: the healthy_flask case of
+# tests/commands/test_doctor_samples.py (one real run for both)
 
 
 def _pyenv(version: str) -> str | None:
