@@ -23,7 +23,7 @@ import time
 from pathlib import Path
 from typing import Any
 
-from pinkclinic import __version__
+from pinkclinic import __version__, redact
 from pinkclinic.errors import PinkError, UsageError
 from pinkclinic.jsonio import JsonlWriter, read_json, read_jsonl, write_json
 
@@ -75,10 +75,10 @@ class Recording:
             "schema_version": SCHEMA_VERSION,
             "kind": kind,
             "name": name,
-            "command": list(command or []),
+            "command": redact.argv(command),
             "cwd": os.getcwd(),
-            "argv": list(sys.argv),
-            "options": dict(options or {}),
+            "argv": redact.argv(sys.argv),
+            "options": redact.value(dict(options or {})),
             "versions": versions(),
             "timings": {"created": time.time()},
             "status": {"outcome": "running"},
