@@ -12,6 +12,13 @@ doing: frames at or outside the event loop's entry (``uvicorn.run(app)`` at the
 bottom of the launch script, ``asyncio.run(main())``), and a script's ``<module>``
 frame below other frames (a launcher script such as ``bin/gunicorn``). They are
 passed over.
+
+A list of culprits is the user's code: the library call a user's culprit spent most of
+its weight in is its ``via`` (``render_page`` via ``json.dumps``), and stacks
+with no user frame (the transport's ``write`` after a handler returned, a
+``WeakSet`` callback) count in every share's total but are listed only when the
+user's code holds less than :data:`MIN_APP_SHARE` of the weight, so a list never
+mixes a handler with the stdlib or framework frames it ran beside.
 """
 
 from __future__ import annotations
@@ -64,12 +71,24 @@ def culprit_frame(stack: Sequence[Frame]) -> Frame | None:
     return stack[-1]
 
 
+def _called_from(stack: Sequence[Frame], frame: Frame) -> Frame | None:
+    """The frame ``frame`` called (the library call the user's code made), if any."""
+    for i in range(len(stack) - 2, -1, -1):
+        if stack[i] is frame:
+            return stack[i + 1]
+    return None
+
+
+MIN_APP_SHARE = 0.1  # the user's code's weight below which library culprits are listed
+
+
 def rank(weighted: Iterable[tuple[Sequence[Frame], float]], *, top: int = 5,
          min_share: float = 0.02) -> list[Culprit]:
     """Rank culprit frames by total weight; ``share`` is of the weight that had a stack."""
     weight: dict[tuple[str, str], float] = defaultdict(float)
     lines: dict[tuple[str, str], dict[int, float]] = defaultdict(lambda: defaultdict(float))
-    total = 0.0
+    vias: dict[tuple[str, str], dict[tuple, float]] = defaultdict(lambda: defaultdict(float))
+    total = app = 0.0
     for stack, w in weighted:
         frame = culprit_frame(stack)
         if frame is None or w <= 0:
@@ -78,14 +97,25 @@ def rank(weighted: Iterable[tuple[Sequence[Frame], float]], *, top: int = 5,
         weight[key] += w
         lines[key][int(frame[2] or 0)] += w
         total += w
+        if is_app_file(key[1]):
+            app += w
+            below = _called_from(stack, frame)
+            if below is not None and not is_app_file(str(below[1])):
+                vias[key][(str(below[0]), str(below[1]), int(below[2] or 0))] += w
     if total <= 0:
         return []
-    ranked = sorted(weight.items(), key=lambda kv: (-kv[1], kv[0]))
+    user_only = app / total >= MIN_APP_SHARE
+    ranked = sorted(((k, w) for k, w in weight.items() if not user_only or is_app_file(k[1])),
+                    key=lambda kv: (-kv[1], kv[0]))
     out = []
     for (func, file), w in ranked[:top]:
         share = w / total
         if out and share < min_share:
             break
         line = max(lines[(func, file)].items(), key=lambda kv: (kv[1], -kv[0]))[0]
-        out.append(Culprit(function=func, file=file, line=line, share=share))
+        c = Culprit(function=func, file=file, line=line, share=share)
+        via = max(vias[(func, file)].items(), key=lambda kv: (kv[1], kv[0]), default=None)
+        if via is not None and via[1] >= w / 2:  # most of its weight under one library call
+            c.extra["via"] = {"function": via[0][0], "file": via[0][1], "line": via[0][2]}
+        out.append(c)
     return out
