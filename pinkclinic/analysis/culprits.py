@@ -29,6 +29,7 @@ from collections.abc import Iterable, Sequence
 
 from pinkclinic.analysis.finding import Culprit
 from pinkclinic.probe import is_probe_file
+from pinkclinic.profile.app_code import is_app_module_path
 
 Frame = Sequence  # [function, file, line]
 
@@ -38,7 +39,12 @@ _NOT_APP = re.compile(
 
 
 def is_app_file(path: str) -> bool:
-    return bool(path) and not _NOT_APP.search(path.replace("\\", "/")) and not is_probe_file(path)
+    """The user's code: outside the stdlib and site-packages (and not pinkclinic's probe),
+    or in the installed package that holds the served app (:mod:`pinkclinic.profile.app_code`)."""
+    if not path:
+        return False
+    p = path.replace("\\", "/")
+    return is_app_module_path(p) or (not _NOT_APP.search(p) and not is_probe_file(path))
 
 
 _LOOP_ENTRY = re.compile(

@@ -22,6 +22,7 @@ from pinkclinic.analysis.data import RecordingData
 from pinkclinic.analysis.finding import INSUFFICIENT, ISSUE, Finding
 from pinkclinic.analysis.recommend import insufficient_advice, recommendation
 from pinkclinic.jsonio import write_json
+from pinkclinic.profile.app_code import app_code
 from pinkclinic.recording import Recording
 
 DIAGNOSIS_FILE = "diagnosis.json"
@@ -125,6 +126,7 @@ def diagnose(data: RecordingData) -> dict[str, Any]:
     """Analyse a recording (every analyzer, stack-based ones included) and write
     ``diagnosis.json`` into it."""
     rec = data.rec
-    diagnosis = combine(rec, run_analyzers(data), data)
+    with app_code(data.app_modules):
+        diagnosis = combine(rec, run_analyzers(data), data)
     write_json(rec.file(DIAGNOSIS_FILE), diagnosis)
     return diagnosis
