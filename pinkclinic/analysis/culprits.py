@@ -5,7 +5,8 @@ framework, stdlib or site-packages); only when a stack holds no app frame at all
 does its innermost frame stand in, unless the stack is one of pinkclinic's probe
 threads (a collection its own allocations happened to trigger): that is no culprit.
 Frames are keyed by (function, file); the line reported is the one seen with the most
-weight.
+weight. A comprehension's frame (``<listcomp>`` on CPython 3.11 and older) is named
+after the function it sits in.
 
 Two kinds of app frame are only where the server was started, not what it was
 doing: frames at or outside the event loop's entry (``uvicorn.run(app)`` at the
@@ -71,7 +72,7 @@ def culprit_frame(stack: Sequence[Frame]) -> Frame | None:
     for i in range(last, start - 1, -1):
         frame = stack[i]
         if is_app_file(str(frame[1])) and (str(frame[0]) != "<module>" or i == last):
-            return frame
+            return _outside_comprehensions(stack, i)
     if any(is_probe_file(str(f[1])) for f in stack):
         return None
     return stack[-1]
@@ -86,6 +87,25 @@ def _called_from(stack: Sequence[Frame], frame: Frame) -> Frame | None:
 
 
 MIN_APP_SHARE = 0.1  # the user's code's weight below which library culprits are listed
+
+
+_COMPREHENSION = re.compile(r"(?:^|\.)<(?:listcomp|dictcomp|setcomp|genexpr)>$")
+_LOCALS = re.compile(r"(?:\.<locals>)?\.<(?:listcomp|dictcomp|setcomp|genexpr)>$")
+
+
+def _outside_comprehensions(stack: Sequence[Frame], i: int) -> Frame:
+    """``stack[i]``, or for a comprehension's own frame (CPython 3.11 and older give each
+    its frame: ``build_graph.<locals>.<listcomp>``) the function it sits in: the frame
+    that called it from the same file, else the name its qualified name gives."""
+    frame = stack[i]
+    while _COMPREHENSION.search(str(frame[0])):
+        outer = stack[i - 1] if i > 0 else None
+        if outer is not None and str(outer[1]) == str(frame[1]):
+            i, frame = i - 1, outer
+            continue
+        name = _LOCALS.sub("", str(frame[0]))
+        return [name, frame[1], frame[2]] if name and not name.startswith("<") else frame
+    return frame
 
 
 def rank(weighted: Iterable[tuple[Sequence[Frame], float]], *, top: int = 5,

@@ -48,3 +48,18 @@ def test_library_culprits_are_listed_when_the_users_code_is_hardly_there():
     app = [["tiny", APP, 3]]
     ranked = rank([(write, 0.95), (app, 0.05)])
     assert [c.function for c in ranked] == ["_SelectorSocketTransport.write", "tiny"]
+
+
+def test_a_comprehension_is_named_after_the_function_it_sits_in():
+    """CPython <= 3.11 runs each comprehension in a frame of its own."""
+    outer = ["build_session_graph", APP, 40]
+    comp = ["build_session_graph.<locals>.<listcomp>", APP, 41]
+    gen = ["build_session_graph.<locals>.<listcomp>.<genexpr>", APP, 41]  # nested
+    assert culprit_frame([["Handle._run", f"{STDLIB}/asyncio/events.py", 84], outer, comp]) is outer
+    assert culprit_frame([outer, comp, gen]) is outer
+    # py-spy's plain co_name, with the enclosing frame there
+    assert culprit_frame([outer, ["<dictcomp>", APP, 42]]) is outer
+    # no enclosing frame seen (a truncated stack): the qualified name gives it
+    assert culprit_frame([comp])[:2] == ["build_session_graph", APP]
+    ranked = rank([([outer, comp], 0.7), ([outer], 0.3)])
+    assert [(c.function, c.share) for c in ranked] == [("build_session_graph", 1.0)]
