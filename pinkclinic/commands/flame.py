@@ -89,9 +89,14 @@ def summarize(rec: Recording, report, console: Console | None = None,
     head, wall = _headline(profile, profile.meta)
     console.print(head)
     base = profile.total(idle=wall)
-    for stat in app_hotspots(profile, idle=wall)[:5] if base > 0 else ():
+    hot = app_hotspots(profile, idle=wall)[:5] if base > 0 else []
+    if hot:  # the terms the report's function table and tooltips use
+        console.print(f"  [dim]{'self':>6}  {'own':>6}  {'total':>6}  (self: its own lines; "
+                      "own: with the library code it calls; total: with everything it calls)[/]")
+    for stat in hot:
         f = profile.frames[stat.frame]
-        console.print(f"  {100 * stat.own / base:5.1f}% own  {100 * stat.total / base:5.1f}% total  "
+        console.print(f"  {100 * stat.self / base:5.1f}%  {100 * stat.own / base:5.1f}%  "
+                      f"{100 * stat.total / base:5.1f}%  "
                       f"[bold]{escape(f.function)}[/]  [dim]{escape(short_path(f.file))}:{f.line}[/]")
     ending = outcome_line(profile.meta)
     if ending:
