@@ -83,8 +83,9 @@ def lead_over_loop(issues: list[Finding], loop_categories: tuple[str, ...]) -> l
     stalled = in_gc + float(ev.get("stall_outside_gc_s") or 0.0)
     share = in_gc / stalled if stalled > 0 else 0.0
     gc_issue.evidence["share_of_loop_stalls"] = round(share, 4)
-    if share <= GC_LEADS_LOOP_SHARE:
-        return issues
-    gc_issue.severity = max(gc_issue.severity, loop_issue.severity)
-    gc_issue.summary += f"; it was {100 * share:.0f}% of the event loop's stalled time"
-    return [gc_issue] + [f for f in issues if f is not gc_issue]
+    if share > GC_LEADS_LOOP_SHARE:
+        gc_issue.severity = max(gc_issue.severity, loop_issue.severity)
+        issues = [gc_issue] + [f for f in issues if f is not gc_issue]
+    if issues[0] is gc_issue and share > 0:  # the verdict says how much of the stalls it is
+        gc_issue.summary += f"; it was {100 * share:.0f}% of the event loop's stalled time"
+    return issues

@@ -74,6 +74,14 @@ def test_doctor_names_the_category_and_the_culprit(tmp_path, name, command, verd
     assert verdict in proc.stdout
     for issue in diagnosis["issues"]:  # where the server was started is never a culprit
         assert all(c["function"] != "<module>" for c in issue["culprits"]), issue
+    for f in diagnosis["findings"]:  # a part is never larger than its whole (issue 14)
+        ev = f["evidence"]
+        if f["signal"] == "loop" and "stall_in_gc_s" in ev:
+            assert ev["stall_s"] == pytest.approx(ev["stall_in_gc_s"] + ev["stall_outside_gc_s"],
+                                                  abs=0.002), ev
+    if verdict == "gc-pressure" and any(i["category"] in ("loop-cpu", "loop-blocking-call")
+                                        for i in diagnosis["issues"]):
+        assert "of the event loop's stalled time" in diagnosis["summary"], diagnosis["summary"]
     html = (tmp_path / f"{name}.pinkclinic-doctor.html").read_text()
     assert "pinkclinic_probe" not in html  # the flame graph leaves pinkclinic's own threads out
     check_cpu_rates(rec)
