@@ -19,7 +19,7 @@ from pinkclinic.errors import PinkError
 from pinkclinic.jsonio import read_json, read_jsonl_header
 from pinkclinic.probe import probe_headers, probe_paths, probe_records
 from pinkclinic.profile import build_profile
-from pinkclinic.profile.app_code import app_modules
+from pinkclinic.profile.app_code import recording_app_modules
 from pinkclinic.recording import Recording
 from pinkclinic.window import Window, load_window, trimmed
 
@@ -100,10 +100,7 @@ class RecordingData:
     def app_modules(self) -> frozenset[str]:
         """Installed packages that hold the served app (:mod:`pinkclinic.profile.app_code`),
         from the recorded command and every process's own command line."""
-        lines = [self.rec.manifest.get("command") or []]
-        lines += [h.get("argv") or [] for h in self.probe_headers.values()]
-        lines += [r.get("cmdline") or [] for r in self.process_events if r.get("event") == "spawn"]
-        return app_modules(lines)
+        return recording_app_modules(self.rec)
 
     @cached_property
     def cpu(self) -> CpuUsage | None:

@@ -127,6 +127,17 @@ def app_code(modules: Iterable[str]) -> Iterator[frozenset[str]]:
         _CURRENT.reset(token)
 
 
+def recording_app_modules(rec) -> frozenset[str]:
+    """:func:`app_modules` of a recording: its command, and every process's own command
+    line (the probe's ``argv``, the sampler's ``spawn`` events)."""
+    from pinkclinic.probe import probe_headers
+
+    lines = [rec.manifest.get("command") or []]
+    lines += [h.get("argv") or [] for h in probe_headers(rec.path).values()]
+    lines += [r.get("cmdline") or [] for r in rec.read_stream("processes") if r.get("event") == "spawn"]
+    return app_modules(lines)
+
+
 def current_app_modules() -> frozenset[str]:
     return _CURRENT.get()
 
