@@ -124,9 +124,10 @@ class Recording:
             write_json(self.path / MANIFEST, self.manifest)
 
     def update(self, **fields: Any) -> None:
-        """Merge top-level fields (dicts are merged one level deep) and save."""
+        """Merge top-level fields (dicts are merged one level deep) and save. Strings are
+        redacted (:mod:`pinkclinic.redact`): a target's URL or command line may hold secrets."""
         with self._lock:
-            for key, value in fields.items():
+            for key, value in redact.value(fields).items():
                 old = self.manifest.get(key)
                 if isinstance(old, dict) and isinstance(value, dict):
                     old.update(value)
