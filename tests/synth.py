@@ -9,12 +9,11 @@ threshold of an analyser to the test from both sides, in milliseconds.
 Times: the load window is ``[s.t0, s.t1]`` (``load_s`` long, 10 s by default), and
 the analysers trim 0.2 s off each edge: they read ``[s.w0, s.w1]``
 (``s.data().window``). The target launched 1 s before the load and was stopped 0.5 s
-after it. Streams by default cover
-``[t0 - 0.5, t1 + 0.5]``.
+after it. Streams cover ``[t0 - 0.5, t1 + 0.5]`` by default.
 
 Usage::
 
-    from tests.synth import Synth, frame
+    from tests.synth import LOOP_IDLE, Synth, frame, on_loop, spy_thread
 
     s = Synth(tmp_path)                       # a doctor recording, nothing in it yet
     s.processes(pid=100, cores=0.3)           # processes.jsonl: 0.3 cores, flat 50 MB RSS
@@ -22,19 +21,25 @@ Usage::
     s.thread_states(100, {100: (5, 20, 0)})   # threads.jsonl: running, futex, blocked
     p = s.probe(pid=100)                      # probe-100.jsonl with its header
     p.loop()                                  # a loop "start" record on the main thread
-    p.lags(p50_ms=2.0)                        # a lag record every 100 ms through the window
-    p.block(t=s.t0 + 1, dur_ms=500, stack=[frame("handler")], on_cpu=True)
-    p.gc(t=s.t0 + 2, dur_ms=30, stack=[frame("alloc")])
-    p.record("waits", t=..., thread_id=100, n=3, stacks=[[stack, 3]])   # any record type
+    p.lags(p50_ms=2.0)                        # a lag record every 100 ms
+    p.blocks(share=0.3, stack=on_loop(frame("hot")), on_cpu=True)  # stalls, 30% of [w0, w1]
+    p.block(t=s.t0 + 1, dur_ms=500, stack=on_loop(frame("handler")), on_cpu=False)
+    p.gcs(share=0.1)                          # GC pauses, 10% of [w0, w1]
+    p.gc(t=s.t0 + 2, dur_ms=30, stack=on_loop(frame("alloc")))
+    p.tasks(10); p.waits([(on_loop(frame("fetch")), 3)])
+    p.record("error", t=s.t0, feature="gc", message="...")   # any other record
     s.load(rps=100, p50_ms=2.0)               # load.jsonl + load-result.json
-    s.pyspy(spy_thread(100, 100, [(stack, 0.7), (idle_stack, 0.3)]))  # speedscope
+    s.pyspy(spy_thread(100, 100, [(on_loop(frame("hot")), 0.7), (LOOP_IDLE, 0.3)]))
     data = s.data()                           # a fresh RecordingData
-    diagnosis = s.diagnose()                  # analysis.diagnose(...) over all of it
+    diagnosis = s.diagnose()                  # analysis.diagnose(...): writes diagnosis.json
 
-Every builder takes ``start=`` / ``end=`` to cover another span (a stream that ends
-early, a process born late). Stacks are lists of frames ``[func, file, line]``,
-outermost first, as the probe writes them; :func:`frame` makes an app frame
-(``/srv/app.py``) and the constants below are the frames of asyncio's loop.
+Numbers given as ``cores``, ``rss``, ``rps``, ``p50_ms`` may be functions of the time
+since ``t0``. Most builders take ``start=`` / ``end=`` to cover another span (a stream
+that ends early, a process born late). Stacks are lists of frames ``[func, file,
+line]``, outermost first, as the probe writes them; :func:`frame` makes an app frame
+(``/srv/app.py``), :func:`on_loop` runs frames as a callback of asyncio's loop, and the
+constants below are frames of asyncio, threading and a framework (``SITE_FRAME``).
+Heap's synthetic sites and records are in ``tests/heap/synth.py``.
 """
 
 from __future__ import annotations
@@ -56,6 +61,8 @@ T0 = 1_700_000_000.0
 _names = itertools.count(1)
 APP = "/srv/app.py"
 STDLIB = sysconfig.get_paths()["stdlib"]
+SITE = sysconfig.get_paths()["purelib"]
+SITE_FRAME = ["Router.__call__", f"{SITE}/starlette/routing.py", 700]  # framework code
 RUN_FOREVER = ["BaseEventLoop.run_forever", f"{STDLIB}/asyncio/base_events.py", 608]
 RUN_ONCE = ["BaseEventLoop._run_once", f"{STDLIB}/asyncio/base_events.py", 1898]
 HANDLE = ["Handle._run", f"{STDLIB}/asyncio/events.py", 84]

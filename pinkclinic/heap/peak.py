@@ -83,6 +83,7 @@ class PeakTree:
         total_b = sum(v[0] for v in merged.values())
         total_n = sum(v[1] for v in merged.values())
         top = heapq.nlargest(max_stacks, merged.items(), key=lambda kv: kv[1][0])
+        dropped = len(merged) - len(top)  # summed into OTHER
         rest_b = total_b - sum(v[0] for _, v in top)
         rest_n = total_n - sum(v[1] for _, v in top)
         if rest_b > 0 or rest_n > 0:
@@ -91,7 +92,7 @@ class PeakTree:
         stacks = [{"frames": [ids.setdefault(f, len(ids)) for f in k], "bytes": v[0],
                    "count": v[1]} for k, v in top]
         return {"bytes": total_b, "count": total_n, "frame_table": [list(f) for f in ids],
-                "stacks": stacks, "dropped_stacks": max(0, len(merged) - len(top)),
+                "stacks": stacks, "dropped_stacks": dropped,
                 "per_process": self.per_process, "summed_over_processes": self.multi}
 
 

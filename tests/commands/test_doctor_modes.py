@@ -97,9 +97,13 @@ def test_collect_only_then_report(tmp_path):
     rep = run_cli("report", str(rec), timeout=90)
     assert rep.returncode == 0, rep.stderr
     assert (tmp_path / "co.pinkclinic-doctor.html").exists()
+    diagnosis = _diagnosis(rec)  # written by the HTML report's analysis
+    # --format json analyses the recording again (its file removed first) and prints the
+    # same diagnosis the HTML report was made from
+    (rec / "diagnosis.json").unlink()
     js = run_cli("report", str(rec), "--format", "json", timeout=90)
-    assert json.loads(js.stdout)["verdict"] == _diagnosis(rec)["verdict"]
-    diagnosis = _diagnosis(rec)
+    assert js.returncode == 0, js.stderr
+    assert json.loads(js.stdout) == diagnosis
     assert diagnosis["verdict"] == "insufficient-data", diagnosis["summary"]
     assert "404" in diagnosis["summary"] and "check the path" in diagnosis["recommendation"]
     # the errors/s line shows them: as many errors as requests every second
@@ -124,20 +128,8 @@ def test_report_rejects_what_is_not_a_recording(tmp_path):
     assert proc.stderr.strip().startswith("pinkclinic: error:") and "manifest.json" in proc.stderr
 
 
-def test_gunicorn_workers_are_followed_and_charted_per_process(tmp_path):
-    cmd = [sys.executable, "-m", "gunicorn", "-w", "2", "-b", "127.0.0.1:0", "--chdir", str(SAMPLES),
-           "healthy_flask:app"]
-    proc = run_cli("doctor", "--dest", str(tmp_path), "--name", "gw", "--load", "-c 4 -d 2", "--", *cmd,
-                   timeout=90)
-    assert proc.returncode == 0, proc.stderr
-    rec = tmp_path / "gw.pinkclinic-doctor"
-    pids = {json.loads(line)["pid"] for line in (rec / "processes.jsonl").read_text().splitlines()[1:]}
-    assert len(pids) >= 3, pids  # the master and both workers
-    probes = list(rec.glob("probe-*.jsonl"))
-    assert len(probes) >= 3, probes  # the probe runs in forked workers too
-    html = (tmp_path / "gw.pinkclinic-doctor.html").read_text()
-    for pid in pids:
-        assert f"{pid}" in html
+# gunicorn's workers followed and charted per process: the healthy_flask case of
+# tests/commands/test_doctor_samples.py (one real run for both)
 
 
 def _pyenv(version: str) -> str | None:

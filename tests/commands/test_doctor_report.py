@@ -9,7 +9,9 @@ import sys
 import pytest
 
 from tests.browser import open_report
+from tests.commands.doctor_run import check_diagnosis
 from tests.helpers import SAMPLES, run_cli
+from tests.reports import assert_offline_csp
 
 HOSTILE_DIR = "<img src=x onerror=alert(document.domain)> & 'q'"
 HOSTILE_ARG = "--x=</script><script>alert(1)</script>"
@@ -23,10 +25,14 @@ def test_report_is_offline_and_escapes_the_targets_strings(tmp_path):
     proc = run_cli("doctor", "--dest", str(tmp_path), "--name", "esc", "--load", "-c 5 -d 3", "--",
                    sys.executable, str(app_dir / "app.py"), HOSTILE_ARG, timeout=120,
                    env={**os.environ, "PORT": "0"})
-    assert proc.returncode == 0, proc.stderr
+    # also the loop-cpu case of tests/commands/test_doctor_samples.py: verdict and culprit
+    diagnosis = check_diagnosis(proc, tmp_path / "esc.pinkclinic-doctor", "loop-cpu", "render_report")
+    assert diagnosis["issues"][0]["culprits"][0]["file"] == str(app_dir / "app.py")
     html_path = tmp_path / "esc.pinkclinic-doctor.html"
     html = html_path.read_text()
     assert "<img src=x" not in html and "<script>alert" not in html
+    assert "pinkclinic_probe" not in html
+    assert_offline_csp(html)
     with open_report(html_path) as r:
         dialogs = []
         r.page.on("dialog", lambda d: (dialogs.append(d.message), d.dismiss()))

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import signal
 import sys
 import urllib.request
@@ -13,6 +14,7 @@ import pytest
 
 from tests.commands.doctor_run import finish, load_lines, manifest, start, wait_for
 from tests.helpers import SAMPLES, run_cli
+from tests.reports import assert_offline_csp, table_rows
 
 HEAP = SAMPLES / "heap"
 LOAD = "-c 8 -d 4 /visit?n=[<id>]"
@@ -152,7 +154,13 @@ def test_ctrl_c_still_gives_a_heap_report(tmp_path):
     _out, err = finish(proc, signal.SIGINT)
     assert proc.returncode == 130, err
     assert manifest(rec)["status"]["outcome"] == "interrupted"
-    assert (tmp_path / "hc.pinkclinic-heap.html").exists()
+    # the report holds what was analysed before the Ctrl-C: the leak, in its table
+    html = (tmp_path / "hc.pinkclinic-heap.html").read_text()
+    rows = table_rows(html, "pc-suspects")
+    assert rows[0] == ["function", "where", "per request", "per second", "grew by", "confidence"]
+    assert rows[1][0] == "remember_visit" and rows[1][1].startswith("samples/heap/list_leak.py:")
+    assert re.fullmatch(r"[\d.]+ k?B", rows[1][2]) and re.fullmatch(r"[\d.]+ [kM]?B", rows[1][4])
+    assert_offline_csp(html)
 
 
 def test_heap_attach_to_a_pid_that_is_gone_is_one_line(tmp_path):

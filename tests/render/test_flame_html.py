@@ -13,6 +13,7 @@ from pinkclinic.render import script_json
 from pinkclinic.render.flame import flame_fragment, render_flame_html, write_flame_report
 from pinkclinic.render.flame_data import ALPHABET, decode_varints, encode, varints
 from tests.render.profiles import HOSTILE, HOSTILE_FILE, shop_profile
+from tests.reports import assert_offline_csp
 
 
 def decode_stacks(data):
@@ -79,7 +80,7 @@ def test_every_target_string_is_escaped():
     assert HOSTILE in data["strings"] and HOSTILE_FILE in data["strings"]
     # exactly the scripts we put there: data, the widget, the mount call
     assert len(_script_bodies(html)) == 3
-    assert 'http-equiv="Content-Security-Policy"' in html
+    assert_offline_csp(html)
     assert "&lt;/script&gt;&lt;img" in html  # the title, escaped by jinja
 
 

@@ -9,6 +9,7 @@ import pytest
 from pinkclinic.errors import UsageError
 from pinkclinic.recording import Recording
 from pinkclinic.render.flame_report import export_recording, report_flame
+from tests.reports import assert_offline_csp, flame_functions
 
 
 @pytest.fixture
@@ -28,10 +29,24 @@ def rec(tmp_path):
     return r
 
 
-def test_report_next_to_the_folder(rec):
+def test_report_next_to_the_folder_shows_its_own_profile(rec, tmp_path):
     path = report_flame(rec.path)
     assert path == rec.report_path and path.name == "9.pinkclinic-flame.html"
-    assert "hot" in path.read_text()
+    html = path.read_text()
+    assert flame_functions(html) == {"main", "hot"}
+    assert_offline_csp(html)
+    # another recording's report holds that one's functions, not these
+    other = Recording.create(tmp_path, "10", "flame", command=["python", "t.py"],
+                             options={"rate": 100})
+    other.update(target={"pid": 10}, status={"outcome": "completed"})
+    other.register("pyspy", "pyspy.speedscope.json", format="speedscope", rate_hz=100)
+    (other.path / "pyspy.speedscope.json").write_text(json.dumps({
+        "$schema": "x", "shared": {"frames": [{"name": "serve", "file": "/srv/t.py", "line": 1},
+                                              {"name": "cold", "file": "/srv/t.py", "line": 9}]},
+        "profiles": [{"type": "sampled", "name": 'Thread 10 "MainThread"', "unit": "seconds",
+                      "startValue": 0, "endValue": 0.01, "samples": [[0, 1]],
+                      "weights": [0.01]}]}))
+    assert flame_functions(report_flame(other.path).read_text()) == {"serve", "cold"}
 
 
 @pytest.mark.parametrize("fmt", ["speedscope", "collapsed", "json"])

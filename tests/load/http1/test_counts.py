@@ -5,8 +5,11 @@ from __future__ import annotations
 import json
 
 import pytest
+from hdrh.histogram import HdrHistogram
 
 from pinkclinic.load import run_load
+from pinkclinic.load.core.result import pkey
+from pinkclinic.load.core.stats import ALL_PERCENTILES, ms
 from pinkclinic.loadargs import parse_bench_args
 from tests.helpers import run_cli
 
@@ -65,6 +68,16 @@ def test_workers_merge_to_the_same_totals_as_one_process(serve):
     assert sum(t["requests"] for t in two.timeline) == 1200
     j = two.to_json()
     assert j["latency"]["totalCount"] == 1200 and j["workers"] == 2
+    # the percentiles come from one histogram of both workers' requests: the exported one
+    # (HDR's bucket tops capped at the largest latency seen)
+    hist = HdrHistogram.decode(j["histogram"]["data"])
+    assert hist.get_total_count() == 1200
+    top = two.latency["max"]
+    for p in ALL_PERCENTILES:
+        assert j["latency"][pkey(p)] == ms(min(hist.get_value_at_percentile(p), top))
+    # and each second's p50/p99 are exact over both workers' requests of that second
+    assert all(t["p50_ms"] <= t["p99_ms"] <= t["max_ms"] for t in two.timeline)
+    assert max(t["max_ms"] for t in two.timeline) == j["latency"]["max"]
 
 
 def test_one_worker_process_gives_ticks_in_this_process(serve):

@@ -6,7 +6,6 @@ from __future__ import annotations
 import base64
 import json
 import resource
-import sys
 
 from pinkclinic.load import run_load
 from pinkclinic.loadargs import parse_bench_args
@@ -76,4 +75,3 @@ def test_running_out_of_file_descriptors_is_its_own_error_kind(serve):
     assert "connect" not in j["errorsByKind"]
     assert any("ulimit -n" in n and "120" in n for n in j["notes"]), j["notes"]
     assert j["requests"]["total"] > 0  # the connections that did open still ran
-    assert sys.platform.startswith("linux")
