@@ -39,7 +39,7 @@ THRESHOLDS = {
 # the evidence fields shown per analyzer
 FIELDS = {
     "loop": ("stall_share", "lag_p50_ms", "on_cpu_share", "late_share", "loop_ran_share"),
-    "gc": ("gc_share", "worst_second_s"),
+    "gc": ("gc_share", "worst_second_s", "share_of_loop_stalls"),
     "memory": ("r2", "growth_bytes", "tail_ratio"),
     "io": ("latency_p50_ms", "cpu_busiest_p90"),
     "gil": ("busy_threads", "wanting_threads", "cpu_cores", "wait_share"),

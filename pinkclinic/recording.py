@@ -23,7 +23,7 @@ import time
 from pathlib import Path
 from typing import Any
 
-from pinkclinic import __version__
+from pinkclinic import __version__, redact
 from pinkclinic.errors import PinkError, UsageError
 from pinkclinic.jsonio import JsonlWriter, read_json, read_jsonl, write_json
 
@@ -75,10 +75,10 @@ class Recording:
             "schema_version": SCHEMA_VERSION,
             "kind": kind,
             "name": name,
-            "command": list(command or []),
+            "command": redact.argv(command),
             "cwd": os.getcwd(),
-            "argv": list(sys.argv),
-            "options": dict(options or {}),
+            "argv": redact.argv(sys.argv),
+            "options": redact.value(dict(options or {})),
             "versions": versions(),
             "timings": {"created": time.time()},
             "status": {"outcome": "running"},
@@ -124,9 +124,10 @@ class Recording:
             write_json(self.path / MANIFEST, self.manifest)
 
     def update(self, **fields: Any) -> None:
-        """Merge top-level fields (dicts are merged one level deep) and save."""
+        """Merge top-level fields (dicts are merged one level deep) and save. Strings are
+        redacted (:mod:`pinkclinic.redact`): a target's URL or command line may hold secrets."""
         with self._lock:
-            for key, value in fields.items():
+            for key, value in redact.value(fields).items():
                 old = self.manifest.get(key)
                 if isinstance(old, dict) and isinstance(value, dict):
                     old.update(value)

@@ -16,7 +16,7 @@ PACKAGE = Path(__file__).resolve().parent.parent / "pinkclinic"
 # foundation modules (rank 0) may also import each other, but never round a loop.
 RANKS = {
     "pinkclinic": 0, "exits": 0, "errors": 0, "jsonio": 0, "units": 0, "resources": 0,
-    "procs": 0, "interrupt": 0, "window": 0, "recording": 0, "probe": 0,
+    "procs": 0, "redact": 0, "interrupt": 0, "window": 0, "recording": 0, "probe": 0,
     "load": 1, "ui": 1,
     "loadargs": 2, "target": 2, "profile": 2,
     "collect": 3, "analysis": 3,

@@ -5,13 +5,21 @@ framework, stdlib or site-packages); only when a stack holds no app frame at all
 does its innermost frame stand in, unless the stack is one of pinkclinic's probe
 threads (a collection its own allocations happened to trigger): that is no culprit.
 Frames are keyed by (function, file); the line reported is the one seen with the most
-weight.
+weight. A comprehension's frame (``<listcomp>`` on CPython 3.11 and older) is named
+after the function it sits in.
 
 Two kinds of app frame are only where the server was started, not what it was
 doing: frames at or outside the event loop's entry (``uvicorn.run(app)`` at the
 bottom of the launch script, ``asyncio.run(main())``), and a script's ``<module>``
 frame below other frames (a launcher script such as ``bin/gunicorn``). They are
 passed over.
+
+A list of culprits is the user's code: the library call a user's culprit spent most of
+its weight in is its ``via`` (``render_page`` via ``json.dumps``), and stacks
+with no user frame (the transport's ``write`` after a handler returned, a
+``WeakSet`` callback) count in every share's total but are listed only when the
+user's code holds less than :data:`MIN_APP_SHARE` of the weight, so a list never
+mixes a handler with the stdlib or framework frames it ran beside.
 """
 
 from __future__ import annotations
@@ -22,6 +30,7 @@ from collections.abc import Iterable, Sequence
 
 from pinkclinic.analysis.finding import Culprit
 from pinkclinic.probe import is_probe_file
+from pinkclinic.profile.app_code import is_app_module_path
 
 Frame = Sequence  # [function, file, line]
 
@@ -31,7 +40,12 @@ _NOT_APP = re.compile(
 
 
 def is_app_file(path: str) -> bool:
-    return bool(path) and not _NOT_APP.search(path.replace("\\", "/")) and not is_probe_file(path)
+    """The user's code: outside the stdlib and site-packages (and not pinkclinic's probe),
+    or in the installed package that holds the served app (:mod:`pinkclinic.profile.app_code`)."""
+    if not path:
+        return False
+    p = path.replace("\\", "/")
+    return is_app_module_path(p) or (not _NOT_APP.search(p) and not is_probe_file(path))
 
 
 _LOOP_ENTRY = re.compile(
@@ -58,10 +72,40 @@ def culprit_frame(stack: Sequence[Frame]) -> Frame | None:
     for i in range(last, start - 1, -1):
         frame = stack[i]
         if is_app_file(str(frame[1])) and (str(frame[0]) != "<module>" or i == last):
-            return frame
+            return _outside_comprehensions(stack, i)
     if any(is_probe_file(str(f[1])) for f in stack):
         return None
     return stack[-1]
+
+
+def _called_from(stack: Sequence[Frame], frame: Frame) -> Frame | None:
+    """The frame ``frame`` called (the library call the user's code made), if any."""
+    for i in range(len(stack) - 2, -1, -1):
+        if stack[i] is frame:
+            return stack[i + 1]
+    return None
+
+
+MIN_APP_SHARE = 0.1  # the user's code's weight below which library culprits are listed
+
+
+_COMPREHENSION = re.compile(r"(?:^|\.)<(?:listcomp|dictcomp|setcomp|genexpr)>$")
+_LOCALS = re.compile(r"(?:\.<locals>)?\.<(?:listcomp|dictcomp|setcomp|genexpr)>$")
+
+
+def _outside_comprehensions(stack: Sequence[Frame], i: int) -> Frame:
+    """``stack[i]``, or for a comprehension's own frame (CPython 3.11 and older give each
+    its frame: ``build_graph.<locals>.<listcomp>``) the function it sits in: the frame
+    that called it from the same file, else the name its qualified name gives."""
+    frame = stack[i]
+    while _COMPREHENSION.search(str(frame[0])):
+        outer = stack[i - 1] if i > 0 else None
+        if outer is not None and str(outer[1]) == str(frame[1]):
+            i, frame = i - 1, outer
+            continue
+        name = _LOCALS.sub("", str(frame[0]))
+        return [name, frame[1], frame[2]] if name and not name.startswith("<") else frame
+    return frame
 
 
 def rank(weighted: Iterable[tuple[Sequence[Frame], float]], *, top: int = 5,
@@ -69,7 +113,8 @@ def rank(weighted: Iterable[tuple[Sequence[Frame], float]], *, top: int = 5,
     """Rank culprit frames by total weight; ``share`` is of the weight that had a stack."""
     weight: dict[tuple[str, str], float] = defaultdict(float)
     lines: dict[tuple[str, str], dict[int, float]] = defaultdict(lambda: defaultdict(float))
-    total = 0.0
+    vias: dict[tuple[str, str], dict[tuple, float]] = defaultdict(lambda: defaultdict(float))
+    total = app = 0.0
     for stack, w in weighted:
         frame = culprit_frame(stack)
         if frame is None or w <= 0:
@@ -78,14 +123,25 @@ def rank(weighted: Iterable[tuple[Sequence[Frame], float]], *, top: int = 5,
         weight[key] += w
         lines[key][int(frame[2] or 0)] += w
         total += w
+        if is_app_file(key[1]):
+            app += w
+            below = _called_from(stack, frame)
+            if below is not None and not is_app_file(str(below[1])):
+                vias[key][(str(below[0]), str(below[1]), int(below[2] or 0))] += w
     if total <= 0:
         return []
-    ranked = sorted(weight.items(), key=lambda kv: (-kv[1], kv[0]))
+    user_only = app / total >= MIN_APP_SHARE
+    ranked = sorted(((k, w) for k, w in weight.items() if not user_only or is_app_file(k[1])),
+                    key=lambda kv: (-kv[1], kv[0]))
     out = []
     for (func, file), w in ranked[:top]:
         share = w / total
         if out and share < min_share:
             break
         line = max(lines[(func, file)].items(), key=lambda kv: (kv[1], -kv[0]))[0]
-        out.append(Culprit(function=func, file=file, line=line, share=share))
+        c = Culprit(function=func, file=file, line=line, share=share)
+        via = max(vias[(func, file)].items(), key=lambda kv: (kv[1], kv[0]), default=None)
+        if via is not None and via[1] >= w / 2:  # most of its weight under one library call
+            c.extra["via"] = {"function": via[0][0], "file": via[0][1], "line": via[0][2]}
+        out.append(c)
     return out

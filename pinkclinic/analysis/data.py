@@ -19,6 +19,7 @@ from pinkclinic.errors import PinkError
 from pinkclinic.jsonio import read_json, read_jsonl_header
 from pinkclinic.probe import probe_headers, probe_paths, probe_records
 from pinkclinic.profile import build_profile
+from pinkclinic.profile.app_code import recording_app_modules
 from pinkclinic.recording import Recording
 from pinkclinic.window import Window, load_window, trimmed
 
@@ -94,6 +95,12 @@ class RecordingData:
         if w is None:
             return recs
         return [r for r in recs if w.contains(r.get("t", 0.0))]
+
+    @cached_property
+    def app_modules(self) -> frozenset[str]:
+        """Installed packages that hold the served app (:mod:`pinkclinic.profile.app_code`),
+        from the recorded command and every process's own command line."""
+        return recording_app_modules(self.rec)
 
     @cached_property
     def cpu(self) -> CpuUsage | None:

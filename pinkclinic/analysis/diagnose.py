@@ -2,7 +2,8 @@
 
 The verdict is the most severe issue. Two rules keep categories honest:
 * a loop stalled by the collector is gc-pressure (the loop analyzer already
-  leaves GC-overlapping stall time out);
+  leaves GC-overlapping stall time out, and when the GC took most of the loop's
+  stalled time gc-pressure leads: :func:`.gc.lead_over_loop`);
 * io-wait means "idle but slow"; when the event loop itself is stalled, that
   stall is the reason and io-wait is dropped.
 
@@ -21,6 +22,7 @@ from pinkclinic.analysis.data import RecordingData
 from pinkclinic.analysis.finding import INSUFFICIENT, ISSUE, Finding
 from pinkclinic.analysis.recommend import insufficient_advice, recommendation
 from pinkclinic.jsonio import write_json
+from pinkclinic.profile.app_code import app_code
 from pinkclinic.recording import Recording
 
 DIAGNOSIS_FILE = "diagnosis.json"
@@ -41,6 +43,7 @@ def combine(rec: Recording, findings: list[Finding], data: RecordingData) -> dic
     if any(f.category in LOOP_CATEGORIES for f in issues):
         issues = [f for f in issues if f.category != "io-wait"]
     issues.sort(key=lambda f: -f.severity)
+    issues = gc.lead_over_loop(issues, LOOP_CATEGORIES)
     for f in issues:
         f.recommendation = recommendation(rec, f.category, f.culprits[0].function if f.culprits else None)
 
@@ -129,6 +132,7 @@ def diagnose(data: RecordingData) -> dict[str, Any]:
     """Analyse a recording (every analyzer, stack-based ones included) and write
     ``diagnosis.json`` into it."""
     rec = data.rec
-    diagnosis = combine(rec, run_analyzers(data), data)
+    with app_code(data.app_modules):
+        diagnosis = combine(rec, run_analyzers(data), data)
     write_json(rec.file(DIAGNOSIS_FILE), diagnosis)
     return diagnosis

@@ -19,6 +19,9 @@ GC_SHARE_ISSUE = 0.05
 # Clinic doctor's rule: >= 100 ms of blocking GC within any one-second window.
 GC_WORST_SECOND_ISSUE_S = 0.10
 GC_SHARE_FULL = 0.4  # share at which severity reaches 1
+# Share of the event loop's stalled time spent in GC above which the collector is the
+# root cause of the loop's stalls: gc-pressure then leads a loop verdict.
+GC_LEADS_LOOP_SHARE = 0.5
 
 
 def analyse(data: RecordingData) -> Finding:
@@ -61,3 +64,28 @@ def analyse(data: RecordingData) -> Finding:
                    culprits=culprits,
                    summary=f"garbage collection took {100 * share:.0f}% of the time "
                            f"({collections} collections, up to {worst * 1000:.0f} ms in one second){who}")
+
+
+def lead_over_loop(issues: list[Finding], loop_categories: tuple[str, ...]) -> list[Finding]:
+    """``issues`` (most severe first) with gc-pressure first when the collector took most
+    of the event loop's stalled time: the loop stalls are then the GC's, whatever the
+    loop analyser made of the rest. The GC's share of the stalls is the loop thread's
+    time in GC (the larger of the pauses inside stalls and, for the loop's own process,
+    all its pauses) over that plus the loop's stalled time outside GC."""
+    gc_issue = next((f for f in issues if f.category == "gc-pressure"), None)
+    loop_issue = next((f for f in issues if f.category in loop_categories), None)
+    if gc_issue is None or loop_issue is None:
+        return issues
+    ev = loop_issue.evidence
+    in_gc = float(ev.get("stall_in_gc_s") or 0.0)
+    if gc_issue.evidence.get("pid") == ev.get("loop_pid"):
+        in_gc = max(in_gc, float(gc_issue.evidence.get("gc_s") or 0.0))
+    stalled = in_gc + float(ev.get("stall_outside_gc_s") or 0.0)
+    share = in_gc / stalled if stalled > 0 else 0.0
+    gc_issue.evidence["share_of_loop_stalls"] = round(share, 4)
+    if share > GC_LEADS_LOOP_SHARE:
+        gc_issue.severity = max(gc_issue.severity, loop_issue.severity)
+        issues = [gc_issue] + [f for f in issues if f is not gc_issue]
+    if issues[0] is gc_issue and share > 0:  # the verdict says how much of the stalls it is
+        gc_issue.summary += f"; it was {100 * share:.0f}% of the event loop's stalled time"
+    return issues

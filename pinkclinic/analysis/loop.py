@@ -147,8 +147,11 @@ def analyse(data: RecordingData) -> Finding:
         "lag_max_ms": round(lag_max, 2),
         "stall_share": round(stall_share, 4),
         "stalls": worst["blocks"],
-        "stall_s": round(worst["stall_s"], 3),
+        # the whole stalled time, and its two parts: inside GC pauses (the GC analyser's)
+        # and outside them (this analyser's: stall_share is of this part)
+        "stall_s": round(worst["stall_s"] + worst["gc_s"], 3),
         "stall_in_gc_s": round(worst["gc_s"], 3),
+        "stall_outside_gc_s": round(worst["stall_s"], 3),
         "on_cpu_share": None if on_cpu_share is None else round(on_cpu_share, 3),
         "loop_pid": worst_key[0] if worst_key else None,
         "loop_thread_id": worst_key[1] if worst_key else None,

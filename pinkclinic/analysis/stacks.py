@@ -13,6 +13,7 @@ pinkclinic's own probe threads and frames are already left out).
 
 from __future__ import annotations
 
+import re
 from collections import defaultdict
 from collections.abc import Iterator
 
@@ -20,6 +21,7 @@ from pinkclinic.analysis.culprits import is_app_file
 from pinkclinic.analysis.data import RecordingData
 from pinkclinic.errors import PinkError
 from pinkclinic.profile import export
+from pinkclinic.profile.idle import is_wait_frame
 from pinkclinic.recording import Recording
 
 _LOOP_FUNCS = ("run_forever", "_run_once", "Runner.run", "run_until_complete")
@@ -97,8 +99,9 @@ def wait_stacks(data: RecordingData) -> list[tuple[list, float]]:
        in a call, e.g. a gthread worker waiting on an upstream);
     3. whatever else was seen waiting (framework-only tasks or threads), so a culprit
        is still named when no user code is involved.
-    Tasks parked in the framework (an idle keep-alive connection, a server's own
-    control loop) are not what requests wait on, unless nothing else is.
+    Tasks parked in the framework (an idle keep-alive connection) are not what requests
+    wait on, unless nothing else is; a task or thread that serves no request (a
+    server's accept or control loop, gunicorn's arbiter) is never a culprit.
     """
     def mine(stacks):
         return [(st, n) for st, n in stacks if any(is_app_file(str(f[1])) for f in st)]
@@ -114,4 +117,27 @@ def wait_stacks(data: RecordingData) -> list[tuple[list, float]]:
         for s in thread_summary(data).values():
             if not s["loop"]:
                 threads += [(frames_of(p, frames), wt) for frames, wt in s["stacks"]]
+    tasks = [(st, n) for st, n in tasks if not serves_no_request(st)]
+    threads = [(st, n) for st, n in threads if not serves_no_request(st)]
     return mine(tasks) or mine(threads) or tasks or threads
+
+
+# A server's own loops: they accept connections or watch workers, and serve no request.
+_CONTROL_FUNCS = re.compile(r"(^|\.)(serve_forever|_serve_forever|start_serving|wait_closed|"
+                            r"Server\.main_loop|Server\.on_tick|_accept_connection2?)$")
+_CONTROL_FILES = ("gunicorn/arbiter.py",)
+_ASYNCIO_FILE = re.compile(r"/lib/python[\d.]+t?/asyncio/")
+
+
+def serves_no_request(stack: list) -> bool:
+    """The stack (innermost last) ends, past its wait frames and asyncio's own (an
+    ``asyncio.sleep`` awaited), in a server's accept or control loop (asyncio's
+    ``Server.serve_forever``, socketserver's, uvicorn's ``main_loop``, gunicorn's
+    arbiter): it waits for work, it does none."""
+    for f in reversed(stack):
+        func, file = str(f[0]), str(f[1]).replace("\\", "/")
+        if _CONTROL_FUNCS.search(func) or file.endswith(_CONTROL_FILES):
+            return True
+        if not (is_wait_frame(func, file) or _ASYNCIO_FILE.search(file)):
+            return False
+    return False

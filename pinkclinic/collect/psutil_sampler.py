@@ -30,7 +30,7 @@ from bisect import bisect_left, bisect_right
 from collections.abc import Callable
 from pathlib import Path
 
-from pinkclinic import procs
+from pinkclinic import procs, redact
 from pinkclinic.collect.proc_read import cmdline as _cmdline
 from pinkclinic.collect.proc_read import read_proc as _read_proc
 from pinkclinic.collect.proc_read import read_psutil as _read_psutil
@@ -141,7 +141,7 @@ class ProcessSampler:
                 if pid not in self._known and pid not in self._gone:
                     self._known[pid] = 0.0
                     out.append(dumps({"t": t, "pid": pid, "event": "spawn",
-                                      "cmdline": _cmdline(pid)}) + "\n")
+                                      "cmdline": redact.argv(_cmdline(pid))}) + "\n")
         want_uss = now_m >= self._next_uss
         if want_uss:
             self._next_uss = now_m + self.uss_interval

@@ -31,7 +31,7 @@ import sys
 import time
 from pathlib import Path
 
-from pinkclinic import procs
+from pinkclinic import procs, redact
 from pinkclinic.collect import CollectorUnavailable
 from pinkclinic.target.pyinfo import topmost_python
 
@@ -193,6 +193,7 @@ class PySpy:
         if self.result is not None:
             return self.result
         hung = self._halt(timeout)
+        _redact_process_names(self.out_path)
         log = self.log_path.read_bytes() if self.log_path.exists() else b""
         m = _SUMMARY.search(log)
         self.result = {"file": str(self.out_path),
@@ -211,3 +212,29 @@ class PySpy:
         """List the file in the recording's manifest (``streams.pyspy``)."""
         entry = self.manifest_entry()
         rec.register(stream, entry.pop("file"), format=entry.pop("format"), **entry)
+
+
+_PROCESS_FRAME = re.compile(r'^process (\d+):"(.*)"$', re.S)
+
+
+def _redact_process_names(path: Path) -> None:
+    """py-spy names each process frame after its command line: mask its secrets
+    (:mod:`pinkclinic.redact`) before anything reads the file."""
+    import json
+
+    try:
+        doc = json.loads(path.read_bytes())
+    except (OSError, ValueError):
+        return
+    changed = False
+    for frame in (doc.get("shared") or {}).get("frames") or []:
+        m = _PROCESS_FRAME.match(str(frame.get("name", "")))
+        if m:
+            safe = redact.spaced(m.group(2))
+            if safe != m.group(2):
+                frame["name"] = f'process {m.group(1)}:"{safe}"'
+                changed = True
+    if changed:
+        tmp = path.with_suffix(".tmp")
+        tmp.write_text(json.dumps(doc, separators=(",", ":")))
+        os.replace(tmp, path)

@@ -9,6 +9,7 @@ from pinkclinic.analysis.diagnose import diagnose
 from pinkclinic.analysis.sources import capture
 from pinkclinic.commands.common import run_recording
 from pinkclinic.commands.summary import print_diagnosis
+from pinkclinic.profile.app_code import app_code
 from pinkclinic.recording import Recording
 from pinkclinic.render.doctor import write_doctor_report
 from pinkclinic.session.options import SessionOptions
@@ -42,7 +43,9 @@ def candidate_stacks(data: RecordingData):
 
 def save_sources(rec: Recording, result, ui: Phases) -> None:
     ui.phase("saving source lines")
-    capture(rec, candidate_stacks(RecordingData(rec)))
+    data = RecordingData(rec)
+    with app_code(data.app_modules):
+        capture(rec, candidate_stacks(data))
 
 
 def analyse_and_render(rec: Recording, ui: Phases | None = None) -> tuple[dict, Path]:
@@ -51,10 +54,11 @@ def analyse_and_render(rec: Recording, ui: Phases | None = None) -> tuple[dict, 
     data = RecordingData(rec)  # one read of every stream, shared by all analyzers
     if ui:
         ui.phase("analysing")
-    diagnosis = diagnose(data)
-    if ui:
-        ui.phase("writing the report")
-    report = write_doctor_report(data, diagnosis, doctor_flame_html(data, diagnosis))
+    with app_code(data.app_modules):  # an installed app's package is the user's code
+        diagnosis = diagnose(data)
+        if ui:
+            ui.phase("writing the report")
+        report = write_doctor_report(data, diagnosis, doctor_flame_html(data, diagnosis))
     return diagnosis, report
 
 

@@ -8,6 +8,7 @@ from rich.markup import escape
 from pinkclinic.commands.common import run_recording
 from pinkclinic.commands.summary import short_path
 from pinkclinic.errors import PinkError, UsageError
+from pinkclinic.profile.app_code import app_code, recording_app_modules
 from pinkclinic.recording import Recording
 from pinkclinic.session.collectors import PySpyCollector
 from pinkclinic.session.options import SessionOptions
@@ -89,9 +90,14 @@ def summarize(rec: Recording, report, console: Console | None = None,
     head, wall = _headline(profile, profile.meta)
     console.print(head)
     base = profile.total(idle=wall)
-    for stat in app_hotspots(profile, idle=wall)[:5] if base > 0 else ():
+    hot = app_hotspots(profile, idle=wall)[:5] if base > 0 else []
+    if hot:  # the terms the report's function table and tooltips use
+        console.print(f"  [dim]{'self':>6}  {'own':>6}  {'total':>6}  (self: its own lines; "
+                      "own: with the library code it calls; total: with everything it calls)[/]")
+    for stat in hot:
         f = profile.frames[stat.frame]
-        console.print(f"  {100 * stat.own / base:5.1f}% own  {100 * stat.total / base:5.1f}% total  "
+        console.print(f"  {100 * stat.self / base:5.1f}%  {100 * stat.own / base:5.1f}%  "
+                      f"{100 * stat.total / base:5.1f}%  "
                       f"[bold]{escape(f.function)}[/]  [dim]{escape(short_path(f.file))}:{f.line}[/]")
     ending = outcome_line(profile.meta)
     if ending:
@@ -120,8 +126,14 @@ def run_flame(opts: SessionOptions) -> int:
 
     def finish(rec: Recording, ui):
         ui.phase("writing the flame graph")
-        report = render(rec)
-        return report, lambda: summarize(rec, report)
+        apps = recording_app_modules(rec)  # an installed app's package is the user's code
+        with app_code(apps):
+            report = render(rec)
+
+        def show() -> None:
+            with app_code(apps):
+                summarize(rec, report)
+        return report, show
 
     # short pyinstrument segments, so the window can leave start-up imports out
     probe = {"pyinstrument_interval_s": 0.001, "pyinstrument_segment_s": 0.25}
@@ -135,8 +147,9 @@ def rerender(rec: Recording, fmt: str, output: str | None, lines: bool | None = 
     from pinkclinic.render.flame_report import export_recording
 
     if fmt == "html":
-        report = render(rec, output, lines, idle)
-        summarize(rec, report, lines=lines, idle=idle)
+        with app_code(recording_app_modules(rec)):
+            report = render(rec, output, lines, idle)
+            summarize(rec, report, lines=lines, idle=idle)
         return report
     if fmt == "text":
         summarize(rec, rec.report_path if rec.report_path.exists() else "(not rendered)",

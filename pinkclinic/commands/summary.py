@@ -50,6 +50,8 @@ def print_diagnosis(diagnosis: dict[str, Any], report: Path | None, *, kind: str
                 from pinkclinic.heap.diagnosis import rate_text
 
                 extra = f"  ~{rate_text(c)}"
+            if c.get("via"):
+                extra += f"  via {c['via']['function']} ({short_path(c['via']['file'])})"
             console.print(f"    {100 * c['share']:5.1f}%  [bold]{escape(c['function'])}[/]  "
                           f"[dim]{escape(short_path(c['file']))}:{c['line']}[/]{escape(extra)}")
     others = [i["category"] for i in issues[1:]]

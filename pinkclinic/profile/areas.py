@@ -2,7 +2,8 @@
 
 Every frame gets exactly one area:
 
-* ``app`` - the user's code (anything not recognised below);
+* ``app`` - the user's code (anything not recognised below), and the installed package
+  that holds the served app (:mod:`pinkclinic.profile.app_code`);
 * ``deps:<distribution>`` - one area per installed distribution (``deps:starlette``,
   ``deps:uvicorn``), found from ``importlib.metadata.packages_distributions()`` of
   *this* interpreter, with a path fallback (``.../site-packages/<top>/...`` ->
@@ -29,6 +30,7 @@ import sysconfig
 from functools import lru_cache
 
 from pinkclinic.probe import is_probe_file
+from pinkclinic.profile.app_code import is_app_module_path
 
 APP = "app"
 STDLIB = "stdlib"
@@ -97,6 +99,8 @@ class AreaClassifier:
             return self._script_area(file) or NATIVE
         if is_probe_file(file):
             return DEPS + "pinkclinic"
+        if is_app_module_path(file):  # the installed app's own package
+            return APP
         m = _SITE.search(file)
         if m:
             rest = re.split(r"[\\/]", file[m.end():])

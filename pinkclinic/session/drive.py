@@ -16,7 +16,7 @@ import threading
 import time
 from collections.abc import Callable
 
-from pinkclinic import procs
+from pinkclinic import procs, redact
 from pinkclinic.errors import PinkError
 from pinkclinic.interrupt import StopSignal
 from pinkclinic.jsonio import write_json
@@ -49,7 +49,7 @@ def bench_load(rec: Recording, url: str, load_args: list[str], stop: StopSignal,
     spec = parse_bench_args(load_args, base_url=url)
     if getattr(spec, "workers", None) in (None, 0):
         spec.workers = 1  # keep the connections out of this process
-    writer = rec.open_stream("load", url=url, args=load_args)
+    writer = rec.open_stream("load", url=redact.url(url), args=redact.argv(load_args))
     load_stop = threading.Event()
     box: dict = {}
 

@@ -6,6 +6,7 @@ import shlex
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
+from pinkclinic import redact
 from pinkclinic.errors import UsageError
 
 DEFAULT_LOAD = "-c 20 -d 10"
@@ -100,4 +101,6 @@ class SessionOptions:
         d = asdict(self)
         d.pop("command")
         d["load"] = None if (self.no_load or self.on_port) else (self.load or DEFAULT_LOAD)
+        for key in ("load", "on_port"):  # shell command lines: redacted word by word
+            d[key] = redact.command_line(d[key])
         return d

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
+from pinkclinic import redact
 from pinkclinic.load.core.loop import run_on_new_loop
 from pinkclinic.load.scenario.file import Phase, ScenarioFile
 from pinkclinic.load.scenario.run import ScenarioRun
@@ -26,7 +27,8 @@ def run_scenario(sc: ScenarioFile, srv: ServerUnderTest,
 
 def scenario_json(run: ScenarioRun, srv: ServerUnderTest, w: Window) -> dict:
     return {"schema_version": SCHEMA_VERSION, "kind": "scenario", "scenario": run.sc.path,
-            "url": srv.url, "command": srv.command, "interrupted": run.interrupted,
+            "url": redact.url(srv.url), "command": redact.argv(srv.command) if srv.command else srv.command,
+            "interrupted": run.interrupted,
             "phases": [p.to_json() for p in run.phases], "total": run.total.to_json(),
             "server": {**w.server_json(),
                        "ending": srv.ending.as_dict() if srv.ending is not None else None}}

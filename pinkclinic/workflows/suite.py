@@ -12,6 +12,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
+from pinkclinic import redact
 from pinkclinic.errors import UsageError
 from pinkclinic.load.core.result import LoadResult
 from pinkclinic.load.core.urls import join_base
@@ -59,7 +60,8 @@ class SuiteRun:
 
     def to_json(self) -> dict:
         return {"schema_version": SCHEMA_VERSION, "kind": "suite", "suite": self.suite.path,
-                "url": self.url, "command": self.command, "server": {"ending": self.ending},
+                "url": redact.url(self.url) if self.url else self.url,
+                "command": redact.argv(self.command) if self.command else self.command, "server": {"ending": self.ending},
                 "interrupted": self.interrupted,
                 "endpoints": [r.to_json() for r in self.runs]}
 

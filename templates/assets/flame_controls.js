@@ -136,6 +136,8 @@
 
     // table header
     var cols = [['name', 'Function'], ['loc', 'Location'], ['area', 'Area'], ['self', 'Self'], ['selfp', 'Self %'], ['total', 'Total'], ['totalp', 'Total %']];
+    var tips = {self: 'self: samples in the function\'s own lines (it is the innermost frame)',
+                total: 'total: samples with the function anywhere on the stack (with everything it calls)'};
     if (this.d.counts) { cols.push(['count', 'Allocations']); }
     this.cols = cols;
     cols.forEach(function (c) {
@@ -143,6 +145,7 @@
       th.setAttribute('data-col', c[0]);
       th.tabIndex = 0;
       var key = {selfp: 'self', totalp: 'total'}[c[0]] || c[0];
+      if (tips[key]) { th.title = tips[key]; }
       var go = function () {
         self.sortCol = c[0];
         if (self.st.sort === key) { self.st.sortDir = -self.st.sortDir; } else { self.st.sort = key; self.st.sortDir = (key === 'name' || key === 'loc' || key === 'area') ? 1 : -1; }

@@ -22,3 +22,44 @@ def test_a_collection_triggered_by_the_probe_s_own_thread_names_no_culprit():
 def test_a_stack_without_app_frames_still_names_its_innermost_frame():
     lib = [["Server.run", f"{SITE}/uvicorn/server.py", 60], ["dumps", "/usr/lib/python3.11/json/__init__.py", 231]]
     assert culprit_frame(lib)[0] == "dumps"
+
+
+STDLIB = "/usr/lib/python3.11"
+
+
+def test_a_list_of_culprits_is_the_users_code_with_the_library_call_as_via():
+    """Issue 14's loop-cpu list: a handler, then the transport's write and a WeakSet
+    callback (stacks with no user frame). Those count in the shares but are not listed."""
+    handler = [["Handle._run", f"{STDLIB}/asyncio/events.py", 84], ["render_catalog", APP, 30],
+               ["dumps", f"{STDLIB}/json/__init__.py", 231], ["iterencode", f"{STDLIB}/json/encoder.py", 258]]
+    helper = [["Handle._run", f"{STDLIB}/asyncio/events.py", 84], ["price_list", APP, 50]]
+    write = [["Handle._run", f"{STDLIB}/asyncio/events.py", 84],
+             ["_SelectorSocketTransport.write", f"{STDLIB}/asyncio/selector_events.py", 1070]]
+    weak = [["WeakSet._remove", f"{STDLIB}/_weakrefset.py", 39]]
+    ranked = rank([(handler, 0.6), (helper, 0.2), (write, 0.14), (weak, 0.06)])
+    assert [(c.function, round(c.share, 2)) for c in ranked] == [("render_catalog", 0.6), ("price_list", 0.2)]
+    assert ranked[0].extra["via"] == {"function": "dumps", "file": f"{STDLIB}/json/__init__.py", "line": 231}
+    assert "via" not in ranked[1].extra  # nothing called below it
+    assert ranked[0].to_dict()["via"]["function"] == "dumps"
+
+
+def test_library_culprits_are_listed_when_the_users_code_is_hardly_there():
+    write = [["_SelectorSocketTransport.write", f"{STDLIB}/asyncio/selector_events.py", 1070]]
+    app = [["tiny", APP, 3]]
+    ranked = rank([(write, 0.95), (app, 0.05)])
+    assert [c.function for c in ranked] == ["_SelectorSocketTransport.write", "tiny"]
+
+
+def test_a_comprehension_is_named_after_the_function_it_sits_in():
+    """CPython <= 3.11 runs each comprehension in a frame of its own."""
+    outer = ["build_session_graph", APP, 40]
+    comp = ["build_session_graph.<locals>.<listcomp>", APP, 41]
+    gen = ["build_session_graph.<locals>.<listcomp>.<genexpr>", APP, 41]  # nested
+    assert culprit_frame([["Handle._run", f"{STDLIB}/asyncio/events.py", 84], outer, comp]) is outer
+    assert culprit_frame([outer, comp, gen]) is outer
+    # py-spy's plain co_name, with the enclosing frame there
+    assert culprit_frame([outer, ["<dictcomp>", APP, 42]]) is outer
+    # no enclosing frame seen (a truncated stack): the qualified name gives it
+    assert culprit_frame([comp])[:2] == ["build_session_graph", APP]
+    ranked = rank([([outer, comp], 0.7), ([outer], 0.3)])
+    assert [(c.function, c.share) for c in ranked] == [("build_session_graph", 1.0)]

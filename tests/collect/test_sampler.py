@@ -61,10 +61,17 @@ def test_stream_events_and_windows(start, tmp_path):
     assert 0 < sum("uss" in r for r in root) < len(root) / 10    # USS on some ticks only
     assert all(a["t"] <= b["t"] for a, b in itertools.pairwise(root))
     # the window API: the busy second is ~100% of a core, the child's 80 MB is in the peak
-    assert sampler.cpu_percent(t0, t0 + 0.9) > 25            # loose: the machine is shared
-    assert sampler.cpu_percent(t1 - 0.5, t1) < 10
-    # exact: the window's CPU % times its length is the CPU time the tree used in it
-    first, last = samples[0]["t"], samples[-1]["t"]
+    # (the busy loop runs 1 s of wall time: with other work on both cores it gets only a
+    # share of one, 21% at a load average of 8; the integral below is the exact check)
+    busy, idle = sampler.cpu_percent(t0, t0 + 0.9), sampler.cpu_percent(t1 - 0.5, t1)
+    assert idle < 10 and busy > max(5, 4 * idle), (busy, idle)
+    # exact: the window's CPU % times its length is the CPU time the tree used in it.
+    # The window's edges are the sampler's tick times: a sample's own "t" is the middle
+    # of its read, later in the tick, and on a busy machine later than the next tick's
+    # rounded time would allow, so a window from sample times lost the first tick
+    # (10 ms of a busy core: 1.6 points against the 1.1 allowed for the clock ticks).
+    first = sampler.times[0]
+    last = max(t for t in sampler.times if t <= samples[-1]["t"])
     used = sum(max(r["cpu_user_s"] + r["cpu_system_s"] for r in samples if r["pid"] == p)
                for p in pids) - (samples[0]["cpu_user_s"] + samples[0]["cpu_system_s"])
     assert abs(sampler.cpu_percent(first, last) * (last - first) / 100 - used) < 0.011
@@ -129,7 +136,9 @@ def test_thread_states_tell_running_from_sleeping_and_futex(start, tmp_path):
     assert any(s[0] + s[1] > 0.8 for t, s in shares.items() if t != main), shares
     assert sum(1 for s in shares.values() if s[2] > 0.8) >= 2, shares
     assert sum(1 for s in shares.values() if s[1] > 0.8) >= 1, shares
-    # ticks come at least half an interval apart (no catch-up burst after a late tick)
-    root = [r["t"] for r in read_jsonl(rec.stream_file("processes")) if r.get("pid") == target.pid
-            and "event" not in r]
-    assert sum(1 for a, b in itertools.pairwise(root) if b - a < 0.004) <= 1
+    # no catch-up burst after a late tick: a burst is three ticks or more inside one
+    # interval. A tick that woke late (the machine busy) is followed by one closer than an
+    # interval, never by two: wake-ups are late, never early. Tick times, not the samples'
+    # (a sample's "t" is the middle of its read, later again when the reader was preempted).
+    gaps = [b - a for a, b in itertools.pairwise(sampler.times)]
+    assert not any(g1 < 0.005 and g2 < 0.005 for g1, g2 in itertools.pairwise(gaps)), gaps

@@ -71,6 +71,13 @@ def check_diagnosis(proc, rec: Path, verdict: str, culprit: str | None) -> dict:
     assert verdict in proc.stdout
     for issue in diagnosis["issues"]:  # where the server was started is never a culprit
         assert all(c["function"] != "<module>" for c in issue["culprits"]), issue
+    for f in diagnosis["findings"]:  # a part is never larger than its whole (issue 14)
+        ev = f["evidence"]
+        if f["signal"] == "loop" and "stall_in_gc_s" in ev:
+            assert abs(ev["stall_s"] - ev["stall_in_gc_s"] - ev["stall_outside_gc_s"]) <= 0.002, ev
+    if verdict == "gc-pressure" and any(i["category"] in ("loop-cpu", "loop-blocking-call")
+                                        for i in diagnosis["issues"]):
+        assert "of the event loop's stalled time" in diagnosis["summary"], diagnosis["summary"]
     check_cpu_rates(rec)
     return diagnosis
 

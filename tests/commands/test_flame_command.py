@@ -41,6 +41,11 @@ def test_the_hot_function_has_the_largest_busy_share_among_app_frames(tmp_path):
     assert profile.frames[top.frame].function == "render_report"
     assert top.self / profile.total(idle=False) > 0.5
     assert "render_report" in proc.stdout
+    # one vocabulary: the terminal's "self" is the report's (of the same samples)
+    line = next(ln for ln in proc.stdout.splitlines() if "render_report" in ln)
+    shown_self = float(line.split("%")[0])
+    assert shown_self == pytest.approx(100 * top.self / profile.total(idle=False), abs=0.051)
+    assert "self: its own lines" in proc.stdout
     html = (tmp_path / "hot.pinkclinic-flame.html").read_text()
     assert "render_report" in flame_functions(html)  # in the graph's data, not just the page
 

@@ -9,6 +9,8 @@ import sys
 import threading
 import time
 
+from . import _redact
+
 SCHEMA_VERSION = 1
 THREAD_PREFIX = "pinkclinic-probe"
 _O_CLOEXEC = getattr(os, "O_CLOEXEC", 0)
@@ -89,7 +91,7 @@ class Probe:
             "pid": self.pid, "ppid": os.getppid(), "forked": self.forked,
             "python": ".".join(map(str, sys.version_info[:3])),
             "implementation": sys.implementation.name, "executable": sys.executable,
-            "argv": list(argv), "features": self.features, "options": options})
+            "argv": _redact.argv(argv), "features": self.features, "options": options})
 
     def path(self, name):
         return os.path.join(self.dir, name)

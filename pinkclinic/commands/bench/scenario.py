@@ -72,7 +72,7 @@ def bench_scenario(path: str, url: str | None, command: list[str], given: set[st
 def print_scenario(run: ScenarioRun, data: dict, console) -> None:
     from rich.text import Text
 
-    where = " ".join(data["command"] or []) or data["url"]
+    where = " ".join(data["command"] or []) or data["url"]  # redacted in scenario_json
     console.print(f"Scenario {run.sc.path} @ {where}", markup=False, highlight=False)
     t = table("Phase", "Duration", "Arrivals/s", "Users", "Completed", "Failed", "Req/s", "p50",
               "p97.5", "p99", "Errors", wrap_first=True)

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import sys
 
-from pinkclinic import jsonio
+from pinkclinic import jsonio, redact
 from pinkclinic.commands.bench.server import server_for
 from pinkclinic.errors import UsageError
 from pinkclinic.exits import EXIT_FAILED, EXIT_INTERRUPTED, EXIT_OK
@@ -120,7 +120,7 @@ def notes(run: SuiteRun) -> list[str]:
 
 
 def print_suite(run: SuiteRun, console) -> None:
-    where = " ".join(run.command) if run.command else run.url
+    where = " ".join(redact.argv(run.command)) if run.command else redact.url(run.url or "")
     console.print(f"Suite {run.suite.path} @ {where}", markup=False, highlight=False)
     console.print(suite_table(run))
     total = sum(er.result.requests for er in run.runs if er.result is not None)

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import math
 
+from pinkclinic import redact
 from pinkclinic.load.core.result import LoadResult
 from pinkclinic.load.core.stats import ALL_PERCENTILES, counter_percentiles
 from pinkclinic.ui.fmt import fmt_bytes, fmt_count, fmt_ms
@@ -26,7 +27,7 @@ def header(s) -> str:
     if getattr(s, "protocol", None) == "h2":
         how = "TLS with ALPN" if s.tls else "h2c, prior knowledge"
         parts[-1] += f", HTTP/2 ({how}), {s.streams} streams per connection"
-    return f"Running {what} test @ {s.url}\n" + ", ".join(parts) + "\n"
+    return f"Running {what} test @ {redact.url(s.url)}\n" + ", ".join(parts) + "\n"
 
 
 def per_second(xs: list[float]) -> dict:

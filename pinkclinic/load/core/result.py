@@ -11,6 +11,7 @@ import time
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 
+from pinkclinic import redact
 from pinkclinic.load.core.spec import LoadSpec
 from pinkclinic.load.core.stats import (
     ALL_PERCENTILES,
@@ -144,7 +145,7 @@ class LoadResult:
         spec = self.spec
         out = {
             "schema_version": SCHEMA_VERSION,
-            "url": spec.url,
+            "url": redact.url(spec.url),
             "connections": spec.connections,
             "pipelining": spec.pipelining,
             "workers": spec.workers,

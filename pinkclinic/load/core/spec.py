@@ -15,6 +15,7 @@ import secrets
 from dataclasses import dataclass, field
 from urllib.parse import unquote, urlsplit
 
+from pinkclinic import redact
 from pinkclinic.errors import UsageError
 from pinkclinic.load.core.urls import check_url
 
@@ -144,7 +145,7 @@ def header_problem(name: str, value: str) -> str | None:
     more than one line), or ``None``."""
     if TOKEN.fullmatch(name) and not any(c in value for c in "\r\n\0"):
         return None
-    return (f"invalid header {name!r}: {value!r} (a name is ASCII letters, "
+    return (f"invalid header {name!r}: {redact.header_value(name, value)!r} (a name is ASCII letters, "
             "digits and !#$%&'*+-.^_`|~; a value is one line)")
 
 
