@@ -1,0 +1,158 @@
+"""GIL contention told from a CPU shortage, on synthetic recordings: each thread's time
+split (on a CPU, on the run queue, in the GIL's futex, other waits), the thresholds of
+gil-contention and of saturation from both sides, usable cores, and the verdict text."""
+
+import pytest
+
+from pinkclinic.analysis import gil, saturation
+from pinkclinic.analysis.finding import ISSUE, NONE
+from pinkclinic.analysis.thread_time import split
+from tests.synth import COND_WAIT, LOOP_IDLE, THREAD_RUN, Synth, frame, spy_thread
+
+SCORE = [THREAD_RUN, frame("score_candidates", 29)]
+DIGEST = [THREAD_RUN, frame("checksum_upload", 23)]
+LOCKED = [THREAD_RUN, frame("with_lock", 40), COND_WAIT]
+TWO = {"machine": 2, "affinity": 2, "cgroup_quota": None, "cgroup_file": None, "usable": 2}
+TIDS = (101, 102, 103, 104)
+
+
+def rec(tmp_path, *, on_cpu, runq, futex_of_rest=1.0, stack=SCORE, busy=1.0, n=4,
+        cores=TWO, rps=100, p50_ms=40.0):
+    """``n`` request threads, each ``on_cpu`` and ``runq`` of its time, the rest blocked
+    (``futex_of_rest`` of it in futex); py-spy sees each ``busy`` of the time in
+    ``stack``. The main thread sleeps in a selector."""
+    s = Synth(tmp_path)
+    s.processes(pid=100, cores=on_cpu * n)
+    s.load(rps=rps, p50_ms=p50_ms)
+    tids = TIDS[:n]
+    run = round(25 * (on_cpu + runq))
+    futex = round((25 - run) * futex_of_rest)
+    states = {t: (run, futex, 25 - run - futex) for t in tids}
+    s.thread_states(100, {100: (0, 0, 25), **states},
+                    sched={100: (0.0, 0.0), **{t: (on_cpu, runq) for t in tids}}, cores=cores)
+    idle = [(LOOP_IDLE, 1.0)]
+    s.pyspy(spy_thread(100, 100, idle),
+            *(spy_thread(100, t, [(stack, busy), (LOCKED, 1 - busy)] if busy < 1 else [(stack, 1.0)],
+                         name=f"Thread-{t}") for t in tids))
+    return s
+
+
+def test_the_split_adds_up_to_the_wall_time(tmp_path):
+    s = rec(tmp_path, on_cpu=0.25, runq=0.05)
+    p = split(s.data())[100]
+    t = next(t for t in p.threads if t.tid == 101)
+    assert t.wall_s == pytest.approx(p.seconds)
+    assert t.on_cpu_s + t.runq_s + t.gil_s + t.lock_s + t.other_s == pytest.approx(t.wall_s, rel=1e-6)
+    assert t.on_cpu_s == pytest.approx(0.25 * t.wall_s, rel=0.01)
+    assert t.gil_s == pytest.approx(0.7 * t.wall_s, rel=0.05)  # busy in py-spy, futex in /proc
+    assert t.lock_s == pytest.approx(0.0, abs=0.05)
+
+
+def test_pure_python_threads_wait_for_the_gil(tmp_path):
+    s = rec(tmp_path, on_cpu=0.25, runq=0.05)
+    f = gil.analyse(s.data())
+    assert f.status == ISSUE and f.category == "gil-contention"
+    assert f.evidence["gil_share"] == pytest.approx(0.7, abs=0.03)
+    assert f.evidence["cpu_cores"] == pytest.approx(1.0, abs=0.02)
+    assert f.culprits and f.culprits[0].function == "score_candidates"
+    assert "70% of their time went to waiting for the GIL" in f.summary
+    d = s.diagnose()
+    assert d["verdict"] == "gil-contention"
+    assert d["issues"][0]["culprits"][0]["function"] == "score_candidates"
+
+
+def test_threads_on_the_run_queue_are_not_gil_contention(tmp_path):
+    """C code that releases the GIL: 4 threads on 2 cores, each half on a CPU, half
+    waiting for one; py-spy sees them all busy (the old estimate's GIL contention)."""
+    s = rec(tmp_path, on_cpu=0.5, runq=0.45, futex_of_rest=0.0, stack=DIGEST)
+    f = gil.analyse(s.data())
+    assert f.status == NONE and f.evidence["gil_share"] < 0.05
+    assert f.evidence["runq_share"] == pytest.approx(0.47, abs=0.02)
+    sat = saturation.analyse(s.data())
+    assert sat.evidence["saturated"] and sat.culprits[0].function == "checksum_upload"
+    d = s.diagnose()
+    assert d["verdict"] == "healthy"
+    assert ("the 2 usable cores were saturated: 4 threads of PID 100 running checksum_upload() "
+            "waited 47% of the time for a core (the process used 2.00 cores)") in d["summary"]
+    assert d["saturation"]["culprits"][0]["function"] == "checksum_upload"
+    assert "more cores" in d["recommendation"] and "processes" in d["recommendation"]
+    assert "run CPU-bound work in processes" not in d["recommendation"]
+
+
+def test_lock_waits_are_not_the_gil(tmp_path):
+    """Threads blocked on a lock: futex, but py-spy shows them in Condition.wait (idle)."""
+    s = rec(tmp_path, on_cpu=0.2, runq=0.0, busy=0.2)
+    p = split(s.data())[100]
+    t = p.threads[0]
+    assert t.gil_s == pytest.approx(0.0, abs=0.02 * t.wall_s)
+    assert t.lock_s == pytest.approx(0.8 * t.wall_s, rel=0.05)
+    assert gil.analyse(s.data()).status == NONE
+
+
+@pytest.mark.parametrize("side, status", [(0.9, NONE), (1.1, ISSUE)])
+def test_gil_share_threshold(tmp_path, side, status):
+    share = gil.GIL_SHARE * side
+    on_cpu = 0.5
+    # gil / (on_cpu + gil) = share, all of the rest of the time in futex and busy in py-spy
+    g = share * on_cpu / (1 - share)
+    s = rec(tmp_path, on_cpu=on_cpu, runq=0.0, busy=on_cpu + g)
+    f = gil.analyse(s.data())
+    assert f.evidence["gil_share"] == pytest.approx(share, abs=0.01)
+    assert f.status == status
+
+
+@pytest.mark.parametrize("source, cores, text", [
+    ("affinity", {"machine": 2, "affinity": 1, "cgroup_quota": None, "cgroup_file": None,
+                  "usable": 1}, "the 1 usable core (CPU affinity; the machine has 2) was saturated"),
+    ("cgroup", {"machine": 2, "affinity": 2, "cgroup_quota": 1.0, "usable": 1,
+                "cgroup_file": "/sys/fs/cgroup/x/cpu.max"},
+     "the 1 usable core (cgroup CPU quota; the machine has 2) was saturated"),
+])
+def test_one_usable_core_is_saturation_not_the_gil(tmp_path, source, cores, text):
+    """Pure-Python threads on one usable core wait for the GIL, but more processes
+    could not run: the core is the limit."""
+    s = rec(tmp_path, on_cpu=0.25, runq=0.05, cores=cores)
+    f = gil.analyse(s.data())
+    assert f.evidence["gil_share"] > 0.5 and f.evidence["usable_cores"] == 1
+    assert f.status == NONE
+    d = s.diagnose()
+    assert d["verdict"] == "healthy" and text in d["summary"], d["summary"]
+    assert "70% for the GIL" in d["summary"]
+
+
+@pytest.mark.parametrize("side, saturated", [(0.9, False), (1.1, True)])
+def test_run_queue_share_threshold(tmp_path, side, saturated):
+    share = saturation.RUNQ_SHARE * side
+    on_cpu = 0.3  # 4 threads at 0.3: 1.2 cores of 2, not full
+    runq = share * on_cpu / (1 - share)
+    s = rec(tmp_path, on_cpu=on_cpu, runq=runq, futex_of_rest=0.0, stack=DIGEST, busy=on_cpu + runq)
+    f = saturation.analyse(s.data())
+    assert f.evidence["runq_share"] == pytest.approx(share, abs=0.01)
+    assert f.evidence["saturated"] is saturated
+    d = s.diagnose()
+    assert ("saturated" in d["summary"]) is saturated
+    assert d["saturation"] is None or saturated
+
+
+def test_a_saturated_server_is_not_io_wait(tmp_path):
+    """Idle CPU, slow answers: but the threads waited for a core (other processes held
+    them), not on anything outside."""
+    s = rec(tmp_path, on_cpu=0.05, runq=0.4, futex_of_rest=0.0, stack=DIGEST, p50_ms=200, n=3)
+    d = s.diagnose()
+    io = next(f for f in d["findings"] if f["signal"] == "io")
+    assert io["status"] == ISSUE  # on CPU alone it would read as io-wait
+    assert d["verdict"] == "healthy", d["summary"]
+    assert "other processes held the rest" in d["summary"]
+
+
+def test_without_schedstat_the_old_estimate_stands(tmp_path):
+    """A schema-1 recording: no run-queue times, the estimate from py-spy and CPU."""
+    s = Synth(tmp_path)
+    s.processes(pid=100, cores=1.0)
+    s.load()
+    s.thread_states(100, {t: (10, 15, 0) for t in TIDS})
+    s.pyspy(*(spy_thread(100, t, [(SCORE, 1.0)]) for t in TIDS))
+    assert split(s.data()) is None
+    f = gil.analyse(s.data())
+    assert f.status == ISSUE and "gil_share" not in f.evidence
+    assert saturation.analyse(s.data()).evidence.get("saturated") is None
