@@ -11,7 +11,10 @@ the threads' states and py-spy's samples.
 gil-contention is reported when, in one process,
 
 * at least :data:`GIL_MIN_BUSY_THREADS` threads wanted to run at once, on average;
-* the GIL took at least :data:`GIL_SHARE` of their wanting time;
+* the GIL took at least :data:`GIL_SHARE` of the time they wanted to run and were not
+  on the run queue (``gil / (on CPU + gil)``). The run queue is left out because a
+  loaded machine delays every thread, the GIL's waiters included (each wakes every 5 ms
+  to ask for it); the ratio of GIL waits to CPU time stays.
 * the process may use at least :data:`GIL_MIN_USABLE` cores (its affinity and cgroup
   quota counted): the GIL holds a process to one core, which only matters where it may
   use more; on one core the limit is the core (:mod:`.saturation`), and more processes
@@ -34,7 +37,7 @@ from pinkclinic.analysis.gil_estimate import (
 )
 from pinkclinic.analysis.thread_time import ProcessTime, cores_text, culprits, split
 
-GIL_SHARE = 0.3        # of the wanting threads' time, waiting for the GIL
+GIL_SHARE = 0.3        # of the wanting threads' time off the run queue, waiting for the GIL
 GIL_MIN_USABLE = 1.5   # usable cores: below, the core is the limit, not the GIL
 MIN_SPAN_S = 1.0
 TOP_THREADS = 8        # threads listed in the evidence
@@ -45,7 +48,7 @@ __all__ = ["GIL_MIN_BUSY_THREADS", "GIL_MIN_CPU", "GIL_WAIT_SHARE", "analyse", "
 def row(p: ProcessTime, machine_cores: int) -> dict:
     """The evidence for one process: its threads' time split, in threads on average and
     in shares of the time they wanted to run."""
-    want = p.total("wanting_s")
+    want, gil, on_cpu = p.total("wanting_s"), p.total("gil_s"), p.total("on_cpu_s")
     usable = float(p.cores.get("usable") or machine_cores)
     return {"pid": p.pid, "seconds": round(p.seconds, 2),
             "wanting_threads": round(p.per_second("wanting_s"), 2),
@@ -56,9 +59,10 @@ def row(p: ProcessTime, machine_cores: int) -> dict:
             "gil_threads": round(p.per_second("gil_s"), 2),
             "lock_threads": round(p.per_second("lock_s"), 2),
             "other_threads": round(p.per_second("other_s"), 2),
-            "gil_share": round(p.total("gil_s") / want, 3) if want else 0.0,
+            "gil_share": round(gil / (on_cpu + gil), 3) if on_cpu + gil else 0.0,
+            "gil_of_wanting": round(gil / want, 3) if want else 0.0,
             "runq_share": round(p.total("runq_s") / want, 3) if want else 0.0,
-            "wait_share": round(p.total("gil_s") / want, 3) if want else 0.0,
+            "wait_share": round(gil / (on_cpu + gil), 3) if on_cpu + gil else 0.0,
             "threads_wanting": sum(1 for t in p.threads if t.wanting_s > 0.05 * p.seconds),
             "usable_cores": usable, "cores": p.cores,
             "threads": [t.to_dict() for t in p.threads[:TOP_THREADS]],
@@ -83,8 +87,8 @@ def analyse(data: RecordingData) -> Finding:
     worst = max(rows, key=lambda r: (contended(r), r["gil_threads"]), default=None)
     if worst is None:
         return insufficient("gil", "no thread times for the sampled processes")
-    waits = (f"{100 * worst['gil_share']:.0f}% of their time went to waiting for the GIL and "
-             f"{100 * worst['runq_share']:.0f}% to waiting for a core")
+    waits = (f"{100 * worst['runq_share']:.0f}% of their time went to waiting for a core, and "
+             f"{100 * worst['gil_share']:.0f}% of the rest to waiting for the GIL")
     cores = cores_text(worst["cores"], worst["usable_cores"])
     if not contended(worst):
         return Finding(signal="gil", status=NONE, evidence=worst,

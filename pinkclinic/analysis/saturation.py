@@ -68,8 +68,8 @@ def analyse(data: RecordingData) -> Finding:
     text = (f"{cores} {'was' if worst['usable_cores'] == 1 else 'were'} saturated: "
             f"{len(hot)} thread{'' if len(hot) == 1 else 's'} of PID {worst['pid']}{where} "
             f"waited {100 * worst['runq_share']:.0f}% of the time for a core")
-    if worst["gil_share"] >= 0.1:
-        text += f" and {100 * worst['gil_share']:.0f}% for the GIL"
+    if worst["gil_of_wanting"] >= 0.1:
+        text += f" and {100 * worst['gil_of_wanting']:.0f}% for the GIL"
     if worst["cpu_cores"] < BUSY_SHARE * worst["usable_cores"]:
         text += f" (the process used {worst['cpu_cores']:.2f} cores; other processes held the rest)"
     else:
