@@ -41,6 +41,7 @@ from pinkclinic.jsonio import dumps
 
 SCHEMA_VERSION = 2  # 2: sched (on a CPU / waiting for one) and cores per record
 STATES = ("running", "futex", "blocked")
+CORES_EVERY_S = 2.0  # affinity and cgroup quotas rarely change during a run
 # futex and futex_waitv, per architecture (uname -m)
 FUTEX_SYSCALLS = {"x86_64": (202, 449), "aarch64": (98, 449), "arm64": (98, 449),
                   "riscv64": (98, 449), "ppc64le": (221, 449), "s390x": (238, 449),
@@ -60,6 +61,7 @@ class ThreadStates:
         self._since: float | None = None
         self._next = 0.0
         self._sched: dict[tuple[int, int], tuple[int, int]] = {}  # last schedstat read
+        self._cores: dict[int, tuple[float, dict]] = {}  # pid -> (read at, usable_cores)
         self.reads = 0
         if f is not None and f.tell() == 0:
             f.write(dumps({"schema_version": SCHEMA_VERSION, "stream": "threads",
@@ -126,8 +128,15 @@ class ThreadStates:
                                  "pid": pid, "ticks": self._ticks.get(pid, 0),
                                  "tids": {str(k): v for k, v in sorted(counts.items())},
                                  "sched": self._sched_deltas(pid, counts),
-                                 "cores": usable_cores(pid)})
+                                 "cores": self._usable(pid, t)})
         self._counts, self._ticks, self._since = {}, {}, None
+
+    def _usable(self, pid: int, t: float) -> dict:
+        """The process's usable cores, re-read every ``CORES_EVERY_S`` (~160 µs a read)."""
+        got = self._cores.get(pid)
+        if got is None or t - got[0] >= CORES_EVERY_S:
+            got = self._cores[pid] = (t, usable_cores(pid))
+        return got[1]
 
     def _sched_deltas(self, pid: int, counts: dict[int, list[int]]) -> dict[str, list[float]]:
         """tid -> [seconds on a CPU, seconds waiting for one] since the last read."""

@@ -45,3 +45,20 @@ def test_cgroup_quota_of_another_process():
             assert got["cgroup_file"].startswith(str(procs.parent))
         finally:
             stop_group(proc)
+
+
+def test_quota_files_of_both_cgroup_versions(tmp_path):
+    """The files' formats, read from real files: cgroup v2's ``cpu.max`` and v1's
+    ``cpu.cfs_quota_us`` / ``cpu.cfs_period_us`` (``max`` and ``-1``: no quota)."""
+    from pinkclinic.collect.cores import _quota_at
+
+    (tmp_path / "cpu.max").write_text("150000 100000\n")
+    assert _quota_at("v2", str(tmp_path)) == 1.5
+    (tmp_path / "cpu.max").write_text("max 100000\n")
+    assert _quota_at("v2", str(tmp_path)) is None
+    (tmp_path / "cpu.cfs_quota_us").write_text("50000\n")
+    (tmp_path / "cpu.cfs_period_us").write_text("100000\n")
+    assert _quota_at("v1", str(tmp_path)) == 0.5
+    (tmp_path / "cpu.cfs_quota_us").write_text("-1\n")
+    assert _quota_at("v1", str(tmp_path)) is None
+    assert _quota_at("v2", str(tmp_path / "missing")) is None
