@@ -41,6 +41,8 @@ def test_threads_releasing_the_gil_saturate_the_cores(tmp_path):
     assert "usable cores were saturated" in d["summary"] and "checksum_upload()" in d["summary"]
     assert d["saturation"]["culprits"][0]["function"] == "checksum_upload"
     assert "holding the CPU:" in proc.stdout and "more cores" in proc.stdout
+    html = (tmp_path / "digest.pinkclinic-doctor.html").read_text()
+    assert "Saturated CPU cores" in html and "checksum_upload" in html
 
 
 def test_pure_python_threads_contend_for_the_gil(tmp_path):
