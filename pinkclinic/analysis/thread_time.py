@@ -20,6 +20,7 @@ the GIL analysis falls back on its older estimate.
 
 from __future__ import annotations
 
+import weakref
 from dataclasses import dataclass, field
 
 from pinkclinic.analysis.culprits import rank
@@ -110,9 +111,19 @@ class ProcessTime:
         return self.total(what) / self.seconds if self.seconds > 0 else 0.0
 
 
+_SPLITS: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
+
+
 def split(data: RecordingData) -> dict[int, ProcessTime] | None:
     """pid -> its threads' time split; ``None`` without schedstat in the recording.
-    Without py-spy's samples the futex time all counts as locks."""
+    Without py-spy's samples the futex time all counts as locks. Computed once per
+    :class:`RecordingData` (the GIL and saturation analyses share it)."""
+    if data not in _SPLITS:
+        _SPLITS[data] = _split(data)
+    return _SPLITS[data]
+
+
+def _split(data: RecordingData) -> dict[int, ProcessTime] | None:
     got = _read(data)
     if got is None or not got[1]:
         return None
