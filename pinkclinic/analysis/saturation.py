@@ -11,10 +11,12 @@ are full. Cheaper work or more cores can.
 From :mod:`.thread_time`, per process, over its usable cores (affinity and cgroup quota
 included, not the machine's count). The cores were saturated when either
 
-* the threads waited for a core: at least :data:`RUNQ_SHARE` of their wanting time and
-  :data:`RUNQ_THREADS` threads on average were on the run queue (the kernel leaves a
+* more threads were runnable (on a CPU or on the run queue) than there are usable cores,
+  on average, and they waited for a core: at least :data:`RUNQ_SHARE` of their wanting
+  time and :data:`RUNQ_THREADS` threads on average on the run queue (the kernel leaves a
   runnable thread waiting only while every core it may use is busy, with this process's
-  threads or another's); or
+  threads or another's). One thread kept waiting by other processes is a shared
+  machine, not a server that outgrew its cores; or
 * the process alone kept its usable cores :data:`BUSY_SHARE` busy while
   :data:`MORE_THREADS` more threads than there are cores wanted to run (the GIL can
   hide this: on one core the threads wait for the GIL more than for the core, and
@@ -40,7 +42,8 @@ MIN_SPAN_S = 1.0
 
 def saturated(r: dict) -> bool:
     u = r["usable_cores"]
-    waited = r["runq_share"] >= RUNQ_SHARE and r["runq_threads"] >= RUNQ_THREADS
+    waited = (r["runq_share"] >= RUNQ_SHARE and r["runq_threads"] >= RUNQ_THREADS
+              and r["cpu_cores"] + r["runq_threads"] > u)
     full = r["cpu_cores"] >= BUSY_SHARE * u and r["wanting_threads"] >= u + MORE_THREADS
     return waited or full
 

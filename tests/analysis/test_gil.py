@@ -133,7 +133,7 @@ def test_one_usable_core_is_saturation_not_the_gil(tmp_path, source, cores, text
 @pytest.mark.parametrize("side, saturated", [(0.9, False), (1.1, True)])
 def test_run_queue_share_threshold(tmp_path, side, saturated):
     share = saturation.RUNQ_SHARE * side
-    on_cpu = 0.3  # 4 threads at 0.3: 1.2 cores of 2, not full
+    on_cpu = 0.45  # 4 threads at 0.45: 1.8 cores of 2, not full; 2.2 runnable threads
     runq = share * on_cpu / (1 - share)
     s = rec(tmp_path, on_cpu=on_cpu, runq=runq, futex_of_rest=0.0, stack=DIGEST, busy=on_cpu + runq)
     f = saturation.analyse(s.data())
@@ -147,12 +147,21 @@ def test_run_queue_share_threshold(tmp_path, side, saturated):
 def test_a_saturated_server_is_not_io_wait(tmp_path):
     """Idle CPU, slow answers: but the threads waited for a core (other processes held
     them), not on anything outside."""
-    s = rec(tmp_path, on_cpu=0.05, runq=0.4, futex_of_rest=0.0, stack=DIGEST, p50_ms=200, n=3)
+    s = rec(tmp_path, on_cpu=0.1, runq=0.5, futex_of_rest=0.0, stack=DIGEST, p50_ms=200)
     d = s.diagnose()
     io = next(f for f in d["findings"] if f["signal"] == "io")
     assert io["status"] == ISSUE  # on CPU alone it would read as io-wait
     assert d["verdict"] == "healthy", d["summary"]
     assert "other processes held the rest" in d["summary"]
+
+
+def test_one_thread_kept_waiting_by_other_processes_is_not_saturation(tmp_path):
+    """A shared machine delays a single-threaded server, but it has fewer runnable
+    threads than cores: its cores are not what it outgrew."""
+    s = rec(tmp_path, on_cpu=0.5, runq=0.4, futex_of_rest=0.0, stack=DIGEST, n=1)
+    f = saturation.analyse(s.data())
+    assert f.evidence["runq_share"] > 0.4 and not f.evidence["saturated"]
+    assert "saturated" not in s.diagnose()["summary"]
 
 
 def test_without_schedstat_the_old_estimate_stands(tmp_path):

@@ -21,7 +21,7 @@ from tests.commands.test_doctor_samples import run_doctor
 from tests.helpers import SAMPLES
 
 SERVER = [sys.executable, str(SAMPLES / "saturated_threads.py")]
-LOAD = "-c 4 -d 2.5"
+LOAD = "-c 6 -d 2.5"
 
 
 def doctor(tmp_path, name, path, command=SERVER):
