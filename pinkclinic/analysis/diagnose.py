@@ -5,7 +5,8 @@ The verdict is the most severe issue. Three rules keep categories honest:
   leaves GC-overlapping stall time out);
 * io-wait means "idle but slow"; when the event loop itself is stalled, that
   stall is the reason and io-wait is dropped;
-* threads waiting for a core (:mod:`.saturation`) are not idle: io-wait is dropped.
+* threads waiting for a core (:mod:`.saturation`: saturated cores, or cores held by
+  other processes) are not idle: io-wait is dropped.
 
 Without an issue, the verdict is ``healthy`` only if the server was really exercised
 (:mod:`.traffic`): no traffic, or a load that mostly failed, is ``insufficient-data``
@@ -40,7 +41,9 @@ def run_analyzers(data: RecordingData) -> list[Finding]:
 
 def combine(rec: Recording, findings: list[Finding], data: RecordingData) -> dict[str, Any]:
     issues = [f for f in findings if f.status == ISSUE]
-    sat = next((f for f in findings if f.signal == "saturation" and f.evidence.get("saturated")), None)
+    sat = next((f for f in findings if f.signal == "saturation"
+                and (f.evidence.get("saturated") or f.evidence.get("starved"))), None)
+    sat_category = "cpu-saturation" if sat and sat.evidence.get("saturated") else "cpu-starved"
     if sat is not None or any(f.category in LOOP_CATEGORIES for f in issues):
         issues = [f for f in issues if f.category != "io-wait"]
     issues.sort(key=lambda f: -f.severity)
@@ -71,7 +74,7 @@ def combine(rec: Recording, findings: list[Finding], data: RecordingData) -> dic
     else:
         verdict, summary = "healthy", _healthy_summary(data)
     if sat is not None and verdict != "insufficient-data":
-        sat.recommendation = recommendation(rec, "cpu-saturation",
+        sat.recommendation = recommendation(rec, sat_category,
                                             sat.culprits[0].function if sat.culprits else None)
         if verdict == "healthy":
             summary += "; " + sat.summary
@@ -89,7 +92,7 @@ def combine(rec: Recording, findings: list[Finding], data: RecordingData) -> dic
         "recommendation": (out_issues[0]["recommendation"] if out_issues else
                            sat.recommendation if sat is not None else recommendation(rec, verdict, None)),
         "saturation": (None if sat is None or verdict == "insufficient-data" else
-                       {**sat.issue_dict(), "category": "cpu-saturation"}),
+                       {**sat.issue_dict(), "category": sat_category}),
         "issues": out_issues,
         "warnings": warnings,
         "signals_missing": missing,

@@ -31,12 +31,13 @@ from __future__ import annotations
 from pinkclinic.analysis.data import RecordingData
 from pinkclinic.analysis.finding import NONE, Finding
 from pinkclinic.analysis.gil import row
-from pinkclinic.analysis.thread_time import cores_text, culprits, split
+from pinkclinic.analysis.thread_time import ProcessTime, cores_text, culprits, split
 
 RUNQ_SHARE = 0.2
 RUNQ_THREADS = 0.25
 BUSY_SHARE = 0.8
 MORE_THREADS = 0.5
+STARVED_SHARE = 0.5
 MIN_SPAN_S = 1.0
 
 
@@ -48,34 +49,63 @@ def saturated(r: dict) -> bool:
     return waited or full
 
 
+def starved(r: dict) -> bool:
+    """Fewer runnable threads than cores, yet most of their wanting time on the run
+    queue: other processes held the cores."""
+    return r["runq_share"] >= STARVED_SHARE and r["runq_threads"] >= RUNQ_THREADS
+
+
+def server(times: dict[int, ProcessTime]) -> ProcessTime | None:
+    """The whole tree as one: its processes share the cores (gunicorn's workers)."""
+    procs = [p for p in times.values() if p.seconds >= MIN_SPAN_S]
+    if not procs:
+        return None
+    top = max(procs, key=lambda p: p.total("on_cpu_s") + p.total("runq_s"))
+    usable = max((p.cores.get("usable") or 0 for p in procs), default=0)
+    cores = top.cores if top.cores.get("usable") == usable else next(
+        (p.cores for p in procs if p.cores.get("usable") == usable), top.cores)
+    threads = sorted((t for p in procs for t in p.threads), key=lambda t: (-t.wanting_s, t.tid))
+    return ProcessTime(pid=top.pid, seconds=max(p.seconds for p in procs), threads=threads,
+                       cores=cores)
+
+
 def analyse(data: RecordingData) -> Finding:
     times = split(data)
     if not times:
         return Finding(signal="saturation", summary="no run-queue times (schedstat) recorded",
                        missing=["schedstat"] if data.rec.stream_file("threads") else [])
-    rows = [row(p, data.cpu_count) for p in times.values() if p.seconds >= MIN_SPAN_S]
-    worst = max(rows, key=lambda r: (saturated(r), r["runq_threads"] + r["cpu_cores"]),
-                default=None)
-    if worst is None:
+    tree = server(times)
+    if tree is None:
         return Finding(signal="saturation", summary="the thread times cover less than a second")
-    cores = cores_text(worst["cores"], worst["usable_cores"])
-    if not saturated(worst):
-        return Finding(signal="saturation", status=NONE, evidence={**worst, "saturated": False},
+    r = {**row(tree, data.cpu_count), "processes": sorted({t.pid for t in tree.threads})}
+    r.pop("pid")
+    n = len(r["processes"])
+    who = "the process" if n == 1 else f"the {n} processes"
+    cores = cores_text(r["cores"], r["usable_cores"])
+    full, short = saturated(r), starved(r)
+    if not (full or short):
+        return Finding(signal="saturation", status=NONE,
+                       evidence={**r, "saturated": False, "starved": False},
                        summary=f"{cores} were not saturated: threads waited "
-                               f"{100 * worst['runq_share']:.0f}% of their time for a core")
-    proc = times[worst["pid"]]
-    seen = [t for t in proc.threads if t.busy_share is not None] or proc.threads  # py-spy's
-    hot = [t for t in seen if t.on_cpu_s + t.runq_s > 0.05 * proc.seconds]
+                               f"{100 * r['runq_share']:.0f}% of their time for a core")
+    seen = [t for t in tree.threads if t.busy_share is not None] or tree.threads  # py-spy's
+    hot = [t for t in seen if t.on_cpu_s + t.runq_s > 0.05 * tree.seconds]
     found = culprits(data, hot)
     where = f" running {found[0].function}()" if found else ""
-    text = (f"{cores} {'was' if worst['usable_cores'] == 1 else 'were'} saturated: "
-            f"{len(hot)} thread{'' if len(hot) == 1 else 's'} of PID {worst['pid']}{where} "
-            f"waited {100 * worst['runq_share']:.0f}% of the time for a core")
-    if worst["gil_of_wanting"] >= 0.1:
-        text += f" and {100 * worst['gil_of_wanting']:.0f}% for the GIL"
-    if worst["cpu_cores"] < BUSY_SHARE * worst["usable_cores"]:
-        text += f" (the process used {worst['cpu_cores']:.2f} cores; other processes held the rest)"
+    threads = f"{len(hot)} thread{'' if len(hot) == 1 else 's'}{where}"
+    waits = f"waited {100 * r['runq_share']:.0f}% of the time for a core"
+    if r["gil_of_wanting"] >= 0.1:
+        waits += f" and {100 * r['gil_of_wanting']:.0f}% for the GIL"
+    if full:
+        text = f"{cores} {'was' if r['usable_cores'] == 1 else 'were'} saturated: {threads} {waits}"
+        if r["cpu_cores"] < BUSY_SHARE * r["usable_cores"]:
+            text += f" ({who} used {r['cpu_cores']:.2f} cores; other processes held the rest)"
+        else:
+            text += f" ({who} used {r['cpu_cores']:.2f} cores)"
     else:
-        text += f" (the process used {worst['cpu_cores']:.2f} cores)"
-    return Finding(signal="saturation", status=NONE, evidence={**worst, "saturated": True},
+        text = (f"other processes held the cores: {threads} {waits}, though fewer threads "
+                f"({r['cpu_cores'] + r['runq_threads']:.1f} on average) than {cores} were "
+                "runnable (a shared or overloaded machine)")
+    return Finding(signal="saturation", status=NONE,
+                   evidence={**r, "saturated": full, "starved": short and not full},
                    culprits=found, summary=text)

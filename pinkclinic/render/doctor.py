@@ -28,6 +28,7 @@ LABELS = {
     "memory-leak": "Memory leak",
     "gil-contention": "GIL contention",
     "cpu-saturation": "Saturated CPU cores (waiting for a core, not the GIL)",
+    "cpu-starved": "Cores held by other processes",
     "healthy": "Healthy",
     "insufficient-data": "Not enough data",
 }

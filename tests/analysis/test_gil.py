@@ -82,7 +82,7 @@ def test_threads_on_the_run_queue_are_not_gil_contention(tmp_path):
     assert sat.evidence["saturated"] and sat.culprits[0].function == "checksum_upload"
     d = s.diagnose()
     assert d["verdict"] == "healthy"
-    assert ("the 2 usable cores were saturated: 4 threads of PID 100 running checksum_upload() "
+    assert ("the 2 usable cores were saturated: 4 threads running checksum_upload() "
             "waited 47% of the time for a core (the process used 2.00 cores)") in d["summary"]
     assert d["saturation"]["culprits"][0]["function"] == "checksum_upload"
     assert "more cores" in d["recommendation"] and "processes" in d["recommendation"]
@@ -162,6 +162,32 @@ def test_one_thread_kept_waiting_by_other_processes_is_not_saturation(tmp_path):
     f = saturation.analyse(s.data())
     assert f.evidence["runq_share"] > 0.4 and not f.evidence["saturated"]
     assert "saturated" not in s.diagnose()["summary"]
+
+
+def test_a_server_starved_by_other_processes_is_said_so_not_io_wait(tmp_path):
+    """One thread, 75% of its wanting time on the run queue: the machine's load, not the
+    server's code, and not a wait on anything outside."""
+    s = rec(tmp_path, on_cpu=0.1, runq=0.3, futex_of_rest=0.0, stack=DIGEST, p50_ms=200, n=1)
+    f = saturation.analyse(s.data())
+    assert f.evidence["starved"] and not f.evidence["saturated"]
+    d = s.diagnose()
+    assert d["verdict"] == "healthy", d["summary"]
+    assert "other processes held the cores: 1 thread running checksum_upload()" in d["summary"]
+    assert d["saturation"]["category"] == "cpu-starved" and "taskset" in d["recommendation"]
+
+
+def test_the_processes_of_a_tree_share_the_cores(tmp_path):
+    """gunicorn -w 3: one hashing thread per worker, three workers on two cores."""
+    s = Synth(tmp_path)
+    s.load(p50_ms=40.0)
+    for pid in (200, 201, 202):
+        s.processes(pid=pid, ppid=100, cores=0.6)
+        s.thread_states(pid, {pid: (25, 0, 0)}, sched={pid: (0.6, 0.35)}, cores=TWO)
+    s.pyspy(*(spy_thread(pid, pid, [(DIGEST, 1.0)]) for pid in (200, 201, 202)))
+    f = saturation.analyse(s.data())
+    assert f.evidence["saturated"] and f.evidence["processes"] == [200, 201, 202]
+    assert "3 threads running checksum_upload()" in f.summary
+    assert "(the 3 processes used 1.80 cores)" in f.summary
 
 
 def test_without_schedstat_the_old_estimate_stands(tmp_path):
