@@ -59,6 +59,7 @@ def row(p: ProcessTime, machine_cores: int) -> dict:
             "gil_threads": round(p.per_second("gil_s"), 2),
             "lock_threads": round(p.per_second("lock_s"), 2),
             "other_threads": round(p.per_second("other_s"), 2),
+            "io_threads": round(p.per_second("io_s"), 2),
             "gil_share": round(gil / (on_cpu + gil), 3) if on_cpu + gil else 0.0,
             "gil_of_wanting": round(gil / want, 3) if want else 0.0,
             "runq_share": round(p.total("runq_s") / want, 3) if want else 0.0,

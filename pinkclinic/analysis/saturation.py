@@ -51,8 +51,10 @@ def saturated(r: dict) -> bool:
 
 def starved(r: dict) -> bool:
     """Fewer runnable threads than cores, yet most of their wanting time on the run
-    queue: other processes held the cores."""
-    return r["runq_share"] >= STARVED_SHARE and r["runq_threads"] >= RUNQ_THREADS
+    queue, and more threads waiting for a core than blocked in calls (an upstream, I/O):
+    other processes held the cores."""
+    return (r["runq_share"] >= STARVED_SHARE and r["runq_threads"] >= RUNQ_THREADS
+            and r["runq_threads"] >= r["io_threads"])
 
 
 def server(times: dict[int, ProcessTime]) -> ProcessTime | None:

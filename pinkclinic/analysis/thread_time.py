@@ -8,6 +8,9 @@ From the sampler's ``threads.jsonl`` (:mod:`pinkclinic.collect.thread_states`):
 * the rest of the wall time the thread was off the run queue, blocked. The thread-state
   samples split it: the share seen in ``futex`` (the GIL, a lock or a condition) and
   the share seen in any other call (I/O, a sleep);
+* of the other waits, the part py-spy saw busy is a blocking call made from Python
+  (``recv`` from an upstream, ``time.sleep``): what a request waits on (``io_s``); the
+  rest is a known idle wait (a selector, ``accept``: waiting for work);
 * of the futex time, the GIL is what py-spy still saw busy: a thread waiting for the GIL
   shows the Python code it wants to run, one waiting on a lock or a condition shows the
   wait (``Condition.wait``, an idle leaf). So per thread
@@ -81,8 +84,9 @@ class ThreadTime:
     runq_s: float
     gil_s: float
     lock_s: float
-    other_s: float
+    other_s: float            # any other blocking call: I/O, a sleep, waiting for work
     busy_share: float | None  # py-spy's: the share of its samples not in a known wait
+    io_s: float = 0.0         # of other_s, in a call made from Python that py-spy saw busy
 
     @property
     def wanting_s(self) -> float:
@@ -93,7 +97,7 @@ class ThreadTime:
     def to_dict(self) -> dict:
         return {"tid": self.tid, "name": self.name, "wall_s": round(self.wall_s, 3),
                 **{k: round(getattr(self, k), 3) for k in
-                   ("on_cpu_s", "runq_s", "gil_s", "lock_s", "other_s")}}
+                   ("on_cpu_s", "runq_s", "gil_s", "lock_s", "other_s", "io_s")}}
 
 
 @dataclass
@@ -138,14 +142,16 @@ def _split(data: RecordingData) -> dict[int, ProcessTime] | None:
         futex_s = off * futex / (futex + blocked) if futex + blocked else 0.0
         spy = pyspy.get((pid, tid))
         busy_share = None
-        gil = 0.0
+        gil = io = 0.0
+        other = max(0.0, off - futex_s)
         if spy and spy["busy"] + spy["idle"] > 0:
             busy_share = spy["busy"] / (spy["busy"] + spy["idle"])
             gil = min(futex_s, max(0.0, busy_share * wall - on_cpu - runq))
+            io = min(other, max(0.0, busy_share * wall - on_cpu - runq - gil))
         proc.threads.append(ThreadTime(
             pid=pid, tid=tid, name=spy.get("name") if spy else None, wall_s=wall,
             on_cpu_s=on_cpu, runq_s=runq, gil_s=gil, lock_s=futex_s - gil,
-            other_s=max(0.0, off - futex_s), busy_share=busy_share))
+            other_s=other, busy_share=busy_share, io_s=io))
     for proc in out.values():
         proc.threads.sort(key=lambda t: (-t.wanting_s, t.tid))
     return out
