@@ -5,8 +5,10 @@ The verdict is the most severe issue. Three rules keep categories honest:
   leaves GC-overlapping stall time out);
 * io-wait means "idle but slow"; when the event loop itself is stalled, that
   stall is the reason and io-wait is dropped;
-* threads waiting for a core (:mod:`.saturation`: saturated cores, or cores held by
-  other processes) are not idle: io-wait is dropped.
+* threads waiting for a core because there were more of them than usable cores
+  (:mod:`.saturation`) are not idle: io-wait is dropped. Cores held by other processes
+  (``cpu-starved``) only add a warning: an event loop waiting on an upstream and one
+  waiting for work look the same from outside.
 
 Without an issue, the verdict is ``healthy`` only if the server was really exercised
 (:mod:`.traffic`): no traffic, or a load that mostly failed, is ``insufficient-data``
@@ -43,8 +45,9 @@ def combine(rec: Recording, findings: list[Finding], data: RecordingData) -> dic
     issues = [f for f in findings if f.status == ISSUE]
     sat = next((f for f in findings if f.signal == "saturation"
                 and (f.evidence.get("saturated") or f.evidence.get("starved"))), None)
-    sat_category = "cpu-saturation" if sat and sat.evidence.get("saturated") else "cpu-starved"
-    if sat is not None or any(f.category in LOOP_CATEGORIES for f in issues):
+    sat_category = (None if sat is None else
+                    "cpu-saturation" if sat.evidence.get("saturated") else "cpu-starved")
+    if sat_category == "cpu-saturation" or any(f.category in LOOP_CATEGORIES for f in issues):
         issues = [f for f in issues if f.category != "io-wait"]
     issues.sort(key=lambda f: -f.severity)
     for f in issues:
