@@ -8,8 +8,8 @@ connection) with two kinds of CPU-bound request.
 * ``/score`` runs a pure-Python loop, which holds the GIL: the threads wait for it.
   Expected verdict: gil-contention, culprit ``score_candidates``.
 
-    pinkclinic doctor --load '-c 4 -d 10 /digest' -- python samples/saturated_threads.py
-    pinkclinic doctor --load '-c 4 -d 10 /score' -- python samples/saturated_threads.py
+    pinkclinic doctor --load '-c 6 -d 10 /digest' -- python samples/saturated_threads.py
+    pinkclinic doctor --load '-c 6 -d 10 /score' -- python samples/saturated_threads.py
 """
 
 import hashlib
