@@ -21,7 +21,7 @@ def rec(tmp_path, *, on_cpu, runq, futex_of_rest=1.0, stack=SCORE, busy=1.0, n=4
     """``n`` request threads, each ``on_cpu`` and ``runq`` of its time, the rest blocked
     (``futex_of_rest`` of it in futex); py-spy sees each ``busy`` of the time in
     ``stack``. The main thread sleeps in a selector."""
-    s = Synth(tmp_path)
+    s = Synth(tmp_path, load_s=4)
     s.processes(pid=100, cores=on_cpu * n)
     s.load(rps=rps, p50_ms=p50_ms)
     tids = TIDS[:n]
@@ -191,7 +191,7 @@ def test_threads_blocked_on_an_upstream_are_io_wait_even_on_a_loaded_machine(tmp
 
 def test_the_processes_of_a_tree_share_the_cores(tmp_path):
     """gunicorn -w 3: one hashing thread per worker, three workers on two cores."""
-    s = Synth(tmp_path)
+    s = Synth(tmp_path, load_s=4)
     s.load(p50_ms=40.0)
     for pid in (200, 201, 202):
         s.processes(pid=pid, ppid=100, cores=0.6)
@@ -205,7 +205,7 @@ def test_the_processes_of_a_tree_share_the_cores(tmp_path):
 
 def test_without_schedstat_the_old_estimate_stands(tmp_path):
     """A schema-1 recording: no run-queue times, the estimate from py-spy and CPU."""
-    s = Synth(tmp_path)
+    s = Synth(tmp_path, load_s=4)
     s.processes(pid=100, cores=1.0)
     s.load()
     s.thread_states(100, {t: (10, 15, 0) for t in TIDS})
