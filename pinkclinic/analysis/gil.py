@@ -88,8 +88,9 @@ def analyse(data: RecordingData) -> Finding:
     worst = max(rows, key=lambda r: (contended(r), r["gil_threads"]), default=None)
     if worst is None:
         return insufficient("gil", "no thread times for the sampled processes")
-    waits = (f"{100 * worst['runq_share']:.0f}% of their time went to waiting for a core, and "
-             f"{100 * worst['gil_share']:.0f}% of the rest to waiting for the GIL")
+    waits = (f"waiting for the GIL took {100 * worst['gil_share']:.0f}% of the time they ran or "
+             f"waited for it; waiting for a core, {100 * worst['runq_share']:.0f}% of the time "
+             "they wanted to run")
     cores = cores_text(worst["cores"], worst["usable_cores"])
     if not contended(worst):
         return Finding(signal="gil", status=NONE, evidence=worst,
