@@ -95,4 +95,5 @@ def estimate(data: RecordingData, span: tuple[float, float]) -> Finding:
                    summary=f"{worst['wanting_threads']:.1f} threads of PID {worst['pid']} wanted "
                            f"to run at once but the process used {worst['cpu_cores']:.2f} cores: "
                            f"{100 * worst['wait_share']:.0f}% of their time went to waiting for "
-                           "the GIL")
+                           "the GIL (estimated: this recording has no run-queue times, so a wait "
+                           "for a core counts as one for the GIL)")
