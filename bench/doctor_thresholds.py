@@ -21,7 +21,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from pinkclinic.analysis import gc, gil, io_wait, loop, loop_starvation, memory, traffic  # noqa: E402
+from pinkclinic.analysis import gc, gil, io_wait, loop, loop_starvation, memory, saturation, traffic  # noqa: E402
 from tests.commands.test_doctor_samples import CASES, LOAD  # noqa: E402
 
 THRESHOLDS = {
@@ -33,7 +33,9 @@ THRESHOLDS = {
     "memory.LEAK_TAIL_RATIO": memory.LEAK_TAIL_RATIO,
     "io_wait.IO_LATENCY_P50_MS": io_wait.IO_LATENCY_P50_MS, "io_wait.IO_CPU_IDLE_P90": io_wait.IO_CPU_IDLE_P90,
     "gil.GIL_MIN_BUSY_THREADS": gil.GIL_MIN_BUSY_THREADS, "gil.GIL_MIN_CPU": gil.GIL_MIN_CPU,
-    "gil.GIL_WAIT_SHARE": gil.GIL_WAIT_SHARE,
+    "gil.GIL_WAIT_SHARE": gil.GIL_WAIT_SHARE, "gil.GIL_SHARE": gil.GIL_SHARE,
+    "gil.GIL_MIN_USABLE": gil.GIL_MIN_USABLE, "saturation.RUNQ_SHARE": saturation.RUNQ_SHARE,
+    "saturation.RUNQ_THREADS": saturation.RUNQ_THREADS,
     "traffic.LOAD_ERROR_SHARE": traffic.LOAD_ERROR_SHARE, "traffic.NO_TRAFFIC_CPU": traffic.NO_TRAFFIC_CPU,
 }
 # the evidence fields shown per analyzer
@@ -42,7 +44,7 @@ FIELDS = {
     "gc": ("gc_share", "worst_second_s", "share_of_loop_stalls"),
     "memory": ("r2", "growth_bytes", "tail_ratio"),
     "io": ("latency_p50_ms", "cpu_busiest_p90"),
-    "gil": ("busy_threads", "wanting_threads", "cpu_cores", "wait_share"),
+    "gil": ("busy_threads", "wanting_threads", "cpu_cores", "gil_share", "runq_share", "usable_cores"),
 }
 
 
@@ -106,7 +108,8 @@ def main() -> None:
         "| sample | run | verdict (expected) | culprit | loop: stall share / lag p50 ms / on-CPU / "
         "ticks late share / loop ran share (both only when the loop ran for less than the lag) "
         "| gc: share / worst second s | memory: R² / growth / tail ratio | io: latency p50 ms / busiest CPU p90 "
-        "| gil: busy threads / wanting the GIL / cores / wait share |",
+        "| gil: busy threads / wanting to run / cores / GIL share (of the time off the run queue) "
+        "/ run-queue share / usable cores |",
         "|---|---|---|---|---|---|---|---|---|",
     ]
     for r in rows:

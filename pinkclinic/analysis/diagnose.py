@@ -1,11 +1,15 @@
 """Combine the analyzers' findings into one Diagnosis (``diagnosis.json``).
 
-The verdict is the most severe issue. Two rules keep categories honest:
+The verdict is the most severe issue. Three rules keep categories honest:
 * a loop stalled by the collector is gc-pressure (the loop analyzer already
   leaves GC-overlapping stall time out, and when the GC took most of the loop's
   stalled time gc-pressure leads: :func:`.gc.lead_over_loop`);
 * io-wait means "idle but slow"; when the event loop itself is stalled, that
-  stall is the reason and io-wait is dropped.
+  stall is the reason and io-wait is dropped;
+* threads waiting for a core because there were more of them than usable cores
+  (:mod:`.saturation`) are not idle: io-wait is dropped. Cores held by other processes
+  (``cpu-starved``) only add a warning: an event loop waiting on an upstream and one
+  waiting for work look the same from outside.
 
 Without an issue, the verdict is ``healthy`` only if the server was really exercised
 (:mod:`.traffic`): no traffic, or a load that mostly failed, is ``insufficient-data``
@@ -17,7 +21,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from pinkclinic.analysis import gc, gil, io_wait, loop, loop_stacks, memory, traffic
+from pinkclinic.analysis import gc, gil, io_wait, loop, loop_stacks, memory, saturation, traffic
 from pinkclinic.analysis.data import RecordingData
 from pinkclinic.analysis.finding import INSUFFICIENT, ISSUE, Finding
 from pinkclinic.analysis.recommend import insufficient_advice, recommendation
@@ -35,12 +39,17 @@ def run_analyzers(data: RecordingData) -> list[Finding]:
     """Every analyzer's findings, in this order (``diagnosis.json`` keeps it). The stack-based
     ones (GIL contention, loop stalls seen from outside) need py-spy's samples."""
     return [loop.analyse(data), gc.analyse(data), memory.analyse(data), io_wait.analyse(data),
-            traffic.analyse(data), gil.analyse(data), *loop_stacks.analyse(data)]
+            traffic.analyse(data), gil.analyse(data), *loop_stacks.analyse(data),
+            saturation.analyse(data)]
 
 
 def combine(rec: Recording, findings: list[Finding], data: RecordingData) -> dict[str, Any]:
     issues = [f for f in findings if f.status == ISSUE]
-    if any(f.category in LOOP_CATEGORIES for f in issues):
+    sat = next((f for f in findings if f.signal == "saturation"
+                and (f.evidence.get("saturated") or f.evidence.get("starved"))), None)
+    sat_category = (None if sat is None else
+                    "cpu-saturation" if sat.evidence.get("saturated") else "cpu-starved")
+    if sat_category == "cpu-saturation" or any(f.category in LOOP_CATEGORIES for f in issues):
         issues = [f for f in issues if f.category != "io-wait"]
     issues.sort(key=lambda f: -f.severity)
     issues = gc.lead_over_loop(issues, LOOP_CATEGORIES)
@@ -71,6 +80,13 @@ def combine(rec: Recording, findings: list[Finding], data: RecordingData) -> dic
         summary = "not enough data to diagnose: " + why
     else:
         verdict, summary = "healthy", _healthy_summary(data)
+    if sat is not None and verdict != "insufficient-data":
+        sat.recommendation = recommendation(rec, sat_category,
+                                            sat.culprits[0].function if sat.culprits else None)
+        if verdict == "healthy":
+            summary += "; " + sat.summary
+        else:
+            warnings.append(sat.summary)
     out_issues = [f.issue_dict() for f in issues]
     if verdict == "insufficient-data":
         out_issues = [{"category": verdict, "severity": 0.0, "summary": summary, "evidence": {},
@@ -80,7 +96,10 @@ def combine(rec: Recording, findings: list[Finding], data: RecordingData) -> dic
         "schema_version": SCHEMA_VERSION,
         "verdict": verdict,
         "summary": summary,
-        "recommendation": out_issues[0]["recommendation"] if out_issues else recommendation(rec, verdict, None),
+        "recommendation": (out_issues[0]["recommendation"] if out_issues else
+                           sat.recommendation if sat is not None else recommendation(rec, verdict, None)),
+        "saturation": (None if sat is None or verdict == "insufficient-data" else
+                       {**sat.issue_dict(), "category": sat_category}),
         "issues": out_issues,
         "warnings": warnings,
         "signals_missing": missing,

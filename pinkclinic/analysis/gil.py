@@ -1,71 +1,78 @@
-"""GIL contention: in a threaded server, threads want to run but wait for the GIL.
+"""GIL contention: threads of one process wait for the GIL, not for a core.
 
-A thread *wants the GIL* while it runs Python or waits to. py-spy counts a thread
-as busy whenever its Python leaf frame is not a known wait, which includes a thread
-stalled in ``take_gil``, but also one in ``time.sleep`` or in a blocking C call
-made from Python (``recv``): those do not want the GIL at all. The sampler's
-thread states (``threads.jsonl``, read from ``/proc/PID/task/TID/syscall``) tell
-them apart: a GIL wait blocks in ``futex``, a sleep in ``clock_nanosleep``, I/O in
-``recvfrom``/``epoll_wait``. So each thread wants the GIL for
+A thread that wants to run waits for one of two things: a core (it is runnable, on the
+kernel's run queue, while every core it may use is busy) or the GIL (it is blocked in
+``take_gil``'s futex while another thread holds it). Only the second is the GIL's
+fault; running the work in processes helps only then, and only if there are idle cores
+to run them on. :mod:`.thread_time` splits each thread's time exactly that way (on a
+CPU, waiting for a CPU, waiting for the GIL, other waits), from the kernel's schedstat,
+the threads' states and py-spy's samples.
 
-    min(py-spy's busy share, the kernel's running + futex share)
+gil-contention is reported when, in one process,
 
-of its time (futex alone is also a lock or a condition wait, which py-spy's leaf frame
-marks as idle, hence the minimum). If a process's threads want it ``W``
-thread-seconds per second while the process uses only ``C`` cores, then ``W - C``
-went to waiting. With CPU near one core (the GIL's ceiling) and several threads
-wanting to run at once, that wait is the GIL. Without thread states (an old
-recording, no ptrace access) py-spy's busy share stands alone.
+* at least :data:`GIL_MIN_BUSY_THREADS` threads wanted to run at once, on average;
+* the GIL took at least :data:`GIL_SHARE` of the time they wanted to run and were not
+  on the run queue (``gil / (on CPU + gil)``). The run queue is left out because a
+  loaded machine delays every thread, the GIL's waiters included (each wakes every 5 ms
+  to ask for it); the ratio of GIL waits to CPU time stays.
+* the process may use at least :data:`GIL_MIN_USABLE` cores (its affinity and cgroup
+  quota counted): the GIL holds a process to one core, which only matters where it may
+  use more; on one core the limit is the core (:mod:`.saturation`), and more processes
+  would not help.
+
+Its culprits are the code those threads ran in py-spy's busy samples: the Python they
+execute holding the GIL (a thread waiting for the GIL shows the code it is about to run).
+A recording without schedstat falls back on :mod:`.gil_estimate`.
 """
 
 from __future__ import annotations
 
-from collections import defaultdict
-
-from pinkclinic.analysis.cpu import cpu_seconds
 from pinkclinic.analysis.data import RecordingData
 from pinkclinic.analysis.finding import ISSUE, NONE, Finding, clamp01, insufficient
-from pinkclinic.analysis.stacks import rate_hz, thread_summary
-from pinkclinic.jsonio import read_jsonl
+from pinkclinic.analysis.gil_estimate import (
+    GIL_MIN_BUSY_THREADS,
+    GIL_MIN_CPU,
+    GIL_WAIT_SHARE,
+    estimate,
+)
+from pinkclinic.analysis.thread_time import ProcessTime, cores_text, culprits, split
 
-GIL_MIN_BUSY_THREADS = 1.5   # threads wanting the GIL at once, on average
-GIL_MIN_CPU = 0.6            # cores: the process is close to the GIL's one-core ceiling
-GIL_WAIT_SHARE = 0.4         # share of that wanting time not spent on CPU
+GIL_SHARE = 0.3        # of the wanting threads' time off the run queue, waiting for the GIL
+GIL_MIN_USABLE = 1.5   # usable cores: below, the core is the limit, not the GIL
 MIN_SPAN_S = 1.0
+TOP_THREADS = 8        # threads listed in the evidence
+
+__all__ = ["GIL_MIN_BUSY_THREADS", "GIL_MIN_CPU", "GIL_WAIT_SHARE", "analyse", "row"]
 
 
-def thread_states(data: RecordingData) -> tuple[dict[tuple[int, int], list[int]], str | None] | None:
-    """(pid, tid) -> [running, futex, blocked] samples in the window, from the sampler's
-    ``threads.jsonl`` (:mod:`pinkclinic.collect.thread_states`), and why it is incomplete
-    (``None`` if it is not); ``None`` when the recording has no such stream."""
-    path = data.rec.stream_file("threads")
-    if path is None:
-        return None
-    w = data.window
-    out: dict[tuple[int, int], list[int]] = {}
-    error = None
-    for r in read_jsonl(path):
-        if "error" in r:
-            error = str(r["error"])
-            continue
-        mid = r.get("t", 0.0) + r.get("dur_s", 0.0) / 2
-        if w is not None and not w.contains(mid):
-            continue
-        for tid, counts in (r.get("tids") or {}).items():
-            acc = out.setdefault((int(r["pid"]), int(tid)), [0, 0, 0])
-            for i, n in enumerate(counts[:3]):
-                acc[i] += int(n)
-    return out, error
+def row(p: ProcessTime, machine_cores: int) -> dict:
+    """The evidence for one process: its threads' time split, in threads on average and
+    in shares of the time they wanted to run."""
+    want, gil, on_cpu = p.total("wanting_s"), p.total("gil_s"), p.total("on_cpu_s")
+    usable = float(p.cores.get("usable") or machine_cores)
+    return {"pid": p.pid, "seconds": round(p.seconds, 2),
+            "wanting_threads": round(p.per_second("wanting_s"), 2),
+            "busy_threads": round(sum((t.busy_share or 0.0) * t.wall_s for t in p.threads)
+                                  / p.seconds, 2) if p.seconds else 0.0,
+            "cpu_cores": round(p.per_second("on_cpu_s"), 2),
+            "runq_threads": round(p.per_second("runq_s"), 2),
+            "gil_threads": round(p.per_second("gil_s"), 2),
+            "lock_threads": round(p.per_second("lock_s"), 2),
+            "other_threads": round(p.per_second("other_s"), 2),
+            "io_threads": round(p.per_second("io_s"), 2),
+            "gil_share": round(gil / (on_cpu + gil), 3) if on_cpu + gil else 0.0,
+            "gil_of_wanting": round(gil / want, 3) if want else 0.0,
+            "runq_share": round(p.total("runq_s") / want, 3) if want else 0.0,
+            "wait_share": round(gil / (on_cpu + gil), 3) if on_cpu + gil else 0.0,
+            "threads_wanting": sum(1 for t in p.threads if t.wanting_s > 0.05 * p.seconds),
+            "usable_cores": usable, "cores": p.cores,
+            "threads": [t.to_dict() for t in p.threads[:TOP_THREADS]],
+            "source": "schedstat, /proc thread states and py-spy"}
 
 
-def _wanting(s: dict, states: dict) -> float:
-    """The share of a thread's sampled time it wanted the GIL."""
-    total = s["busy"] + s["idle"]
-    busy = s["busy"] / total if total else 0.0
-    st = states.get((s["pid"], s["tid"]))
-    if not st or sum(st) == 0:
-        return busy
-    return min(busy, (st[0] + st[1]) / sum(st))
+def contended(r: dict) -> bool:
+    return (r["wanting_threads"] >= GIL_MIN_BUSY_THREADS and r["gil_share"] >= GIL_SHARE
+            and r["usable_cores"] >= GIL_MIN_USABLE)
 
 
 def analyse(data: RecordingData) -> Finding:
@@ -74,52 +81,26 @@ def analyse(data: RecordingData) -> Finding:
     span = data.stack_span
     if span is None or span[1] - span[0] < MIN_SPAN_S:
         return insufficient("gil", "py-spy sampled the load window for less than a second")
-    seconds = span[1] - span[0]
-    hz = rate_hz(data)
-    got = thread_states(data)
-    states, why = got if got is not None else ({}, "the recording has no thread states")
-    source = "py-spy and /proc thread states" if states else f"py-spy only ({why})"
-    busy: dict[int, float] = defaultdict(float)
-    wanting: dict[int, float] = defaultdict(float)
-    threads: dict[int, int] = defaultdict(int)
-    for s in thread_summary(data).values():
-        if s["pid"] is None:
-            continue
-        busy[s["pid"]] += s["busy"] / hz
-        want_s = _wanting(s, states) * (s["busy"] + s["idle"]) / hz
-        wanting[s["pid"]] += want_s
-        threads[s["pid"]] += 1 if want_s > 0.05 * seconds else 0
-    rows = []
-    for pid, busy_s in busy.items():
-        cpu = cpu_seconds(data.processes.get(pid, []), *span)
-        if cpu is None:
-            continue
-        want, cores = wanting[pid] / seconds, cpu / seconds
-        wait_share = max(0.0, want - cores) / want if want else 0.0
-        rows.append({"pid": pid, "busy_threads": round(busy_s / seconds, 2),
-                     "wanting_threads": round(want, 2), "cpu_cores": round(cores, 2),
-                     "wait_share": round(wait_share, 3), "threads_wanting": threads[pid],
-                     "source": source})
-
-    def contended(r: dict) -> bool:
-        return (r["wanting_threads"] >= GIL_MIN_BUSY_THREADS and r["cpu_cores"] >= GIL_MIN_CPU
-                and r["wait_share"] >= GIL_WAIT_SHARE)
-
-    worst = max(rows, key=lambda r: (contended(r), r["wait_share"] * r["wanting_threads"]),
-                default=None)
+    times = split(data)
+    if times is None:
+        return estimate(data, span)
+    rows = [row(p, data.cpu_count) for p in times.values() if p.seconds >= MIN_SPAN_S]
+    worst = max(rows, key=lambda r: (contended(r), r["gil_threads"]), default=None)
     if worst is None:
-        return insufficient("gil", "no CPU samples for the sampled processes")
+        return insufficient("gil", "no thread times for the sampled processes")
+    waits = (f"waiting for the GIL took {100 * worst['gil_share']:.0f}% of the time they ran or "
+             f"waited for it; waiting for a core, {100 * worst['runq_share']:.0f}% of the time "
+             "they wanted to run")
+    cores = cores_text(worst["cores"], worst["usable_cores"])
     if not contended(worst):
-        asleep = worst["busy_threads"] - worst["wanting_threads"]
-        note = (f" ({asleep:.1f} more looked busy in Python but slept or waited for I/O)"
-                if asleep >= 0.1 else "")
         return Finding(signal="gil", status=NONE, evidence=worst,
                        summary=f"{worst['wanting_threads']:.1f} threads wanted to run on average "
-                               f"at {worst['cpu_cores']:.2f} cores{note}: no GIL contention")
+                               f"at {worst['cpu_cores']:.2f} cores: {waits}: no GIL contention")
+    proc = times[worst["pid"]]
+    waiting = [t for t in proc.threads if t.gil_s > 0.05 * proc.seconds]
     return Finding(signal="gil", status=ISSUE, category="gil-contention",
-                   severity=clamp01(worst["wait_share"] * min(1.0, worst["wanting_threads"] / 4)),
-                   evidence=worst,
+                   severity=clamp01(worst["gil_share"] * min(1.0, worst["wanting_threads"] / 4)),
+                   evidence=worst, culprits=culprits(data, waiting),
                    summary=f"{worst['wanting_threads']:.1f} threads of PID {worst['pid']} wanted "
-                           f"to run at once but the process used {worst['cpu_cores']:.2f} cores: "
-                           f"{100 * worst['wait_share']:.0f}% of their time went to waiting for "
-                           "the GIL")
+                           f"to run at once but the process used {worst['cpu_cores']:.2f} of "
+                           f"{cores}: {waits}")

@@ -48,6 +48,15 @@ def recommendation(rec: Recording, category: str, culprit: str | None) -> str:
     if category == "gil-contention":
         return ("Threads wait for the GIL: run CPU-bound work in processes (more workers, "
                 f"fewer threads) or in native code that releases the GIL. Hot code: {flame}")
+    if category == "cpu-saturation":
+        return (f"The usable cores are full: make the work in {who} cheaper, or give the "
+                "server more cores (its CPU affinity, its container's CPU limit, a bigger "
+                f"machine); more processes or threads cannot help. Where the CPU goes: {flame}")
+    if category == "cpu-starved":
+        return ("Other processes held the cores: the server's latency here is the machine's "
+                "load, not its code. Measure where it has its cores to itself (pin it and its "
+                "neighbours to separate cores with taskset, or give it a CPU reservation), "
+                f"then run doctor again: {next_command(rec, 'doctor')}")
     if category == "insufficient-data":
         return insufficient_advice(rec, "samples")
     return f"Nothing stands out: the server is busy serving requests. To make it faster: {flame}"

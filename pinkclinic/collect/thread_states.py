@@ -12,9 +12,19 @@ or runnable, and otherwise the number of the system call it is blocked in. CPyth
 * ``futex`` (the GIL, or a lock or condition: py-spy's leaf frame tells those apart),
 * ``blocked`` (any other call: asleep, or waiting for I/O; it does not want the GIL).
 
+``running`` does not say whether the thread was on a CPU or waiting for one: the
+kernel's own accounting does. ``/proc/PID/task/TID/schedstat`` holds the nanoseconds a
+thread has spent on a CPU and waiting on a run queue (runnable, but every core it may
+use busy, or its cgroup's quota spent); it is read when a thread is first seen and at
+every flush, and each record carries the difference (``sched``: seconds on a CPU,
+seconds waiting for one, per thread). Each record also says how many cores the process
+may use (:func:`pinkclinic.collect.cores.usable_cores`).
+
 Counts per thread are written every ``flush_s`` to ``threads.jsonl``::
 
-    {"dur_s": 0.5, "pid": 4242, "t": 1700000000.0, "ticks": 25, "tids": {"4243": [20, 3, 2]}}
+    {"cores": {"affinity": 2, "cgroup_file": null, "cgroup_quota": null, "machine": 2,
+               "usable": 2}, "dur_s": 0.5, "pid": 4242, "sched": {"4243": [0.31, 0.12]},
+     "t": 1700000000.0, "ticks": 25, "tids": {"4243": [20, 3, 2]}}
 
 Reading another process's ``syscall`` file needs ptrace access (py-spy needs the same);
 without it, or on an unknown architecture, one ``{"error": ...}`` record says why and
@@ -26,10 +36,12 @@ from __future__ import annotations
 import os
 import platform
 
+from pinkclinic.collect.cores import usable_cores
 from pinkclinic.jsonio import dumps
 
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2  # 2: sched (on a CPU / waiting for one) and cores per record
 STATES = ("running", "futex", "blocked")
+CORES_EVERY_S = 2.0  # affinity and cgroup quotas rarely change during a run
 # futex and futex_waitv, per architecture (uname -m)
 FUTEX_SYSCALLS = {"x86_64": (202, 449), "aarch64": (98, 449), "arm64": (98, 449),
                   "riscv64": (98, 449), "ppc64le": (221, 449), "s390x": (238, 449),
@@ -48,11 +60,15 @@ class ThreadStates:
         self._ticks: dict[int, int] = {}
         self._since: float | None = None
         self._next = 0.0
+        self._sched: dict[tuple[int, int], tuple[int, int]] = {}  # last schedstat read
+        self._cores: dict[int, tuple[float, dict]] = {}  # pid -> (read at, usable_cores)
         self.reads = 0
         if f is not None and f.tell() == 0:
             f.write(dumps({"schema_version": SCHEMA_VERSION, "stream": "threads",
                            "interval_ms": interval * 1000, "states": list(STATES),
-                           "source": "/proc/PID/task/TID/syscall"}) + "\n")
+                           "source": "/proc/PID/task/TID/syscall",
+                           "sched": ["on_cpu_s", "runq_s"],
+                           "sched_source": "/proc/PID/task/TID/schedstat"}) + "\n")
         if self.error:
             self._write({"error": self.error})
 
@@ -94,6 +110,11 @@ class ThreadStates:
                     return
                 except (OSError, ValueError, IndexError):
                     continue  # the thread ended meanwhile
+                key = (pid, int(tid))
+                if key not in self._sched:
+                    got = _schedstat(pid, tid)
+                    if got is not None:
+                        self._sched[key] = got
                 counts.setdefault(int(tid), [0, 0, 0])[state] += 1
             self._ticks[pid] = self._ticks.get(pid, 0) + 1
         if t - self._since >= self.flush_s:
@@ -105,11 +126,49 @@ class ThreadStates:
                 if counts:
                     self._write({"t": round(self._since, 4), "dur_s": round(t - self._since, 4),
                                  "pid": pid, "ticks": self._ticks.get(pid, 0),
-                                 "tids": {str(k): v for k, v in sorted(counts.items())}})
+                                 "tids": {str(k): v for k, v in sorted(counts.items())},
+                                 "sched": self._sched_deltas(pid, counts),
+                                 "cores": self._usable(pid, t)})
         self._counts, self._ticks, self._since = {}, {}, None
+
+    def _usable(self, pid: int, t: float) -> dict:
+        """The process's usable cores, re-read every ``CORES_EVERY_S`` (~160 µs a read)."""
+        got = self._cores.get(pid)
+        if got is None or t - got[0] >= CORES_EVERY_S:
+            got = self._cores[pid] = (t, usable_cores(pid))
+        return got[1]
+
+    def _sched_deltas(self, pid: int, counts: dict[int, list[int]]) -> dict[str, list[float]]:
+        """tid -> [seconds on a CPU, seconds waiting for one] since the last read."""
+        out = {}
+        for tid in sorted(counts):
+            key = (pid, tid)
+            now, before = _schedstat(pid, tid), self._sched.get(key)
+            if now is None:
+                self._sched.pop(key, None)  # the thread ended: its last interval is lost
+                continue
+            self._sched[key] = now
+            if before is not None:
+                out[str(tid)] = [round((now[0] - before[0]) / 1e9, 4),
+                                 round((now[1] - before[1]) / 1e9, 4)]
+        return out
 
     def close(self, t: float) -> None:
         self.flush(t)
         if self._f is not None:
             self._f.close()
             self._f = None
+
+
+def _schedstat(pid: int, tid) -> tuple[int, int] | None:
+    """(ns on a CPU, ns waiting on a run queue) of one thread so far; ``None`` if it is
+    gone or the kernel has no schedstat (``CONFIG_SCHED_INFO`` off)."""
+    try:
+        fd = os.open(f"/proc/{pid}/task/{tid}/schedstat", os.O_RDONLY)
+        try:
+            fields = os.read(fd, 128).split()
+        finally:
+            os.close(fd)
+        return int(fields[0]), int(fields[1])
+    except (OSError, ValueError, IndexError):
+        return None

@@ -54,6 +54,12 @@ def print_diagnosis(diagnosis: dict[str, Any], report: Path | None, *, kind: str
                 extra += f"  via {c['via']['function']} ({short_path(c['via']['file'])})"
             console.print(f"    {100 * c['share']:5.1f}%  [bold]{escape(c['function'])}[/]  "
                           f"[dim]{escape(short_path(c['file']))}:{c['line']}[/]{escape(extra)}")
+    sat = diagnosis.get("saturation") or {}
+    if verdict == "healthy" and sat.get("culprits"):
+        console.print("  holding the CPU:")
+        for c in sat["culprits"][:5]:
+            console.print(f"    {100 * c['share']:5.1f}%  [bold]{escape(c['function'])}[/]  "
+                          f"[dim]{escape(short_path(c['file']))}:{c['line']}[/]")
     others = [i["category"] for i in issues[1:]]
     if others:
         console.print(f"  also: {escape(', '.join(others))}")

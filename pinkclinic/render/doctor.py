@@ -27,6 +27,8 @@ LABELS = {
     "gc-pressure": "Garbage-collection pressure",
     "memory-leak": "Memory leak",
     "gil-contention": "GIL contention",
+    "cpu-saturation": "Saturated CPU cores (waiting for a core, not the GIL)",
+    "cpu-starved": "Cores held by other processes",
     "healthy": "Healthy",
     "insufficient-data": "Not enough data",
 }
@@ -136,7 +138,8 @@ def build_context(data: RecordingData, diagnosis: dict[str, Any], flame_html: st
         "summary": diagnosis.get("summary", ""),
         "recommendation": diagnosis.get("recommendation", ""),
         "issues": [_issue_view(rec, i) for i in diagnosis.get("issues", [])
-                   if i["category"] != "insufficient-data"],
+                   if i["category"] != "insufficient-data"]
+        + [_issue_view(rec, s) for s in [diagnosis.get("saturation")] if s],
         "findings": diagnosis.get("findings", []),
         "signals_missing": diagnosis.get("signals_missing", []),
         "command": shlex.join(m.get("command", [])) or f"--pid {m.get('target', {}).get('pid')}",

@@ -20,9 +20,9 @@ from typing import Any
 from markupsafe import Markup
 
 from pinkclinic.analysis.data import RecordingData
-from pinkclinic.analysis.gil import thread_states
 from pinkclinic.analysis.loop import stalls
 from pinkclinic.analysis.pyspy_window import window_profile
+from pinkclinic.analysis.thread_time import thread_states
 from pinkclinic.probe import is_probe_file
 from pinkclinic.profile import from_stacks
 from pinkclinic.render.flame import flame_fragment

@@ -1,99 +1,217 @@
-"""GIL contention from py-spy's busy threads, the kernel's thread states and the process's
-CPU: each of the three thresholds from both sides, and the missing signals."""
+"""GIL contention told from a CPU shortage, on synthetic recordings: each thread's time
+split (on a CPU, on the run queue, in the GIL's futex, other waits), the thresholds of
+gil-contention and of saturation from both sides, usable cores, and the verdict text."""
 
 import pytest
 
-from pinkclinic.analysis import gil
-from pinkclinic.analysis.finding import INSUFFICIENT, ISSUE, NONE
-from tests.synth import COND_WAIT, THREAD_RUN, Synth, frame, spy_thread
+from pinkclinic.analysis import gil, saturation
+from pinkclinic.analysis.finding import ISSUE, NONE
+from pinkclinic.analysis.thread_time import split
+from tests.synth import COND_WAIT, LOOP_IDLE, THREAD_RUN, Synth, frame, spy_thread
 
-CRUNCH = [THREAD_RUN, frame("crunch", 33)]
-IDLE = [THREAD_RUN, COND_WAIT]
+SCORE = [THREAD_RUN, frame("score_candidates", 29)]
+DIGEST = [THREAD_RUN, frame("checksum_upload", 23)]
+LOCKED = [THREAD_RUN, frame("with_lock", 40), COND_WAIT]
+TWO = {"machine": 2, "affinity": 2, "cgroup_quota": None, "cgroup_file": None, "usable": 2}
+TIDS = (101, 102, 103, 104)
 
 
-def threaded(tmp_path, *, cores, busy, states=None, **kw):
-    """Process 100 at ``cores``; one py-spy thread per entry of ``busy`` (its busy share);
-    ``states`` are (running, futex, blocked) per thread (default: all wanting the GIL)."""
-    s = Synth(tmp_path, **kw)
-    s.processes(cores=cores)
-    s.load()
-    s.pyspy(*[spy_thread(100, 200 + i, [(CRUNCH, b), (IDLE, 1 - b)], name=f"worker-{i}")
-              for i, b in enumerate(busy)])
-    s.thread_states(100, {200 + i: (states or (5, 20, 0)) for i in range(len(busy))})
+def rec(tmp_path, *, on_cpu, runq, futex_of_rest=1.0, stack=SCORE, busy=1.0, n=4,
+        cores=TWO, rps=100, p50_ms=40.0):
+    """``n`` request threads, each ``on_cpu`` and ``runq`` of its time, the rest blocked
+    (``futex_of_rest`` of it in futex); py-spy sees each ``busy`` of the time in
+    ``stack``. The main thread sleeps in a selector."""
+    s = Synth(tmp_path, load_s=4)
+    s.processes(pid=100, cores=on_cpu * n)
+    s.load(rps=rps, p50_ms=p50_ms)
+    tids = TIDS[:n]
+    run = round(25 * (on_cpu + runq))
+    futex = round((25 - run) * futex_of_rest)
+    states = {t: (run, futex, 25 - run - futex) for t in tids}
+    s.thread_states(100, {100: (0, 0, 25), **states},
+                    sched={100: (0.0, 0.0), **{t: (on_cpu, runq) for t in tids}}, cores=cores)
+    idle = [(LOOP_IDLE, 1.0)]
+    s.pyspy(spy_thread(100, 100, idle),
+            *(spy_thread(100, t, [(stack, busy), (LOCKED, 1 - busy)] if busy < 1 else [(stack, 1.0)],
+                         name=f"Thread-{t}") for t in tids))
     return s
 
 
-@pytest.mark.parametrize("side, status", [(0.95, NONE), (1.05, ISSUE)])
-def test_minimum_cpu(tmp_path, side, status):
-    """Three threads want to run all the time; the process must be near the GIL's core."""
-    cores = gil.GIL_MIN_CPU * side
-    f = gil.analyse(threaded(tmp_path, cores=cores, busy=[1, 1, 1]).data())
-    assert f.evidence["cpu_cores"] == pytest.approx(cores, abs=0.015)
-    assert f.evidence["wanting_threads"] == pytest.approx(3.0, abs=0.02)
-    assert f.status == status
-    if status == ISSUE:
-        assert f.category == "gil-contention" and f.evidence["threads_wanting"] == 3
-        assert f.evidence["source"] == "py-spy and /proc thread states"
+def test_the_split_adds_up_to_the_wall_time(tmp_path):
+    s = rec(tmp_path, on_cpu=0.25, runq=0.05)
+    p = split(s.data())[100]
+    t = next(t for t in p.threads if t.tid == 101)
+    assert t.wall_s == pytest.approx(p.seconds)
+    assert t.on_cpu_s + t.runq_s + t.gil_s + t.lock_s + t.other_s == pytest.approx(t.wall_s, rel=1e-6)
+    assert t.on_cpu_s == pytest.approx(0.25 * t.wall_s, rel=0.01)
+    assert t.gil_s == pytest.approx(0.7 * t.wall_s, rel=0.05)  # busy in py-spy, futex in /proc
+    assert t.lock_s == pytest.approx(0.0, abs=0.05)
 
 
-@pytest.mark.parametrize("side, status", [(0.95, NONE), (1.05, ISSUE)])
-def test_minimum_threads_wanting_the_gil(tmp_path, side, status):
-    share = gil.GIL_MIN_BUSY_THREADS * side / 2  # two threads, each busy this share
-    f = gil.analyse(threaded(tmp_path, cores=0.7, busy=[share, share]).data())
-    assert f.evidence["wanting_threads"] == pytest.approx(2 * share, abs=0.02)
-    assert f.status == status
-
-
-@pytest.mark.parametrize("side, status", [(0.95, NONE), (1.05, ISSUE)])
-def test_wait_share(tmp_path, side, status):
-    """Two threads want 2 thread-seconds a second; the process runs (1 - wait) * 2 cores."""
-    wait = gil.GIL_WAIT_SHARE * side
-    f = gil.analyse(threaded(tmp_path, cores=2 * (1 - wait), busy=[1, 1]).data())
-    assert f.evidence["wait_share"] == pytest.approx(wait, abs=0.01)
-    assert f.status == status
-
-
-def test_threads_asleep_in_python_do_not_want_the_gil(tmp_path):
-    """py-spy counts a thread in time.sleep() as busy; the kernel sees it blocked: it does
-    not want the GIL, so three such threads at 0.7 cores are no contention."""
-    s = threaded(tmp_path, cores=0.7, busy=[1, 1, 1], states=(2, 0, 23))
+def test_pure_python_threads_wait_for_the_gil(tmp_path):
+    s = rec(tmp_path, on_cpu=0.25, runq=0.05)
     f = gil.analyse(s.data())
+    assert f.status == ISSUE and f.category == "gil-contention"
+    assert f.evidence["gil_share"] == pytest.approx(0.7 / 0.95, abs=0.03)  # gil / (cpu + gil)
+    assert f.evidence["cpu_cores"] == pytest.approx(1.0, abs=0.02)
+    assert f.culprits and f.culprits[0].function == "score_candidates"
+    assert ("waiting for the GIL took 74% of the time they ran or waited for it; waiting for a "
+            "core, 5% of the time they wanted to run") in f.summary
+    d = s.diagnose()
+    assert d["verdict"] == "gil-contention"
+    assert d["issues"][0]["culprits"][0]["function"] == "score_candidates"
+
+
+def test_on_a_loaded_machine_the_gil_waits_still_count(tmp_path):
+    """Other processes hold the cores: every thread spends most of its time on the run
+    queue, the GIL's waiters too. Of the rest, the GIL still takes the most."""
+    s = rec(tmp_path, on_cpu=0.06, runq=0.6)
+    f = gil.analyse(s.data())
+    assert f.evidence["runq_share"] == pytest.approx(0.6, abs=0.02) and f.evidence["gil_share"] > 0.8
+    assert f.status == ISSUE and f.category == "gil-contention"
+    assert s.diagnose()["verdict"] == "gil-contention"
+
+
+def test_threads_on_the_run_queue_are_not_gil_contention(tmp_path):
+    """C code that releases the GIL: 4 threads on 2 cores, each half on a CPU, half
+    waiting for one; py-spy sees them all busy (the old estimate's GIL contention)."""
+    s = rec(tmp_path, on_cpu=0.5, runq=0.45, futex_of_rest=0.0, stack=DIGEST)
+    f = gil.analyse(s.data())
+    assert f.status == NONE and f.evidence["gil_share"] < 0.05
+    assert f.evidence["runq_share"] == pytest.approx(0.47, abs=0.02)
+    sat = saturation.analyse(s.data())
+    assert sat.evidence["saturated"] and sat.culprits[0].function == "checksum_upload"
+    d = s.diagnose()
+    assert d["verdict"] == "healthy"
+    assert ("the 2 usable cores were saturated: 4 threads running checksum_upload() "
+            "waited 47% of the time for a core (the process used 2.00 cores)") in d["summary"]
+    assert d["saturation"]["culprits"][0]["function"] == "checksum_upload"
+    assert "more cores" in d["recommendation"] and "processes" in d["recommendation"]
+    assert "run CPU-bound work in processes" not in d["recommendation"]
+
+
+def test_lock_waits_are_not_the_gil(tmp_path):
+    """Threads blocked on a lock: futex, but py-spy shows them in Condition.wait (idle)."""
+    s = rec(tmp_path, on_cpu=0.2, runq=0.0, busy=0.2)
+    p = split(s.data())[100]
+    t = p.threads[0]
+    assert t.gil_s == pytest.approx(0.0, abs=0.02 * t.wall_s)
+    assert t.lock_s == pytest.approx(0.8 * t.wall_s, rel=0.05)
+    assert gil.analyse(s.data()).status == NONE
+
+
+@pytest.mark.parametrize("side, status", [(0.9, NONE), (1.1, ISSUE)])
+def test_gil_share_threshold(tmp_path, side, status):
+    share = gil.GIL_SHARE * side
+    on_cpu = 0.5
+    # gil / (on_cpu + gil) = share, all of the rest of the time in futex and busy in py-spy
+    g = share * on_cpu / (1 - share)
+    s = rec(tmp_path, on_cpu=on_cpu, runq=0.0, busy=on_cpu + g)
+    f = gil.analyse(s.data())
+    assert f.evidence["gil_share"] == pytest.approx(share, abs=0.01)
+    assert f.status == status
+
+
+@pytest.mark.parametrize("source, cores, text", [
+    ("affinity", {"machine": 2, "affinity": 1, "cgroup_quota": None, "cgroup_file": None,
+                  "usable": 1}, "the 1 usable core (CPU affinity; the machine has 2) was saturated"),
+    ("cgroup", {"machine": 2, "affinity": 2, "cgroup_quota": 1.0, "usable": 1,
+                "cgroup_file": "/sys/fs/cgroup/x/cpu.max"},
+     "the 1 usable core (cgroup CPU quota; the machine has 2) was saturated"),
+])
+def test_one_usable_core_is_saturation_not_the_gil(tmp_path, source, cores, text):
+    """Pure-Python threads on one usable core wait for the GIL, but more processes
+    could not run: the core is the limit."""
+    s = rec(tmp_path, on_cpu=0.25, runq=0.05, cores=cores)
+    f = gil.analyse(s.data())
+    assert f.evidence["gil_share"] > 0.5 and f.evidence["usable_cores"] == 1
     assert f.status == NONE
-    assert f.evidence["busy_threads"] == pytest.approx(3.0, abs=0.02)
-    assert f.evidence["wanting_threads"] == pytest.approx(3 * 2 / 25, abs=0.02)
-    assert "more looked busy in Python but slept or waited for I/O" in f.summary
+    d = s.diagnose()
+    assert d["verdict"] == "healthy" and text in d["summary"], d["summary"]
+    assert "70% for the GIL" in d["summary"]
 
 
-def test_without_thread_states_py_spy_stands_alone(tmp_path):
-    s = Synth(tmp_path)
-    s.processes(cores=0.7)
-    s.pyspy(*[spy_thread(100, 200 + i, [(CRUNCH, 1.0)]) for i in range(3)])
-    s.thread_states(100, {}, error="ptrace access denied")
+@pytest.mark.parametrize("side, saturated", [(0.9, False), (1.1, True)])
+def test_run_queue_share_threshold(tmp_path, side, saturated):
+    share = saturation.RUNQ_SHARE * side
+    on_cpu = 0.45  # 4 threads at 0.45: 1.8 cores of 2, not full; 2.2 runnable threads
+    runq = share * on_cpu / (1 - share)
+    s = rec(tmp_path, on_cpu=on_cpu, runq=runq, futex_of_rest=0.0, stack=DIGEST, busy=on_cpu + runq)
+    f = saturation.analyse(s.data())
+    assert f.evidence["runq_share"] == pytest.approx(share, abs=0.01)
+    assert f.evidence["saturated"] is saturated
+    d = s.diagnose()
+    assert ("saturated" in d["summary"]) is saturated
+    assert d["saturation"] is None or saturated
+
+
+def test_a_saturated_server_is_not_io_wait(tmp_path):
+    """Idle CPU, slow answers: but the threads waited for a core (other processes held
+    them), not on anything outside."""
+    s = rec(tmp_path, on_cpu=0.1, runq=0.5, futex_of_rest=0.0, stack=DIGEST, p50_ms=200)
+    d = s.diagnose()
+    io = next(f for f in d["findings"] if f["signal"] == "io")
+    assert io["status"] == ISSUE  # on CPU alone it would read as io-wait
+    assert d["verdict"] == "healthy", d["summary"]
+    assert "other processes held the rest" in d["summary"]
+
+
+def test_one_thread_kept_waiting_by_other_processes_is_not_saturation(tmp_path):
+    """A shared machine delays a single-threaded server, but it has fewer runnable
+    threads than cores: its cores are not what it outgrew."""
+    s = rec(tmp_path, on_cpu=0.5, runq=0.4, futex_of_rest=0.0, stack=DIGEST, n=1)
+    f = saturation.analyse(s.data())
+    assert f.evidence["runq_share"] > 0.4 and not f.evidence["saturated"]
+    assert "saturated" not in s.diagnose()["summary"]
+
+
+def test_a_server_starved_by_other_processes_is_said_so(tmp_path):
+    """One thread, 75% of its wanting time on the run queue: the machine's load, not the
+    server's code. It stays io-wait if that is what the rest says (an event loop waiting
+    on an upstream and one waiting for work look the same from outside), with a warning."""
+    s = rec(tmp_path, on_cpu=0.1, runq=0.3, futex_of_rest=0.0, stack=DIGEST, busy=0.4,
+            p50_ms=200, n=1)
+    f = saturation.analyse(s.data())
+    assert f.evidence["starved"] and not f.evidence["saturated"]
+    d = s.diagnose()
+    assert d["verdict"] == "io-wait", d["summary"]
+    assert any("other processes held the cores: 1 thread running checksum_upload()" in w
+               for w in d["warnings"])
+    assert d["saturation"]["category"] == "cpu-starved"
+    assert "taskset" in d["saturation"]["recommendation"]
+
+
+def test_threads_blocked_on_an_upstream_are_io_wait_even_on_a_loaded_machine(tmp_path):
+    """The same thread, but py-spy sees it busy in a call the rest of the time (an
+    upstream's recv): more waiting on the call than for a core."""
+    s = rec(tmp_path, on_cpu=0.1, runq=0.3, futex_of_rest=0.0, stack=DIGEST, p50_ms=200, n=1)
+    f = saturation.analyse(s.data())
+    assert f.evidence["io_threads"] > f.evidence["runq_threads"] and not f.evidence["starved"]
+    assert s.diagnose()["verdict"] == "io-wait"
+
+
+def test_the_processes_of_a_tree_share_the_cores(tmp_path):
+    """gunicorn -w 3: one hashing thread per worker, three workers on two cores."""
+    s = Synth(tmp_path, load_s=4)
+    s.load(p50_ms=40.0)
+    for pid in (200, 201, 202):
+        s.processes(pid=pid, ppid=100, cores=0.6)
+        s.thread_states(pid, {pid: (25, 0, 0)}, sched={pid: (0.6, 0.35)}, cores=TWO)
+    s.pyspy(*(spy_thread(pid, pid, [(DIGEST, 1.0)]) for pid in (200, 201, 202)))
+    f = saturation.analyse(s.data())
+    assert f.evidence["saturated"] and f.evidence["processes"] == [200, 201, 202]
+    assert "3 threads running checksum_upload()" in f.summary
+    assert "(the 3 processes used 1.80 cores)" in f.summary
+
+
+def test_without_schedstat_the_old_estimate_stands(tmp_path):
+    """A schema-1 recording: no run-queue times, the estimate from py-spy and CPU."""
+    s = Synth(tmp_path, load_s=4)
+    s.processes(pid=100, cores=1.0)
+    s.load()
+    s.thread_states(100, {t: (10, 15, 0) for t in TIDS})
+    s.pyspy(*(spy_thread(100, t, [(SCORE, 1.0)]) for t in TIDS))
+    assert split(s.data()) is None
     f = gil.analyse(s.data())
-    assert f.status == ISSUE
-    assert f.evidence["source"] == "py-spy only (ptrace access denied)"
-
-
-def test_missing_signals(tmp_path):
-    s = Synth(tmp_path / "a")
-    s.processes(cores=0.9)
-    f = gil.analyse(s.data())
-    assert f.status == NONE and f.missing == ["stacks"]
-    s = Synth(tmp_path / "b")  # py-spy sampled less than MIN_SPAN_S of the window
-    s.processes(cores=0.9)
-    s.pyspy(spy_thread(100, 200, [(CRUNCH, 1.0)]), start=s.w0 + 1, end=s.w0 + 1.9)
-    assert gil.analyse(s.data()).status == INSUFFICIENT
-    s = Synth(tmp_path / "c")  # stacks, but no CPU samples of that process
-    s.pyspy(spy_thread(100, 200, [(CRUNCH, 1.0)]))
-    f = gil.analyse(s.data())
-    assert f.status == INSUFFICIENT and "no CPU samples" in f.summary
-
-
-def test_the_contended_process_is_reported_among_several(tmp_path):
-    s = Synth(tmp_path)
-    s.processes(pid=100, cores=0.2)
-    s.processes(pid=101, cores=0.9)
-    s.pyspy(spy_thread(100, 100, [(IDLE, 1.0)]),
-            *[spy_thread(101, 300 + i, [(CRUNCH, 1.0)]) for i in range(4)])
-    f = gil.analyse(s.data())
-    assert f.status == ISSUE and f.evidence["pid"] == 101 and "PID 101" in f.summary
+    assert f.status == ISSUE and "gil_share" not in f.evidence
+    assert saturation.analyse(s.data()).evidence.get("saturated") is None

@@ -42,9 +42,10 @@ CASES = [
     ("io_wait_flask", [sys.executable, "-m", "gunicorn", "-k", "gthread", "--threads", "4", "-b", "127.0.0.1:0",
                        "--chdir", str(SAMPLES), "io_wait_flask:app"], "io-wait", "call_upstream"),
     ("gil_flask", [sys.executable, "-m", "gunicorn", "-k", "gthread", "--threads", "8", "-b", "127.0.0.1:0",
-                   "--chdir", str(SAMPLES), "gil_flask:app"], "gil-contention", None),
+                   "--chdir", str(SAMPLES), "gil_flask:app"], "gil-contention", "score_candidates"),
     # sync endpoints in anyio's thread pool: the loop thread, starved of the GIL, lags
-    ("gil_fastapi", [sys.executable, str(SAMPLES / "gil_fastapi.py")], "gil-contention", None),
+    ("gil_fastapi", [sys.executable, str(SAMPLES / "gil_fastapi.py")], "gil-contention",
+     "compute_recommendations"),
     ("healthy_flask", [sys.executable, "-m", "gunicorn", "-w", "2", "-b", "127.0.0.1:0", "--chdir",
                        str(SAMPLES), "healthy_flask:app"], "healthy", None),
     # a metrics thread asleep in time.sleep looks busy to py-spy: it must not read as the GIL

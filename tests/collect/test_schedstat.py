@@ -1,0 +1,54 @@
+"""The thread-state collector's run-queue times (schedstat) on a real process: two
+threads hashing (hashlib releases the GIL) on one core share it, so each waits for it."""
+
+from __future__ import annotations
+
+import os
+import sys
+import time
+
+from pinkclinic.collect.psutil_sampler import ProcessSampler
+from pinkclinic.jsonio import read_jsonl, read_jsonl_header
+from pinkclinic.recording import Recording
+
+HASHING = """
+import hashlib, threading, time
+buf = b"x" * (4 << 20)
+def work():
+    while True:
+        hashlib.sha256(buf).digest()
+for _ in range(2):
+    threading.Thread(target=work, daemon=True).start()
+print("ready", flush=True)
+time.sleep(30)
+"""
+
+
+def test_two_threads_on_one_core_wait_for_it(start, tmp_path):
+    rec = Recording.create(tmp_path, "s", "doctor")
+    core = max(os.sched_getaffinity(0))
+    target = start(["taskset", "-c", str(core), sys.executable, "-c", HASHING])
+    deadline = time.monotonic() + 10
+    while "ready" not in (tmp_path / "target.log").read_text() and time.monotonic() < deadline:
+        time.sleep(0.05)
+    sampler = ProcessSampler.for_recording(rec, target.pid, thread_states=True).start()
+    time.sleep(1.6)
+    sampler.stop()
+    target.stop(5)
+    path = rec.stream_file("threads")
+    assert read_jsonl_header(path)["schema_version"] == 2
+    records = [r for r in read_jsonl(path) if "sched" in r]
+    assert records and all("error" not in r for r in read_jsonl(path))
+    on_cpu = runq = wall = 0.0
+    for r in records:
+        assert r["cores"]["affinity"] == 1 and r["cores"]["usable"] == 1, r["cores"]
+        assert set(r["sched"]) <= set(r["tids"])
+        for a, b in r["sched"].values():
+            assert a >= 0 and b >= 0 and a + b <= r["dur_s"] + 0.05, r
+        hot = sorted(r["sched"].values(), key=lambda v: -v[0])[:2]
+        on_cpu += sum(v[0] for v in hot)
+        runq += sum(v[1] for v in hot)
+        wall += r["dur_s"]
+    # one core between two runnable threads: together at most the core, and each waits
+    assert on_cpu <= 1.1 * wall, (on_cpu, wall)
+    assert runq >= 0.5 * wall, (runq, wall)
