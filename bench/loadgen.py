@@ -72,6 +72,7 @@ def free_port() -> int:
 class Nginx:
     def __init__(self):
         self.dir = Path(tempfile.mkdtemp(prefix="pinkclinic-bench-"))
+        self.dir.chmod(0o755)  # nginx's worker runs as nobody: a 0700 dir gave only 403s
         (self.dir / "www").mkdir()
         (self.dir / "tmp").mkdir()
         (self.dir / "www" / "index.html").write_bytes(BODY)
@@ -84,9 +85,13 @@ class Nginx:
         while time.monotonic() < deadline:
             with socket.socket() as s:
                 if s.connect_ex(("127.0.0.1", self.port)) == 0:
-                    return
+                    break
             time.sleep(0.05)
-        raise SystemExit("nginx did not start")
+        else:
+            raise SystemExit("nginx did not start")
+        with urllib.request.urlopen(self.url, timeout=5) as r:  # a 403 would be measured too
+            if r.read() != BODY:
+                raise SystemExit(f"nginx does not serve {self.url} as expected")
 
     @property
     def url(self) -> str:
