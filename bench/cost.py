@@ -283,7 +283,7 @@ def summarise(runs: list[dict]) -> dict:
         probe = [x["probe_threads_us_per_request"] for x in runs
                  if x["condition"] == name and "probe_threads_us_per_request" in x]
         out[name] = {"ratio": [q1, med, q3], "ratios": v,
-                     "probe_threads_us_per_request": statistics.median(probe) if probe else 0.0,
+                     "probe_threads_us_per_request": statistics.median(probe) if probe else None,
                      "cpu_us_per_request": quartiles(cpu[name]),
                      "beyond_control_pct": 100 * (med - control)}
     return out
@@ -350,11 +350,18 @@ def main() -> None:
     print(render(result))
 
 
+def _us(v) -> str:
+    return "—" if v is None else f"{v:.1f}"
+
+
 TARGETS = {"doctor": 3.0, "flame": 2.0, "probe:loop": 1.0, "probe:gc": 1.0}
 
 
 def render(r: dict) -> str:
     s = r["summary"]
+    s.setdefault("short_runs", {"n": sum(1 for x in r["runs"] if x["rps"] < 0.97 * r["rate"]),
+                                "conditions": sorted({x["condition"] for x in r["runs"]
+                                                      if x["rps"] < 0.97 * r["rate"]})})
     la = r["loadavg"]
     bq = s["bare"]["cpu_us_per_request"]
     lines = [
@@ -391,7 +398,7 @@ def render(r: dict) -> str:
             tgt += " ✓" if v["beyond_control_pct"] <= target else " ✗"
         lines.append(f"| {name} | {med:.3f} ({100 * (med - 1):+.1f}%) | {q1:.3f}–{q3:.3f} | "
                      f"{v['cpu_us_per_request'][1]:.1f} | "
-                     f"{v.get('probe_threads_us_per_request', 0):.1f} | {beyond} | {tgt} |")
+                     f"{_us(v.get('probe_threads_us_per_request'))} | {beyond} | {tgt} |")
     lines += ["", "The control is a process on the server's core that only wakes 100 times a "
               "second: 'beyond control' subtracts that machine-level price of any 100 Hz "
               "wake-up from each condition's median. The probe's conditions run the server "
