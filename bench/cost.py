@@ -387,7 +387,8 @@ def render(r: dict) -> str:
         + (f" ({', '.join(s['short_runs']['conditions'])})." if s['short_runs']['n'] else "."),
         "", "| condition | CPU per request vs bare (median) | IQR | µs/request | of which the "
         "probe's threads | beyond control | target |", "|---|---|---|---|---|---|---|"]
-    for name, v in s.items():
+    order = {n: i for i, n in enumerate(CONDITIONS)}
+    for name, v in sorted(s.items(), key=lambda kv: order.get(kv[0], len(order))):
         if name in ("bare", "short_runs"):
             continue
         q1, med, q3 = v["ratio"]
