@@ -21,6 +21,7 @@ import json
 import os
 import platform
 import re
+import shlex
 import shutil
 import signal
 import socket
@@ -72,6 +73,7 @@ def free_port() -> int:
 class Nginx:
     def __init__(self):
         self.dir = Path(tempfile.mkdtemp(prefix="pinkclinic-bench-"))
+        self.dir.chmod(0o755)  # nginx's worker runs as nobody: a 0700 dir gave only 403s
         (self.dir / "www").mkdir()
         (self.dir / "tmp").mkdir()
         (self.dir / "www" / "index.html").write_bytes(BODY)
@@ -84,9 +86,13 @@ class Nginx:
         while time.monotonic() < deadline:
             with socket.socket() as s:
                 if s.connect_ex(("127.0.0.1", self.port)) == 0:
-                    return
+                    break
             time.sleep(0.05)
-        raise SystemExit("nginx did not start")
+        else:
+            raise SystemExit("nginx did not start")
+        with urllib.request.urlopen(self.url, timeout=5) as r:  # a 403 would be measured too
+            if r.read() != BODY:
+                raise SystemExit(f"nginx does not serve {self.url} as expected")
 
     @property
     def url(self) -> str:
@@ -260,7 +266,7 @@ def main() -> None:
     nginx = Nginx()
     results: dict = {"machine": {"cpus": os.cpu_count(), "python": platform.python_version(),
                                  "kernel": platform.release()},
-                     "duration_s": d, "connections": CONNS}
+                     "duration_s": d, "connections": CONNS, "loadavg": [os.getloadavg()[0]]}
     try:
         names = ["wrk", "autocannon", "pinkclinic", "pinkclinic -w 1"]
         if "keepalive" in sections:
@@ -294,6 +300,7 @@ def main() -> None:
             results["rate"] = rate
     finally:
         nginx.stop()
+    results["loadavg"].append(os.getloadavg()[0])
     write(results, args)
 
 
@@ -301,8 +308,8 @@ def write(results: dict, args) -> None:
     RESULTS.mkdir(exist_ok=True)
     (RESULTS / "loadgen.json").write_text(json.dumps(results, indent=1, sort_keys=True) + "\n")
     lines = ["# Load generator benchmark", "",
-             f"Produced by `flock -x /tmp/pinkclinic-cpu.lock python bench/loadgen.py "
-             f"--rounds {args.rounds} --close-rounds {args.close_rounds}` on "
+             f"Produced by `flock -x /tmp/pinkclinic-cpu.lock python bench/loadgen.py"
+             f"{''.join(' ' + shlex.quote(a) for a in sys.argv[1:])}` on "
              f"{results['machine']['cpus']} cores (Python {results['machine']['python']}, "
              f"kernel {results['machine']['kernel']}).",
              f"nginx (one worker, 14-byte static file) on core 0, each generator on core 1; "
@@ -310,7 +317,11 @@ def write(results: dict, args) -> None:
              "round; medians over the rounds, ratios as medians of per-round ratios. "
              "CPU is the generator's user + system time from rusage (start-up included), "
              "divided by the requests it completed. The machine is shared and noisy (single "
-             "runs vary by up to ±30%): compare ratios within one run of this script.", ""]
+             "runs vary by up to ±30%): compare ratios within one run of this script.",
+             f"1-minute load average {results['loadavg'][0]:.2f} before, "
+             f"{results['loadavg'][1]:.2f} after"
+             + (" (above 1: other work shared the 2 cores, the figures are noisy)."
+                if max(results['loadavg']) > 1 else "."), ""]
     if "keepalive" in results:
         lines += table(results["keepalive"]["summary"], "Keep-alive")
         counts = [(r["requests"], r["nginx_counted"]) for n in ("pinkclinic", "pinkclinic -w 1")

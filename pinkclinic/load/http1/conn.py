@@ -103,14 +103,17 @@ class H1Conn(asyncio.Protocol):
         return None  # let the transport close; connection_lost decides what it meant
 
     def connection_lost(self, exc) -> None:
-        if self.dead:
-            return
-        if self.pending and exc is None and self.got and self.eof_delimited():
-            self.eof_complete()  # a body ended by the server's close
-        if self.pending:
-            self.drop(RESET if exc is not None or self.got else CLOSED)
-        else:
-            self.drop(None)
+        if not self.dead:
+            if self.pending and exc is None and self.got and self.eof_delimited():
+                self.eof_complete()  # a body ended by the server's close
+            if self.pending:
+                self.drop(RESET if exc is not None or self.got else CLOSED)
+            else:
+                self.drop(None)
+        # The transport's last call: break the cycles (parser <-> this connection's bound
+        # callbacks, transport <-> protocol) so that refcounting frees the connection now.
+        # Left to the garbage collector, a new connection per request cost ~15% more CPU.
+        self.parser = self.transport = None
 
     def eof_complete(self) -> None:
         self.complete(self.parser.get_status_code())
