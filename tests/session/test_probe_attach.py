@@ -182,3 +182,33 @@ def test_a_process_busy_in_python_is_refused_and_left_running(tmp_path):
     finally:
         proc.kill()
         proc.wait()
+
+
+@pytest.mark.skipif(not INJECTS, reason="needs injection (hypno and ptrace)")
+def test_the_probe_leaves_by_itself_when_pinkclinic_is_killed(tmp_path):
+    """kill -9 of the pinkclinic that attached: the probe notices within a moment and
+    removes itself, leaving the server as it was."""
+    import signal
+    import subprocess
+
+    port = free_port()
+    with server([PY, str(APPS / "loop_server.py"), str(port)], port, cwd=tmp_path) as proc:
+        before = dump_state(proc.pid, tmp_path)
+        code = ("import sys, time; from types import SimpleNamespace\n"
+                "from pinkclinic.recording import Recording\n"
+                "from pinkclinic.session.probe_attach import InjectedProbe\n"
+                f"rec = Recording.create({str(tmp_path)!r}, 'killed', 'doctor')\n"
+                f"InjectedProbe(['loop', 'gc']).start(rec, SimpleNamespace(pid={proc.pid}))\n"
+                "print(rec.path, flush=True); time.sleep(60)\n")
+        owner = subprocess.Popen([PY, "-c", code], stdout=subprocess.PIPE, text=True, cwd=ROOT)
+        rec_dir = Path(owner.stdout.readline().strip())
+        stream = rec_dir / f"probe-{proc.pid}.jsonl"
+        assert stream.exists()
+        os.kill(owner.pid, signal.SIGKILL)
+        owner.wait()
+        for _ in range(100):
+            if '"detached"' in stream.read_text():
+                break
+            time.sleep(0.05)
+        assert '"detached"' in stream.read_text()
+        assert dump_state(proc.pid, tmp_path) == before
