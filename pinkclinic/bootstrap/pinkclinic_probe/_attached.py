@@ -41,7 +41,9 @@ _current = {"probe": None}
 
 class AttachedProbe(Probe):
     def write(self, rec):
-        if os.getpid() == self.pid:
+        # a forked child writes nothing; and the interpreter does not exit at a detach
+        # (``shutdown`` writes ``exit``): the ``detached`` record says the probe left
+        if os.getpid() == self.pid and rec.get("type") != "exit":
             Probe.write(self, rec)
 
 
