@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import os
 import platform
+import re
 import subprocess
 import tempfile
 import time
@@ -60,7 +61,7 @@ def run_script(pid: int, script: str, timeout: float = SAFE_POINT_TIMEOUT_S) -> 
     exe = pyinfo.exe_of(pid) or ""
     if "pypy" in os.path.basename(exe):
         raise InjectionRefused("PyPy: code can be injected into CPython only")
-    version = pyinfo.python_version(pid)
+    version = _version_from_name(exe) or pyinfo.python_version(pid)
     parts = tuple(int(p) for p in (version or "0.0").split(".")[:2])
     if parts < (3, 8):
         raise InjectionRefused(f"Python {version or '(unknown version)'}: the probe needs CPython 3.8+")
@@ -75,6 +76,13 @@ def run_script(pid: int, script: str, timeout: float = SAFE_POINT_TIMEOUT_S) -> 
     if why_not_gdb is None:
         return "gdb"
     raise InjectionRefused(f"{problem}; {why_not_gdb}")
+
+
+def _version_from_name(exe: str) -> str | None:
+    """``"3.11"`` from ``.../python3.11`` (what a venv's or pyenv's ``python`` resolves
+    to): no need to start the target's interpreter, which takes a while on a busy machine."""
+    m = re.match(r"^python(\d+\.\d+)$", os.path.basename(exe))
+    return m.group(1) if m else None
 
 
 def _remote_exec(pid: int, exe: str, script: str) -> str:

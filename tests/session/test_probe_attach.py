@@ -157,9 +157,10 @@ def test_attach_to_every_process_of_a_gunicorn_tree(tmp_path):
         for _ in range(20):
             urllib.request.urlopen(f"http://127.0.0.1:{port}/", timeout=5).read()
         probe.stop(rec)
+        assert probe.notes == [], {p: _records(rec, p) for p in pids}  # all confirmed removal
         for pid in pids:
-            records = _records(rec, pid)
-            assert {"attached", "threads", "detached"} <= {r["type"] for r in records}
+            kinds = {r["type"] for r in _records(rec, pid)}
+            assert {"attached", "attach-ready", "detached"} <= kinds, (pid, kinds)
         assert all(procs.is_alive(p) for p in pids)
 
 

@@ -61,6 +61,17 @@ def attach(config):
 
 
 def _run(probe):
+    try:
+        _install(probe)
+    except Exception as e:  # whatever failed, the probe still leaves at the end
+        probe.error("attach", f"{type(e).__name__}: {e}")
+    try:
+        _wait_for_the_end(probe)
+    finally:
+        _detach(probe)
+
+
+def _install(probe):
     t0 = time.time()
     probe.write({"type": "attached", "via": probe.opt("via", "injection")})
     probe.on_exit(lambda: [probe.write({"type": "feature", "feature": n, "state": "stopped"})
@@ -74,16 +85,14 @@ def _run(probe):
     if loops:
         _watch_loops(probe, loops)
     probe.write({"type": "attach-ready", "ms": round((time.time() - t0) * 1000, 1)})
-    _wait_for_the_end(probe)
-    _detach(probe)
 
 
 def running_loops():
     """The event loops running in this process right now (asyncio imported or not)."""
-    asyncio = sys.modules.get("asyncio")
-    if asyncio is None:
+    events = sys.modules.get("asyncio.events")
+    base = getattr(events, "AbstractEventLoop", None)  # None while asyncio is half-imported
+    if base is None or not hasattr(events, "_get_running_loop"):
         return []
-    base = asyncio.AbstractEventLoop
     found = []
     for obj in gc.get_objects():
         try:
