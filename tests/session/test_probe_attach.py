@@ -7,7 +7,6 @@ it does not: there, each must refuse in one line and leave no probe stream."""
 from __future__ import annotations
 
 import ast
-import importlib.util
 import os
 import sys
 import threading
@@ -39,7 +38,15 @@ def _ptrace_allowed() -> bool:
     return os.geteuid() == 0 or scope == "0"
 
 
-INJECTS = importlib.util.find_spec("hypno") is not None and _ptrace_allowed()
+def _hypno() -> bool:
+    try:
+        import hypno  # noqa: F401
+    except ImportError:
+        return False
+    return True
+
+
+INJECTS = _hypno() and _ptrace_allowed()
 
 
 def dump_state(pid: int, tmp_path: Path) -> dict:
