@@ -65,9 +65,14 @@ class InjectedProbe(Collector):
             os.chmod(script, 0o644)  # the target may run as another user
             for pid in python_pids(target.pid):
                 self._inject(rec, pid, script)
+        except BaseException:  # Ctrl-C half-way: the probes already in leave now
+            self.stop(rec)
+            raise
         finally:
             os.unlink(script)
         rec.update(attach={"probe": self.outcomes})
+        if self.pids:
+            rec.mark("probe_attached")
 
     def _inject(self, rec: Recording, pid: int, script: str) -> None:
         t0 = time.monotonic()
@@ -107,4 +112,6 @@ class InjectedProbe(Collector):
             if pid in left:
                 self.notes.append(f"PID {pid}: the probe did not confirm its removal within "
                                   f"{DETACH_TIMEOUT_S:g}s")
+        if self.pids:
+            rec.mark("probe_detached")
         self.pids = []
