@@ -102,9 +102,10 @@ def window_cpu(pid: int, driver: Driver, secs: float) -> float:
 def med_iqr(xs: list[float]) -> dict:
     xs = sorted(x for x in xs if x == x)
     if not xs:
-        return {"median": None, "iqr": None, "n": 0}
+        return {"median": None, "iqr": None, "max": None, "n": 0}
     q = statistics.quantiles(xs, n=4) if len(xs) > 1 else [xs[0]] * 3
-    return {"median": round(statistics.median(xs), 4), "iqr": round(q[2] - q[0], 4), "n": len(xs)}
+    return {"median": round(statistics.median(xs), 4), "iqr": round(q[2] - q[0], 4),
+            "max": round(xs[-1], 4), "n": len(xs)}
 
 
 def main() -> None:
@@ -162,10 +163,14 @@ def main() -> None:
              f"`{result['command']}` — {args.rounds} rounds at {args.rate:g} req/s, server "
              f"(asyncio, CPython {result['python']}) on core 0, load on core 1; load average "
              f"at the end {result['loadavg'][0]:.2f}; request errors: {driver.errors}.", "",
-             "| figure | median | IQR |", "| --- | --- | --- |"]
+             "| figure | median | IQR | max |", "| --- | --- | --- | --- |"]
     for k in keys:
         s = summary[k]
-        lines.append(f"| {k} | {s['median']} | {s['iqr']} |")
+        lines.append(f"| {k} | {s['median']} | {s['iqr']} | {s['max']} |")
+    if result["loadavg"][0] > 2:
+        lines += ["", "The machine was shared with other developers' test runs (load average "
+                  "above 2 on 2 cores): latency figures carry their noise; rerun on a quiet "
+                  "machine for the p99 comparison."]
     out.with_suffix(".md").write_text("\n".join(lines) + "\n")
     print("\n".join(lines))
 
