@@ -112,6 +112,9 @@ class InjectedProbe(Collector):
             if pid in left:
                 self.notes.append(f"PID {pid}: the probe did not confirm its removal within "
                                   f"{DETACH_TIMEOUT_S:g}s")
+            self.outcomes[str(pid)] += ("; removal not confirmed" if pid in left
+                                        else "; removed after the run")
         if self.pids:
+            rec.update(attach={"probe": self.outcomes})
             rec.mark("probe_detached")
         self.pids = []

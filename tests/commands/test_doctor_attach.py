@@ -25,10 +25,13 @@ def test_attached_blocking_sample_gets_the_launched_verdict_and_culprit(tmp_path
         assert proc.returncode == 0, proc.stderr
         assert srv.poll() is None
     diagnosis = _diagnosis(tmp_path / f"{srv.pid}.pinkclinic-doctor")
+    html = (tmp_path / f"{srv.pid}.pinkclinic-doctor.html").read_text()
+    assert f"In-process probe, PID {srv.pid}: " in html
     if not INJECTS:
         assert "probe not injected" in proc.stderr
         return
     assert "probe not injected" not in proc.stderr
+    assert f"In-process probe, PID {srv.pid}: attached (hypno, " in html
     top = diagnosis["issues"][0]
     assert diagnosis["verdict"] == top["category"] == "loop-blocking-call"
     assert top["culprits"][0]["function"] == "lookup_session"
