@@ -7,6 +7,8 @@ import json
 import os
 import sys
 
+import pytest
+
 from pinkclinic.target.env import probe_env
 from tests.helpers import SAMPLES, free_port, run_cli, server
 from tests.session.test_probe_attach import INJECTS
@@ -16,9 +18,12 @@ def _diagnosis(rec):
     return json.loads((rec / "diagnosis.json").read_text())
 
 
-def test_attached_blocking_sample_gets_the_launched_verdict_and_culprit(tmp_path):
+@pytest.mark.parametrize("sample,culprit", [("blocking_aiohttp.py", "lookup_session"),
+                                            ("blocking_starlette.py", "fetch_exchange_rates")],
+                         ids=["aiohttp", "uvicorn-uvloop"])
+def test_attached_blocking_sample_gets_the_launched_verdict_and_culprit(sample, culprit, tmp_path):
     port = free_port()
-    cmd = [sys.executable, str(SAMPLES / "blocking_aiohttp.py")]
+    cmd = [sys.executable, str(SAMPLES / sample)]
     with server(cmd, port, env={**os.environ, "PORT": str(port)}) as srv:
         proc = run_cli("doctor", "--dest", str(tmp_path), "--pid", str(srv.pid),
                        "--load", "-c 10 -d 3 /", timeout=120)
@@ -34,7 +39,7 @@ def test_attached_blocking_sample_gets_the_launched_verdict_and_culprit(tmp_path
     assert f"In-process probe, PID {srv.pid}: attached (hypno, " in html
     top = diagnosis["issues"][0]
     assert diagnosis["verdict"] == top["category"] == "loop-blocking-call"
-    assert top["culprits"][0]["function"] == "lookup_session"
+    assert top["culprits"][0]["function"] == culprit
 
 
 def test_refused_injection_still_gives_a_report(tmp_path):
