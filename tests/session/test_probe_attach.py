@@ -220,3 +220,28 @@ def test_the_probe_leaves_by_itself_when_pinkclinic_is_killed(tmp_path):
             time.sleep(0.05)
         assert '"detached"' in stream.read_text()
         assert dump_state(proc.pid, tmp_path) == before
+
+
+@pytest.mark.skipif(not INJECTS, reason="needs injection (hypno and ptrace)")
+def test_a_loop_that_stops_and_runs_again_is_no_stall(tmp_path):
+    """The attached probe has no hook on the loop's start and stop: a loop seen stopped
+    must not count its pause as a stall, and is watched again when it runs."""
+    import subprocess
+
+    ready = tmp_path / "ready"
+    proc = subprocess.Popen([PY, str(APPS / "phases.py"), str(ready)])
+    try:
+        for _ in range(200):
+            if ready.exists():
+                break
+            time.sleep(0.01)
+        probe, rec = _attach(tmp_path, proc.pid, "phases")
+        assert probe.pids == [proc.pid], probe.notes
+        restart = time.time() + 1.0  # phase 1 ends within 1.5 s of ready, then 0.6 s off
+        proc.wait(20)
+    finally:
+        proc.kill()
+        proc.wait()
+    records = _records(rec, proc.pid)
+    assert [r for r in records if r["type"] == "block"] == []
+    assert any(r["type"] == "lag" and r["t"] > restart + 0.6 for r in records)

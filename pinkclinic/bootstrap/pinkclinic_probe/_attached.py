@@ -11,7 +11,8 @@ That thread must be handed back at once, so :func:`attach` only starts the probe
   ``asyncio.AbstractEventLoop``) are found by one scan of ``gc.get_objects()``; each
   gets one callback through ``call_soon_threadsafe`` that runs in its own thread and
   starts that thread's watcher, as ``_set_running_loop`` would have. Nothing is
-  patched, so loops started after the attach are not watched.
+  patched, so a loop created after the attach is not watched; a watched loop that
+  stops and runs again is followed (checked every ``POLL_S``).
 
 Then it waits for the end: the file ``probe-<PID>.detach`` in the recording folder,
 the end of the pinkclinic process that attached (``owner``), the folder gone, or
@@ -106,16 +107,10 @@ def running_loops():
 def _watch_loops(probe, features):
     _loops._state.update(probe=probe, lag="loop" in features, tasks="tasks" in features)
     probe.on_exit(_loops._at_exit)
-    events = sys.modules.get("asyncio.events")
     loops = running_loops()
-
-    def adopt(loop):  # runs in the loop's own thread
-        if events is not None and events._get_running_loop() is loop:
-            _loops._loop_changed(loop)
-
     for loop in loops:
         try:
-            loop.call_soon_threadsafe(adopt, loop)
+            loop.call_soon_threadsafe(_adopt, loop)
         except Exception as e:
             probe.error("loop", f"{type(e).__name__}: {e}")
     for name in features:
@@ -124,11 +119,42 @@ def _watch_loops(probe, features):
         probe.started.append(name)
 
 
+def _adopt(loop):
+    """In the loop's own thread: watch it, as ``_set_running_loop`` would have started."""
+    events = sys.modules.get("asyncio.events")
+    if events is not None and events._get_running_loop() is loop:
+        _loops._loop_changed(loop)
+
+
+def _follow_loops(stopped):
+    """Nothing tells an attached probe that a loop stopped or ran again (no hook is
+    patched): a watched loop seen stopped is stopped for its watcher (whose pending tick
+    must not count as a stall), and adopted again when it runs."""
+    with _loops._lock:
+        watchers = list(_loops._watchers.values())
+    for watcher in watchers:
+        loop = watcher.loop
+        if loop is not None and not loop.is_running():
+            watcher.stopped()
+            stopped.append(loop)
+    for loop in list(stopped):
+        if loop.is_running():
+            stopped.remove(loop)
+            loop.call_soon_threadsafe(_adopt, loop)
+        elif loop.is_closed():
+            stopped.remove(loop)
+
+
 def _wait_for_the_end(probe):
     stop_file = probe.path(f"probe-{probe.pid}.detach")
     owner = probe.opt("owner", None)
     deadline = time.monotonic() + float(probe.opt("max_s", 3600))
+    stopped = []  # watched loops seen stopped
     while time.monotonic() < deadline and os.getpid() == probe.pid:
+        try:
+            _follow_loops(stopped)
+        except Exception as e:
+            probe.error("loop", f"{type(e).__name__}: {e}")
         if os.path.exists(stop_file):
             return "asked"
         if not os.path.isdir(probe.dir):
