@@ -90,7 +90,8 @@ class InjectedProbe(Collector):
                 return None
             time.sleep(0.02)
         return self._refused(pid, f"the code injected ({via}) did not start the probe within "
-                                  f"{START_TIMEOUT_S:g}s")
+                                  f"{START_TIMEOUT_S:g}s (may the process's user write to "
+                                  f"{rec.path}?)")
 
     def _refused(self, pid: int, why: str) -> None:
         self.outcomes[str(pid)] = f"refused: {why}"
