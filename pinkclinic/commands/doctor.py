@@ -16,14 +16,21 @@ from pinkclinic.session.options import SessionOptions
 from pinkclinic.session.ui import Phases
 
 PROBE_FEATURES = ["loop", "gc", "tasks", "threads", "listen"]
+ATTACH_FEATURES = ["loop", "gc", "tasks", "threads"]  # listen: attach finds ports itself
+PROBE_OPTIONS = {"block_ms": 30}
 PYSPY_RATE_HZ = 100
 
 
 def doctor_collectors(opts: SessionOptions) -> list:
     from pinkclinic.session.collectors import PsutilCollector, PySpyCollector
 
-    return [PsutilCollector(opts.sample_interval_ms / 1000),
-            PySpyCollector(rate=PYSPY_RATE_HZ, idle=True)]
+    collectors = [PsutilCollector(opts.sample_interval_ms / 1000),
+                  PySpyCollector(rate=PYSPY_RATE_HZ, idle=True)]
+    if opts.pid is not None:  # the probe, injected into the live process
+        from pinkclinic.session.probe_attach import InjectedProbe
+
+        collectors.insert(1, InjectedProbe(ATTACH_FEATURES, PROBE_OPTIONS))
+    return collectors
 
 
 def candidate_stacks(data: RecordingData):
@@ -70,7 +77,7 @@ def finish(rec: Recording, ui: Phases):
 def run_doctor(opts: SessionOptions) -> int:
     return run_recording(opts, doctor_collectors(opts), finish,
                          probe_features=PROBE_FEATURES if opts.pid is None else None,
-                         probe_options={"block_ms": 30}, after_record=save_sources)
+                         probe_options=PROBE_OPTIONS, after_record=save_sources)
 
 
 def rerender(rec: Recording, fmt: str, output: str | None, lines: bool | None = None):

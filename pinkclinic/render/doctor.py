@@ -142,6 +142,9 @@ def build_context(data: RecordingData, diagnosis: dict[str, Any], flame_html: st
         + [_issue_view(rec, s) for s in [diagnosis.get("saturation")] if s],
         "findings": diagnosis.get("findings", []),
         "signals_missing": diagnosis.get("signals_missing", []),
+        # --pid: whether the probe was injected into each process (and removed after)
+        "attach_probe": [{"pid": pid, "outcome": outcome} for pid, outcome
+                         in sorted(m.get("attach", {}).get("probe", {}).items())],
         "command": shlex.join(m.get("command", [])) or f"--pid {m.get('target', {}).get('pid')}",
         "target": m.get("target", {}),
         "status_note": status_note(status),

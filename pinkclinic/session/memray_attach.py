@@ -13,10 +13,8 @@ reads the probe's error records when the server listens, so a target whose Pytho
 cannot import memray stops the run before the load, not after it.
 
 Before it touches the user's process, gdb is tried on a throwaway Python process of our
-own: on some machines gdb attaches but cannot call a function in the process (gdb 13 on
-CPUs with AMX: "Couldn't write extended state status: Bad address"), and a failed call
-leaves the process broken (its next system call fails with errno 516 and the server
-dies). Then pinkclinic says so and leaves the server alone.
+own (:func:`pinkclinic.target.gdbcall.gdb_call_problem`): where gdb cannot call into a
+process, pinkclinic says so and leaves the server alone.
 """
 
 from __future__ import annotations
@@ -25,7 +23,6 @@ import re
 import shutil
 import subprocess
 import sys
-import time
 
 from pinkclinic import procs
 from pinkclinic.collect import CollectorUnavailable
@@ -33,35 +30,10 @@ from pinkclinic.errors import PinkError
 from pinkclinic.probe import probe_records
 from pinkclinic.recording import Recording
 from pinkclinic.session.collectors import Collector
+from pinkclinic.target.gdbcall import gdb_call_problem
 from pinkclinic.target.pyinfo import is_python
 
 ATTACH_TIMEOUT_S = 60
-PROBE_TIMEOUT_S = 30
-
-
-def gdb_call_problem() -> str | None:
-    """``None`` if gdb can call a function inside a (throwaway) process on this machine;
-    otherwise gdb's own words for why not."""
-    victim = subprocess.Popen([sys.executable, "-S", "-c", "import time; time.sleep(60)"],
-                              stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
-                              stderr=subprocess.DEVNULL)
-    try:
-        time.sleep(0.05)  # let it reach its sleep
-        try:
-            proc = subprocess.run(["gdb", "-p", str(victim.pid), "-batch", "-nx", "-q",
-                                   "-ex", "call (int)getpid()"],
-                                  capture_output=True, text=True, timeout=PROBE_TIMEOUT_S)
-        except subprocess.TimeoutExpired:
-            return f"gdb did not finish a test call within {PROBE_TIMEOUT_S}s"
-        out = proc.stdout + proc.stderr
-        if re.search(rf"^\$1 = {victim.pid}$", out, re.M) and victim.poll() is None:
-            return None
-        lines = [ln.strip() for ln in out.splitlines()
-                 if re.search(r"error|couldn't|cannot|denied|not permitted", ln, re.I)]
-        return lines[-1] if lines else "the test process did not survive the call"
-    finally:
-        victim.kill()
-        victim.wait()
 
 
 def _memray_cli() -> list[str]:

@@ -89,6 +89,8 @@ def run_session(opts: SessionOptions, collectors: list[Collector], *,
                 if c.start_when == "launched":
                     c.start(rec, target)
                     started.append(c)
+                    for note in c.notes:  # e.g. why the probe could not be injected
+                        ui.note(note)
             ui.phase("waiting for the server to listen")
             listening = target.wait_listening(opts.start_timeout, port=opts.port,
                                               probe_dir=rec.path, stop=stop.event)

@@ -10,6 +10,7 @@ import time
 import pytest
 
 from tests.helpers import SAMPLES, free_port, run_cli, server
+from tests.session.test_probe_attach import INJECTS
 
 HEALTHY = [sys.executable, str(SAMPLES / "healthy_starlette.py")]
 
@@ -27,10 +28,15 @@ def test_attach_to_a_running_server_leaves_it_running(tmp_path):
         assert srv.poll() is None, "an attached server must be left running"
     rec = tmp_path / f"{srv.pid}.pinkclinic-doctor"
     diagnosis = _diagnosis(rec)
-    assert {"loop-lag", "gc", "tasks"} <= set(diagnosis["signals_missing"])  # no injection
-    # the loop chart shows what attach mode decides on: py-spy's view of the loop thread
-    html = (tmp_path / f"{srv.pid}.pinkclinic-doctor.html").read_text()
-    assert "Event-loop thread busy (py-spy samples" in html and "loop thread busy" in html
+    if INJECTS:  # the probe was injected: the in-process signals are there
+        assert not {"loop-lag", "tasks"} & set(diagnosis["signals_missing"])
+        assert (rec / f"probe-{srv.pid}.jsonl").exists()
+    else:  # refused in one line: the out-of-process signals only
+        assert {"loop-lag", "gc", "tasks"} <= set(diagnosis["signals_missing"])
+        assert f"PID {srv.pid}: probe not injected" in proc.stderr
+        # the loop chart shows what attach mode decides on: py-spy's view of the loop thread
+        html = (tmp_path / f"{srv.pid}.pinkclinic-doctor.html").read_text()
+        assert "Event-loop thread busy (py-spy samples" in html and "loop thread busy" in html
     manifest = json.loads((rec / "manifest.json").read_text())
     assert manifest["target"]["attached"] is True and manifest["target"]["port"] == port
     assert (rec / "pyspy.speedscope.json").stat().st_size > 0

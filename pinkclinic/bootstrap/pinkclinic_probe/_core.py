@@ -77,6 +77,7 @@ class Probe:
         self._on_fork = []
         self._on_exit = []
         self.started = []  # features installed without error
+        self.running = True  # False once an attached probe detaches: its sampler ends
 
     # -- options and records --------------------------------------------------
     def opt(self, name, default):
@@ -138,7 +139,7 @@ class Probe:
 
     def _sample_loop(self):
         pid = self.pid
-        while pid == os.getpid():
+        while pid == os.getpid() and self.running:
             now = time.monotonic()
             due = now + 1.0
             for job in list(self._jobs):
