@@ -4,7 +4,10 @@ The verdict is the most severe issue. Two rules keep categories honest:
 * a loop stalled by the collector is gc-pressure (the loop analyzer already
   leaves GC-overlapping stall time out);
 * io-wait means "idle but slow"; when the event loop itself is stalled, that
-  stall is the reason and io-wait is dropped.
+  stall is the reason and the waits (io-wait, pool-exhausted, lock-contention) are
+  dropped;
+* the task snapshots (:mod:`.waits_verdict`) say what requests wait on: their verdict
+  replaces the io analyzer's guess from CPU and latency.
 
 Without an issue, the verdict is ``healthy`` only if the server was really exercised
 (:mod:`.traffic`): no traffic, or a load that mostly failed, is ``insufficient-data``
@@ -16,7 +19,16 @@ from __future__ import annotations
 
 from typing import Any
 
-from pinkclinic.analysis import gc, gil, io_wait, loop, loop_stacks, memory, traffic
+from pinkclinic.analysis import (
+    gc,
+    gil,
+    io_wait,
+    loop,
+    loop_stacks,
+    memory,
+    traffic,
+    waits_verdict,
+)
 from pinkclinic.analysis.data import RecordingData
 from pinkclinic.analysis.finding import INSUFFICIENT, ISSUE, Finding
 from pinkclinic.analysis.recommend import insufficient_advice, recommendation
@@ -27,19 +39,23 @@ DIAGNOSIS_FILE = "diagnosis.json"
 SCHEMA_VERSION = 1  # of diagnosis.json, whichever command wrote it (doctor, heap)
 MIN_WINDOW_S = 1.0  # shorter load windows give insufficient-data
 LOOP_CATEGORIES = ("loop-cpu", "loop-blocking-call")
+WAIT_CATEGORIES = ("io-wait", "pool-exhausted", "lock-contention")
 
 
 def run_analyzers(data: RecordingData) -> list[Finding]:
     """Every analyzer's findings, in this order (``diagnosis.json`` keeps it). The stack-based
     ones (GIL contention, loop stalls seen from outside) need py-spy's samples."""
     return [loop.analyse(data), gc.analyse(data), memory.analyse(data), io_wait.analyse(data),
-            traffic.analyse(data), gil.analyse(data), *loop_stacks.analyse(data)]
+            waits_verdict.analyse(data), traffic.analyse(data), gil.analyse(data),
+            *loop_stacks.analyse(data)]
 
 
 def combine(rec: Recording, findings: list[Finding], data: RecordingData) -> dict[str, Any]:
     issues = [f for f in findings if f.status == ISSUE]
     if any(f.category in LOOP_CATEGORIES for f in issues):
-        issues = [f for f in issues if f.category != "io-wait"]
+        issues = [f for f in issues if f.category not in WAIT_CATEGORIES]
+    if any(f.signal == "waits" for f in issues):  # what requests wait on, seen from inside
+        issues = [f for f in issues if f.signal != "io"]
     issues.sort(key=lambda f: -f.severity)
     for f in issues:
         f.recommendation = recommendation(rec, f.category, f.culprits[0].function if f.culprits else None)

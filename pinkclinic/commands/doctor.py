@@ -16,6 +16,7 @@ from pinkclinic.session.ui import Phases
 
 PROBE_FEATURES = ["loop", "gc", "tasks", "threads", "listen"]
 PYSPY_RATE_HZ = 100
+WAITS_MS = 100  # task snapshots (what requests wait on), slowed down if they cost more
 
 
 def doctor_collectors(opts: SessionOptions) -> list:
@@ -66,7 +67,7 @@ def finish(rec: Recording, ui: Phases):
 def run_doctor(opts: SessionOptions) -> int:
     return run_recording(opts, doctor_collectors(opts), finish,
                          probe_features=PROBE_FEATURES if opts.pid is None else None,
-                         probe_options={"block_ms": 30}, after_record=save_sources)
+                         probe_options={"block_ms": 30, "waits_ms": WAITS_MS}, after_record=save_sources)
 
 
 def rerender(rec: Recording, fmt: str, output: str | None, lines: bool | None = None):
