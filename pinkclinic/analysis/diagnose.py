@@ -69,7 +69,7 @@ def combine(rec: Recording, findings: list[Finding], data: RecordingData) -> dic
     if issues:
         verdict, summary = issues[0].category, issues[0].summary
     elif (w is None or w.duration < MIN_WINDOW_S or no_traffic
-          or all(f.status == INSUFFICIENT for f in others)):
+          or all(_saw_nothing(f) for f in others)):
         verdict = "insufficient-data"
         if w is None or w.duration < MIN_WINDOW_S:
             why = ("no load window was recorded" if w is None else
@@ -78,7 +78,8 @@ def combine(rec: Recording, findings: list[Finding], data: RecordingData) -> dic
         elif no_traffic:
             why, reason = seen.summary, "traffic"
         else:
-            why = next(f.summary for f in others if f.status == INSUFFICIENT)
+            why = next((f.summary for f in others if f.status == INSUFFICIENT),
+                       "no signal was recorded: " + ", ".join(missing))
             reason = "samples"
         summary = "not enough data to diagnose: " + why
     else:
@@ -100,6 +101,11 @@ def combine(rec: Recording, findings: list[Finding], data: RecordingData) -> dic
         "run": {"outcome": status.get("outcome"), "detail": status.get("detail", "")},
         "findings": [f.to_dict() for f in findings],
     }
+
+
+def _saw_nothing(f: Finding) -> bool:
+    """The analyser could not judge: too few samples, or its signal was not recorded."""
+    return f.status == INSUFFICIENT or (f.status != ISSUE and bool(f.missing))
 
 
 def _missing_streams(rec: Recording, data: RecordingData) -> list[str]:

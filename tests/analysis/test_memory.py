@@ -1,0 +1,132 @@
+"""The memory-leak analyser: each condition of a leak from both sides, and too little data."""
+
+import math
+
+import pytest
+
+from pinkclinic.analysis import memory
+from pinkclinic.analysis.finding import INSUFFICIENT, ISSUE, NONE
+from tests.synth import Synth
+
+MB = 1 << 20
+
+
+def mem_rec(tmp_path, rss, *, load_s=10.0, interval=0.02, rps=100):
+    s = Synth(tmp_path, load_s=load_s)
+    s.processes(rss=rss, interval=interval)
+    s.load(rps=rps)
+    return s
+
+
+def linear(start, total, s=None):
+    """RSS from ``start`` growing by ``total`` bytes over the analysed window."""
+    span = 9.6 if s is None else s
+    return lambda t: start + total * (t - 0.2) / span
+
+
+def test_steady_growth_is_a_leak_priced_per_request(tmp_path):
+    f = memory.analyse(mem_rec(tmp_path, linear(40 * MB, 20 * MB)).data())
+    assert f.status == ISSUE and f.category == "memory-leak"
+    assert f.evidence["growth_bytes"] == pytest.approx(20 * MB, rel=0.02)
+    assert f.evidence["bytes_per_second"] == pytest.approx(20 * MB / 9.6, rel=0.01)
+    assert f.evidence["r2"] == 1.0 and f.evidence["tail_ratio"] == pytest.approx(1.0, abs=0.01)
+    # 100 req/s; the seconds whose middle is in the window (t0 + 0.5 ... t0 + 9.5: 10)
+    assert f.evidence["requests"] == 1000
+    assert f.evidence["bytes_per_request"] == pytest.approx(20 * MB / 1000, rel=0.02)
+
+
+@pytest.mark.parametrize("side, status", [(0.97, NONE), (1.03, ISSUE)])
+def test_minimum_growth_in_bytes(tmp_path, side, status):
+    total = memory.LEAK_MIN_BYTES * side
+    f = memory.analyse(mem_rec(tmp_path, linear(20 * MB, total)).data())  # 5% of 20 MB is 1 MB
+    assert f.evidence["growth_bytes"] == pytest.approx(total, rel=0.01)
+    assert f.status == status
+
+
+@pytest.mark.parametrize("side, status", [(0.97, NONE), (1.03, ISSUE)])
+def test_minimum_growth_relative_to_the_start(tmp_path, side, status):
+    start = 400 * MB
+    total = memory.LEAK_MIN_FRACTION * start * side  # 20 MB: far above the 4 MiB floor
+    f = memory.analyse(mem_rec(tmp_path, linear(start, total)).data())
+    assert f.evidence["growth_bytes"] / f.evidence["rss_start"] == pytest.approx(
+        memory.LEAK_MIN_FRACTION * side, rel=0.01)
+    assert f.status == status
+
+
+def noisy(start, total, r2):
+    """Linear growth plus a square wave (alternating every 100 ms bin) sized so that the
+    fit's r2 is about ``r2``: var(trend) / (var(trend) + amplitude^2)."""
+    slope = total / 9.6
+    amp = math.sqrt(slope ** 2 * 9.6 ** 2 / 12 * (1 / r2 - 1))
+    return lambda t: start + slope * t + (amp if round(t * 10) % 2 else -amp)
+
+
+@pytest.mark.parametrize("side, status", [(0.95, NONE), (1.05, ISSUE)])
+def test_growth_must_be_steady(tmp_path, side, status):
+    r2 = min(0.99, memory.LEAK_R2 * side)
+    f = memory.analyse(mem_rec(tmp_path, noisy(40 * MB, 20 * MB, r2), interval=0.1).data())
+    assert f.evidence["r2"] == pytest.approx(r2, abs=0.02)
+    assert (f.evidence["r2"] >= memory.LEAK_R2) == (status == ISSUE)
+    assert f.status == status
+
+
+def levelling(start, total, tail_ratio):
+    """Growth whose last third (of the analysed window) grows at ``tail_ratio`` of the rate of
+    the first two thirds."""
+    cut = 0.2 + 9.6 * 2 / 3
+    fast = total / (9.6 * 2 / 3 + tail_ratio * 9.6 / 3)
+    return lambda t: start + fast * min(t - 0.2, cut - 0.2) + fast * tail_ratio * max(0.0, t - cut)
+
+
+@pytest.mark.parametrize("slower, status", [(0.32, NONE), (0.34, ISSUE)])
+def test_growth_must_not_level_off(tmp_path, slower, status):
+    """The last third must still grow at LEAK_TAIL_RATIO of the overall (fitted) rate:
+    a tail at 0.32 (0.34) of the first two thirds' rate is 0.39 (0.41) of the overall one."""
+    f = memory.analyse(mem_rec(tmp_path, levelling(40 * MB, 20 * MB, slower)).data())
+    ratio = f.evidence["tail_ratio"]
+    assert ratio == pytest.approx(memory.LEAK_TAIL_RATIO, abs=0.025)
+    assert (ratio >= memory.LEAK_TAIL_RATIO) == (status == ISSUE), ratio
+    assert f.evidence["r2"] >= memory.LEAK_R2  # only the tail decides
+    assert f.status == status
+
+
+def test_memory_that_goes_down_or_stays_flat_is_no_leak(tmp_path):
+    for i, rss in enumerate([40 * MB, linear(80 * MB, -20 * MB)]):
+        f = memory.analyse(mem_rec(tmp_path / str(i), rss).data())
+        assert f.status == NONE and "did not grow steadily" in f.summary
+
+
+def test_the_tree_is_summed_and_an_exited_process_leaves_it(tmp_path):
+    """Two workers growing 3 MB each are a 6 MB leak of the tree; a worker that exits
+    mid-window takes its memory with it (no leak, though the other one grows a little)."""
+    s = Synth(tmp_path / "a")
+    s.processes(pid=100, rss=linear(20 * MB, 3 * MB))
+    s.processes(pid=101, ppid=100, rss=linear(20 * MB, 3 * MB))
+    s.load()
+    f = memory.analyse(s.data())
+    assert f.status == ISSUE and f.evidence["growth_bytes"] == pytest.approx(6 * MB, rel=0.02)
+
+    s = Synth(tmp_path / "b")
+    s.processes(pid=100, rss=linear(20 * MB, 1 * MB))
+    s.processes(pid=101, ppid=100, rss=30 * MB, end=s.t0 + 5, exit_at=s.t0 + 5)
+    s.load()
+    f = memory.analyse(s.data())
+    assert f.status == NONE and f.evidence["rss_end"] < 22 * MB
+
+
+@pytest.mark.parametrize("load_s, status", [(2.3, INSUFFICIENT), (2.5, ISSUE)])
+def test_the_window_must_be_long_enough(tmp_path, load_s, status):
+    """MIN_WINDOW_S of analysed window (the load less 0.2 s at each edge)."""
+    assert (load_s - 0.4 >= memory.MIN_WINDOW_S) == (status == ISSUE)
+    span = load_s - 0.4
+    f = memory.analyse(mem_rec(tmp_path, linear(20 * MB, 8 * MB, span), load_s=load_s).data())
+    assert f.status == status
+
+
+@pytest.mark.parametrize("interval, status", [(0.3, INSUFFICIENT), (0.25, ISSUE)])
+def test_too_few_samples(tmp_path, interval, status):
+    f = memory.analyse(mem_rec(tmp_path, linear(20 * MB, 8 * MB, 2.6), load_s=3.0,
+                               interval=interval).data())
+    if status == INSUFFICIENT:
+        assert f.evidence["points"] == memory.MIN_POINTS - 1
+    assert f.status == status
