@@ -55,11 +55,17 @@ def evidence_of(profile: WaitProfile, p50: float | None) -> dict:
 
 def analyse(data: RecordingData) -> Finding:
     profile = wait_profile(data)
-    if profile is None or not profile.request_seconds:
-        return insufficient("waits", "no asyncio task snapshots in the window (no event "
-                                     "loop, or the probe was not loaded)", missing=["waits"])
+    if profile is None:
+        f = insufficient("waits", "no asyncio task snapshots in the window (no event loop, "
+                                  "or the probe was not loaded)")
+        if data.probe.get("tasks"):  # loops were watched, but their tasks not walked
+            f.missing = ["waits"]
+        return f
     p50 = latency_p50(data)
     evidence = evidence_of(profile, p50)
+    if not profile.request_seconds:
+        return Finding(signal="waits", status=NONE, evidence=evidence,
+                       summary="no request was seen waiting")
     for cls, bar, slow in (("pool", QUEUE_SHARE, SLOW_P50_MS), ("lock", QUEUE_SHARE, SLOW_P50_MS),
                            ("io", IO_SHARE, IO_SLOW_P50_MS)):
         share = profile.class_share(cls)
