@@ -31,6 +31,11 @@ CASES = [
      "loop-blocking-call", "get_profile"),
     ("io_wait_starlette", [sys.executable, str(SAMPLES / "io_wait_starlette.py")], "io-wait", "query_inventory"),
     ("gc_starlette", [sys.executable, str(SAMPLES / "gc_starlette.py")], "gc-pressure", "build_search_index"),
+    # requests queue inside the process: an asyncio.Lock held across a call, an executor of 2
+    ("lock_contention_aiohttp", [sys.executable, str(SAMPLES / "lock_contention_aiohttp.py")],
+     "lock-contention", "current_token"),
+    ("pool_exhausted_starlette", [sys.executable, str(SAMPLES / "pool_exhausted_starlette.py")],
+     "pool-exhausted", "load_invoice"),
     ("leak_starlette", [sys.executable, str(SAMPLES / "leak_starlette.py")], "memory-leak", None),
     ("leak_flask", [sys.executable, "-m", "gunicorn", "-w", "2", "-b", "127.0.0.1:0", "--chdir",
                     str(SAMPLES), "leak_flask:app"], "memory-leak", None),
