@@ -36,7 +36,8 @@ from pinkclinic.jsonio import write_json
 from pinkclinic.recording import Recording
 
 DIAGNOSIS_FILE = "diagnosis.json"
-SCHEMA_VERSION = 1  # of diagnosis.json, whichever command wrote it (doctor, heap)
+SCHEMA_VERSION = 2  # of diagnosis.json, whichever command wrote it (doctor, heap, waits);
+# 2: the categories pool-exhausted and lock-contention, and the waits finding
 MIN_WINDOW_S = 1.0  # shorter load windows give insufficient-data
 LOOP_CATEGORIES = ("loop-cpu", "loop-blocking-call")
 WAIT_CATEGORIES = ("io-wait", "pool-exhausted", "lock-contention")

@@ -69,7 +69,9 @@ def print_waits(diagnosis: dict, waits: dict, report: Path | None) -> None:
     from rich.markup import escape
 
     console = Console(highlight=False, soft_wrap=True)
-    print_diagnosis(diagnosis, None, console=console)
+    shown = dict(diagnosis)  # waits runs no py-spy by design: its stacks are not missed
+    shown["signals_missing"] = [m for m in diagnosis.get("signals_missing", []) if m != "stacks"]
+    print_diagnosis(shown, None, console=console)
     if waits.get("missing"):
         console.print(f"  [yellow]{escape(waits['missing'])}: no wait sites[/]")
     else:
