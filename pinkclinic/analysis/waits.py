@@ -22,6 +22,7 @@ from __future__ import annotations
 
 from collections import defaultdict
 from dataclasses import dataclass, field
+from functools import cached_property
 from typing import Any
 
 from pinkclinic.analysis.culprits import culprit_frame, is_app_file
@@ -90,15 +91,22 @@ class WaitProfile:
         return sum(ts for k, ts in self.kinds.items() if KIND_CLASS.get(k, k) == cls) \
             / self.request_seconds
 
+    @cached_property
+    def _bins(self) -> tuple[int, list[int], list[tuple[int, int]]]:
+        nbins = max(1, int(self.duration / BIN_S + 0.999))
+        return nbins, [min(nbins - 1, max(0, int((t - self.start) / BIN_S)))
+                       for t, _dt, _p, _tid in self.snapshots], \
+            [(p, tid) for _t, _dt, p, tid in self.snapshots]
+
     def timeline(self, site: Site) -> list[float]:
         """Mean waiters at the site per BIN_S bin, summed over loops."""
-        nbins = max(1, int(self.duration / BIN_S + 0.999))
-        sums: dict[tuple, list[float]] = defaultdict(lambda: [0.0] * nbins)
+        nbins, bins, loops = self._bins
         seen: dict[tuple, list[int]] = defaultdict(lambda: [0] * nbins)
-        for i, (t, _dt, pid, tid) in enumerate(self.snapshots):
-            b = min(nbins - 1, max(0, int((t - self.start) / BIN_S)))
-            sums[(pid, tid)][b] += site.per_snapshot.get(i, 0.0)
-            seen[(pid, tid)][b] += 1
+        for i, b in enumerate(bins):
+            seen[loops[i]][b] += 1
+        sums: dict[tuple, list[float]] = defaultdict(lambda: [0.0] * nbins)
+        for i, n in site.per_snapshot.items():
+            sums[loops[i]][bins[i]] += n
         out = [0.0] * nbins
         for loop, row in sums.items():
             for b, v in enumerate(row):
@@ -125,6 +133,7 @@ def wait_profile(data: RecordingData) -> WaitProfile | None:
     snapshots, per_loop = [], defaultdict(int)
     worst: dict[str, Any] = {"t": None, "tasks": -1.0, "stacks": []}
     names: dict[tuple, str] = {}
+    seen: dict[tuple, tuple] = {}
     for i, r in enumerate(records):
         dt = float(r.get("dt_ms") or 0.0) / 1000.0
         loop = (int(r.get("pid") or 0), int(r.get("thread_id") or 0))
@@ -132,9 +141,11 @@ def wait_profile(data: RecordingData) -> WaitProfile | None:
         per_loop[loop] += 1
         serving = []
         for (stack, count), leaf in zip(r.get("stacks", []), r.get("leaves", [])):
-            if not stack or not _serves_requests(stack):
-                continue
-            frame = culprit_frame(stack)
+            st = tuple(tuple(f) for f in stack)
+            if st not in seen:  # the same stacks come back in every snapshot
+                frame = culprit_frame(stack) if stack and _serves_requests(stack) else None
+                seen[st] = (frame, bool(stack) and is_app_file(str(stack[0][1])))
+            frame, outermost_app = seen[st]
             if frame is None:
                 continue
             kind = str(leaf.get("kind", "other"))
@@ -143,10 +154,9 @@ def wait_profile(data: RecordingData) -> WaitProfile | None:
             site = sites.get(key)
             if site is None:
                 site = sites[key] = Site(str(frame[0]), str(frame[1]), int(frame[2]), kind,
-                                         resource, outermost_app=is_app_file(str(stack[0][1])))
+                                         resource, outermost_app=outermost_app)
             ts = float(count) * dt
             site.task_seconds += ts
-            st = tuple(tuple(f) for f in stack)
             site.stacks[st] = site.stacks.get(st, 0.0) + ts
             site.per_snapshot[i] = site.per_snapshot.get(i, 0.0) + float(count)
             site.detail = {k: v for k, v in leaf.items() if k not in ("kind", "resource")}

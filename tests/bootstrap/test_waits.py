@@ -80,9 +80,10 @@ def test_each_task_s_leaf_says_what_it_waits_on(tmp_path):
 
 
 class _FakeTask:
-    """What the snapshot reads of a task: done(), get_coro(), _fut_waiter."""
+    """What the snapshot reads of a task: done(), get_coro(), _fut_waiter, _callbacks."""
     def __init__(self):
         self._fut_waiter = None
+        self._callbacks = []
 
     def done(self):
         return False
@@ -90,10 +91,21 @@ class _FakeTask:
     def get_coro(self):
         return None
 
+    def task_wakeup(self, fut):  # bound: its __self__ is the awaiting task
+        pass
+
 
 class _FakeGather:
-    def __init__(self, children):
+    def __init__(self, children, awaited_by):
         self._children = children
+        self._callbacks = [(awaited_by.task_wakeup, None)]
+        outer = self
+
+        def _done_callback(fut):
+            return outer
+
+        for c in children:
+            c._callbacks.append((_done_callback, None))
 
 
 def _waits_module():
@@ -126,7 +138,8 @@ def test_a_snapshot_is_bounded_by_its_sample():
 def test_a_cycle_of_awaiting_tasks_ends():
     # a awaits gather(b, c); b awaits a: c's logical stack climbs a -> b -> a and stops
     a, b, c = _FakeTask(), _FakeTask(), _FakeTask()
-    a._fut_waiter, b._fut_waiter, c._fut_waiter = _FakeGather([b, c]), a, object()
+    a._fut_waiter, b._fut_waiter, c._fut_waiter = _FakeGather([b, c], a), a, object()
+    a._callbacks.append((b.task_wakeup, None))
     groups, live, walked = _waits_module().snapshot([a, b, c], 10)
     assert (live, walked) == (3, 3)
     assert groups == {((), "other", "object"): [0.5, None]}  # a and b await tasks: not leaves

@@ -25,7 +25,12 @@ INNER_FRAMES = 6  # innermost frames searched for the leaf's owner
 
 def _asyncio_file(frame, name):
     fn = frame.f_code.co_filename
-    return fn.endswith(name) and os.path.basename(os.path.dirname(fn)) == "asyncio"
+    return fn.endswith(name) and (fn[:-len(name)].endswith(("/asyncio/", "\\asyncio\\"))
+                                  or (name == ".py" and _in_asyncio(fn)))
+
+
+def _in_asyncio(fn):
+    return os.path.basename(os.path.dirname(fn)) == "asyncio"
 
 
 def _self_of(frame):

@@ -7,8 +7,8 @@ tasks cannot change under it. For each live task:
 
 * its chain of awaits (``cr_await``, ``gi_yieldfrom``: coroutines, generators, async
   generators and ``async with``), outermost first;
-* its *logical* stack: a task awaited by another (``await task``, ``gather``) is
-  prefixed with its awaiter's logical stack, so a gathered child reads handler ->
+* its *logical* stack: a task awaited by another (``await task``, ``gather``: found
+  from its callbacks, ``awaiter``) is prefixed with its awaiter's logical stack, so a gathered child reads handler ->
   service -> client; the awaiter itself is not counted (its children are, each
   weighing its share of it);
 * its leaf (``_leaf.classify``): kind, resource, detail.
@@ -48,33 +48,54 @@ def chain(task):
     return out
 
 
-def _awaiters(tasks):
-    """{child task: (awaiting task, number of children it awaits)} from ``_fut_waiter``."""
-    parent = {}
-    for t in tasks:
-        fut = getattr(t, "_fut_waiter", None)
-        if fut is None:
-            continue
-        children = getattr(fut, "_children", None)  # gather's _GatheringFuture
-        if children is None and hasattr(fut, "get_coro"):
-            children = (fut,)
-        for c in children or ():
-            if c is not t:
-                parent[c] = (t, len(children))
-    return parent
+def awaiter(fut):
+    """(the task awaiting ``fut``, the share of it ``fut`` carries) or None, from ``fut``'s
+    callbacks: a task's bound ``task_wakeup`` (``await task``), or gather's
+    ``_done_callback``, whose closure holds the gathering future (one of N children
+    carries 1/N of it). Per task, so a sampled snapshot never scans every task."""
+    share = 1.0
+    for _ in range(MAX_LINKS):
+        outer = None
+        for entry in list(getattr(fut, "_callbacks", None) or ()):
+            cb = entry[0] if isinstance(entry, tuple) else entry
+            owner = getattr(cb, "__self__", None)
+            if owner is not None and owner is not fut and hasattr(owner, "get_coro"):
+                return owner, share
+            for cell in getattr(cb, "__closure__", None) or ():
+                try:
+                    value = cell.cell_contents
+                except ValueError:
+                    continue
+                children = getattr(value, "_children", None)
+                if children is not None and value is not fut:
+                    outer, share = value, share / max(1, len(children))
+                    break
+            if outer is not None:
+                break
+        if outer is None:
+            return None
+        fut = outer  # a gather awaited by a task, or by another gather
+    return None
 
 
 def snapshot(tasks, max_tasks):
     """({(key, kind, resource): [weight, detail]}, live, walked) for the unfinished tasks."""
     live = [t for t in tasks if not t.done()]
-    parent = _awaiters(live)
     walk = live if len(live) <= max_tasks else random.sample(live, max_tasks)
     weight = len(live) / len(walk) if walk else 0.0
-    keys, cache, groups = {}, {}, {}
+    keys, cache, groups, codes = {}, {}, {}, {}
+
+    def key(frames):  # code objects hash their whole content: key them by id
+        out = []
+        for f in frames:
+            code = f.f_code
+            codes[id(code)] = code
+            out.append((id(code), f.f_lineno or 0))
+        return tuple(out)
 
     def key_of(task):
         if task not in keys:
-            keys[task] = tuple((f.f_code, f.f_lineno or 0) for f in chain(task))
+            keys[task] = key(chain(task))
         return keys[task]
 
     for task in walk:
@@ -82,22 +103,23 @@ def snapshot(tasks, max_tasks):
         if fut is not None and (hasattr(fut, "get_coro") or getattr(fut, "_children", None)):
             continue  # it awaits other tasks: they carry its time
         frames = chain(task)
-        keys[task] = own = tuple((f.f_code, f.f_lineno or 0) for f in frames)
+        keys[task] = own = key(frames)
         share, prefix, t, seen = weight, (), task, {task}
         for _ in range(MAX_LINKS):
-            up = parent.get(t)
+            up = awaiter(t)
             if up is None or up[0] in seen:
                 break
             t = up[0]
             seen.add(t)
-            share /= max(1, up[1])
+            share *= up[1]
             prefix = key_of(t) + prefix
         kind, resource, detail = _leaf.classify(frames, fut, cache)
         g = groups.setdefault((prefix + own, kind, resource), [0.0, None])
         g[0] += share
         if detail is not None:
             g[1] = detail
-    return groups, len(live), len(walk)
+    return {(tuple((codes[c], ln) for c, ln in k), kind, res): g
+            for (k, kind, res), g in groups.items()}, len(live), len(walk)
 
 
 def record(snap, thread_id, dt, dur):
