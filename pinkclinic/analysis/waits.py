@@ -115,6 +115,14 @@ class WaitProfile:
         return [round(v, 2) for v in out]
 
 
+def _outermost_app(stack: list) -> bool:
+    """The stack starts in the user's code (a thread's ``threading`` bootstrap aside)."""
+    for f in stack:
+        if not str(f[1]).replace("\\", "/").endswith("/threading.py"):
+            return is_app_file(str(f[1]))
+    return False
+
+
 def _serves_requests(stack: list) -> bool:
     return any(is_app_file(str(f[1])) for f in stack)
 
@@ -144,7 +152,7 @@ def wait_profile(data: RecordingData) -> WaitProfile | None:
             st = tuple(tuple(f) for f in stack)
             if st not in seen:  # the same stacks come back in every snapshot
                 frame = culprit_frame(stack) if stack and _serves_requests(stack) else None
-                seen[st] = (frame, bool(stack) and is_app_file(str(stack[0][1])))
+                seen[st] = (frame, _outermost_app(stack))
             frame, outermost_app = seen[st]
             if frame is None:
                 continue

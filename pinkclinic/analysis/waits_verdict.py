@@ -41,7 +41,7 @@ def culprit(site: Site) -> Culprit:
 def describe(site: Site) -> str:
     what = site.kind + (f" {site.resource}" if site.resource else "")
     return (f"{100 * site.share:.0f}% of request time waits on {what} in {site.function} "
-            f"({site.file.rsplit('/', 1)[-1]}:{site.line}), {site.mean_waiters:.1f} tasks at "
+            f"({site.file.rsplit('/', 1)[-1]}:{site.line}), {site.mean_waiters:.1f} waiting at "
             f"once (max {site.max_waiters:.0f})")
 
 

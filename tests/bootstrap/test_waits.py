@@ -143,3 +143,24 @@ def test_a_cycle_of_awaiting_tasks_ends():
     groups, live, walked = _waits_module().snapshot([a, b, c], 10)
     assert (live, walked) == (3, 3)
     assert groups == {((), "other", "object"): [0.5, None]}  # a and b await tasks: not leaves
+
+
+def test_each_thread_s_leaf_says_what_it_waits_on(tmp_path):
+    env = probe_env(tmp_path, ["loop", "tasks"], waits_ms=50)
+    proc = run([sys.executable, str(TARGETS / "thread_waits.py")], env)
+    assert proc.returncode == 0, proc.stderr
+    pid = next(iter(processes(tmp_path)))
+    recs = [r for r in records(tmp_path, pid, "waits") if r.get("source") == "threads"]
+    assert len(recs) >= 5
+    seen = {}
+    for r in recs:
+        for (stack, n), leaf in zip(r["stacks"], r["leaves"]):
+            seen.setdefault((leaf["kind"], innermost(stack)), []).append((leaf, n))
+    assert max(n for _, n in seen[("lock", "wait_for_lock")]) == 3, sorted(seen)
+    assert seen[("lock", "wait_for_lock")][0][0]["resource"] == "threading.Lock"
+    assert ("sleep", "hold") in seen  # the holder sleeps: not a lock wait
+    sock = seen[("socket", "read_upstream")][0][0]
+    assert sock["resource"].startswith("127.0.0.1:"), sock
+    assert ("queue", "take") in seen, sorted(seen)
+    assert ("other", "<module>") in seen  # the main thread in Thread.join: not a lock
+    assert not any(k == "lock" for k, f in seen if f != "wait_for_lock")  # no GIL wait as a lock

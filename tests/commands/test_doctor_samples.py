@@ -41,6 +41,10 @@ CASES = [
                     str(SAMPLES), "leak_flask:app"], "memory-leak", None),
     ("io_wait_flask", [sys.executable, "-m", "gunicorn", "-k", "gthread", "--threads", "4", "-b", "127.0.0.1:0",
                        "--chdir", str(SAMPLES), "io_wait_flask:app"], "io-wait", "call_upstream"),
+    # threads serialised on a threading.Lock around a 10 ms call
+    ("lock_contention_flask", [sys.executable, "-m", "gunicorn", "-k", "gthread", "--threads", "8", "-b",
+                               "127.0.0.1:0", "--chdir", str(SAMPLES), "lock_contention_flask:app"],
+     "lock-contention", "fetch_account"),
     ("gil_flask", [sys.executable, "-m", "gunicorn", "-k", "gthread", "--threads", "8", "-b", "127.0.0.1:0",
                    "--chdir", str(SAMPLES), "gil_flask:app"], "gil-contention", None),
     # sync endpoints in anyio's thread pool: the loop thread, starved of the GIL, lags
