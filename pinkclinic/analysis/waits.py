@@ -6,7 +6,9 @@ times ``dt`` is task-seconds. A **site** is the innermost frame of the user's co
 the stack (``culprits.culprit_frame``) with the leaf's kind and resource; it keeps
 every stack that led to it.
 
-Only tasks that serve requests count. A stack without any of the user's code is the
+Only tasks and threads that serve requests count. Thread records (``source: "threads"``)
+of executor workers in a process that runs an event loop are left out: a task awaits
+their work and already counts its time. A stack without any of the user's code is the
 framework waiting for work (an idle keep-alive connection, ``serve_forever``, a
 process manager's control loop). A site whose outermost frame is the user's own code,
 that is there in nearly every snapshot and never twice at once, is a background task
@@ -32,6 +34,10 @@ SCHEMA_VERSION = 1  # of waits.json
 BIN_S = 0.25  # timeline resolution
 BACKGROUND_PRESENCE = 0.8  # in at least this share of its loop's snapshots...
 MAX_STACKS_PER_SITE = 8
+# worker threads of executors: in a process with an event loop, what they run is awaited
+# by a task, counted at the task's executor (or other) leaf; without a loop (gthread)
+# they are the request threads themselves
+OFFLOAD_FILES = ("concurrent/futures/thread.py", "anyio/_backends/_asyncio.py")
 # what each kind of leaf means for a verdict
 KIND_CLASS = {"socket": "io", "sleep": "io", "lock": "lock", "semaphore": "pool",
               "queue": "pool", "executor": "pool", "condition": "pool", "ready": "cpu",
@@ -123,6 +129,11 @@ def _outermost_app(stack: list) -> bool:
     return False
 
 
+def _offloaded(stack: list) -> bool:
+    """A worker thread running what a task awaits (its time is the task's already)."""
+    return any(str(f[1]).replace("\\", "/").endswith(OFFLOAD_FILES) for f in stack)
+
+
 def _serves_requests(stack: list) -> bool:
     return any(is_app_file(str(f[1])) for f in stack)
 
@@ -142,13 +153,17 @@ def wait_profile(data: RecordingData) -> WaitProfile | None:
     worst: dict[str, Any] = {"t": None, "tasks": -1.0, "stacks": []}
     names: dict[tuple, str] = {}
     seen: dict[tuple, tuple] = {}
+    loop_pids = {int(r.get("pid") or 0) for r in records if r.get("source") != "threads"}
     for i, r in enumerate(records):
         dt = float(r.get("dt_ms") or 0.0) / 1000.0
         loop = (int(r.get("pid") or 0), int(r.get("thread_id") or 0))
         snapshots.append((float(r["t"]), dt, *loop))
         per_loop[loop] += 1
         serving = []
+        offload = r.get("source") == "threads" and loop[0] in loop_pids
         for (stack, count), leaf in zip(r.get("stacks", []), r.get("leaves", [])):
+            if offload and _offloaded(stack):
+                continue
             st = tuple(tuple(f) for f in stack)
             if st not in seen:  # the same stacks come back in every snapshot
                 frame = culprit_frame(stack) if stack and _serves_requests(stack) else None

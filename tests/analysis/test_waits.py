@@ -151,3 +151,40 @@ def test_old_records_without_leaves_leave_the_signal_missing_not_wrong(tmp_path)
     f = analyse(s.data())
     assert f.status == "insufficient-data" and f.missing == ["waits"]
     assert s.diagnose()["verdict"] == "io-wait"  # the io analyser still says what it can
+
+
+BOOT = [["Thread._bootstrap", f"{STDLIB}/threading.py", 995], ["Thread.run", f"{STDLIB}/threading.py", 982]]
+WORKER = [*BOOT, ["_worker", f"{STDLIB}/concurrent/futures/thread.py", 83]]
+
+
+def thread_records(s, p, groups, every=EVERY):
+    for t in s.times(every):
+        p.record("waits", t=t, v=2, source="threads", thread_id=0, n=sum(c for _, c, _ in groups),
+                 walked=sum(c for _, c, _ in groups), dt_ms=every * 1000, dur_ms=0.1, other=0,
+                 stacks=[[st, c] for st, c, _ in groups], leaves=[lf for _, _, lf in groups])
+
+
+def test_gthread_workers_serialised_on_a_threading_lock_are_lock_contention(tmp_path):
+    s = Synth(tmp_path, load_s=4.0)
+    s.processes(pid=100, cores=0.05)
+    s.load(rps=100, p50_ms=80)
+    p = s.probe(pid=100)
+    view = [*WORKER, SITE_FRAME, frame("account", 30), frame("fetch_account", 19)]
+    thread_records(s, p, [(view, 7, leaf("lock", "threading.Lock")),
+                          ([*view[:-1], frame("fetch_account", 20)], 1, leaf("sleep")),
+                          ([*BOOT, frame("flush_metrics", 9)], 1, leaf("sleep")),  # background
+                          (WORKER, 2, leaf("queue", "queue.Queue"))])  # idle workers
+    profile = wait_profile(s.data())
+    assert [x.function for x in profile.background] == ["flush_metrics"]
+    assert profile.sites[0].kind == "lock" and profile.sites[0].mean_waiters == pytest.approx(7, abs=0.2)
+    d = s.diagnose()
+    assert d["verdict"] == "lock-contention" and "threading.Lock" in d["summary"]
+
+
+def test_executor_threads_of_a_loop_process_are_the_awaiting_task_s_time(tmp_path):
+    s = recording(tmp_path, [(request(frame("load_invoice", 29)), 10,
+                              leaf("executor", "ThreadPoolExecutor@1", size=2, busy=2))])
+    p = s.probe(pid=100)  # the same process's worker threads, running the offloaded calls
+    thread_records(s, p, [([*WORKER, frame("blocking_fetch", 23)], 2, leaf("sleep"))])
+    profile = wait_profile(s.data())
+    assert [x.function for x in profile.sites] == ["load_invoice"]  # not counted twice
