@@ -36,7 +36,8 @@ from tests.helpers import free_port, wait_port  # noqa: E402
 RESULTS = ROOT / "bench" / "results"
 BOOTSTRAP = ROOT / "pinkclinic" / "bootstrap"
 SERVER = ROOT / "samples" / "io_wait_starlette.py"
-CONDITIONS = {"bare": None, "waits (20 ms)": 20, "doctor (100 ms)": 100}
+# waits_ms; 0: the probe as before task snapshots had their own rate (every 500 ms)
+CONDITIONS = {"bare": None, "probe, no waits rate": 0, "waits (20 ms)": 20, "doctor (100 ms)": 100}
 # sample, designed site function, kind, designed share of request time, why
 ACCURACY = [
     ("pool_exhausted_aiohttp.py", "get_orders", "semaphore", 0.90, "18 of 20 tasks wait for 2 slots"),
@@ -60,7 +61,7 @@ def cost_round(tmp: Path, waits_ms: int | None, args) -> dict:
         rec = Path(tempfile.mkdtemp(dir=tmp))
         env["PYTHONPATH"] = str(BOOTSTRAP)
         env["PINKCLINIC_PROBE"] = json.dumps({"dir": str(rec), "features": ["loop", "tasks"],
-                                              "waits_ms": waits_ms})
+                                              **({"waits_ms": waits_ms} if waits_ms else {})})
     proc = subprocess.Popen(["taskset", "-c", "0", sys.executable, str(SERVER)], env=env,
                             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     try:

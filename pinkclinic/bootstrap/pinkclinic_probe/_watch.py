@@ -204,8 +204,11 @@ class Watcher:
                 window_start = end
 
     def _after_snapshot(self, tick, now, last):
-        """Write a snapshot's record; the time of the next one, slowed to keep its cost."""
+        """Write a snapshot's record; the time of the next one, slowed so that the
+        snapshot (on the loop thread) and its record (here) cost at most
+        WAITS_CPU_SHARE of a core."""
         dur = tick.waits_dur
+        t0 = time.perf_counter()
         if tick.waits is not None:
             dt = tick.ran_at - last if last is not None else self.waits_s
             self.probe.write(_waits.record(tick.waits, self.tid, dt, dur))
@@ -213,7 +216,8 @@ class Watcher:
             if walked and dur > 0:  # keep one snapshot under WAITS_STALL_S
                 fit = int(WAITS_STALL_S * walked / dur)
                 self.max_tasks = max(50, min(MAX_TASKS * 5, fit))
-        return now + max(self.waits_s, dur / WAITS_CPU_SHARE)
+        cost = dur + time.perf_counter() - t0
+        return now + max(self.waits_s, cost / WAITS_CPU_SHARE)
 
     def _late(self, tick, posted, posted_wall, gen):
         """The tick is late: the loop thread is stuck or busy right now. Follow its CPU
