@@ -213,6 +213,10 @@ def main() -> None:
     load0 = os.getloadavg()
     res = {"meta": {"python": platform.python_version(), "cpus": os.cpu_count(),
                     "loadavg_before": load0, "argv": sys.argv[1:]}}
+    if args.only and (RESULTS / "waits.json").exists():  # one part again: keep the others
+        old = json.loads((RESULTS / "waits.json").read_text())
+        res.update({k: v for k, v in old.items() if k != "meta"})
+        res["meta"]["parts"] = {k: old.get("meta", {}) for k in old if k != "meta"}
     for part in ("snapshot", "scale", "accuracy", "cost"):
         if args.only in (None, part):
             res[part] = globals()[part](args) if part == "cost" else globals()[part]()

@@ -31,10 +31,36 @@ WORDS = {"pool": "queue for a limited pool", "lock": "queue on a lock",
          "io": "wait on something outside the process"}
 
 
-def culprit(site: Site) -> Culprit:
+def holders(profile: WaitProfile, site: Site) -> float:
+    """Tasks inside the lock or pool on average: those whose stacks pass through the
+    site's function at another line (past its acquire), waiting on anything else."""
+    inside = 0.0
+    for other in profile.sites:
+        if other is site or (other.kind, other.resource) == (site.kind, site.resource):
+            continue
+        for stack, ts in other.stacks.items():
+            if any(f[0] == site.function and f[1] == site.file and int(f[2]) != site.line
+                   for f in stack):
+                inside += ts
+    return inside / profile.duration if profile.duration else 0.0
+
+
+def requests_per_s(data: RecordingData) -> float | None:
+    w = data.window
+    rows = [r for r in data.load_timeline if w is None or w.contains(r.get("t", 0) + 0.5)]
+    secs = sum(float(r.get("dur_s") or 1.0) for r in rows)
+    return sum(int(r.get("requests") or 0) for r in rows) / secs if secs else None
+
+
+def culprit(site: Site, profile: WaitProfile | None = None, rps: float | None = None) -> Culprit:
     extra = {"kind": site.kind, "resource": site.resource,
              "mean_waiters": round(site.mean_waiters, 2), "max_waiters": round(site.max_waiters, 2)}
     extra.update({k: v for k, v in site.detail.items() if k in ("size", "busy", "queued", "value")})
+    if profile is not None and site.kind in ("lock", "semaphore", "queue", "condition"):
+        inside = holders(profile, site)
+        extra["holders"] = round(inside, 2)  # a pool's size in use, when it is always full
+        if rps:  # Little's law, one acquisition per request
+            extra["held_ms"] = round(1000 * inside / rps, 2)
     return Culprit(site.function, site.file, site.line, site.share, extra)
 
 
@@ -43,6 +69,17 @@ def describe(site: Site) -> str:
     return (f"{100 * site.share:.0f}% of request time waits on {what} in {site.function} "
             f"({site.file.rsplit('/', 1)[-1]}:{site.line}), {site.mean_waiters:.1f} waiting at "
             f"once (max {site.max_waiters:.0f})")
+
+
+def _held(c: Culprit) -> str:
+    x = c.extra
+    if x.get("kind") == "lock" and x.get("held_ms") is not None:
+        return f"; the lock is held about {x['held_ms']:.0f} ms each time"
+    size = x.get("size") or (round(x["holders"]) if x.get("holders") else None)
+    if size and x.get("kind") in ("semaphore", "queue", "executor"):
+        return f"; the pool of {size} is always full" if x.get("size") or x.get("value") == 0 \
+            else f"; about {size} inside it at once"
+    return ""
 
 
 def evidence_of(profile: WaitProfile, p50: float | None) -> dict:
@@ -75,11 +112,13 @@ def analyse(data: RecordingData) -> Finding:
         if not sites:
             continue
         top = sites[0]
-        evidence.update(site=top.to_dict())
+        culprits = [culprit(s, profile, requests_per_s(data)) for s in sites[:5]]
+        evidence.update(site=top.to_dict(), **{k: culprits[0].extra[k] for k in
+                                               ("holders", "held_ms", "size") if k in culprits[0].extra})
         return Finding(signal="waits", status=ISSUE, category=CATEGORIES[cls],
                        severity=clamp01((0.3 + 0.7 * p50 / IO_LATENCY_FULL_MS) * (0.5 + share)),
-                       evidence=evidence, culprits=[culprit(s) for s in sites[:5]],
-                       summary=f"requests {WORDS[cls]}: {describe(top)}")
+                       evidence=evidence, culprits=culprits,
+                       summary=f"requests {WORDS[cls]}: {describe(top)}{_held(culprits[0])}")
     top = profile.sites[0] if profile.sites else None
     return Finding(signal="waits", status=NONE, evidence=evidence,
                    summary=describe(top) if top else "no request was seen waiting")

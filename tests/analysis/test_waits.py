@@ -57,6 +57,8 @@ def test_a_semaphore_in_front_of_a_backend_is_a_pool_with_its_share_and_waiters(
     # 8 of 10 tasks, less the little CPU time the snapshots cannot see
     assert 0.75 < top.share < 0.8 and top.extra["mean_waiters"] == pytest.approx(8, abs=0.3)
     assert top.extra["max_waiters"] == 8
+    # 2 tasks are past the acquire, in run_query: the semaphore's size in use, always full
+    assert top.extra["holders"] == pytest.approx(2, abs=0.1) and "pool of 2 is always full" in f.summary
     assert "80%" in f.summary or "79%" in f.summary or "78%" in f.summary
     assert s.diagnose()["verdict"] == "pool-exhausted"
 
@@ -75,7 +77,10 @@ def test_requests_serialised_on_a_lock_are_lock_contention_not_io_wait(tmp_path)
     s = recording(tmp_path, groups, p50_ms=110)
     d = s.diagnose()
     assert d["verdict"] == "lock-contention", d["summary"]
-    assert d["issues"][0]["culprits"][0]["function"] == "current_token"
+    top = d["issues"][0]["culprits"][0]
+    assert top["function"] == "current_token"
+    # one holder at a time at 100 requests/s: held 10 ms per request (Little's law)
+    assert top["held_ms"] == pytest.approx(10, abs=0.5) and "held about 10 ms" in d["summary"]
     assert "lock's scope" in d["recommendation"] or "lock" in d["recommendation"]
     assert all(i["category"] != "io-wait" for i in d["issues"])  # the io analyser's guess is dropped
 
