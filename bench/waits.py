@@ -3,8 +3,9 @@
     flock -x /tmp/pinkclinic-cpu.lock python bench/waits.py [--rounds 5] [--seconds 5]
 
 * cost: the server's CPU per request at a fixed rate (``-R``), bare against the probe
-  as ``pinkclinic waits`` runs it (loop, tasks, 20 ms task snapshots) and as doctor runs
-  it (100 ms), alternating round by round; samples/io_wait_starlette.py (50 ms backend,
+  without a snapshot rate of its own (tasks every 500 ms), with 20 ms and 50 ms task
+  snapshots (``pinkclinic waits`` uses 50) and as doctor runs it (100 ms), alternating
+  round by round; samples/io_wait_starlette.py (50 ms backend,
   -c 50 -R 400: about 20 tasks suspended at once) on core 0, the load on core 1;
 * snapshot: one snapshot of 10,000 live tasks (a mix of events, sleeps, a semaphore and
   gathers), walked whole and with the probe's sampling cap, in-process;
@@ -37,7 +38,8 @@ RESULTS = ROOT / "bench" / "results"
 BOOTSTRAP = ROOT / "pinkclinic" / "bootstrap"
 SERVER = ROOT / "samples" / "io_wait_starlette.py"
 # waits_ms; 0: the probe as before task snapshots had their own rate (every 500 ms)
-CONDITIONS = {"bare": None, "probe, no waits rate": 0, "waits (20 ms)": 20, "doctor (100 ms)": 100}
+CONDITIONS = {"bare": None, "probe, no waits rate": 0, "waits (20 ms)": 20, "waits (50 ms)": 50,
+              "doctor (100 ms)": 100}
 # sample, designed site function, kind, designed share of request time, why
 ACCURACY = [
     ("pool_exhausted_aiohttp.py", "get_orders", "semaphore", 0.90, "18 of 20 tasks wait for 2 slots"),
