@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import json
 import os
+import signal
 import sys
 
 import pytest
@@ -60,3 +61,19 @@ def test_a_small_pool_is_pool_exhausted_and_the_report_shows_its_site(tmp_path):
         assert "async with pool" in page.inner_text("#detail")
         assert "Semaphore.acquire" in page.inner_text("#tree")
         assert page.locator("#flame .cell").count() >= 5
+
+
+@pytest.mark.slow
+def test_ctrl_c_mid_load_still_writes_waits_and_the_report(tmp_path):
+    from tests.commands.doctor_run import finish, load_lines, manifest, start, wait_for
+
+    proc = start("waits", tmp_path, "cc", "--load", "-c 10 -d 60", "--", sys.executable,
+                 str(SAMPLES / "lock_contention_aiohttp.py"))
+    rec = tmp_path / "cc.pinkclinic-waits"
+    wait_for(lambda: load_lines(rec) >= 3, proc=proc, what="three seconds of load")
+    out, err = finish(proc, signal.SIGINT)
+    assert proc.returncode == 130 and "Traceback" not in err, err
+    assert manifest(rec)["status"]["outcome"] == "interrupted"
+    waits = json.loads((rec / "waits.json").read_text())
+    assert waits["sites"][0]["function"] == "current_token"  # from what was collected
+    assert (tmp_path / "cc.pinkclinic-waits.html").exists() and "report:" in out
