@@ -157,6 +157,15 @@ def _executor(fut, cache):
     return "executor", resource, detail
 
 
+def _owner(outer_frames, obj):
+    """A pool built on the queue: ``self`` of the first frame outside asyncio."""
+    for outer in reversed(outer_frames):
+        o = _self_of(outer)
+        if o is not None and o is not obj and not _asyncio_file(outer, ".py"):
+            return o
+    return None
+
+
 def classify(frames, fut, cache):
     """(kind, resource, detail) of a task suspended in ``frames`` on ``fut``."""
     if fut is None:
@@ -172,13 +181,11 @@ def classify(frames, fut, cache):
             for klass in type(obj).__mro__ if kind is None else ():
                 kind = kind or _PRIMITIVES.get(klass.__name__)
             if kind is not None:
-                owner = None
-                for outer in reversed(inner[:i]):
-                    o = _self_of(outer)
-                    if o is not None and o is not obj and not _asyncio_file(outer, ".py"):
-                        owner = o if kind == "queue" else None
-                        break
-                return _primitive(kind, obj, owner)
+                key = ("primitive", id(obj))
+                if key not in cache:  # tasks waiting on one primitive share its leaf
+                    cache[key] = _primitive(kind, obj, _owner(inner[:i], obj) if kind == "queue"
+                                            else None)
+                return cache[key]
     found = _executor(fut, cache)
     if found is not None:
         return found
