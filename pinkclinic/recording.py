@@ -29,7 +29,7 @@ from pinkclinic.jsonio import JsonlWriter, read_json, read_jsonl, write_json
 
 SCHEMA_VERSION = 1
 MANIFEST = "manifest.json"
-KINDS = ("doctor", "flame", "heap")
+KINDS = ("doctor", "flame", "heap", "waits")
 
 
 def recording_dir(dest: str | os.PathLike, name: str, kind: str) -> Path:

@@ -1,15 +1,18 @@
 """Combine the analyzers' findings into one Diagnosis (``diagnosis.json``).
 
-The verdict is the most severe issue. Three rules keep categories honest:
+The verdict is the most severe issue. Four rules keep categories honest:
 * a loop stalled by the collector is gc-pressure (the loop analyzer already
   leaves GC-overlapping stall time out, and when the GC took most of the loop's
   stalled time gc-pressure leads: :func:`.gc.lead_over_loop`);
 * io-wait means "idle but slow"; when the event loop itself is stalled, that
-  stall is the reason and io-wait is dropped;
+  stall is the reason and the waits (io-wait, pool-exhausted, lock-contention) are
+  dropped;
 * threads waiting for a core because there were more of them than usable cores
   (:mod:`.saturation`) are not idle: io-wait is dropped. Cores held by other processes
   (``cpu-starved``) only add a warning: an event loop waiting on an upstream and one
-  waiting for work look the same from outside.
+  waiting for work look the same from outside;
+* the task snapshots (:mod:`.waits_verdict`) say what requests wait on: their verdict
+  replaces the io analyzer's guess from CPU and latency.
 
 Without an issue, the verdict is ``healthy`` only if the server was really exercised
 (:mod:`.traffic`): no traffic, or a load that mostly failed, is ``insufficient-data``
@@ -21,7 +24,17 @@ from __future__ import annotations
 
 from typing import Any
 
-from pinkclinic.analysis import gc, gil, io_wait, loop, loop_stacks, memory, saturation, traffic
+from pinkclinic.analysis import (
+    gc,
+    gil,
+    io_wait,
+    loop,
+    loop_stacks,
+    memory,
+    saturation,
+    traffic,
+    waits_verdict,
+)
 from pinkclinic.analysis.data import RecordingData
 from pinkclinic.analysis.finding import INSUFFICIENT, ISSUE, Finding
 from pinkclinic.analysis.recommend import insufficient_advice, recommendation
@@ -30,17 +43,19 @@ from pinkclinic.profile.app_code import app_code
 from pinkclinic.recording import Recording
 
 DIAGNOSIS_FILE = "diagnosis.json"
-SCHEMA_VERSION = 1  # of diagnosis.json, whichever command wrote it (doctor, heap)
+SCHEMA_VERSION = 2  # of diagnosis.json, whichever command wrote it (doctor, heap, waits);
+# 2: the categories pool-exhausted and lock-contention, and the waits finding
 MIN_WINDOW_S = 1.0  # shorter load windows give insufficient-data
 LOOP_CATEGORIES = ("loop-cpu", "loop-blocking-call")
+WAIT_CATEGORIES = ("io-wait", "pool-exhausted", "lock-contention")
 
 
 def run_analyzers(data: RecordingData) -> list[Finding]:
     """Every analyzer's findings, in this order (``diagnosis.json`` keeps it). The stack-based
     ones (GIL contention, loop stalls seen from outside) need py-spy's samples."""
     return [loop.analyse(data), gc.analyse(data), memory.analyse(data), io_wait.analyse(data),
-            traffic.analyse(data), gil.analyse(data), *loop_stacks.analyse(data),
-            saturation.analyse(data)]
+            waits_verdict.analyse(data), traffic.analyse(data), gil.analyse(data),
+            *loop_stacks.analyse(data), saturation.analyse(data)]
 
 
 def combine(rec: Recording, findings: list[Finding], data: RecordingData) -> dict[str, Any]:
@@ -49,7 +64,11 @@ def combine(rec: Recording, findings: list[Finding], data: RecordingData) -> dic
                 and (f.evidence.get("saturated") or f.evidence.get("starved"))), None)
     sat_category = (None if sat is None else
                     "cpu-saturation" if sat.evidence.get("saturated") else "cpu-starved")
-    if sat_category == "cpu-saturation" or any(f.category in LOOP_CATEGORIES for f in issues):
+    if any(f.category in LOOP_CATEGORIES for f in issues):
+        issues = [f for f in issues if f.category not in WAIT_CATEGORIES]
+    if any(f.signal == "waits" for f in issues):  # what requests wait on, seen from inside
+        issues = [f for f in issues if f.signal != "io"]
+    if sat_category == "cpu-saturation":  # busy threads, not idle ones
         issues = [f for f in issues if f.category != "io-wait"]
     issues.sort(key=lambda f: -f.severity)
     issues = gc.lead_over_loop(issues, LOOP_CATEGORIES)

@@ -36,9 +36,18 @@ def recommendation(rec: Recording, category: str, culprit: str | None) -> str:
                 f"thread with `await asyncio.to_thread(...)`. Wall-clock view: "
                 f"{next_command(rec, 'flame', '--idle')}")
     if category == "io-wait":
-        return (f"The server waits on something outside (in {who}): check the backend's latency, "
-                "connection-pool and semaphore sizes, and timeouts. Wall-clock view: "
-                f"{next_command(rec, 'flame', '--idle')}")
+        return (f"The server waits on something outside (in {who}): check the backend's latency "
+                "(its slow queries or endpoints), and timeouts. What requests wait on: "
+                f"{next_command(rec, 'waits')}")
+    if category == "pool-exhausted":
+        return (f"Requests queue for a pool in {who}, not for the backend: size the pool (or "
+                "the executor's workers) for the concurrency you serve, hold a connection only "
+                "around the query, and check the backend can take it. Waits per site: "
+                f"{next_command(rec, 'waits')}")
+    if category == "lock-contention":
+        return (f"Requests serialise on a lock in {who}: shrink the lock's scope (never hold it "
+                "across an await or a call to a backend), or shard what it protects. Waits "
+                f"per site: {next_command(rec, 'waits')}")
     if category == "gc-pressure":
         return (f"Allocate fewer container objects per request in {who} and avoid reference "
                 "cycles; after start-up, gc.freeze() keeps long-lived objects out of "

@@ -22,6 +22,7 @@ COMMANDS: dict[str, str] = {
     "doctor": "pinkclinic.cli.doctor:doctor",
     "flame": "pinkclinic.cli.flame:flame",
     "heap": "pinkclinic.cli.heap:heap",
+    "waits": "pinkclinic.cli.waits:waits",
     "bench": "pinkclinic.cli.bench:bench",
     "compare": "pinkclinic.cli.compare:compare",
     "report": "pinkclinic.cli.report:report",
@@ -59,6 +60,7 @@ def cli() -> None:
     pinkclinic doctor -- python server.py   diagnose: what is wrong, and which function
     pinkclinic flame  -- python server.py   CPU flame graph under load (py-spy)
     pinkclinic heap   -- python server.py   allocation flame graph and leak suspects (memray)
+    pinkclinic waits  -- python server.py   where requests wait: backend, pool, lock, executor
     pinkclinic bench  http://127.0.0.1:8000/  the load generator on its own
     """
 

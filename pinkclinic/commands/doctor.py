@@ -17,8 +17,9 @@ from pinkclinic.session.ui import Phases
 
 PROBE_FEATURES = ["loop", "gc", "tasks", "threads", "listen"]
 ATTACH_FEATURES = ["loop", "gc", "tasks", "threads"]  # listen: attach finds ports itself
-PROBE_OPTIONS = {"block_ms": 30}
 PYSPY_RATE_HZ = 100
+WAITS_MS = 100  # task snapshots (what requests wait on), slowed down if they cost more
+PROBE_OPTIONS = {"block_ms": 30, "waits_ms": WAITS_MS}
 
 
 def doctor_collectors(opts: SessionOptions) -> list:

@@ -19,6 +19,7 @@ RENDERERS = {
     "doctor": "pinkclinic.commands.doctor",
     "flame": "pinkclinic.commands.flame",
     "heap": "pinkclinic.commands.heap",
+    "waits": "pinkclinic.commands.waits",
 }
 # formats each kind understands besides html/json/text
 STACK_FORMATS = {"flame": ("speedscope", "collapsed"), "doctor": ("speedscope", "collapsed"),

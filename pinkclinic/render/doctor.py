@@ -24,6 +24,8 @@ LABELS = {
     "loop-cpu": "Event loop blocked by CPU work",
     "loop-blocking-call": "Event loop blocked by a synchronous call",
     "io-wait": "Waiting on I/O",
+    "pool-exhausted": "Requests queue for a pool",
+    "lock-contention": "Requests queue on a lock",
     "gc-pressure": "Garbage-collection pressure",
     "memory-leak": "Memory leak",
     "gil-contention": "GIL contention",
@@ -35,6 +37,7 @@ LABELS = {
 # which charts carry a flag for which category
 FLAGS = {
     "loop-cpu": ("lag", "cpu"), "loop-blocking-call": ("lag",), "io-wait": ("latency", "cpu"),
+    "pool-exhausted": ("latency",), "lock-contention": ("latency",),
     "gc-pressure": ("gc",), "memory-leak": ("memory",), "gil-contention": ("cpu", "threads"),
 }
 

@@ -14,7 +14,7 @@ DEFAULT_LOAD = "-c 20 -d 10"
 
 @dataclass
 class SessionOptions:
-    kind: str                                  # doctor | flame | heap
+    kind: str                                  # doctor | flame | heap | waits
     command: list[str] = field(default_factory=list)
     load: str | None = None                    # bench options, e.g. "-c 50 -d 10 /items"
     on_port: str | None = None                 # a shell command run with $PORT once listening

@@ -38,7 +38,9 @@ def test_next_command_of_an_attached_target_names_the_pid(tmp_path):
 @pytest.mark.parametrize("category, words, tool", [
     ("loop-cpu", "Move the CPU work in hot() off the event loop", "pinkclinic flame --load"),
     ("loop-blocking-call", "Replace the blocking call in hot()", "pinkclinic flame --idle"),
-    ("io-wait", "The server waits on something outside (in hot())", "pinkclinic flame --idle"),
+    ("io-wait", "The server waits on something outside (in hot())", "pinkclinic waits --load"),
+    ("pool-exhausted", "Requests queue for a pool in hot()", "pinkclinic waits --load"),
+    ("lock-contention", "Requests serialise on a lock in hot()", "pinkclinic waits --load"),
     ("gc-pressure", "Allocate fewer container objects per request in hot()", "pinkclinic heap"),
     ("memory-leak", "Find the allocation site that keeps growing", "pinkclinic heap"),
     ("gil-contention", "Threads wait for the GIL", "pinkclinic flame --load"),

@@ -5,7 +5,17 @@ from __future__ import annotations
 import sys
 import threading
 
-from tests.bootstrap.probe_env import TARGETS, get, innermost, probe_env, records, wait_for
+from tests.bootstrap.probe_env import (
+    BOOTSTRAP,
+    TARGETS,
+    get,
+    innermost,
+    probe_env,
+    processes,
+    records,
+    run,
+    wait_for,
+)
 from tests.helpers import free_port, server
 
 
@@ -33,3 +43,124 @@ def test_tasks_queued_on_a_semaphore_are_seen_waiting_in_the_users_coroutine(tmp
     funcs = [f[0] for f in stack]
     assert funcs.index("handle") < funcs.index("fetch_from_backend")  # outermost first
     assert rec["n"] >= 1 and isinstance(rec["thread_id"], int)
+
+
+def leaves(tmp_path, pid):
+    """{kind: [(leaf, stack function names, count)]} over every waits record."""
+    out = {}
+    for r in records(tmp_path, pid, "waits"):
+        for (stack, n), leaf in zip(r["stacks"], r["leaves"]):
+            out.setdefault(leaf["kind"], []).append((leaf, [f[0] for f in stack], n))
+    return out
+
+
+def test_each_task_s_leaf_says_what_it_waits_on(tmp_path):
+    env = probe_env(tmp_path, ["loop", "tasks"], waits_ms=50)
+    proc = run([sys.executable, str(TARGETS / "waits_kinds.py")], env)
+    assert proc.returncode == 0, proc.stderr
+    pid = next(iter(processes(tmp_path)))
+    kinds = leaves(tmp_path, pid)
+    assert all(r.get("v") == 2 and r["dt_ms"] > 0 for r in records(tmp_path, pid, "waits"))
+
+    lock = next(lf for lf, funcs, n in kinds["lock"] if "hold_lock" in funcs)
+    assert lock["resource"].startswith("asyncio.Lock@") and lock["locked"] and lock["waiters"] == 2
+    sem = [(lf, funcs, n) for lf, funcs, n in kinds["semaphore"]]
+    assert any(lf["value"] == 0 and lf["waiters"] >= 2 for lf, _, _ in sem), sem
+    # a gathered child's stack starts with its awaiter's: fan_out -> use_pool -> acquire
+    assert any(funcs[:2] == ["fan_out", "use_pool"] for _, funcs, _ in sem), sem
+    sock = [(lf, funcs) for lf, funcs, _ in kinds["socket"] if "call_upstream" in funcs]
+    assert sock and all(lf["resource"].startswith("127.0.0.1:") for lf, _ in sock), sock
+    assert any(funcs[0] == "fan_out" for _, funcs in sock)  # its share of the gather
+    ex = next(lf for lf, funcs, n in kinds["executor"] if "in_executor" in funcs)
+    assert ex["size"] == 2 and ex["busy"] == 2 and ex["queued"] == 3, ex
+    assert any(lf["maxsize"] == 0 and lf["waiters"] == 1 for lf, _, _ in kinds["queue"])
+    assert any(funcs[-2:] == ["use_pool", "sleep"] for _, funcs, _ in kinds["sleep"])
+    # the awaiting task itself is not counted: its children carry its time
+    assert not any(funcs == ["main"] for k in kinds.values() for _, funcs, _ in k if "gather" in funcs)
+
+
+class _FakeTask:
+    """What the snapshot reads of a task: done(), get_coro(), _fut_waiter, _callbacks."""
+    def __init__(self):
+        self._fut_waiter = None
+        self._callbacks = []
+
+    def done(self):
+        return False
+
+    def get_coro(self):
+        return None
+
+    def task_wakeup(self, fut):  # bound: its __self__ is the awaiting task
+        pass
+
+
+class _FakeGather:
+    def __init__(self, children, awaited_by):
+        self._children = children
+        self._callbacks = [(awaited_by.task_wakeup, None)]
+        outer = self
+
+        def _done_callback(fut):
+            return outer
+
+        for c in children:
+            c._callbacks.append((_done_callback, None))
+
+
+def _waits_module():
+    sys.path.insert(0, str(BOOTSTRAP))
+    try:
+        from pinkclinic_probe import _waits
+    finally:
+        sys.path.remove(str(BOOTSTRAP))
+    return _waits
+
+
+def test_a_snapshot_is_bounded_by_its_sample():
+    import asyncio
+
+    _waits = _waits_module()
+
+    async def main():
+        done = asyncio.Event()
+        tasks = [asyncio.ensure_future(done.wait()) for _ in range(5000)]
+        await asyncio.sleep(0.01)
+        groups, live, walked = _waits.snapshot(asyncio.all_tasks(), 500)
+        assert live >= 5000 and walked == 500
+        assert abs(sum(g[0] for g in groups.values()) - live) < 0.05 * live  # each weighs n/walked
+        done.set()
+        await asyncio.gather(*tasks)
+
+    asyncio.run(main())
+
+
+def test_a_cycle_of_awaiting_tasks_ends():
+    # a awaits gather(b, c); b awaits a: c's logical stack climbs a -> b -> a and stops
+    a, b, c = _FakeTask(), _FakeTask(), _FakeTask()
+    a._fut_waiter, b._fut_waiter, c._fut_waiter = _FakeGather([b, c], a), a, object()
+    a._callbacks.append((b.task_wakeup, None))
+    groups, live, walked = _waits_module().snapshot([a, b, c], 10)
+    assert (live, walked) == (3, 3)
+    assert groups == {((), "other", "object"): [0.5, None]}  # a and b await tasks: not leaves
+
+
+def test_each_thread_s_leaf_says_what_it_waits_on(tmp_path):
+    env = probe_env(tmp_path, ["loop", "tasks"], waits_ms=50)
+    proc = run([sys.executable, str(TARGETS / "thread_waits.py")], env)
+    assert proc.returncode == 0, proc.stderr
+    pid = next(iter(processes(tmp_path)))
+    recs = [r for r in records(tmp_path, pid, "waits") if r.get("source") == "threads"]
+    assert len(recs) >= 5
+    seen = {}
+    for r in recs:
+        for (stack, n), leaf in zip(r["stacks"], r["leaves"]):
+            seen.setdefault((leaf["kind"], innermost(stack)), []).append((leaf, n))
+    assert max(n for _, n in seen[("lock", "wait_for_lock")]) == 3, sorted(seen)
+    assert seen[("lock", "wait_for_lock")][0][0]["resource"] == "threading.Lock"
+    assert ("sleep", "hold") in seen  # the holder sleeps: not a lock wait
+    sock = seen[("socket", "read_upstream")][0][0]
+    assert sock["resource"].startswith("127.0.0.1:"), sock
+    assert ("queue", "take") in seen, sorted(seen)
+    assert ("other", "<module>") in seen  # the main thread in Thread.join: not a lock
+    assert not any(k == "lock" for k, f in seen if f != "wait_for_lock")  # no GIL wait as a lock

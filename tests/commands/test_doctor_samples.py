@@ -36,11 +36,20 @@ CASES = [
      "loop-blocking-call", "get_profile"),
     ("io_wait_starlette", [sys.executable, str(SAMPLES / "io_wait_starlette.py")], "io-wait", "query_inventory"),
     ("gc_starlette", [sys.executable, str(SAMPLES / "gc_starlette.py")], "gc-pressure", "build_search_index"),
+    # requests queue inside the process: an asyncio.Lock held across a call, an executor of 2
+    ("lock_contention_aiohttp", [sys.executable, str(SAMPLES / "lock_contention_aiohttp.py")],
+     "lock-contention", "current_token"),
+    ("pool_exhausted_starlette", [sys.executable, str(SAMPLES / "pool_exhausted_starlette.py")],
+     "pool-exhausted", "load_invoice"),
     ("leak_starlette", [sys.executable, str(SAMPLES / "leak_starlette.py")], "memory-leak", None),
     ("leak_flask", [sys.executable, "-m", "gunicorn", "-w", "2", "-b", "127.0.0.1:0", "--chdir",
                     str(SAMPLES), "leak_flask:app"], "memory-leak", None),
     ("io_wait_flask", [sys.executable, "-m", "gunicorn", "-k", "gthread", "--threads", "4", "-b", "127.0.0.1:0",
                        "--chdir", str(SAMPLES), "io_wait_flask:app"], "io-wait", "call_upstream"),
+    # threads serialised on a threading.Lock around a 10 ms call
+    ("lock_contention_flask", [sys.executable, "-m", "gunicorn", "-k", "gthread", "--threads", "8", "-b",
+                               "127.0.0.1:0", "--chdir", str(SAMPLES), "lock_contention_flask:app"],
+     "lock-contention", "fetch_account"),
     ("gil_flask", [sys.executable, "-m", "gunicorn", "-k", "gthread", "--threads", "8", "-b", "127.0.0.1:0",
                    "--chdir", str(SAMPLES), "gil_flask:app"], "gil-contention", "score_candidates"),
     # sync endpoints in anyio's thread pool: the loop thread, starved of the GIL, lags

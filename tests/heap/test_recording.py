@@ -39,7 +39,7 @@ def test_recording_writes_heap_json_and_diagnosis(tmp_path, heap_runs):
     assert result["suspects"][0]["bytes_per_request"] == pytest.approx(
         run["result"]["suspects"][0]["bytes_per_request"], rel=0.02)
     diag = read_json(rec.path / "diagnosis.json")
-    assert diag["schema_version"] == 1 and diag["verdict"] == "memory-leak"
+    assert diag["schema_version"] == 2 and diag["verdict"] == "memory-leak"
     # doctor's schema: the top-level recommendation (the terminal's "next:"), window, findings
     assert diag["recommendation"] == diag["issues"][0]["recommendation"]
     assert diag["window"] == {"start": result["window"]["start"], "end": result["window"]["end"]}

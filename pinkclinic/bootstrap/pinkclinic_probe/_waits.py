@@ -1,45 +1,141 @@
-"""Where asyncio tasks are suspended: the ``waits`` records behind io-wait culprits.
+"""Where asyncio tasks are suspended, and on what: the ``waits`` records.
 
-An idle-but-slow asyncio server waits inside awaits (a slow backend, a semaphore
-in front of a small pool) that no sampling profiler sees: the loop thread sits in
-its selector. Each task's coroutine chain (``cr_await``, ``gi_yieldfrom``) says
-where it is suspended. This runs on the loop thread, inside the watcher's tick
-that already counts tasks, so the tasks cannot change under it.
+An idle-but-slow asyncio server waits inside awaits (a slow backend, a semaphore in
+front of a small pool) that no sampling profiler sees: the loop thread sits in its
+selector. This runs on the loop thread, inside one of the watcher's ticks, so the
+tasks cannot change under it. For each live task:
+
+* its chain of awaits (``cr_await``, ``gi_yieldfrom``: coroutines, generators, async
+  generators and ``async with``), outermost first;
+* its *logical* stack: a task awaited by another (``await task``, ``gather``: found
+  from its callbacks, ``awaiter``) is prefixed with its awaiter's logical stack, so a gathered child reads handler ->
+  service -> client; the awaiter itself is not counted (its children are, each
+  weighing its share of it);
+* its leaf (``_leaf.classify``): kind, resource, detail.
+
+Equal (logical stack, kind, resource) are counted together. At most ``max_tasks``
+tasks are walked per snapshot (a uniform sample, each weighing ``n / walked``), so a
+snapshot of 100,000 tasks stays bounded; chains are cut at ``MAX_CHAIN`` frames and
+task links at ``MAX_LINKS``, so cycles end.
 """
+import random
+
+from . import _leaf
 
 MAX_CHAIN = 64
-MAX_STACKS = 20  # distinct suspension stacks kept per sample
+MAX_LINKS = 8  # awaiting tasks followed up a logical stack
+MAX_STACKS = 50  # distinct (stack, leaf) groups kept per snapshot, commonest first
 
 
 def _func(code):
     return getattr(code, "co_qualname", None) or code.co_name
 
 
-def suspension_key(task):
-    """((code, line), ...) outermost first, for a task's chain of awaits."""
+def chain(task):
+    """The frames of a task's chain of awaits, outermost first."""
     out = []
-    obj = task.get_coro()
+    try:
+        obj = task.get_coro()
+    except Exception:
+        return out
     while obj is not None and len(out) < MAX_CHAIN:
-        frame = getattr(obj, "cr_frame", None) or getattr(obj, "gi_frame", None)
+        frame = getattr(obj, "cr_frame", None) or getattr(obj, "gi_frame", None) \
+            or getattr(obj, "ag_frame", None)
         if frame is not None:
-            out.append((frame.f_code, frame.f_lineno or 0))
-        obj = getattr(obj, "cr_await", None) or getattr(obj, "gi_yieldfrom", None)
-    return tuple(out)
+            out.append(frame)
+        obj = (getattr(obj, "cr_await", None) or getattr(obj, "gi_yieldfrom", None)
+               or getattr(obj, "ag_await", None))
+    return out
 
 
-def sample(tasks):
-    """{suspension key: count} over the live, unfinished tasks."""
-    counts = {}
-    for task in tasks:
-        if task.done():
-            continue
-        key = suspension_key(task)
-        if key:
-            counts[key] = counts.get(key, 0) + 1
-    return counts
+def awaiter(fut):
+    """(the task awaiting ``fut``, the share of it ``fut`` carries) or None, from ``fut``'s
+    callbacks: a task's bound ``task_wakeup`` (``await task``), or gather's
+    ``_done_callback``, whose closure holds the gathering future (one of N children
+    carries 1/N of it). Per task, so a sampled snapshot never scans every task."""
+    share = 1.0
+    for _ in range(MAX_LINKS):
+        outer = None
+        for entry in list(getattr(fut, "_callbacks", None) or ()):
+            cb = entry[0] if isinstance(entry, tuple) else entry
+            owner = getattr(cb, "__self__", None)
+            if owner is not None and owner is not fut and hasattr(owner, "get_coro"):
+                return owner, share
+            for cell in getattr(cb, "__closure__", None) or ():
+                try:
+                    value = cell.cell_contents
+                except ValueError:
+                    continue
+                children = getattr(value, "_children", None)
+                if children is not None and value is not fut:
+                    outer, share = value, share / max(1, len(children))
+                    break
+            if outer is not None:
+                break
+        if outer is None:
+            return None
+        fut = outer  # a gather awaited by a task, or by another gather
+    return None
 
 
-def record(counts, thread_id):
-    top = sorted(counts.items(), key=lambda kv: -kv[1])[:MAX_STACKS]
-    return {"type": "waits", "thread_id": thread_id, "n": sum(counts.values()),
-            "stacks": [[[[_func(c), c.co_filename, ln] for c, ln in key], n] for key, n in top]}
+def snapshot(tasks, max_tasks):
+    """({(key, kind, resource): [weight, detail]}, live, walked) for the unfinished tasks."""
+    live = [t for t in tasks if not t.done()]
+    walk = live if len(live) <= max_tasks else random.sample(live, max_tasks)
+    weight = len(live) / len(walk) if walk else 0.0
+    keys, cache, groups, codes = {}, {}, {}, {}
+
+    def key(frames):  # code objects hash their whole content: key them by id
+        out = []
+        for f in frames:
+            code = f.f_code
+            codes[id(code)] = code
+            out.append((id(code), f.f_lineno or 0))
+        return tuple(out)
+
+    def key_of(task):
+        if task not in keys:
+            keys[task] = key(chain(task))
+        return keys[task]
+
+    for task in walk:
+        fut = getattr(task, "_fut_waiter", None)
+        if fut is not None and (hasattr(fut, "get_coro") or getattr(fut, "_children", None)):
+            continue  # it awaits other tasks: they carry its time
+        frames = chain(task)
+        keys[task] = own = key(frames)
+        share, prefix, t, seen = weight, (), task, {task}
+        for _ in range(MAX_LINKS):
+            up = awaiter(t)
+            if up is None or up[0] in seen:
+                break
+            t = up[0]
+            seen.add(t)
+            share *= up[1]
+            prefix = key_of(t) + prefix
+        kind, resource, detail = _leaf.classify(frames, fut, cache)
+        g = groups.setdefault((prefix + own, kind, resource), [0.0, None])
+        g[0] += share
+        if detail is not None:
+            g[1] = detail
+    return {(tuple((codes[c], ln) for c, ln in k), kind, res): g
+            for (k, kind, res), g in groups.items()}, len(live), len(walk)
+
+
+def record(snap, thread_id, dt, dur):
+    """The ``waits`` record of one snapshot; ``dt`` is the time it stands for."""
+    groups, live, walked = snap
+    top = sorted(groups.items(), key=lambda kv: -kv[1][0])
+    kept = [kv for kv in top[:MAX_STACKS] if kv[0][0]]
+    leaves = []
+    for (_key, kind, resource), (_n, detail) in kept:
+        leaf = {"kind": kind, "resource": resource}
+        if detail:
+            leaf.update(detail)
+        leaves.append(leaf)
+    return {"type": "waits", "v": 2, "thread_id": thread_id, "n": live, "walked": walked,
+            "dt_ms": round(dt * 1000, 3), "dur_ms": round(dur * 1000, 3),
+            "other": round(sum(n for _k, (n, _d) in top[MAX_STACKS:]), 3),
+            "stacks": [[[[_func(c), c.co_filename, ln] for c, ln in key], round(n, 3)]
+                       for (key, _k, _r), (n, _d) in kept],
+            "leaves": leaves}

@@ -25,16 +25,21 @@ LEAVE_AFTER_S = 5.0  # a watcher whose thread runs no loop for this long exits
 POLL_S = 0.01  # how often a stalled loop is re-checked
 ON_CPU_SHARE = 0.5
 MIN_CPU_WINDOW_S = 0.005  # a shorter look at the stalled thread says nothing
+WAITS_CPU_SHARE = 0.015  # of one core, for the task snapshots
+WAITS_STALL_S = 0.001  # what one snapshot may hold the loop for
+MAX_TASKS = 2000  # tasks walked per snapshot at first; adapted to WAITS_STALL_S
 
 
 class _Tick:
-    __slots__ = ("ran_at", "tasks", "waits", "want_tasks")
+    __slots__ = ("ran_at", "tasks", "waits", "waits_dur", "want_tasks", "want_waits")
 
-    def __init__(self, want_tasks, all_tasks):
+    def __init__(self, want_tasks, want_waits, all_tasks):
         self.ran_at = None
         self.tasks = None
         self.waits = None
-        self.want_tasks = all_tasks if want_tasks else None
+        self.waits_dur = 0.0
+        self.want_tasks = all_tasks if want_tasks or want_waits else None
+        self.want_waits = want_waits  # 0, or the most tasks to walk
 
     def __call__(self):
         self.ran_at = time.perf_counter()
@@ -42,7 +47,9 @@ class _Tick:
             try:
                 tasks = self.want_tasks()
                 self.tasks = len(tasks)
-                self.waits = _waits.sample(tasks)
+                if self.want_waits:
+                    self.waits = _waits.snapshot(tasks, self.want_waits)
+                    self.waits_dur = time.perf_counter() - self.ran_at
             except Exception:
                 pass
 
@@ -59,6 +66,10 @@ class Watcher:
         self.block_s = probe.opt("block_ms", 30) / 1000.0
         self.window_s = probe.opt("lag_interval_ms", 100) / 1000.0
         self.tasks_s = probe.opt("tasks_ms", 500) / 1000.0
+        # task snapshots (``waits``): every waits_ms (with the counts when 0), slowed down
+        # so they cost at most WAITS_CPU_SHARE of a core, each walking at most max_tasks
+        self.waits_s = (probe.opt("waits_ms", 0) / 1000.0) or self.tasks_s
+        self.max_tasks = MAX_TASKS
         self.cpu = _cpu.reader_for_current_thread()
         self.loop = None
         self.gen = 0
@@ -149,12 +160,15 @@ class Watcher:
         from asyncio import all_tasks
         lags = []
         window_start = time.perf_counter()
-        next_tasks = window_start
-        period = self.tick_s if self.lag else self.tasks_s
+        next_tasks = next_waits = window_start
+        last_waits = None
+        period = min(self.tick_s if self.lag else self.tasks_s, self.waits_s)
         while self.gen == gen:
             now = time.perf_counter()
-            tick = _Tick(self.tasks and now >= next_tasks, all_tasks)
-            if tick.want_tasks is not None:
+            want_waits = self.max_tasks if self.tasks and now >= next_waits else 0
+            count_due = self.tasks and now >= next_tasks
+            tick = _Tick(count_due, want_waits, all_tasks)
+            if count_due:
                 next_tasks = now + self.tasks_s
             posted_wall = time.time()
             posted = time.perf_counter()
@@ -171,10 +185,11 @@ class Watcher:
             while tick.ran_at is None:
                 if not self._sleep_until(time.perf_counter() + POLL_S, gen):
                     return
-            if tick.tasks is not None:
+            if count_due and tick.tasks is not None:
                 self.probe.write({"type": "tasks", "thread_id": self.tid, "n": tick.tasks})
-            if tick.waits:
-                self.probe.write(_waits.record(tick.waits, self.tid))
+            if want_waits:
+                next_waits = self._after_snapshot(tick, now, last_waits)
+                last_waits = tick.ran_at
             if not self.lag:
                 continue
             lags.append(tick.ran_at - posted)
@@ -187,6 +202,22 @@ class Watcher:
                                   "interval_ms": round((end - window_start) * 1000, 1)})
                 lags = []
                 window_start = end
+
+    def _after_snapshot(self, tick, now, last):
+        """Write a snapshot's record; the time of the next one, slowed so that the
+        snapshot (on the loop thread) and its record (here) cost at most
+        WAITS_CPU_SHARE of a core."""
+        dur = tick.waits_dur
+        t0 = time.perf_counter()
+        if tick.waits is not None:
+            dt = tick.ran_at - last if last is not None else self.waits_s
+            self.probe.write(_waits.record(tick.waits, self.tid, dt, dur))
+            walked = tick.waits[2]
+            if walked and dur > 0:  # keep one snapshot under WAITS_STALL_S
+                fit = int(WAITS_STALL_S * walked / dur)
+                self.max_tasks = max(50, min(MAX_TASKS * 5, fit))
+        cost = dur + time.perf_counter() - t0
+        return now + max(self.waits_s, cost / WAITS_CPU_SHARE)
 
     def _late(self, tick, posted, posted_wall, gen):
         """The tick is late: the loop thread is stuck or busy right now. Follow its CPU

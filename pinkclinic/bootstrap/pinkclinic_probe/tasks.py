@@ -1,11 +1,41 @@
-"""Feature ``tasks``: live asyncio tasks per loop, sampled every ``tasks_ms`` (500).
+"""Feature ``tasks``: live asyncio tasks per loop, and where tasks and threads wait.
 
 The count is taken on the loop thread itself, inside one of the watcher's ticks
-(``asyncio.all_tasks()`` is not thread-safe), and written as a ``tasks`` record.
+(``asyncio.all_tasks()`` is not thread-safe), and written as a ``tasks`` record every
+``tasks_ms`` (500). The same ticks snapshot every task's await chain (``_waits``): every
+``waits_ms`` when it is set, else with the counts. With ``waits_ms`` set, the threads
+that run no event loop are snapshotted at the same period (``_thread_waits``), on the
+probe's sampler thread.
 """
-from . import _loops
+import time
+
+from . import _loops, _thread_waits, _waits
+
+
+def _threads_job(probe, period):
+    last = [None]
+
+    def job():
+        t0 = time.perf_counter()
+        skip = probe.own_idents() | set(_loops._watchers)
+        groups = _thread_waits.snapshot(skip)
+        now = time.perf_counter()
+        dt = now - last[0] if last[0] is not None else period
+        last[0] = now
+        n = int(sum(g[0] for g in groups.values()))
+        rec = _waits.record((groups, n, n), 0, dt, now - t0)
+        rec["source"] = "threads"
+        probe.write(rec)
+        cost = time.perf_counter() - t0  # the snapshot and its record
+        return max(period, cost / 0.015)  # about 1.5% of a core at most
+    return job
 
 
 def install(probe):
     _loops.enable(probe, tasks=True)
-    return {"tasks_ms": probe.opt("tasks_ms", 500)}
+    waits_ms = probe.opt("waits_ms", 0)
+    out = {"tasks_ms": probe.opt("tasks_ms", 500), "waits_ms": waits_ms}
+    if waits_ms and _thread_waits.available():
+        probe.every(waits_ms / 1000.0, _threads_job(probe, waits_ms / 1000.0), "thread-waits")
+        out["thread_waits"] = True
+    return out
