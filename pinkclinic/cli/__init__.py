@@ -24,6 +24,7 @@ COMMANDS: dict[str, str] = {
     "heap": "pinkclinic.cli.heap:heap",
     "bench": "pinkclinic.cli.bench:bench",
     "compare": "pinkclinic.cli.compare:compare",
+    "diff": "pinkclinic.cli.diff:diff",
     "report": "pinkclinic.cli.report:report",
 }
 
