@@ -21,6 +21,7 @@ from pinkclinic.recording import Recording
 
 SCHEMA_VERSION = 1
 CPU_KINDS = ("flame", "doctor")
+NOISY = 2.0  # a dispersion (diff.stats) worth a warning
 
 
 @dataclass
@@ -112,12 +113,16 @@ def diff_recordings(base_path: str | os.PathLike, new_path: str | os.PathLike, *
         if cpu["normalised_by"] == "share":
             warnings.append("a side has no load results: shares of each side's CPU samples "
                             "are compared, not CPU per request")
+        if cpu["dispersion"] >= NOISY:
+            warnings.append(f"the samples vary {cpu['dispersion']:.1f}x as much as counting "
+                            "noise (a busy machine, or bursty work): the intervals are widened "
+                            "by it; a longer load or a quieter machine narrows them")
         per_request = cpu["normalised_by"] == "request"
-        tree = diff_tree(*sides, per_request=per_request)
+        tree = diff_tree(*sides, per_request=per_request, phi=cpu["dispersion"])
         gone = _removed_side(*sides)
         if gone.profile is not None:
             nothing = CpuSide(new, None, sides[1].ms_per_sample, sides[1].requests, None)
-            removed = diff_tree(gone, nothing, per_request=per_request)
+            removed = diff_tree(gone, nothing, per_request=per_request, phi=cpu["dispersion"])
         for role, side in zip(("base", "new"), sides, strict=True):
             data[role].update(requests=None if side.requests is None else round(side.requests, 1),
                               window_s=None if side.window_s is None else round(side.window_s, 3),

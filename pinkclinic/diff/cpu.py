@@ -16,7 +16,7 @@ changed function change by the same total), then of the total change.
 from __future__ import annotations
 
 from pinkclinic.diff.sides import CpuSide
-from pinkclinic.diff.stats import Change, Side, compare, z_for
+from pinkclinic.diff.stats import Change, Side, compare, dispersion, z_for
 from pinkclinic.profile.model import Profile
 
 
@@ -70,16 +70,19 @@ def cpu_diff(base: CpuSide, new: CpuSide) -> dict:
         return n * side.ms_per_sample / side.requests
 
     scale = max(ms(base, tb), ms(new, tn)) if per_request else 1.0
+    phi = dispersion([(_side(cb.get(k, [0])[0], tb, base, per_request),
+                       _side(cn.get(k, [0])[0], tn, new, per_request)) for k in keys],
+                     per_request)
     total = compare(_side(tb, tb, base, per_request), _side(tn, tn, new, per_request),
-                    per_request=per_request, z=z_for(1), scale=0.0)
+                    per_request=per_request, z=z_for(1), scale=0.0, phi=phi)
     rows = []
     for k in keys:
         b = cb.get(k, [0, 0, 0, ""])
         n = cn.get(k, [0, 0, 0, ""])
         tot = compare(_side(b[1], tb, base, per_request), _side(n[1], tn, new, per_request),
-                      per_request=per_request, z=z, scale=scale)
+                      per_request=per_request, z=z, scale=scale, phi=phi)
         own = compare(_side(b[0], tb, base, per_request), _side(n[0], tn, new, per_request),
-                      per_request=per_request, z=z, scale=scale)
+                      per_request=per_request, z=z, scale=scale, phi=phi)
         row = {"function": k[0], "file": k[1], "line": int(n[2] or b[2] or 0),
                "area": n[3] or b[3], "status": "new" if not b[1] else
                ("removed" if not n[1] else "both"),
@@ -90,6 +93,6 @@ def cpu_diff(base: CpuSide, new: CpuSide) -> dict:
         row["_order"] = (-abs(own.delta), -abs(tot.delta), k)
         rows.append(row)
     rows.sort(key=lambda r: r.pop("_order"))
-    return {"normalised_by": "request" if per_request else "share",
+    return {"normalised_by": "request" if per_request else "share", "dispersion": round(phi, 3),
             "total": {"base_samples": tb, "new_samples": tn, **_change_fields(total, per_request)},
             "functions": rows}

@@ -140,6 +140,7 @@
       }, 100);
     });
     window.PinkDiff.ready = true;
+    window.PinkDiff.paintedAt = performance.now();  // ms since navigation start (bench)
   }
   if (document.readyState === "loading") document.addEventListener("DOMContentLoaded", boot);
   else boot();

@@ -41,11 +41,20 @@ def test_a_function_made_three_times_cheaper_is_the_one_change(runs):
     assert data["normalised_by"] == "request" and data["new"]["cpu_time_from"] == "kernel"
     rows = {r["function"]: r for r in data["functions"]}
     hot = rows["render_report"]
-    assert hot["significant"] and -0.80 < hot["change"] < -0.50, hot
+    assert -0.80 < hot["change"] < -0.50, hot
     for f in ("price_cart", "check_stock", "audit_log", "encode_reply"):
         assert not rows[f]["significant"], rows[f]
-    # the same pair the other way round is a regression, and the gate says so
+    # on a quiet machine the change is significant; on a machine so busy that the samples
+    # vary far beyond counting noise, the diff must say so rather than claim it
+    noisy = data["dispersion"] >= 2.0
+    assert hot["significant"] or noisy, (hot, data["dispersion"])
+    assert noisy == any("as much as counting noise" in w for w in data["warnings"])
+    # the same pair the other way round is a regression, and the gate says so (or says
+    # that it is within the noise)
     gate = run_cli("diff", str(d / "after.pinkclinic-flame"), str(d / "before.pinkclinic-flame"),
                    "--fail-if", "cpu/req(render_report) > +10%", "-o", str(d / "rev.html"))
-    assert gate.returncode == 1, gate.stdout + gate.stderr
-    assert "limit crossed: cpu/req(render_report) > +10%" in gate.stdout
+    if hot["significant"]:
+        assert gate.returncode == 1, gate.stdout + gate.stderr
+        assert "limit crossed: cpu/req(render_report) > +10%" in gate.stdout
+    else:
+        assert gate.returncode == 0 and "within the noise" in gate.stdout, gate.stdout

@@ -92,3 +92,42 @@ def test_a_function_that_appears_only_in_new_has_an_interval_and_can_be_signific
     c = compare(Side(0, 1000, 10, 100), Side(0, 1000, 10, 100), per_request=True,
                 z=z_for(10), scale=100.0)
     assert c.low < 0 < c.high and not c.significant
+
+
+def test_overdispersed_counts_are_caught_by_the_dispersion_factor():
+    """Counts with 3x the Poisson variance (bursty losses on a busy machine): with phi
+    estimated from the functions' own times the family-wise error stays near 5%."""
+    from pinkclinic.diff.stats import dispersion
+
+    rates = {f"f{i}": r for i, r in enumerate((0.6, 0.3, 0.2, 0.15, 0.1, 0.08, 0.06, 0.05))}
+
+    def draw(rng, lam):  # variance 3 * lam: a Poisson count of bursts of 3 samples
+        return 3 * poisson(rng, lam / 3)
+
+    rng = random.Random(8)
+    phis, false_plain, false_phi = [], 0, 0
+    for _ in range(300):
+        sides = {f: (Side(draw(rng, r * 500), 1, 10.0, 500), Side(draw(rng, r * 500), 1, 10.0,
+                                                                   500)) for f, r in rates.items()}
+        phi = dispersion(list(sides.values()), True)
+        phis.append(phi)
+        z = z_for(len(rates))
+        kw = {"per_request": True, "z": z, "scale": 10.0}
+        false_plain += any(compare(b, n, **kw).significant for b, n in sides.values())
+        false_phi += any(compare(b, n, phi=phi, **kw).significant for b, n in sides.values())
+    phis.sort()
+    assert 2.5 <= phis[150] <= 4.5
+    assert false_plain / 300 > 0.10  # what the Poisson rule alone would call changed
+    assert false_phi / 300 <= 0.05
+
+
+def test_poisson_counts_give_a_dispersion_near_one():
+    from pinkclinic.diff.stats import dispersion
+
+    rng = random.Random(2)
+    phis = sorted(dispersion([(Side(poisson(rng, lam), 1, 10.0, 500),
+                               Side(poisson(rng, lam), 1, 10.0, 500))
+                              for lam in (300, 150, 100, 75, 50, 40, 30, 25)], True)
+                  for _ in range(200))
+    # about 1 times the small-sample factor (1 + 2/8 = 1.25 with eight functions)
+    assert phis[100] <= 1.45
