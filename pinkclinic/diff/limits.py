@@ -138,7 +138,11 @@ def check_limits(limits: list[Limit], data: dict) -> tuple[list[str], list[str],
             if heap is None:
                 unchecked.append(f"limit not checked: {lim.text}: not a heap diff")
                 continue
-            for r in _named(heap["leaks"], lim.arg):
+            rows = _named(heap["leaks"], lim.arg)
+            if not rows:  # no leak there: a pass, but a typo must not pass unseen
+                notes.append(f"no leak site named {lim.arg!r} in either recording: "
+                             f"{lim.text} holds")
+            for r in rows:
                 v = r.get("new_bytes_per_request")
                 if r["status"] != "fixed" and v is not None and _cross(lim.op, v, lim.value):
                     crossed.append(f"limit crossed: {lim.text}: {r['function']} keeps "
