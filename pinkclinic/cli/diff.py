@@ -39,9 +39,9 @@ def diff(base, new, output, as_json, force, fail_if, open_report) -> int:
     pinkclinic diff before after --fail-if "cpu/req(render_report) > +10%"
 
     CPU is compared per request served (CPU samples in the load window over the 2xx/3xx
-    answers), with a 95% interval from the sample counts; a change is significant
-    when it is larger than the sampling noise, at least 10% and at least 1% of all CPU
-    per request. Without load results on a side, shares of CPU are compared instead.
+    answers), with a 95% interval from the sample counts, widened by their measured
+    overdispersion; a change is significant when it is larger than that noise, at
+    least 10% and at least 1% of all CPU per request. Without load results on a side, shares of CPU are compared instead.
     """
     from pinkclinic.commands.diff import run_diff
 
