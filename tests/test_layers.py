@@ -20,7 +20,7 @@ RANKS = {
     "load": 1, "ui": 1,
     "loadargs": 2, "target": 2, "profile": 2,
     "collect": 3, "analysis": 3,
-    "session": 4, "workflows": 4, "heap": 4,
+    "session": 4, "workflows": 4, "heap": 4, "diff": 4,
     "render": 5,
     "commands": 6,
     "cli": 7,

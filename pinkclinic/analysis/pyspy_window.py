@@ -17,6 +17,7 @@ work.
 
 from __future__ import annotations
 
+import math
 import re
 from collections import Counter
 from dataclasses import dataclass, field
@@ -54,10 +55,11 @@ def read_timed(path, started: float, rate: float) -> list[ThreadSamples]:
         m = PROFILE_NAME.match(str(prof.get("name", "")))
         info = {"pid": int(m.group(1)) if m and m.group(1) else None,
                 "tid": int(m.group(2)) if m else None, "name": (m.group(3) or "") if m else ""}
-        stacks = []
-        distinct = list(counted)  # ``order`` indexes them, one per sample in time order
-        for i in order:
-            key = distinct[i]
+        # ``order`` indexes the distinct stacks, one per sample in time order; each distinct
+        # stack is resolved once (in first-seen order, which is time order), so a 1M-sample
+        # file costs one list lookup per sample
+        resolved, probe_entry, total = [], 0, 0
+        for key, (_, count) in counted.items():
             got = cache.get(key)
             if got is None:
                 names = [frames[i][0] if not frames[i][1] else "" for i in key[:4]]
@@ -68,9 +70,12 @@ def read_timed(path, started: float, rate: float) -> list[ThreadSamples]:
             for k in ("pid", "tid", "name", "process"):
                 if pseudo.get(k) not in (None, "") and not info.get(k):
                     info[k] = pseudo[k]
-            stacks.append(stack)
+            resolved.append(stack)
+            total += count
+            probe_entry += count if _entered_by_probe(stack) else 0
+        stacks = [resolved[i] for i in order]
         name = str(info.get("name") or "")
-        if name.startswith(THREAD_PREFIX) or _probe_entry_share(stacks) >= 0.5:
+        if name.startswith(THREAD_PREFIX) or (total and probe_entry / total >= 0.5):
             continue
         threads.append(ThreadSamples(info.get("pid"), info.get("tid"), name,
                                      str(info.get("process") or ""), 0.0, 0.0, stacks))
@@ -86,17 +91,22 @@ def read_timed(path, started: float, rate: float) -> list[ThreadSamples]:
     return threads
 
 
-def _probe_entry_share(stacks: list) -> float:
-    """Share of a thread's samples that entered through the probe (its outermost frames):
-    a probe thread whose name py-spy did not see yet."""
-    if not stacks:
-        return 0.0
-    return sum(1 for s in stacks if any(is_probe_file(fr[1]) for fr in s[:5])) / len(stacks)
+def _entered_by_probe(stack: tuple) -> bool:
+    """A stack that entered through the probe (its outermost frames): a sample of a probe
+    thread whose name py-spy did not see yet. A thread mostly made of them is left out."""
+    return any(is_probe_file(fr[1]) for fr in stack[:5])
 
 
-def _trim_probe(stack: tuple) -> tuple:
+def _trim_probe(stack: tuple, probe_files: dict | None = None) -> tuple:
+    """``stack`` cut at its first probe frame; ``probe_files`` memoises the file test."""
     for i, fr in enumerate(stack):
-        if is_probe_file(fr[1]):
+        if probe_files is None:
+            hit = is_probe_file(fr[1])
+        else:
+            hit = probe_files.get(fr[1])
+            if hit is None:
+                hit = probe_files[fr[1]] = is_probe_file(fr[1])
+        if hit:
             return stack[:i]
     return stack
 
@@ -109,16 +119,29 @@ def window_profile(threads: list[ThreadSamples], window: tuple[float, float] | N
     waiting = waiting or set()
     counts: Counter = Counter()
     names, processes = {}, {}
+    trimmed: dict[int, tuple] = {}  # id of a shared stack tuple -> it, probe frames cut
+    probe_files: dict[str, bool] = {}
     for t in threads:
         names[(t.pid, t.tid)] = t.name
         if t.process:
             processes.setdefault(t.pid, t.process)
-        for when, stack in zip(t.times(), t.stacks):
-            if window is None or window[0] <= when <= window[1]:
-                stack = _trim_probe(stack)
-                if (t.pid, t.tid) in waiting:
-                    stack = (*stack, IDLE_FRAME)
-                counts[(t.pid, t.tid, stack)] += 1
+        inside = t.stacks
+        if window is not None:  # sample i is at t0 + i * step: the window is a slice
+            n = len(t.stacks)
+            lo = 0 if t.step <= 0 else max(0, math.ceil((window[0] - t.t0) / t.step - 1e-9))
+            hi = n if t.step <= 0 else min(n, math.floor((window[1] - t.t0) / t.step + 1e-9) + 1)
+            if t.step <= 0 and not window[0] <= t.t0 <= window[1]:
+                lo = hi = 0
+            inside = t.stacks[lo:hi]
+        by_id = Counter(map(id, inside))
+        objects = {id(s): s for s in inside}
+        for sid, k in by_id.items():
+            stack = trimmed.get(sid)
+            if stack is None:
+                stack = trimmed[sid] = _trim_probe(objects[sid], probe_files)
+            if (t.pid, t.tid) in waiting:
+                stack = (*stack, IDLE_FRAME)
+            counts[(t.pid, t.tid, stack)] += k
     if not counts:
         return None
     return from_stacks([(stack, n, n, pid, tid) for (pid, tid, stack), n in counts.items()],

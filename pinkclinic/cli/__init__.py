@@ -25,6 +25,7 @@ COMMANDS: dict[str, str] = {
     "waits": "pinkclinic.cli.waits:waits",
     "bench": "pinkclinic.cli.bench:bench",
     "compare": "pinkclinic.cli.compare:compare",
+    "diff": "pinkclinic.cli.diff:diff",
     "report": "pinkclinic.cli.report:report",
 }
 

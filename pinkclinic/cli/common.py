@@ -28,6 +28,13 @@ _OPTIONS = [
     click.option("--port", type=int, metavar="N", help="The server's port: skips port detection."),
     click.option("--start-timeout", type=float, default=30.0, show_default=True, metavar="S",
                  help="How long to wait for the server to listen."),
+    click.option("--baseline", type=click.Path(), metavar="DIR",
+                 help="After the run, compare it with this earlier recording of the same kind "
+                      "(pinkclinic diff): print the summary and write the diff page."),
+    click.option("--fail-if", "fail_if", multiple=True, metavar="'METRIC OP VALUE'",
+                 help="With --baseline: exit 1 if this run crosses the limit by more than the "
+                      "noise, e.g. 'cpu/req(render_report) > +10%', 'new-issue', "
+                      "'leak(remember_visit) > 0' (see pinkclinic diff --help)."),
     click.option("--stop-timeout", type=float, default=10.0, show_default=True, metavar="S",
                  help="How long to wait for the server to stop before killing it."),
 ]

@@ -4,14 +4,16 @@ from __future__ import annotations
 
 import click
 
-FORMATS = ("html", "json", "text", "speedscope", "collapsed")
+FORMATS = ("html", "json", "text", "speedscope", "collapsed", "pprof")
 
 
 @click.command(context_settings={"help_option_names": ["-h", "--help"]})
 @click.argument("recording", type=click.Path(file_okay=True, dir_okay=True))
 @click.option("--format", "fmt", type=click.Choice(FORMATS), default="html", show_default=True,
               help="html: the report beside the recording. json/text: the diagnosis. "
-                   "speedscope/collapsed: the stacks, for speedscope.app or flamegraph.pl.")
+                   "speedscope/collapsed: the stacks, for speedscope.app or flamegraph.pl. "
+                   "pprof: gzipped profile.proto for go tool pprof, Pyroscope, Parca, "
+                   "Grafana (default file: beside the recording, NAME.pinkclinic-KIND.pb.gz).")
 @click.option("-o", "--output", type=click.Path(dir_okay=False), metavar="FILE",
               help="Where to write (default: beside the recording for html, stdout otherwise).")
 @click.option("--open", "open_report", is_flag=True, help="Open the HTML report in a browser.")

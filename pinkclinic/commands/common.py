@@ -16,6 +16,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 from pinkclinic.commands.summary import print_ending
+from pinkclinic.errors import UsageError
 from pinkclinic.exits import EXIT_INTERRUPTED
 from pinkclinic.interrupt import StopSignal
 from pinkclinic.recording import Recording
@@ -45,6 +46,14 @@ def _recording_kept(rec: Recording, why: str) -> None:
 def run_recording(opts: SessionOptions, collectors: list, finish: Finish, *,
                   probe_features: list[str] | None = None, probe_options: dict | None = None,
                   after_record: AfterRecord | None = None) -> int:
+    baseline, fail_if = opts.extra.get("baseline"), tuple(opts.extra.get("fail_if") or ())
+    if baseline is not None or fail_if:
+        from pinkclinic.commands.diff import check_baseline, parse_limits
+
+        if fail_if and baseline is None:
+            raise UsageError("--fail-if needs --baseline DIR (the recording to compare with)")
+        parse_limits(fail_if)
+        check_baseline(baseline, opts.kind)
     ui = Phases(opts.kind)
     report = summary = None
     with ui:
@@ -81,4 +90,9 @@ def run_recording(opts: SessionOptions, collectors: list, finish: Finish, *,
             webbrowser.open(report.resolve().as_uri())
     if late.interrupted:
         return EXIT_INTERRUPTED
-    return exit_code(result.outcome)
+    code = exit_code(result.outcome)
+    if baseline is not None and summary is not None and code == 0:
+        from pinkclinic.commands.diff import after_run
+
+        return after_run(rec.path, baseline, fail_if)
+    return code

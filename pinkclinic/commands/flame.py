@@ -10,7 +10,7 @@ from pinkclinic.commands.summary import short_path
 from pinkclinic.errors import PinkError, UsageError
 from pinkclinic.profile.app_code import app_code, recording_app_modules
 from pinkclinic.recording import Recording
-from pinkclinic.session.collectors import PySpyCollector
+from pinkclinic.session.collectors import PsutilCollector, PySpyCollector
 from pinkclinic.session.options import SessionOptions
 
 PROFILERS = ("py-spy", "pyinstrument")
@@ -32,8 +32,11 @@ def flame_plan(opts: SessionOptions) -> tuple[list, list[str] | None]:
         if x["native"]:
             raise UsageError("--native needs --profiler py-spy")
         return [], ["pyinstrument", "listen"]
+    # the tree's CPU time every 0.1 s (processes.jsonl): diff turns samples into CPU time with
+    # it, as py-spy's "running" samples also count time spent runnable, waiting for a core
     return [PySpyCollector(rate=x["rate"], native=x["native"], idle=bool(x["idle"]),
-                           nonblocking=not x["native"])], None
+                           nonblocking=not x["native"]),
+            PsutilCollector(0.1, thread_states=False)], None
 
 
 def _check_pyinstrument(rec: Recording) -> None:

@@ -164,10 +164,19 @@ def from_stacks(stacks: Iterable[tuple], *, unit: str = "samples", lines: bool =
     thread_names = thread_names or {}
     process_names = process_names or {}
     tcache: dict[tuple, int] = {}
+    fcache: dict = {}  # a frame as given -> its raw id (stacks share their frames)
+
+    def frame(fr) -> int:
+        key = fr if isinstance(fr, tuple) else tuple(fr)  # JSON gives lists
+        fid = fcache.get(key)
+        if fid is None:
+            fid = fcache[key] = b.frame(*key[:3])
+        return fid
+
     for frames, weight, count, pid, tid in stacks:
         t = tcache.get((pid, tid))
         if t is None:
             t = tcache[(pid, tid)] = b.thread(pid, tid, thread_names.get((pid, tid), ""),
                                               process_names.get(pid, ""))
-        b.add(t, tuple(b.frame(*fr[:3]) for fr in frames), weight, count)
+        b.add(t, tuple(map(frame, frames)), weight, count)
     return b.build()

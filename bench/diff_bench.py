@@ -1,0 +1,193 @@
+"""`pinkclinic diff` figures (issue 11). Writes bench/results/diff.{md,json}.
+
+    flock -x /tmp/pinkclinic-cpu.lock python bench/diff_bench.py [--rounds 3] [--skip-real]
+
+1. **Scale.** Two py-spy-shaped recordings of 1M samples each (bench/flame_scale.py's
+   synthetic call graph, ~50k distinct stacks; different seeds, so stacks are added and
+   removed) with a load of 100k requests: `pinkclinic diff A B -o page.html` in a fresh
+   process (wall time, peak RSS), then the page in chromium (first paint: ms from
+   navigation start to the first drawn differential flame graph).
+2. **Accuracy.** `pinkclinic flame` of samples/diff/shop.py (-c 4 -d 4) before and after
+   render_report is made 3x cheaper (SHOP_RENDER_COST=0.3333): render_report's change of
+   CPU per request, and whether the 5 other heaviest functions (by self time in BASE)
+   were called significant. Server pinned to core 0, pinkclinic (load, py-spy) to core 1.
+3. **Stability.** Two runs of the same server: how many functions were called significant.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import resource
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(ROOT / "bench"))
+RESULTS = ROOT / "bench" / "results"
+T0 = 1_800_000_000.0
+
+
+def synth_recording(dest: Path, name: str, seed: int, samples: int, requests: int) -> Path:
+    from flame_scale import synth_speedscope
+
+    from pinkclinic.jsonio import write_json
+
+    path = dest / f"{name}.pinkclinic-flame"
+    path.mkdir()
+    info = synth_speedscope(path / "pyspy.speedscope.json", samples, 50_000, seed=seed)
+    doc = json.loads((path / "pyspy.speedscope.json").read_text())
+    dur = max(len(p["samples"]) for p in doc["profiles"]) / 100
+    del doc
+    rows = [{"schema_version": 1, "stream": "load", "url": "http://127.0.0.1:1/"}]
+    for s in range(int(dur) + 1):
+        part = min(1.0, dur - s)
+        rows.append({"t": T0 + s, "dur_s": part, "requests": requests * part / dur,
+                     "status": {"200": requests * part / dur}, "errors": 0})
+    (path / "load.jsonl").write_text("".join(json.dumps(r) + "\n" for r in rows))
+    write_json(path / "manifest.json", {
+        "schema_version": 1, "kind": "flame", "name": name, "command": ["python", "app.py"],
+        "options": {"extra": {}}, "target": {"pid": 1},
+        "timings": {"created": T0, "listening": T0, "load_start": T0, "load_end": T0 + dur,
+                    "stopping": T0 + dur},
+        "status": {"outcome": "completed"},
+        "streams": {"pyspy": {"file": "pyspy.speedscope.json", "format": "speedscope",
+                              "rate_hz": 100, "started": T0, "idle": False},
+                    "load": {"file": "load.jsonl", "format": "jsonl"}}})
+    return path, info
+
+
+def scale(tmp: Path) -> dict:
+    a, info = synth_recording(tmp, "a", 7, 1_000_000, 100_000)
+    b, _ = synth_recording(tmp, "b", 8, 1_000_000, 100_000)
+    page = tmp / "page.html"
+    t = time.perf_counter()
+    proc = subprocess.run([sys.executable, "-m", "pinkclinic", "diff", str(a), str(b), "-o",
+                           str(page)], capture_output=True, text=True, cwd=ROOT)
+    wall = time.perf_counter() - t
+    rss = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
+    if proc.returncode != 0:
+        raise SystemExit(proc.stderr)
+    from tests.browser import open_report
+
+    paints = []
+    for _ in range(3):
+        with open_report(page, width=1400, height=900) as r:
+            r.page.wait_for_function("window.PinkDiff && window.PinkDiff.ready")
+            paints.append(r.page.evaluate("window.PinkDiff.paintedAt"))
+            nodes = r.page.evaluate("window.PinkDiff.graphs.new.t.parent.length")
+    return {"input": info, "diff_wall_s": round(wall, 2), "diff_peak_rss_mb": round(rss),
+            "page_mb": round(page.stat().st_size / 1e6, 1), "tree_nodes": nodes,
+            "first_paint_ms": [round(p) for p in paints],
+            "first_paint_median_ms": round(statistics.median(paints))}
+
+
+def flame(dest: Path, name: str, cost: float) -> Path:
+    env = {**os.environ, "PORT": "0", "SHOP_RENDER_COST": str(cost)}
+    cmd = ["taskset", "-c", "1", sys.executable, "-m", "pinkclinic", "flame", "--dest", str(dest),
+           "--name", name, "--load", "-c 4 -d 4", "--", "taskset", "-c", "0", sys.executable,
+           str(ROOT / "samples" / "diff" / "shop.py")]
+    proc = subprocess.run(cmd, capture_output=True, text=True, env=env, cwd=ROOT, timeout=180)
+    if proc.returncode != 0:
+        raise SystemExit(proc.stderr)
+    return dest / f"{name}.pinkclinic-flame"
+
+
+def diff_json(a: Path, b: Path) -> dict:
+    proc = subprocess.run([sys.executable, "-m", "pinkclinic", "diff", str(a), str(b), "--json",
+                           "--force"], capture_output=True, text=True, cwd=ROOT)
+    if proc.returncode != 0:
+        raise SystemExit(proc.stderr)
+    return json.loads(proc.stdout)
+
+
+def heaviest(d: dict, n: int = 6) -> list[dict]:
+    app = [r for r in d["functions"] if r["area"] == "app" and r["base_self_ms_per_request"]]
+    return sorted(app, key=lambda r: -r["base_self_ms_per_request"])[:n]
+
+
+def real(tmp: Path, rounds: int) -> dict:
+    acc, stab = [], []
+    for i in range(rounds):
+        base = flame(tmp, f"base{i}", 1.0)
+        new = flame(tmp, f"cheap{i}", 0.3333)
+        same = flame(tmp, f"same{i}", 1.0)
+        d = diff_json(base, new)
+        rows = {r["function"]: r for r in d["functions"]}
+        others = [r for r in heaviest(d) if r["function"] != "render_report"][:5]
+        acc.append({"render_report_change": rows["render_report"]["change"],
+                    "render_report_significant": rows["render_report"]["significant"],
+                    "others": {r["function"]: [r["change"], r["significant"]] for r in others},
+                    "requests": [d["base"]["requests"], d["new"]["requests"]],
+                    "cpu_time_from": d["new"]["cpu_time_from"]})
+        s = diff_json(base, same)
+        stab.append({"significant": [r["function"] for r in s["functions"] if r["significant"]],
+                     "total_change": s["total"]["change"], "functions": len(s["functions"])})
+    return {"accuracy": acc, "stability": stab}
+
+
+def markdown(res: dict) -> str:
+    sc = res.get("scale")
+    out = ["# pinkclinic diff: scale, accuracy, stability", "",
+           f"Machine: {os.cpu_count()} cores, shared; load average at start "
+           f"{res['loadavg_start']}, at end {res['loadavg_end']}.", "",
+           "Command: `flock -x /tmp/pinkclinic-cpu.lock python bench/diff_bench.py`", ""]
+    if sc:
+        out += ["## Scale (target: ≤ 5 s, ≤ 500 MB, paint ≤ 1 s)", "",
+                f"Two synthetic recordings of {sc['input']['samples']:,} samples each "
+                f"({sc['input']['distinct_stacks']:,} distinct stacks, "
+                f"{sc['input']['file_mb']} MB of speedscope each).", "",
+                "| figure | value |", "| --- | --- |",
+                f"| `pinkclinic diff A B -o page.html`, wall (fresh process) | {sc['diff_wall_s']} s |",
+                f"| its peak RSS | {sc['diff_peak_rss_mb']} MB |",
+                f"| page size | {sc['page_mb']} MB, {sc['tree_nodes']:,} tree nodes |",
+                f"| first paint in chromium (3 loads) | median {sc['first_paint_median_ms']} ms "
+                f"({sc['first_paint_ms']}) |", ""]
+    if "accuracy" in res:
+        out += ["## Accuracy: render_report made 3x cheaper (target: −60…−72%, 5 others "
+                "not significant)", "", "| round | render_report | significant | other 5 heaviest "
+                "called significant | requests (base, new) |", "| --- | --- | --- | --- | --- |"]
+        for i, a in enumerate(res["accuracy"]):
+            sig = [f for f, (_, s) in a["others"].items() if s]
+            out.append(f"| {i} | {100 * a['render_report_change']:+.1f}% | "
+                       f"{a['render_report_significant']} | {', '.join(sig) or 'none'} "
+                       f"(of {', '.join(a['others'])}) | {a['requests']} |")
+        ch = [a["render_report_change"] for a in res["accuracy"]]
+        out += ["", f"Median change {100 * statistics.median(ch):+.1f}%, range "
+                f"{100 * min(ch):+.1f}% … {100 * max(ch):+.1f}%.", "",
+                "## Stability: two runs of the same server (target: no significant function)",
+                "", "| round | functions | called significant | all CPU per request |",
+                "| --- | --- | --- | --- |"]
+        for i, s in enumerate(res["stability"]):
+            out.append(f"| {i} | {s['functions']} | {', '.join(s['significant']) or 'none'} | "
+                       f"{100 * s['total_change']:+.1f}% |")
+    return "\n".join(out) + "\n"
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--rounds", type=int, default=3)
+    ap.add_argument("--skip-real", action="store_true")
+    ap.add_argument("--skip-scale", action="store_true")
+    args = ap.parse_args()
+    res: dict = {"loadavg_start": [round(x, 2) for x in os.getloadavg()]}
+    with tempfile.TemporaryDirectory(prefix="pinkclinic-diff-bench-") as tmp:
+        if not args.skip_scale:
+            res["scale"] = scale(Path(tmp))
+        if not args.skip_real:
+            res.update(real(Path(tmp), args.rounds))
+    res["loadavg_end"] = [round(x, 2) for x in os.getloadavg()]
+    RESULTS.mkdir(exist_ok=True)
+    (RESULTS / "diff.json").write_text(json.dumps(res, indent=1, sort_keys=True) + "\n")
+    (RESULTS / "diff.md").write_text(markdown(res))
+    print(markdown(res))
+
+
+if __name__ == "__main__":
+    main()

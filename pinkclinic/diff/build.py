@@ -1,0 +1,138 @@
+"""``diff_recordings(BASE, NEW)``: open two recordings, check that they compare, and
+build the comparison (a JSON-able dict; the tree for the page is kept beside it).
+
+Refused with one line (exit 2): a missing recording, one from a newer pinkclinic, an
+empty one (no CPU samples in its load window), two of different kinds or of different
+targets (``force`` compares these anyway).
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from pathlib import Path
+
+from pinkclinic.diff.cpu import cpu_diff
+from pinkclinic.diff.doctor import doctor_diff
+from pinkclinic.diff.sides import CpuSide, cpu_side, open_recording
+from pinkclinic.diff.tree import diff_tree
+from pinkclinic.errors import PinkError, UsageError
+from pinkclinic.recording import Recording
+
+SCHEMA_VERSION = 1
+CPU_KINDS = ("flame", "doctor")
+NOISY = 2.0  # a dispersion (diff.stats) worth a warning
+
+
+@dataclass
+class Diff:
+    data: dict                 # what --json prints
+    tree: dict | None          # the differential flame graph's nodes (CPU kinds)
+    removed: dict | None       # the same, of BASE's stacks that NEW no longer runs
+    base: Recording
+    new: Recording
+
+
+def _open(path: str | os.PathLike, role: str) -> Recording:
+    try:
+        return open_recording(path)
+    except UsageError:
+        raise
+    except PinkError as e:  # newer schema, unreadable manifest: bad input, exit 2
+        raise UsageError(f"{role}: {e.message}") from None
+
+
+def target_of(rec: Recording) -> str:
+    """What was profiled, as the user would name it: the command without its interpreter
+    (``python app.py --x`` -> ``app.py --x``), else the attached process's command."""
+    cmd = list(rec.manifest.get("command") or [])
+    if cmd and Path(cmd[0]).name.startswith(("python", "pypy")):
+        cmd = cmd[1:]
+        if cmd[:1] == ["-m"]:
+            cmd = cmd[1:]
+    return " ".join(cmd)
+
+
+def check_pair(base: Recording, new: Recording, force: bool) -> list[str]:
+    """Refusals (raised) unless ``force``; returns the warnings that ``force`` let pass."""
+    problems = []
+    if base.kind != new.kind:
+        problems.append(f"BASE is a {base.kind} recording and NEW a {new.kind} one")
+    tb, tn = target_of(base), target_of(new)
+    if tb and tn and tb != tn:
+        problems.append(f"they profile different targets ({tb!r} and {tn!r})")
+    if problems and not force:
+        raise UsageError(f"cannot compare: {problems[0]}; --force compares them anyway")
+    return problems
+
+
+def _removed_side(base: CpuSide, new: CpuSide) -> CpuSide:
+    """BASE's stacks whose every frame path NEW never ran, as a side of their own."""
+    from pinkclinic.profile import from_stacks
+
+    seen: set = set()
+    if new.profile is not None:
+        for _, fids, _, _ in new.profile.iter_stacks(idle=False):
+            seen.add(tuple((new.profile.frames[f].function, new.profile.frames[f].file)
+                           for f in fids))
+    rows = []
+    if base.profile is not None:
+        p = base.profile
+        for t, fids, w, c in p.iter_stacks(idle=False):
+            path = tuple((p.frames[f].function, p.frames[f].file) for f in fids)
+            if path not in seen:
+                th = p.threads[t]
+                rows.append(([tuple(p.frames[f][:3]) for f in fids], w, c, th.pid, th.tid))
+    prof = from_stacks(rows) if rows else None
+    return CpuSide(base.rec, prof, base.ms_per_sample, base.requests, base.window_s)
+
+
+def _describe(rec: Recording) -> dict:
+    m = rec.manifest
+    return {"path": str(rec.path), "name": m.get("name"), "kind": rec.kind,
+            "target": target_of(rec), "created": (m.get("timings") or {}).get("created"),
+            "outcome": (m.get("status") or {}).get("outcome")}
+
+
+def diff_recordings(base_path: str | os.PathLike, new_path: str | os.PathLike, *,
+                    force: bool = False) -> Diff:
+    base, new = _open(base_path, "BASE"), _open(new_path, "NEW")
+    warnings = [f"compared anyway (--force): {p}" for p in check_pair(base, new, force)]
+    data: dict = {"schema_version": SCHEMA_VERSION, "kind": new.kind,
+                  "base": _describe(base), "new": _describe(new)}
+    tree = removed = None
+    if new.kind in CPU_KINDS and base.kind in CPU_KINDS:
+        sides = cpu_side(base), cpu_side(new)
+        for role, side in zip(("BASE", "NEW"), sides, strict=True):
+            if side.profile is None or side.profile.total(idle=False) == 0:
+                raise UsageError(f"{role} {side.rec.path} is empty: no CPU samples in its load "
+                                 "window")
+            warnings.extend(f"{role}: {n}" for n in side.notes)
+        cpu = cpu_diff(*sides)
+        data.update(cpu)
+        if cpu["normalised_by"] == "share":
+            warnings.append("a side has no load results: shares of each side's CPU samples "
+                            "are compared, not CPU per request")
+        if cpu["dispersion"] >= NOISY:
+            warnings.append(f"the samples vary {cpu['dispersion']:.1f}x as much as counting "
+                            "noise (a busy machine, or bursty work): the intervals are widened "
+                            "by it; a longer load or a quieter machine narrows them")
+        per_request = cpu["normalised_by"] == "request"
+        tree = diff_tree(*sides, per_request=per_request, phi=cpu["dispersion"])
+        gone = _removed_side(*sides)
+        if gone.profile is not None:
+            nothing = CpuSide(new, None, sides[1].ms_per_sample, sides[1].requests, None)
+            removed = diff_tree(gone, nothing, per_request=per_request, phi=cpu["dispersion"])
+        for role, side in zip(("base", "new"), sides, strict=True):
+            data[role].update(requests=None if side.requests is None else round(side.requests, 1),
+                              window_s=None if side.window_s is None else round(side.window_s, 3),
+                              ms_per_sample=round(side.ms_per_sample, 4),
+                              cpu_time_from=side.cpu_from)
+    if base.kind == new.kind == "doctor":
+        data["doctor"] = doctor_diff(base, new)
+    if new.kind == "heap" or base.kind == "heap":
+        from pinkclinic.diff.heap import heap_diff
+
+        data["heap"] = heap_diff(base, new)
+    data["warnings"] = warnings
+    return Diff(data, tree, removed, base, new)

@@ -1,0 +1,111 @@
+"""One side of a diff: a recording's CPU profile over its load window, and its requests.
+
+* py-spy (flame, doctor): the samples inside the load window (the same window doctor's
+  analyzers use, :class:`pinkclinic.analysis.data.RecordingData`), pinkclinic's own probe
+  threads left out; one sample is ``1000 / rate_hz`` ms of CPU.
+* pyinstrument (flame ``--profiler pyinstrument``): its seconds over the load window;
+  the counting error is taken at its sampling interval (1 ms).
+
+Requests are the answers the load got with a 2xx or 3xx status inside the window
+(``load.jsonl``, each one-second bin prorated by its overlap), so failed requests never
+make a function look cheaper. No load, or no served answer: ``requests`` is ``None`` and
+the diff compares shares.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from pinkclinic.analysis.data import RecordingData
+from pinkclinic.errors import UsageError
+from pinkclinic.profile import build_profile
+from pinkclinic.profile.model import Profile
+from pinkclinic.recording import Recording
+
+PYINSTRUMENT_INTERVAL_MS = 1.0
+
+
+@dataclass
+class CpuSide:
+    rec: Recording
+    profile: Profile | None
+    ms_per_sample: float
+    requests: float | None
+    window_s: float | None
+    notes: list[str] = field(default_factory=list)
+    cpu_from: str = "samples"   # "kernel": samples scaled to the tree's CPU time
+
+    @property
+    def name(self) -> str:
+        return str(self.rec.manifest.get("name") or self.rec.path.name)
+
+
+def open_recording(path: str | os.PathLike) -> Recording:
+    p = Path(path)
+    if not p.exists():
+        raise UsageError(f"{p}: no such recording")
+    return Recording.open(p)
+
+
+def served(rows: list[dict], window) -> float:
+    """2xx/3xx answers in ``window`` (bins prorated by overlap); all rows if no window."""
+    total = 0.0
+    for r in rows:
+        ok = sum(int(n) for s, n in (r.get("status") or {}).items()
+                 if str(s).isdigit() and 200 <= int(s) < 400)
+        dur = float(r.get("dur_s") or 1.0)
+        t = r.get("t")
+        if window is None or not isinstance(t, (int, float)) or dur <= 0:
+            total += ok
+        else:
+            total += ok * window.overlap(t, t + dur) / dur
+    return total
+
+
+def calibrated(data: RecordingData, profile: Profile, ms: float) -> tuple[float, str]:
+    """Milliseconds of CPU per sample: the tree's CPU time in the window (the kernel's
+    accounting, ``processes.jsonl``) over the CPU samples in it, when it was recorded.
+
+    py-spy counts a thread as active when the kernel shows it running *or runnable*, so on
+    a busy machine its samples also hold time spent waiting for a core; the kernel's CPU
+    time does not. Spread over the samples, it gives each function its CPU time.
+    """
+    cpu, w = data.cpu, data.window
+    busy = profile.total(idle=False)
+    if cpu is None or w is None or not cpu.samples or busy <= 0 or cpu.total_mean <= 0:
+        return ms, "samples"
+    return cpu.total_mean * w.duration * 1000.0 / busy, "kernel"
+
+
+def cpu_side(rec: Recording) -> CpuSide:
+    data = RecordingData(rec)
+    notes: list[str] = []
+    source = "samples"
+    window = data.window
+    profiler = (rec.manifest.get("options", {}).get("extra", {}) or {}).get("profiler")
+    if profiler == "pyinstrument":
+        profile = build_profile(rec)
+        ms = PYINSTRUMENT_INTERVAL_MS
+        # weights are seconds: turn them into 1 ms samples, so the counts mean counts
+        for v in profile.stacks.values():
+            v[0] = v[0] * 1000.0 / ms
+        profile.unit = "samples"
+    else:
+        profile = data.window_profile
+        rate = float((rec.manifest.get("streams", {}).get("pyspy") or {}).get("rate_hz") or 100)
+        ms = 1000.0 / rate
+        if profile is None:
+            notes.append("no py-spy samples in its load window")
+        else:
+            ms, source = calibrated(data, profile, ms)
+    rows = data.load_timeline
+    requests = served(rows, window) if rows else None
+    if not rows:
+        notes.append("no load results (recorded without pinkclinic's load)")
+    elif not requests:
+        notes.append("its load got no 2xx/3xx answer")
+        requests = None
+    return CpuSide(rec, profile, ms, requests or None,
+                   window.duration if window is not None else None, notes, source)
