@@ -93,10 +93,17 @@ class InjectedProbe(Collector):
                                   f"{START_TIMEOUT_S:g}s (may the process's user write to "
                                   f"{rec.path}?)")
 
+    def signals(self) -> list[str]:
+        """The in-process signals this probe would have given (the refusal line names them)."""
+        names = {"gc": ["gc"], "loop": ["loop-lag"],
+                 "tasks": ["tasks", "waits"] if self.options.get("waits_ms") else ["tasks"]}
+        return [s for f in self.features for s in names.get(f, [])]
+
     def _refused(self, pid: int, why: str) -> None:
         self.outcomes[str(pid)] = f"refused: {why}"
-        self.notes.append(f"PID {pid}: probe not injected, so no gc, loop-lag or tasks "
-                          f"signals from it: {why}")
+        signals = self.signals() or ["in-process"]
+        listed = " or ".join(x for x in (", ".join(signals[:-1]), signals[-1]) if x)
+        self.notes.append(f"PID {pid}: probe not injected, so no {listed} signals from it: {why}")
 
     def stop(self, rec: Recording) -> None:
         for pid in self.pids:

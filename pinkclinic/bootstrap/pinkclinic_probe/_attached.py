@@ -12,7 +12,9 @@ That thread must be handed back at once, so :func:`attach` only starts the probe
   gets one callback through ``call_soon_threadsafe`` that runs in its own thread and
   starts that thread's watcher, as ``_set_running_loop`` would have. Nothing is
   patched, so a loop created after the attach is not watched; a watched loop that
-  stops and runs again is followed (checked every ``POLL_S``).
+  stops and runs again is followed (checked every ``POLL_S``). With ``waits_ms``
+  (doctor, ``pinkclinic waits``), ``tasks`` also takes the await-chain snapshots, and
+  the threads that run no loop are snapshotted on the sampler thread, as launched.
 
 Then it waits for the end: the file ``probe-<PID>.detach`` in the recording folder,
 the end of the pinkclinic process that attached (``owner``), the folder gone, or
@@ -114,8 +116,11 @@ def _watch_loops(probe, features):
         except Exception as e:
             probe.error("loop", f"{type(e).__name__}: {e}")
     for name in features:
-        probe.write({"type": "feature", "feature": name, "state": "started",
-                     "loops_found": len(loops)})
+        rec = {"type": "feature", "feature": name, "state": "started", "loops_found": len(loops)}
+        if name == "tasks":  # the loops' task snapshots every waits_ms, and the threads'
+            from .tasks import start_thread_waits
+            rec.update(start_thread_waits(probe))
+        probe.write(rec)
         probe.started.append(name)
 
 
