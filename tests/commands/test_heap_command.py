@@ -234,6 +234,31 @@ def test_heap_attach_to_a_gunicorn_master_covers_its_workers(tmp_path):
     assert diagnosis["verdict"] == "memory-leak", diagnosis["summary"]
 
 
+def test_heap_attach_refused_by_the_probe_is_one_line(tmp_path):
+    """Where memray must come in through the probe (gdb cannot call functions), a process
+    the probe cannot get into fails the run in one line, and the server serves on."""
+    from pinkclinic.session.memray_attach import gdb_call_problem
+    from pinkclinic.target.env import probe_env
+    from tests.helpers import free_port, server
+    from tests.session.test_probe_attach import INJECTS
+
+    if gdb_call_problem() is None or not INJECTS:
+        pytest.skip("memray goes in through gdb here, or the probe cannot get in at all")
+    port = free_port()
+    (tmp_path / "own").mkdir()
+    env = {**os.environ, **probe_env(tmp_path / "own")}  # the launched probe is already there
+    with server([sys.executable, str(HEAP / "list_leak.py"), "--port", str(port)], port,
+                env=env) as srv:
+        proc = run_cli("heap", "--dest", str(tmp_path / "out"), "--pid", str(srv.pid),
+                       "--load", "-c 2 -d 1 /", timeout=120)
+        assert srv.poll() is None
+        urllib.request.urlopen(f"http://127.0.0.1:{port}/", timeout=5).read()
+    errors = [ln for ln in proc.stderr.splitlines() if ln.startswith("pinkclinic: error:")]
+    assert proc.returncode == 1 and len(errors) == 1, proc.stderr
+    assert "could not be injected to start memray" in errors[0]
+    assert "already runs pinkclinic's probe" in errors[0] and "Traceback" not in proc.stderr
+
+
 def test_a_target_that_cannot_import_memray_is_one_line(tmp_path):
     from tests.bootstrap.probe_env import TARGETS, python
 
