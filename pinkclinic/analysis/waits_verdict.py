@@ -95,7 +95,7 @@ def analyse(data: RecordingData) -> Finding:
     if profile is None:
         f = insufficient("waits", "no asyncio task snapshots in the window (no event loop, "
                                   "or the probe was not loaded)")
-        if data.probe.get("tasks"):  # loops were watched, but their tasks not walked
+        if data.probe.get("tasks") or not data.has_probe:  # tasks not walked, or no probe
             f.missing = ["waits"]
         return f
     p50 = latency_p50(data)

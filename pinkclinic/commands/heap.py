@@ -11,25 +11,32 @@ from pinkclinic.recording import Recording
 from pinkclinic.session.options import SessionOptions
 
 
-def heap_plan(opts: SessionOptions) -> tuple[list, list[str] | None, dict]:
+def heap_plan(opts: SessionOptions, via_probe: bool = False) -> tuple[list, list[str] | None, dict]:
+    """``via_probe``: with ``--pid``, memray is started by the injected probe (gdb cannot
+    call into a process here) instead of ``memray attach``."""
     from pinkclinic.session.memray_attach import MemrayAttach, MemrayCheck
 
     x = opts.extra
     if opts.pid is not None:
+        if via_probe:
+            from pinkclinic.session.memray_probe import ProbeMemray
+
+            return [ProbeMemray(native=x["native"], follow_fork=x["follow_fork"])], None, {}
         return [MemrayAttach(native=x["native"], follow_fork=x["follow_fork"])], None, {}
     return [MemrayCheck()], ["memray", "listen"], {"memray_native": x["native"],
                                                    "memray_follow_fork": x["follow_fork"]}
 
 
-def _preflight(opts: SessionOptions) -> None:
-    """``--pid``: refuse before any recording exists when memray cannot be injected."""
+def _preflight(opts: SessionOptions) -> bool:
+    """``--pid``: refuse before any recording exists when memray cannot be injected;
+    ``True`` when it must be started by the injected probe (gdb cannot call functions)."""
     if opts.pid is None:
-        return
+        return False
     from pinkclinic import target as tgt
     from pinkclinic.session.memray_attach import preflight
 
     t = tgt.attach(opts.pid)  # a PID that is gone or not permitted: its own one line
-    preflight(t.python_pid() or t.pid)
+    return preflight(t.python_pid() or t.pid)
 
 
 def _discard_without_capture(rec: Recording) -> None:
@@ -56,8 +63,7 @@ def analyse_and_render(rec: Recording, out=None):
 
 
 def run_heap(opts: SessionOptions) -> int:
-    _preflight(opts)
-    collectors, features, probe_options = heap_plan(opts)
+    collectors, features, probe_options = heap_plan(opts, _preflight(opts))
 
     def check(rec: Recording, result, ui) -> None:
         if result.outcome == "error":  # memray could not start or attach: nothing to analyse

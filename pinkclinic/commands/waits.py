@@ -1,6 +1,10 @@
 """``pinkclinic waits``: record a server under load with frequent asyncio task snapshots,
 then say where requests wait, on what, and how many at once.
 
+With ``--pid`` the probe is injected into the live process (``InjectedProbe``, as for
+doctor) and removed at the end; where it cannot be, one line says why and the report
+comes from the out-of-process signals, with ``waits`` in ``signals_missing``.
+
 Writes ``DIR/NAME.pinkclinic-waits/`` (the recording, ``diagnosis.json`` in doctor's
 schema and ``waits.json``) and ``DIR/NAME.pinkclinic-waits.html``; prints one line per
 top site, or ``waits.json`` itself with ``--json``.
@@ -26,19 +30,27 @@ from pinkclinic.session.ui import Phases
 
 WAITS_FILE = "waits.json"
 PROBE_FEATURES = ["loop", "tasks", "threads", "listen"]
+ATTACH_FEATURES = ["loop", "tasks", "threads"]  # --pid: injected; attach finds ports itself
 # snapshot period; the probe slows it down to keep to ~1.5% of a core. 20 ms cost the
 # server of bench/waits.py 3.6% of a core more than the probe without snapshots; 50 ms
 # gives 200 snapshots in a 10 s load, plenty for shares within a few points
 WAITS_MS = 50
+PROBE_OPTIONS = {"waits_ms": WAITS_MS, "block_ms": 30}
 NO_LOOP = ("no asyncio task was seen: the target runs no event loop the probe could "
-           "watch (a sync WSGI app, an unknown loop, or an attached process)")
+           "watch (a sync WSGI app, an unknown loop, or a process the probe was not "
+           "injected into)")
 TOP_LINES = 8
 
 
 def waits_collectors(opts: SessionOptions) -> list:
     from pinkclinic.session.collectors import PsutilCollector
 
-    return [PsutilCollector(opts.sample_interval_ms / 1000)]
+    collectors = [PsutilCollector(opts.sample_interval_ms / 1000)]
+    if opts.pid is not None:  # the probe, injected into the live process (as doctor's)
+        from pinkclinic.session.probe_attach import InjectedProbe
+
+        collectors.append(InjectedProbe(ATTACH_FEATURES, PROBE_OPTIONS))
+    return collectors
 
 
 def analyse(rec: Recording) -> tuple[dict, dict[str, Any]]:
@@ -103,7 +115,7 @@ def finisher(as_json: bool):
 def run_waits(opts: SessionOptions, as_json: bool = False) -> int:
     return run_recording(opts, waits_collectors(opts), finisher(as_json),
                          probe_features=PROBE_FEATURES if opts.pid is None else None,
-                         probe_options={"waits_ms": WAITS_MS, "block_ms": 30},
+                         probe_options=PROBE_OPTIONS,
                          after_record=save_sources)
 
 

@@ -1,4 +1,5 @@
-"""memray in a heap session: attached to a live process (``--pid``, through gdb), or
+"""memray in a heap session: attached to a live process (``--pid``, through gdb, or
+where gdb cannot call functions through the injected probe: ``memray_probe``), or
 checked once a launched server listens.
 
 ``--pid``: memray injects its tracker with gdb; the target then writes
@@ -31,6 +32,7 @@ from pinkclinic.probe import probe_records
 from pinkclinic.recording import Recording
 from pinkclinic.session.collectors import Collector
 from pinkclinic.target.gdbcall import gdb_call_problem
+from pinkclinic.target.inject import without_gdb_problem
 from pinkclinic.target.pyinfo import is_python
 
 ATTACH_TIMEOUT_S = 60
@@ -55,18 +57,25 @@ def attach_pids(pid: int) -> list[int]:
     return [pid] + [p for p in procs.tree_pids(pid)[1:] if is_python(p)]
 
 
-def preflight(pid: int) -> None:
+def preflight(pid: int) -> bool:
     """Refuse, in one line and before anything is recorded, when memray cannot be
-    injected on this machine; ``pid`` is left alone."""
-    if shutil.which("gdb") is None:
-        raise PinkError("pinkclinic heap --pid needs gdb to inject memray into the process: "
-                        "install it (apt-get install gdb), or launch the server with "
-                        "pinkclinic heap -- CMD")
-    problem = gdb_call_problem()
-    if problem is not None:
-        raise PinkError(f"gdb cannot call functions inside a process on this machine "
-                        f"({problem[:160]}), so memray cannot be injected; PID {pid} was "
-                        "not touched: launch the server with pinkclinic heap -- CMD")
+    injected on this machine; ``pid`` is left alone. ``True`` when gdb cannot call
+    functions here but the probe can get in (:mod:`pinkclinic.session.memray_probe`)."""
+    problem = ("gdb is not installed" if shutil.which("gdb") is None else
+               gdb_call_problem())
+    if problem is None:
+        return False
+    other = without_gdb_problem(pid)
+    if other is None:
+        return True
+    if problem == "gdb is not installed":
+        raise PinkError(f"pinkclinic heap --pid needs gdb to inject memray into the process "
+                        f"({other}): install it (apt-get install gdb), or launch the server "
+                        "with pinkclinic heap -- CMD")
+    raise PinkError(f"gdb cannot call functions inside a process on this machine "
+                    f"({problem[:160]}), and the probe cannot get in either ({other[:120]}), "
+                    f"so memray cannot be injected; PID {pid} was not touched: launch the "
+                    "server with pinkclinic heap -- CMD")
 
 
 class MemrayAttach(Collector):

@@ -63,7 +63,7 @@ class InjectedProbe(Collector):
             with os.fdopen(fd, "w", encoding="utf-8") as f:
                 f.write(attach_script(str(rec.path), self.features, self.options))
             os.chmod(script, 0o644)  # the target may run as another user
-            for pid in python_pids(target.pid):
+            for pid in self.target_pids(rec, target):
                 self._inject(rec, pid, script)
         except BaseException:  # Ctrl-C half-way: the probes already in leave now
             self.stop(rec)
@@ -74,29 +74,43 @@ class InjectedProbe(Collector):
         if self.pids:
             rec.mark("probe_attached")
 
+    def target_pids(self, rec: Recording, target) -> list[int]:
+        """The processes to inject: every Python process of the tree."""
+        return python_pids(target.pid)
+
     def _inject(self, rec: Recording, pid: int, script: str) -> None:
         t0 = time.monotonic()
         try:
             via = run_script(pid, script)
         except InjectionRefused as e:
             return self._refused(pid, str(e))
+        rec.file(f"probe-{pid}.injected").touch()  # the thread is let go: the probe may install
         err = rec.file(f"attach-{pid}.err")
         while time.monotonic() - t0 < START_TIMEOUT_S:
             if err.exists():
+                rec.file(f"probe-{pid}.injected").unlink(missing_ok=True)
                 return self._refused(pid, err.read_text(errors="replace").strip())
             if any(r.get("type") == "attached" for r in _records(rec, pid)):
                 self.pids.append(pid)
                 self.outcomes[str(pid)] = f"attached ({via}, {time.monotonic() - t0:.2f} s)"
                 return None
             time.sleep(0.02)
+        rec.file(f"probe-{pid}.injected").unlink(missing_ok=True)
         return self._refused(pid, f"the code injected ({via}) did not start the probe within "
                                   f"{START_TIMEOUT_S:g}s (may the process's user write to "
                                   f"{rec.path}?)")
 
+    def signals(self) -> list[str]:
+        """The in-process signals this probe would have given (the refusal line names them)."""
+        names = {"gc": ["gc"], "loop": ["loop-lag"], "memray": ["heap"],
+                 "tasks": ["tasks", "waits"] if self.options.get("waits_ms") else ["tasks"]}
+        return [s for f in self.features for s in names.get(f, [])]
+
     def _refused(self, pid: int, why: str) -> None:
         self.outcomes[str(pid)] = f"refused: {why}"
-        self.notes.append(f"PID {pid}: probe not injected, so no gc, loop-lag or tasks "
-                          f"signals from it: {why}")
+        signals = self.signals() or ["in-process"]
+        listed = " or ".join(x for x in (", ".join(signals[:-1]), signals[-1]) if x)
+        self.notes.append(f"PID {pid}: probe not injected, so no {listed} signals from it: {why}")
 
     def stop(self, rec: Recording) -> None:
         for pid in self.pids:
@@ -110,6 +124,7 @@ class InjectedProbe(Collector):
                 time.sleep(0.05)
         for pid in self.pids:
             rec.file(f"probe-{pid}.detach").unlink(missing_ok=True)
+            rec.file(f"probe-{pid}.injected").unlink(missing_ok=True)
             if pid in left:
                 self.notes.append(f"PID {pid}: the probe did not confirm its removal within "
                                   f"{DETACH_TIMEOUT_S:g}s")

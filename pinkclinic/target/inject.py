@@ -58,13 +58,7 @@ def injected_line(script: str) -> str:
 def run_script(pid: int, script: str, timeout: float = SAFE_POINT_TIMEOUT_S) -> str:
     """Run the Python file ``script`` inside process ``pid``; returns the way used
     (``"remote_exec"``, ``"hypno"``, ``"gdb"``) or raises :class:`InjectionRefused`."""
-    exe = pyinfo.exe_of(pid) or ""
-    if "pypy" in os.path.basename(exe):
-        raise InjectionRefused("PyPy: code can be injected into CPython only")
-    version = _version_from_name(exe) or pyinfo.python_version(pid)
-    parts = tuple(int(p) for p in (version or "0.0").split(".")[:2])
-    if parts < (3, 8):
-        raise InjectionRefused(f"Python {version or '(unknown version)'}: the probe needs CPython 3.8+")
+    exe, parts = _target(pid)
     if parts >= (3, 14):
         return _remote_exec(pid, exe, script)
     problem = _hypno(pid, injected_line(script), timeout)
@@ -76,6 +70,44 @@ def run_script(pid: int, script: str, timeout: float = SAFE_POINT_TIMEOUT_S) -> 
     if why_not_gdb is None:
         return "gdb"
     raise InjectionRefused(f"{problem}; {why_not_gdb}")
+
+
+def _target(pid: int) -> tuple[str, tuple[int, ...]]:
+    """The target's executable and (major, minor); refused when not CPython 3.8+."""
+    exe = pyinfo.exe_of(pid) or ""
+    if "pypy" in os.path.basename(exe):
+        raise InjectionRefused("PyPy: code can be injected into CPython only")
+    version = _version_from_name(exe) or pyinfo.python_version(pid)
+    parts = tuple(int(p) for p in (version or "0.0").split(".")[:2])
+    if parts < (3, 8):
+        raise InjectionRefused(f"Python {version or '(unknown version)'}: the probe needs CPython 3.8+")
+    return exe, parts
+
+
+def without_gdb_problem(pid: int) -> str | None:
+    """``None`` when a way in other than gdb may work for ``pid`` (``sys.remote_exec``,
+    or hypno with ptrace allowed), else why not; ``pid`` is not touched."""
+    try:
+        _exe, parts = _target(pid)
+    except InjectionRefused as e:
+        return str(e)
+    if parts >= (3, 14):
+        return None
+    try:
+        import hypno  # noqa: F401
+    except ImportError:
+        return "hypno is not installed"
+    if os.geteuid() != 0 and _ptrace_scope() != "0":
+        return f"ptrace is restricted (kernel.yama.ptrace_scope = {_ptrace_scope()})"
+    return None
+
+
+def _ptrace_scope() -> str:
+    try:
+        with open("/proc/sys/kernel/yama/ptrace_scope") as f:
+            return f.read().strip()
+    except OSError:
+        return "0"
 
 
 def _version_from_name(exe: str) -> str | None:

@@ -150,7 +150,7 @@ def test_missing_streams_are_named(tmp_path):
     s = Synth(tmp_path / "a", options={"no_load": True})
     s.processes(cores=0.3)
     d = s.diagnose()
-    assert d["signals_missing"] == ["gc", "loop-lag", "stacks", "tasks"]  # no_load: no "load"
+    assert d["signals_missing"] == ["gc", "loop-lag", "stacks", "tasks", "waits"]  # no "load"
     assert d["verdict"] == "healthy"
     assert d["recommendation"].startswith("Nothing stands out")
 

@@ -9,6 +9,7 @@ import sys
 
 import pytest
 
+from pinkclinic.probe import read_probe_file
 from pinkclinic.target.env import probe_env
 from tests.helpers import SAMPLES, free_port, run_cli, server
 from tests.session.test_probe_attach import INJECTS
@@ -40,6 +41,10 @@ def test_attached_blocking_sample_gets_the_launched_verdict_and_culprit(sample, 
     top = diagnosis["issues"][0]
     assert diagnosis["verdict"] == top["category"] == "loop-blocking-call"
     assert top["culprits"][0]["function"] == culprit
+    # the task snapshots of doctor's waits analysis (PROBE_OPTIONS' waits_ms) come too
+    _, records = read_probe_file(tmp_path / f"{srv.pid}.pinkclinic-doctor" / f"probe-{srv.pid}.jsonl")
+    assert any(r["type"] == "waits" and r.get("source") != "threads" for r in records)
+    assert "waits" not in diagnosis["signals_missing"]
 
 
 def test_refused_injection_still_gives_a_report(tmp_path):
@@ -59,5 +64,5 @@ def test_refused_injection_still_gives_a_report(tmp_path):
         assert "already runs pinkclinic's probe" in lines[0]
     rec = tmp_path / f"{srv.pid}.pinkclinic-doctor"
     assert not (rec / f"probe-{srv.pid}.jsonl").exists()
-    assert "loop-lag" in _diagnosis(rec)["signals_missing"]
+    assert {"loop-lag", "waits"} <= set(_diagnosis(rec)["signals_missing"])
     assert (tmp_path / f"{srv.pid}.pinkclinic-doctor.html").exists()

@@ -172,28 +172,36 @@ def test_heap_attach_to_a_pid_that_is_gone_is_one_line(tmp_path):
 
 
 @pytest.mark.slow
-def test_heap_attach_with_gdb(tmp_path):
+def test_heap_attach_with_gdb_or_the_probe(tmp_path):
+    """memray attach through gdb; where gdb cannot call functions (gdb 13 on AMX CPUs),
+    memray started by the injected probe, which leaves no thread or hook behind."""
     from pinkclinic.session.memray_attach import gdb_call_problem
     from tests.helpers import free_port, server
+    from tests.session.test_probe_attach import INJECTS, dump_state
 
     port = free_port()
     problem = gdb_call_problem()
+    via_probe = problem is not None and INJECTS
     with server([sys.executable, str(HEAP / "list_leak.py"), "--port", str(port)], port) as srv:
-        proc = run_cli("heap", "--dest", str(tmp_path), "--pid", str(srv.pid), "--load", LOAD,
-                       timeout=180, env={**os.environ})
+        before = dump_state(srv.pid, tmp_path) if via_probe else None
+        proc = run_cli("heap", "--dest", str(tmp_path / "out"), "--pid", str(srv.pid),
+                       "--load", LOAD, timeout=180, env={**os.environ})
         assert srv.poll() is None, "attaching must never kill the server"
-        if problem is not None:
-            # gdb cannot call into a process here (gdb 13 on AMX CPUs): one line, and the
-            # server was left alone
+        if problem is not None and not INJECTS:
+            # neither gdb nor the probe can get in: one line, and the server was left alone
             errors = [ln for ln in proc.stderr.splitlines() if ln.startswith("pinkclinic: error:")]
             assert proc.returncode == 1 and len(errors) == 1, proc.stderr
             assert "gdb cannot call functions" in errors[0] and str(srv.pid) in errors[0]
             assert "Traceback" not in proc.stderr
-            assert not list(tmp_path.iterdir()), "a refused attach leaves no recording behind"
+            assert not (tmp_path / "out").exists(), "a refused attach leaves no recording behind"
             urllib.request.urlopen(f"http://127.0.0.1:{port}/", timeout=5).read()
             pytest.skip(f"gdb cannot inject here ({problem}); checked the one-line refusal")
         assert proc.returncode == 0, proc.stderr[-2000:]
-    diagnosis = json.loads((tmp_path / f"{srv.pid}.pinkclinic-heap" / "diagnosis.json").read_text())
+        if via_probe:
+            assert dump_state(srv.pid, tmp_path) == before
+    rec = tmp_path / "out" / f"{srv.pid}.pinkclinic-heap"
+    assert (rec / f"probe-{srv.pid}.jsonl").exists() == via_probe
+    diagnosis = json.loads((rec / "diagnosis.json").read_text())
     assert diagnosis["verdict"] == "memory-leak"
     assert diagnosis["issues"][0]["culprits"][0]["function"] == "remember_visit"
 
@@ -201,9 +209,10 @@ def test_heap_attach_with_gdb(tmp_path):
 @pytest.mark.slow
 def test_heap_attach_to_a_gunicorn_master_covers_its_workers(tmp_path):
     """memray's --follow-fork only covers later forks: the live workers are attached too
-    (or, where gdb cannot inject, nothing is touched and nothing is left behind)."""
+    (or, where neither gdb nor the probe can inject, nothing is touched or left behind)."""
     from pinkclinic.session.memray_attach import attach_pids, gdb_call_problem
     from tests.helpers import free_port, server
+    from tests.session.test_probe_attach import INJECTS
 
     port = free_port()
     cmd = [a.replace("127.0.0.1:0", f"127.0.0.1:{port}") for a in GUNICORN]
@@ -214,7 +223,7 @@ def test_heap_attach_to_a_gunicorn_master_covers_its_workers(tmp_path):
         proc = run_cli("heap", "--dest", str(tmp_path), "--name", "gm", "--pid", str(srv.pid),
                        "--load", LOAD, timeout=180)
         assert srv.poll() is None, "attaching must never kill the server"
-        if gdb_call_problem() is not None:
+        if gdb_call_problem() is not None and not INJECTS:
             assert proc.returncode == 1 and "gdb cannot call functions" in proc.stderr
             assert not list(tmp_path.iterdir())
             pytest.skip("gdb cannot inject here; checked the worker list and the refusal")
@@ -223,6 +232,31 @@ def test_heap_attach_to_a_gunicorn_master_covers_its_workers(tmp_path):
     assert {f"memray-{p}.bin" for p in pids} <= {f.name for f in rec.iterdir()}
     diagnosis = json.loads((rec / "diagnosis.json").read_text())
     assert diagnosis["verdict"] == "memory-leak", diagnosis["summary"]
+
+
+def test_heap_attach_refused_by_the_probe_is_one_line(tmp_path):
+    """Where memray must come in through the probe (gdb cannot call functions), a process
+    the probe cannot get into fails the run in one line, and the server serves on."""
+    from pinkclinic.session.memray_attach import gdb_call_problem
+    from pinkclinic.target.env import probe_env
+    from tests.helpers import free_port, server
+    from tests.session.test_probe_attach import INJECTS
+
+    if gdb_call_problem() is None or not INJECTS:
+        pytest.skip("memray goes in through gdb here, or the probe cannot get in at all")
+    port = free_port()
+    (tmp_path / "own").mkdir()
+    env = {**os.environ, **probe_env(tmp_path / "own")}  # the launched probe is already there
+    with server([sys.executable, str(HEAP / "list_leak.py"), "--port", str(port)], port,
+                env=env) as srv:
+        proc = run_cli("heap", "--dest", str(tmp_path / "out"), "--pid", str(srv.pid),
+                       "--load", "-c 2 -d 1 /", timeout=120)
+        assert srv.poll() is None
+        urllib.request.urlopen(f"http://127.0.0.1:{port}/", timeout=5).read()
+    errors = [ln for ln in proc.stderr.splitlines() if ln.startswith("pinkclinic: error:")]
+    assert proc.returncode == 1 and len(errors) == 1, proc.stderr
+    assert "could not be injected to start memray" in errors[0]
+    assert "already runs pinkclinic's probe" in errors[0] and "Traceback" not in proc.stderr
 
 
 def test_a_target_that_cannot_import_memray_is_one_line(tmp_path):

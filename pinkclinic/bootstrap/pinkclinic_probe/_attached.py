@@ -12,7 +12,9 @@ That thread must be handed back at once, so :func:`attach` only starts the probe
   gets one callback through ``call_soon_threadsafe`` that runs in its own thread and
   starts that thread's watcher, as ``_set_running_loop`` would have. Nothing is
   patched, so a loop created after the attach is not watched; a watched loop that
-  stops and runs again is followed (checked every ``POLL_S``).
+  stops and runs again is followed (checked every ``POLL_S``). With ``waits_ms``
+  (doctor, ``pinkclinic waits``), ``tasks`` also takes the await-chain snapshots, and
+  the threads that run no loop are snapshotted on the sampler thread, as launched.
 
 Then it waits for the end: the file ``probe-<PID>.detach`` in the recording folder,
 the end of the pinkclinic process that attached (``owner``), the folder gone, or
@@ -33,8 +35,9 @@ import time
 from . import _loops, _watch
 from ._core import THREAD_PREFIX, Probe
 
-FEATURES = ("loop", "gc", "tasks", "threads")
+FEATURES = ("loop", "gc", "tasks", "threads", "memray")
 POLL_S = 0.1
+INJECTED_WAIT_S = 5.0
 JOIN_S = 2.0
 
 _current = {"probe": None}
@@ -62,6 +65,7 @@ def attach(config):
 
 
 def _run(probe):
+    _wait_for_the_injector(probe)
     try:
         _install(probe)
     except Exception as e:  # whatever failed, the probe still leaves at the end
@@ -72,13 +76,24 @@ def _run(probe):
         _detach(probe)
 
 
+def _wait_for_the_injector(probe):
+    """Until the injector has let go of the thread it borrowed (``probe-<PID>.injected``,
+    written when its call returned): memray's tracker, which rewrites every loaded
+    library's symbol table, aborted the process when it ran while hypno's library was
+    being unloaded from that thread. Gives up waiting after ``INJECTED_WAIT_S``."""
+    go = probe.path(f"probe-{probe.pid}.injected")
+    deadline = time.monotonic() + INJECTED_WAIT_S
+    while not os.path.exists(go) and time.monotonic() < deadline:
+        time.sleep(0.005)
+
+
 def _install(probe):
     t0 = time.time()
     probe.write({"type": "attached", "via": probe.opt("via", "injection")})
     probe.on_exit(lambda: [probe.write({"type": "feature", "feature": n, "state": "stopped"})
                            for n in probe.started])
     for name in probe.features:
-        if name in ("gc", "threads"):
+        if name in ("gc", "threads", "memray"):
             from . import install
             if install(probe, name):
                 probe.started.append(name)
@@ -114,8 +129,11 @@ def _watch_loops(probe, features):
         except Exception as e:
             probe.error("loop", f"{type(e).__name__}: {e}")
     for name in features:
-        probe.write({"type": "feature", "feature": name, "state": "started",
-                     "loops_found": len(loops)})
+        rec = {"type": "feature", "feature": name, "state": "started", "loops_found": len(loops)}
+        if name == "tasks":  # the loops' task snapshots every waits_ms, and the threads'
+            from .tasks import start_thread_waits
+            rec.update(start_thread_waits(probe))
+        probe.write(rec)
         probe.started.append(name)
 
 

@@ -31,11 +31,17 @@ def _threads_job(probe, period):
     return job
 
 
-def install(probe):
-    _loops.enable(probe, tasks=True)
+def start_thread_waits(probe):
+    """The threads' snapshots on the sampler thread, when ``waits_ms`` is set; the
+    ``feature`` record's extra keys. Also used by an attached probe (``_attached``)."""
     waits_ms = probe.opt("waits_ms", 0)
     out = {"tasks_ms": probe.opt("tasks_ms", 500), "waits_ms": waits_ms}
     if waits_ms and _thread_waits.available():
         probe.every(waits_ms / 1000.0, _threads_job(probe, waits_ms / 1000.0), "thread-waits")
         out["thread_waits"] = True
     return out
+
+
+def install(probe):
+    _loops.enable(probe, tasks=True)
+    return start_thread_waits(probe)
