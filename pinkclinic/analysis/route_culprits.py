@@ -35,12 +35,12 @@ def read_routes(rec) -> dict | None:
 
 def unavailable_reason(options: dict) -> str:
     if options.get("on_port"):
-        return ("the per-route table is not available with --on-port: its load is not "
+        return ("The per-route table is not available with --on-port: its load is not "
                 "pinkclinic's, so no request was traced")
     if options.get("no_load") or options.get("load") is None:
-        return ("the per-route table is not available without pinkclinic's load "
+        return ("The per-route table is not available without pinkclinic's load "
                 "(--no-load): no request was traced")
-    return ("the per-route table is not available: the load traced no request "
+    return ("The per-route table is not available: the load traced no request "
             "(HTTP/2 and WebSocket loads do not, nor recordings made before routes.json)")
 
 
