@@ -26,6 +26,7 @@ _ID_SEGMENT = re.compile(
     r"^(?:\d+|[0-9a-fA-F]{8}-?[0-9a-fA-F]{4}-?[0-9a-fA-F]{4}-?[0-9a-fA-F]{4}-?[0-9a-fA-F]{12}"
     r"|(?=[^/]*\d)[0-9a-fA-F]{8,}|(?=[^/]*\d)(?=[^/]*[A-Za-z])[A-Za-z0-9_\-.~=]{16,})$")
 IN_FLIGHT_STEP_S = 0.01  # time step of :func:`in_flight`
+_EPS = 1e-6  # of a step: epoch seconds near 1.7e9 carry float noise at the µs
 
 
 def path_template(path: str) -> str:
@@ -97,7 +98,7 @@ class InFlight:
 
     def at(self, t: float) -> dict[int, int]:
         """route -> requests in flight at ``t`` (routes with none left out)."""
-        i = int((t - self.start) // self.step)
+        i = math.floor((t - self.start) / self.step + _EPS)
         return {r: c[i] for r, c in self.counts.items() if 0 <= i < len(c) and c[i] > 0}
 
 
@@ -111,8 +112,8 @@ def in_flight(doc: dict, window: tuple[float, float], step: float = IN_FLIGHT_ST
         if e < start or s > end:
             continue
         d = diff.setdefault(r, [0] * (n + 1))
-        lo = max(0, int((s - start) // step))
-        hi = min(n, max(lo + 1, math.ceil((e - start) / step)))
+        lo = max(0, math.floor((s - start) / step + _EPS))
+        hi = min(n, max(lo + 1, math.ceil((e - start) / step - _EPS)))
         d[lo] += 1
         d[hi] -= 1
     counts = {}

@@ -22,9 +22,10 @@ ROUTES_FILE = "routes.json"
 SCHEMA_VERSION = 1
 
 
-def routes_doc(result, templates) -> dict:
+def routes_doc(result, templates, offset_us: float | None = None) -> dict:
     """The ``routes.json`` document of a traced ``LoadResult`` whose spec's templates are
-    ``templates`` (``spec.templates()``)."""
+    ``templates`` (``spec.templates()``); ``offset_us`` turns the trace's perf_counter
+    microseconds into epoch ones (measured now when not given)."""
     keys: list[tuple[str, str]] = []
     step_route: list[int] = []
     for t in templates:
@@ -33,7 +34,8 @@ def routes_doc(result, templates) -> dict:
             keys.append(key)
         step_route.append(keys.index(key))
     trace = result.trace or []
-    offset_us = (time.time() - time.perf_counter()) * 1e6  # perf_counter µs -> epoch µs
+    if offset_us is None:
+        offset_us = (time.time() - time.perf_counter()) * 1e6  # perf_counter µs -> epoch µs
     t0 = round(result.start, 3)
     base_us = t0 * 1e6 - offset_us
     route, start, dur, status = [], [], [], []
@@ -49,6 +51,7 @@ def routes_doc(result, templates) -> dict:
             "dropped": int(result.trace_dropped)}
 
 
-def write_routes(rec: Recording, result, templates) -> None:
-    write_json(rec.file(ROUTES_FILE), routes_doc(result, templates), indent=None)  # compact: big
+def write_routes(rec: Recording, result, templates, offset_us: float | None = None) -> None:
+    write_json(rec.file(ROUTES_FILE), routes_doc(result, templates, offset_us),
+               indent=None)  # compact: one entry per request
     rec.register("routes", ROUTES_FILE, format="json", schema_version=SCHEMA_VERSION)
