@@ -27,6 +27,7 @@ from pinkclinic.target.base import last_line, log_tail
 from pinkclinic.target.watchdog import Watchdog
 
 POLL_S = 0.1
+TRACED_KINDS = ("doctor", "waits")  # recordings whose diagnosis has a per-route table
 
 
 def _watch(stop: StopSignal, target, until: Callable[[], bool], deadline: float | None = None) -> None:
@@ -50,8 +51,10 @@ def bench_load(rec: Recording, url: str, load_args: list[str], stop: StopSignal,
     spec = parse_bench_args(load_args, base_url=url)
     if getattr(spec, "workers", None) in (None, 0):
         spec.workers = 1  # keep the connections out of this process
-    # per-request trace for the per-route table; HTTP/1.1's engine is the one that keeps it
-    spec.trace = getattr(spec, "protocol", "http/1.1") == "http/1.1"
+    # per-request trace for the per-route table of a diagnosis (doctor, waits); HTTP/1.1's
+    # engine is the one that keeps it
+    spec.trace = (rec.manifest.get("kind") in TRACED_KINDS
+                  and getattr(spec, "protocol", "http/1.1") == "http/1.1")
     writer = rec.open_stream("load", url=redact.url(url), args=redact.argv(load_args))
     load_stop = threading.Event()
     box: dict = {}

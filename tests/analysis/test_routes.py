@@ -35,6 +35,10 @@ def _doc(tmp_path, requests):
     return s, s.routes(requests)
 
 
+def _only_doc(tmp_path, requests):
+    return _doc(tmp_path, requests)[1]
+
+
 def test_table_counts_percentiles_and_errors_per_route_over_the_window(tmp_path):
     s = Synth(tmp_path)
     reqs = [(f"/report/{i}", s.t0 + 1 + i * 0.05, 20.0 + i, 200) for i in range(100)]
@@ -63,8 +67,8 @@ def test_routes_with_one_template_are_one_route(tmp_path):
 
 
 def test_in_flight_counts_each_route_per_step(tmp_path):
-    s, doc = _doc(tmp_path, [("/a", 1_700_000_001.0, 100.0, 200), ("/a", 1_700_000_001.05, 100.0, 200),
-                             ("/b", 1_700_000_001.12, 5.0, 200)])
+    doc = _only_doc(tmp_path, [("/a", 1_700_000_001.0, 100.0, 200), ("/a", 1_700_000_001.05, 100.0, 200),
+                                ("/b", 1_700_000_001.12, 5.0, 200)])
     f = in_flight(doc, (1_700_000_000.0, 1_700_000_003.0))
     assert f.at(1_700_000_000.5) == {}
     assert f.at(1_700_000_001.005) == {0: 1}
@@ -84,14 +88,14 @@ def test_a_culprit_is_put_on_the_routes_in_flight_at_its_samples(tmp_path):
     # /report in flight over [1, 2) s, /health over [2, 3) s; the culprit runs in [1, 2)
     reqs = [("/report/1", t0 + i * 0.1, 99.0, 200) for i in range(10)]
     reqs += [("/health", t0 + 1 + i * 0.1, 99.0, 200) for i in range(10)]
-    s, doc = _doc(tmp_path, reqs)
+    doc = _only_doc(tmp_path, reqs)
     threads = [_thread(t0 + 0.005, 0.01, [hot] * 100 + [idle] * 100)]
     key = ("render_report", "/srv/app.py")
     found = culprit_routes(threads, (t0, t0 + 2), doc, {key, ("other", "/srv/app.py")})
     assert found == {key: [{"method": "GET", "path": "/report/[<id>]", "share": 1.0}]}
     # three /report and one /health in flight at once: shared 3 to 1
     both = [("/report/1", t0 + 0.001 * i, 2000.0, 200) for i in range(3)]
-    s2, doc2 = _doc(tmp_path / "b", both + [("/health", t0, 2000.0, 200)])
+    doc2 = _only_doc(tmp_path / "b", [*both, ("/health", t0, 2000.0, 200)])
     found = culprit_routes(threads, (t0, t0 + 2), doc2, {key})
     assert found == {key: [{"method": "GET", "path": "/report/[<id>]", "share": 0.75},
                            {"method": "GET", "path": "/health", "share": 0.25}]}
