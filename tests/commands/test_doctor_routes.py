@@ -41,13 +41,14 @@ def test_the_table_has_each_route_and_the_culprit_names_the_slow_one(run):
     report, health = table["/report/[<id>]"], table["/health"]
     assert report["method"] == health["method"] == "GET"
     # -c 1 alternates the steps: the counts match to within the one request cut at the end
-    assert report["count"] >= 5 and abs(report["count"] - health["count"]) <= 1
+    assert report["count"] >= 3 and abs(report["count"] - health["count"]) <= 1
     assert report["errors"] == health["errors"] == 0
     # ~20 ms of CPU (more on a busy machine) against well under a millisecond of work
     assert report["p50_ms"] > 5 * health["p50_ms"], table
     result = json.loads((rec / "load-result.json").read_text())
     assert report["count"] + health["count"] <= result["requests"]["total"]  # the window only
-    culprits = [c for i in d["issues"] for c in i["culprits"] if c["function"] == "render_report"]
+    lists = [i["culprits"] for i in d["issues"]] + [(d.get("saturation") or {}).get("culprits", [])]
+    culprits = [c for cs in lists for c in cs if c["function"] == "render_report"]
     assert culprits, d["summary"]
     assert culprits[0]["routes"][0]["path"] == "/report/[<id>]", culprits[0]
     assert "slows most: GET /report/[<id>]" in proc.stdout
