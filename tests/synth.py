@@ -29,6 +29,7 @@ Usage::
     p.tasks(10); p.waits([(on_loop(frame("fetch")), 3)])
     p.record("error", t=s.t0, feature="gc", message="...")   # any other record
     s.load(rps=100, p50_ms=2.0)               # load.jsonl + load-result.json
+    s.routes([("/report/1", s.t0 + 1, 30.0, 200), ("/health", s.t0 + 1, 1.0, 200)])  # routes.json
     s.pyspy(spy_thread(100, 100, [(on_loop(frame("hot")), 0.7), (LOOP_IDLE, 0.3)]))
     data = s.data()                           # a fresh RecordingData
     diagnosis = s.diagnose()                  # analysis.diagnose(...): writes diagnosis.json
@@ -225,6 +226,27 @@ class Synth:
                 "latency": {"p50": rows[len(rows) // 2]["p50_ms"], "p99": max(r["p99_ms"] for r in rows)},
                 "errors": errors * len(rows), "timeouts": timeouts * len(rows)})
             self.rec.register("load_result", "load-result.json", format="json")
+
+    # -- routes.json ----------------------------------------------------------------
+    def routes(self, requests: Sequence[tuple], method: str = "GET") -> dict:
+        """``routes.json`` through its real writer: ``requests`` are ``(path, sent, dur_ms,
+        status)`` (``sent`` epoch seconds; status 0 for a failed request), one ``--requests``
+        step per distinct path. Returns the document written."""
+        from array import array
+        from types import SimpleNamespace
+
+        from pinkclinic.load.core.spec import RequestTemplate
+        from pinkclinic.session.routes_file import routes_doc, write_routes
+
+        paths = list(dict.fromkeys(r[0] for r in requests))
+        trace = array("q")
+        for path, sent, dur_ms, status in requests:
+            us = round(sent * 1e6)
+            trace.extend((paths.index(path), us, us + round(dur_ms * 1000), status))
+        result = SimpleNamespace(trace=trace, start=self.t0, trace_dropped=0)
+        templates = [RequestTemplate(method, p) for p in paths]
+        write_routes(self.rec, result, templates, offset_us=0.0)
+        return routes_doc(result, templates, offset_us=0.0)
 
     # -- pyspy.speedscope.json --------------------------------------------------------
     def pyspy(self, *threads: dict, rate_hz: float = 100, start: float | None = None,

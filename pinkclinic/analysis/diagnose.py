@@ -40,6 +40,7 @@ from pinkclinic.analysis import (
 from pinkclinic.analysis.data import RecordingData
 from pinkclinic.analysis.finding import INSUFFICIENT, ISSUE, Finding
 from pinkclinic.analysis.recommend import insufficient_advice, recommendation
+from pinkclinic.analysis.route_culprits import add_routes
 from pinkclinic.jsonio import write_json
 from pinkclinic.profile.app_code import app_code
 from pinkclinic.recording import Recording
@@ -177,5 +178,6 @@ def diagnose(data: RecordingData) -> dict[str, Any]:
     rec = data.rec
     with app_code(data.app_modules):
         diagnosis = combine(rec, run_analyzers(data), data)
+        add_routes(diagnosis, data)
     write_json(rec.file(DIAGNOSIS_FILE), diagnosis)
     return diagnosis

@@ -159,6 +159,7 @@ def build_context(data: RecordingData, diagnosis: dict[str, Any], flame_html: st
         "recording": rec.path.name,
         "charts": chart_spec(data, diagnosis),
         "flame_html": flame_html,
+        "routes": diagnosis.get("routes"),  # per route: the table, or why there is none
     }
 
 

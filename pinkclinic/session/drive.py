@@ -21,11 +21,13 @@ from pinkclinic.errors import PinkError
 from pinkclinic.interrupt import StopSignal
 from pinkclinic.jsonio import write_json
 from pinkclinic.recording import Recording
+from pinkclinic.session.routes_file import write_routes
 from pinkclinic.session.ui import Phases
 from pinkclinic.target.base import last_line, log_tail
 from pinkclinic.target.watchdog import Watchdog
 
 POLL_S = 0.1
+TRACED_KINDS = ("doctor", "waits")  # recordings whose diagnosis has a per-route table
 
 
 def _watch(stop: StopSignal, target, until: Callable[[], bool], deadline: float | None = None) -> None:
@@ -49,6 +51,10 @@ def bench_load(rec: Recording, url: str, load_args: list[str], stop: StopSignal,
     spec = parse_bench_args(load_args, base_url=url)
     if getattr(spec, "workers", None) in (None, 0):
         spec.workers = 1  # keep the connections out of this process
+    # per-request trace for the per-route table of a diagnosis (doctor, waits); HTTP/1.1's
+    # engine is the one that keeps it
+    spec.trace = (rec.manifest.get("kind") in TRACED_KINDS
+                  and getattr(spec, "protocol", "http/1.1") == "http/1.1")
     writer = rec.open_stream("load", url=redact.url(url), args=redact.argv(load_args))
     load_stop = threading.Event()
     box: dict = {}
@@ -77,6 +83,8 @@ def bench_load(rec: Recording, url: str, load_args: list[str], stop: StopSignal,
         if isinstance(err, PinkError):
             raise err
         raise PinkError(f"the load generator failed: {type(err).__name__}: {err}")
+    if spec.trace:
+        write_routes(rec, box["result"], spec.templates())
     result = box["result"].to_json()
     # the marks above include the worker's start-up; the generator knows when it really sent
     if result.get("start_epoch") and result.get("finish_epoch"):

@@ -27,6 +27,7 @@ def test_a_healthy_run_is_healthy_and_written(tmp_path):
     p.loop()
     p.lags(p50_ms=1.0)
     s.pyspy(spy_thread(100, 100, [(on_loop(frame("handler")), 0.3), (LOOP_IDLE, 0.7)]))
+    s.routes([("/", s.t0 + 1, 2.0, 200)])
     d = s.diagnose()
     assert d["verdict"] == "healthy" and d["issues"] == []
     assert d["summary"] == ("no issue found: the server is simply busy serving requests "
@@ -150,7 +151,8 @@ def test_missing_streams_are_named(tmp_path):
     s = Synth(tmp_path / "a", options={"no_load": True})
     s.processes(cores=0.3)
     d = s.diagnose()
-    assert d["signals_missing"] == ["gc", "loop-lag", "stacks", "tasks", "waits"]  # no "load"
+    # no_load: no "load", and no per-route table (no request of ours was traced)
+    assert d["signals_missing"] == ["gc", "loop-lag", "routes", "stacks", "tasks", "waits"]
     assert d["verdict"] == "healthy"
     assert d["recommendation"].startswith("Nothing stands out")
 

@@ -52,7 +52,14 @@ def test_on_port_runs_the_users_load_command(tmp_path):
     assert t["load_end"] - t["load_start"] >= 1.5
     assert "requests in" in (rec / "on-port.log").read_text()
     assert "requests in" in proc.stderr  # the load tool's own summary is shown too
-    assert _diagnosis(rec)["verdict"] == "healthy"
+    d = _diagnosis(rec)
+    assert d["verdict"] == "healthy"
+    # not our load: no per-route table, said in one line (terminal, report) and as a missing signal
+    why = "The per-route table is not available with --on-port"
+    assert d["routes"]["table"] is None and d["routes"]["why"].startswith(why)
+    assert "routes" in d["signals_missing"] and not (rec / "routes.json").exists()
+    assert why in proc.stdout
+    assert why in (tmp_path / "op.pinkclinic-doctor.html").read_text()
 
 
 def test_no_load_records_until_the_target_exits(tmp_path):

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import math
 import time
+from array import array
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 
@@ -66,6 +67,10 @@ class LoadResult:
     worker_failures: list[str] = field(default_factory=list)  # workers that died mid-run
     ended_by: str = ""  # "deadline" or "stall": an -a run that could not finish (see notes)
     unsent: int = 0  # requests of such a run never sent
+    # with ``spec.trace``: (step, sent µs, answered µs, status or 0) per request, flat, in
+    # perf_counter microseconds (CLOCK_MONOTONIC: one clock for every process); not in to_json
+    trace: array | None = None
+    trace_dropped: int = 0
 
     @classmethod
     def from_aggregate(cls, spec: LoadSpec, agg: Aggregator, *, duration: float, inflight: int,
@@ -84,7 +89,9 @@ class LoadResult:
                    samples=list(agg.samples), timeline=list(agg.timeline),
                    histogram=agg.hist.encode().decode("ascii") if agg.lat_n else "",
                    notes=notes, connecting=connecting,
-                   worker_failures=list(worker_failures or []), ended_by=ended_by, unsent=unsent)
+                   worker_failures=list(worker_failures or []), ended_by=ended_by, unsent=unsent,
+                   trace=agg.trace if getattr(spec, "trace", False) else None,
+                   trace_dropped=agg.trace_dropped)
 
     # -- derived ---------------------------------------------------------------------
     @property

@@ -50,6 +50,7 @@ class LoadSpec:
     workers: int = 0
     rate: float | None = None
     correction: bool = True
+    trace: bool = False  # record each request's step, send and answer times (doctor's routes)
 
     def __post_init__(self) -> None:
         self.validate()
@@ -132,6 +133,7 @@ class LoadSpec:
 
     def to_json(self) -> dict:
         d = dataclasses.asdict(self)
+        del d["trace"]  # how the run was recorded, not what was sent
         d["headers"] = [list(h) for h in self.headers]
         d["body"] = None if self.body is None else self.body.decode("utf-8", "replace")
         d["requests"] = [{"method": r.method, "path": r.path, "headers": [list(h) for h in r.headers],

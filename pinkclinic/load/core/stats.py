@@ -25,6 +25,10 @@ TIMEOUT = "timeout"
 FD_LIMIT = "fd-limit"  # a connect found no free file descriptor (EMFILE / ENFILE)
 # at the end of a run, answers still in flight are awaited this long at most (or -t)
 DRAIN_MAX_S = 2.0
+# per-request trace (``LoadSpec.trace``): 4 ints a request, (step, sent µs, answered µs,
+# status or 0 for a failed request), perf_counter microseconds; kept for this many at most
+TRACE_FIELDS = 4
+TRACE_MAX_REQUESTS = 1_000_000
 
 
 class Recorder:
@@ -36,6 +40,7 @@ class Recorder:
         self.nbytes = 0
         self.errors: dict[str, int] = {}
         self.reconnects = 0
+        self.trace: array | None = None  # an array("q") when the spec asks for a trace
 
     def error(self, kind: str, n: int = 1) -> None:
         self.errors[kind] = self.errors.get(kind, 0) + n
@@ -51,6 +56,9 @@ class Recorder:
         b = {"i": index, "dur_s": dur_s, "requests": sum(status.values()), "bytes": self.nbytes,
              "status": status, "errors": self.errors, "reconnects": self.reconnects,
              "lat": dict(lat)}
+        if self.trace is not None:  # cut in place: the connections hold a reference
+            b["trace"] = array("q", self.trace)
+            del self.trace[:]
         self.nbytes = 0
         self.errors = {}
         self.reconnects = 0
@@ -66,6 +74,8 @@ def merge_bins(a: dict, b: dict) -> dict:
         dst = a[key]
         for k, n in b[key].items():
             dst[k] = dst.get(k, 0) + n
+    if "trace" in b:
+        a.setdefault("trace", array("q")).extend(b["trace"])
     return a
 
 
@@ -112,6 +122,8 @@ class Aggregator:
         self.lat_n = self.lat_sum = self.lat_sq = 0
         self.lat_min: int | None = None
         self.lat_max = 0
+        self.trace = array("q")  # every traced request, TRACE_FIELDS ints each
+        self.trace_dropped = 0  # requests past TRACE_MAX_REQUESTS
 
     def add(self, source: int, b: dict) -> None:
         self.seen[source] = b["i"] + 1
@@ -164,6 +176,11 @@ class Aggregator:
         for k, n in b["errors"].items():
             self.errors[k] = self.errors.get(k, 0) + n
         self.samples.append((b["dur_s"], b["requests"], b["bytes"]))
+        if "trace" in b:
+            room = TRACE_MAX_REQUESTS * TRACE_FIELDS - len(self.trace)
+            got = b["trace"]
+            self.trace.extend(got[:max(0, room)])
+            self.trace_dropped += max(0, len(got) - max(0, room)) // TRACE_FIELDS
         p50, p99 = counter_percentiles(lat, (50, 99))
         rec = {"t": round(self.t0 + b["i"], 3), "dur_s": round(b["dur_s"], 3),
                "requests": b["requests"], "bytes": b["bytes"],

@@ -34,8 +34,8 @@ class H1Conn(asyncio.Protocol):
     """The fast path: httptools calls back only when a response is complete."""
 
     __slots__ = ("closed_loop", "closing", "conns", "dead", "got", "last", "lat", "pacer", "parser",
-                 "pending", "positions", "rec", "req", "seq", "slot", "status", "transport",
-                 "wait_since")
+                 "pending", "positions", "rec", "req", "seq", "slot", "status", "steps", "trace",
+                 "transport", "wait_since")
 
     def __init__(self, conns, slot: int):
         self.conns = conns  # the owner: told when this connection is made, retired or lost
@@ -43,6 +43,8 @@ class H1Conn(asyncio.Protocol):
         self.rec = rec = conns.rec
         self.lat = rec.lat  # the recorder cuts these in place, so the references stay valid
         self.status = rec.status
+        self.trace = rec.trace  # None, or the per-request trace (doctor's per-route table)
+        self.steps: deque[int] = deque()  # traced only: the sequence step of each request in flight
         self.closed_loop = pacer.closed
         self.slot = slot
         self.parser = HttpResponseParser(self)
@@ -65,6 +67,8 @@ class H1Conn(asyncio.Protocol):
         pos = self.positions
         i = pos[self.slot]
         pos[self.slot] = (i + 1) % len(self.seq)
+        if self.trace is not None:
+            self.steps.append(i)
         return self.seq[i]
 
     def next_request(self) -> bytes:
@@ -143,6 +147,9 @@ class H1Conn(asyncio.Protocol):
             return
         self.lat.append((now - origin) // 1000)
         self.status[status] += 1
+        if self.trace is not None:
+            self.trace.extend((self.steps.popleft() if self.steps else 0, origin // 1000,
+                               now // 1000, status))
         self.got = False
         if status == 101 or not parser.should_keep_alive():  # 101: the rest is not HTTP/1.1
             self.retire()
@@ -167,6 +174,9 @@ class H1Conn(asyncio.Protocol):
             return
         self.lat.append((now - origin) // 1000)
         self.status[status] += 1
+        if self.trace is not None:
+            self.trace.extend((self.steps.popleft() if self.steps else 0, origin // 1000,
+                               now // 1000, status))
         self.got = False
         if not keep_alive:
             self.retire()
@@ -190,6 +200,7 @@ class H1Conn(asyncio.Protocol):
         close_now = self.got is False and self.transport is not None
         self.conns.retired(self, len(self.pending), linger=not close_now)
         self.pending.clear()
+        self.steps.clear()  # rewound: sent again, and traced again, on the next connection
         if close_now:
             self.dead = True
             self.transport.close()  # the server's FIN is in flight: do not wait for it
@@ -210,6 +221,8 @@ class H1Conn(asyncio.Protocol):
         if self.closing:
             self.pending.clear()
         n = len(self.pending)
+        if self.trace is not None:
+            self.trace_failed(kind)
         self.pending.clear()
         if self.transport is not None:
             if kind is None:
@@ -220,6 +233,17 @@ class H1Conn(asyncio.Protocol):
             self.conns.retiring.pop(self, None)
         else:
             self.conns.lost(self, kind, n)
+
+
+    def trace_failed(self, kind: str | None) -> None:
+        """Requests lost with this connection: traced as failed (status 0) when they count
+        as errors (``kind``), and only once the run has started (as the errors are)."""
+        steps = self.steps
+        if kind is not None and self.conns.engine.started:
+            now = perf_counter_ns() // 1000
+            for origin in self.pending:
+                self.trace.extend((steps.popleft() if steps else 0, origin // 1000, now, 0))
+        steps.clear()
 
 
 def no_length(chunk: bytes) -> bool:

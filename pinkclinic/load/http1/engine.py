@@ -21,6 +21,7 @@ import asyncio
 import math
 import threading
 import time
+from array import array
 from collections.abc import Callable
 from time import perf_counter_ns
 
@@ -54,6 +55,8 @@ class Engine:
         self.on_bin = on_bin
         self.stop_event = stop
         self.rec = Recorder()
+        if getattr(spec, "trace", False):
+            self.rec.trace = array("q")
         self.pacer = ClosedLoop(self, spec) if spec.rate is None else \
             RateSchedule(self, spec, rate_phase)
         self.conns = Connections(self, spec, Requests(spec, ids or IdSource()), self.pacer,
