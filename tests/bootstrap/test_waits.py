@@ -164,3 +164,52 @@ def test_each_thread_s_leaf_says_what_it_waits_on(tmp_path):
     assert ("queue", "take") in seen, sorted(seen)
     assert ("other", "<module>") in seen  # the main thread in Thread.join: not a lock
     assert not any(k == "lock" for k, f in seen if f != "wait_for_lock")  # no GIL wait as a lock
+
+
+def test_a_shielded_call_is_the_awaiting_task_s_leaf_not_its_own_connection():
+    # asyncpg's Pool.release awaits asyncio.shield(holder.release()): the request task
+    # waits on the shield's outer future, the shielded task on the database's socket.
+    # The request's leaf must be that socket, not a peer found higher up its own stack
+    # (the connection it serves, here the "front" one).
+    import asyncio
+
+    _waits = _waits_module()
+
+    class Backend:
+        def __init__(self, reader):
+            self._reader = reader
+
+        async def release(self):
+            return await self._reader.read(1)  # the backend never answers
+
+    class Handler:
+        def __init__(self, writer, backend):
+            self._transport, self.backend = writer.transport, backend
+
+        async def serve(self):
+            return await asyncio.shield(self.backend.release())
+
+    async def main():
+        async def silent(reader, writer):
+            await reader.read()
+            writer.close()
+
+        servers = [await asyncio.start_server(silent, "127.0.0.1", 0) for _ in range(2)]
+        front_port, back_port = (s.sockets[0].getsockname()[1] for s in servers)
+        _r, front = await asyncio.open_connection("127.0.0.1", front_port)
+        back, back_w = await asyncio.open_connection("127.0.0.1", back_port)
+        task = asyncio.ensure_future(Handler(front, Backend(back)).serve())
+        await asyncio.sleep(0.05)
+        groups, _live, _walked = _waits.snapshot([task, *asyncio.all_tasks()], 100)
+        task.cancel()
+        for w in (front, back_w):
+            w.close()
+        for s in servers:
+            s.close()
+        return groups, back_port
+
+    groups, back_port = asyncio.run(main())
+    mine = {(tuple(c.co_name for c, _ in key), kind, res) for key, kind, res in groups
+            if any(c.co_name == "serve" for c, _ in key)}
+    assert mine == {(("serve", "release", "read", "_wait_for_data"), "socket",
+                     f"127.0.0.1:{back_port}")}, mine
