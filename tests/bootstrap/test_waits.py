@@ -79,6 +79,21 @@ def test_each_task_s_leaf_says_what_it_waits_on(tmp_path):
     assert not any(funcs == ["main"] for k in kinds.values() for _, funcs, _ in k if "gather" in funcs)
 
 
+
+def test_threads_are_snapshotted_often_while_the_gil_is_busy(tmp_path):
+    """Six pure-Python threads hold the GIL: a snapshot waits for it at each switch and
+    takes 100 ms or more of wall time, yet only about 1 ms of the sampler's CPU. The rate
+    is budgeted on that CPU time: a wall-time budget (cost / 1.5%) stretched the period to
+    seconds, leaving 1 to 6 snapshots in 4 s (a gthread worker's lock-contention run saw
+    4 in its load window, one standing for 3.5 s)."""
+    env = probe_env(tmp_path, ["loop", "tasks"], waits_ms=50)
+    proc = run([sys.executable, str(TARGETS / "gil_busy_threads.py")], env)
+    assert proc.returncode == 0, proc.stderr
+    pid = next(iter(processes(tmp_path)))
+    recs = [r for r in records(tmp_path, pid, "waits") if r.get("source") == "threads"]
+    assert len(recs) >= 8, [(r["dt_ms"], r["dur_ms"]) for r in recs]  # 80 at 50 ms; 13 to 39 seen
+
+
 class _FakeTask:
     """What the snapshot reads of a task: done(), get_coro(), _fut_waiter, _callbacks."""
     def __init__(self):
