@@ -17,7 +17,10 @@ from tests.commands.doctor_run import check_diagnosis
 from tests.helpers import SAMPLES, run_cli
 from tests.postgres import running_postgres
 
-LOAD = "-c 20 -d 3"  # 20 connections: ten times the small pool, fewer than the large one
+LOAD = "-c 20 -d 3"  # 20 connections: ten times the small pool, 2.5 times the 8 threads
+# fewer for the database's own latency: at 20 the loop itself (about 1 ms of CPU a request)
+# nears a core on this 2-core machine, and requests wait for it rather than the database
+IO_LOAD = "-c 5 -d 3"
 
 
 @pytest.fixture(scope="session")
@@ -26,9 +29,9 @@ def postgres():
         yield pg
 
 
-def doctor(tmp_path, postgres, name, command, verdict, culprit) -> dict:
+def doctor(tmp_path, postgres, name, command, verdict, culprit, load=LOAD) -> dict:
     env = {**os.environ, "PORT": "0", "DATABASE_URL": postgres.dsn}
-    proc = run_cli("doctor", "--dest", str(tmp_path), "--name", name, "--load", LOAD, "--",
+    proc = run_cli("doctor", "--dest", str(tmp_path), "--name", name, "--load", load, "--",
                    *command, timeout=150, env=env)
     rec = tmp_path / f"{name}.pinkclinic-doctor"
     diagnosis = check_diagnosis(proc, rec, verdict, culprit)
@@ -50,9 +53,9 @@ def test_asyncpg_pool_of_two_is_pool_exhausted_at_its_acquire(tmp_path, postgres
 @pytest.mark.slow
 def test_asyncpg_slow_queries_are_io_wait_on_the_database_address(tmp_path, postgres):
     top = doctor(tmp_path, postgres, "pg-io", [sys.executable, str(SAMPLES / "io_wait_asyncpg.py")],
-                 "io-wait", "query_inventory")
+                 "io-wait", "query_inventory", load=IO_LOAD)
     assert (top["kind"], top["resource"]) == ("socket", f"127.0.0.1:{postgres.port}"), top
-    assert top["share"] >= 0.4, top
+    assert top["share"] >= 0.5, top  # the waits' verdict, not the io analyzer's guess
 
 
 @pytest.mark.slow
