@@ -1,4 +1,4 @@
-"""Six threads running pure Python for ~4 s, then exit: the GIL is always wanted, so any
+"""Three threads running pure Python for ~4 s, then exit: the GIL is always wanted, so any
 other thread (the probe's sampler) waits for it at each switch interval."""
 
 import threading
@@ -13,7 +13,7 @@ def spin():
         n += 1
 
 
-threads = [threading.Thread(target=spin) for _ in range(6)]
+threads = [threading.Thread(target=spin) for _ in range(3)]
 for t in threads:
     t.start()
 for t in threads:
