@@ -15,7 +15,13 @@ From the sampler's ``threads.jsonl`` (:mod:`pinkclinic.collect.thread_states`):
   shows the Python code it wants to run, one waiting on a lock or a condition shows the
   wait (``Condition.wait``, an idle leaf). So per thread
   ``gil = min(futex, py-spy's busy time - on CPU - waiting for a CPU)``, the rest of the
-  futex time is a lock.
+  futex time is a lock;
+* except where the probe saw the lock: a thread blocked in ``with lock:`` or
+  ``lock.acquire()`` on a ``threading.Lock`` has no Python frame for the wait, so py-spy
+  shows it busy in the caller, like a GIL waiter. The probe's thread snapshots
+  (``waits`` records, ``source: "threads"``) read the instruction and say ``lock``: the
+  mean number of threads they saw so, times the span, moves from the GIL to locks, spread
+  over the process's threads by their GIL time.
 
 Recordings of schema 1 (no schedstat) give no split: :func:`split` returns ``None`` and
 the GIL analysis falls back on its older estimate.
@@ -152,9 +158,36 @@ def _split(data: RecordingData) -> dict[int, ProcessTime] | None:
             pid=pid, tid=tid, name=spy.get("name") if spy else None, wall_s=wall,
             on_cpu_s=on_cpu, runq_s=runq, gil_s=gil, lock_s=futex_s - gil,
             other_s=other, busy_share=busy_share, io_s=io))
+    locked = probe_locked_threads(data)
     for proc in out.values():
+        _move_seen_locks(proc, locked.get(proc.pid, 0.0))
         proc.threads.sort(key=lambda t: (-t.wanting_s, t.tid))
     return out
+
+
+def probe_locked_threads(data: RecordingData) -> dict[int, float]:
+    """pid -> threads blocked on a lock on average, as the probe's thread snapshots in
+    the window saw them (``kind: "lock"``)."""
+    seen: dict[int, list[float]] = {}
+    for r in data.probe_in_window("waits"):
+        if r.get("source") != "threads" or r.get("leaves") is None:
+            continue
+        acc = seen.setdefault(int(r.get("pid") or 0), [0.0, 0.0])
+        acc[0] += sum(float(n) for (_st, n), leaf in zip(r.get("stacks", []), r["leaves"])
+                      if leaf.get("kind") == "lock")
+        acc[1] += 1
+    return {pid: total / n for pid, (total, n) in seen.items() if n}
+
+
+def _move_seen_locks(proc: ProcessTime, locked: float) -> None:
+    gil = proc.total("gil_s")
+    if locked <= 0 or gil <= 0:
+        return
+    keep = 1.0 - min(1.0, locked * proc.seconds / gil)
+    for t in proc.threads:
+        moved = t.gil_s * (1.0 - keep)
+        t.gil_s -= moved
+        t.lock_s += moved
 
 
 def culprits(data: RecordingData, threads: list[ThreadTime]) -> list[Culprit]:

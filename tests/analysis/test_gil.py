@@ -217,10 +217,30 @@ def test_without_schedstat_the_old_estimate_stands(tmp_path):
     assert saturation.analyse(s.data()).evidence.get("saturated") is None
 
 
+@pytest.mark.parametrize("kind, status", [("lock", NONE), ("ready", ISSUE)])
+def test_threads_the_probe_saw_in_a_with_lock_are_not_the_gil(tmp_path, kind, status):
+    """Threads blocked in ``with lock:`` on a threading.Lock: futex in /proc, and busy in
+    py-spy (the C-level acquire has no frame of its own), like GIL waiters. The probe's
+    thread snapshots read the instruction: ``lock`` moves that time from the GIL to locks;
+    ``ready`` (a thread in futex elsewhere: the GIL) keeps it."""
+    waiting = [THREAD_RUN, frame("fetch_account", 30)]
+    s = rec(tmp_path, on_cpu=0.1, runq=0.0, stack=waiting)
+    p = s.probe(pid=100)
+    for t in s.times(0.05):
+        p.record("waits", t=t, v=2, source="threads", thread_id=0, n=4, walked=4, dt_ms=50.0,
+                 dur_ms=0.1, other=0, stacks=[[waiting, 4]],
+                 leaves=[{"kind": kind, "resource": "threading.Lock" if kind == "lock" else ""}])
+    t = split(s.data())[100].threads[0]
+    held = t.lock_s if kind == "lock" else t.gil_s
+    assert held == pytest.approx(0.9 * t.wall_s, rel=0.05)
+    assert t.on_cpu_s + t.runq_s + t.gil_s + t.lock_s + t.other_s == pytest.approx(t.wall_s, rel=1e-6)
+    assert gil.analyse(s.data()).status == status
+
+
 def test_threads_queued_on_a_lock_the_snapshots_see_are_lock_contention_not_gil(tmp_path):
     """A thread blocked in ``with lock:`` sits in a futex with its own code on top, which
-    is how a GIL wait looks from outside; the thread snapshots see the lock, so it leads
-    and gil-contention is dropped. Without the snapshots the same threads are GIL waits."""
+    is how a GIL wait looks from outside; the thread snapshots see the lock, so its time is
+    the lock's and lock-contention is the verdict. Without the snapshots they are GIL waits."""
     from tests.analysis.test_waits import WORKER, leaf, thread_records
     from tests.synth import SITE_FRAME
 

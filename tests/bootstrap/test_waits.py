@@ -79,6 +79,21 @@ def test_each_task_s_leaf_says_what_it_waits_on(tmp_path):
     assert not any(funcs == ["main"] for k in kinds.values() for _, funcs, _ in k if "gather" in funcs)
 
 
+
+def test_threads_are_snapshotted_often_while_the_gil_is_busy(tmp_path):
+    """Three pure-Python threads hold the GIL: a snapshot waits for it at each switch and
+    can take hundreds of ms of wall time, yet only about 1 ms of the sampler's CPU. The rate
+    is budgeted on that CPU time: a wall-time budget (cost / 1.5%) stretched the period to
+    seconds, leaving 1 to 3 snapshots in 4 s (a gthread worker's lock-contention run saw
+    4 in its load window, one standing for 3.5 s)."""
+    env = probe_env(tmp_path, ["loop", "tasks"], waits_ms=50)
+    proc = run([sys.executable, str(TARGETS / "gil_busy_threads.py")], env)
+    assert proc.returncode == 0, proc.stderr
+    pid = next(iter(processes(tmp_path)))
+    recs = [r for r in records(tmp_path, pid, "waits") if r.get("source") == "threads"]
+    assert len(recs) >= 10, [(r["dt_ms"], r["dur_ms"]) for r in recs]  # 80 at 50 ms; 28 to 45 seen
+
+
 class _FakeTask:
     """What the snapshot reads of a task: done(), get_coro(), _fut_waiter, _callbacks."""
     def __init__(self):
@@ -164,3 +179,52 @@ def test_each_thread_s_leaf_says_what_it_waits_on(tmp_path):
     assert ("queue", "take") in seen, sorted(seen)
     assert ("other", "<module>") in seen  # the main thread in Thread.join: not a lock
     assert not any(k == "lock" for k, f in seen if f != "wait_for_lock")  # no GIL wait as a lock
+
+
+def test_a_shielded_call_is_the_awaiting_task_s_leaf_not_its_own_connection():
+    # asyncpg's Pool.release awaits asyncio.shield(holder.release()): the request task
+    # waits on the shield's outer future, the shielded task on the database's socket.
+    # The request's leaf must be that socket, not a peer found higher up its own stack
+    # (the connection it serves, here the "front" one).
+    import asyncio
+
+    _waits = _waits_module()
+
+    class Backend:
+        def __init__(self, reader):
+            self._reader = reader
+
+        async def release(self):
+            return await self._reader.read(1)  # the backend never answers
+
+    class Handler:
+        def __init__(self, writer, backend):
+            self._transport, self.backend = writer.transport, backend
+
+        async def serve(self):
+            return await asyncio.shield(self.backend.release())
+
+    async def main():
+        async def silent(reader, writer):
+            await reader.read()
+            writer.close()
+
+        servers = [await asyncio.start_server(silent, "127.0.0.1", 0) for _ in range(2)]
+        front_port, back_port = (s.sockets[0].getsockname()[1] for s in servers)
+        _r, front = await asyncio.open_connection("127.0.0.1", front_port)
+        back, back_w = await asyncio.open_connection("127.0.0.1", back_port)
+        task = asyncio.ensure_future(Handler(front, Backend(back)).serve())
+        await asyncio.sleep(0.05)
+        groups, _live, _walked = _waits.snapshot([task, *asyncio.all_tasks()], 100)
+        task.cancel()
+        for w in (front, back_w):
+            w.close()
+        for s in servers:
+            s.close()
+        return groups, back_port
+
+    groups, back_port = asyncio.run(main())
+    mine = {(tuple(c.co_name for c, _ in key), kind, res) for key, kind, res in groups
+            if any(c.co_name == "serve" for c, _ in key)}
+    assert mine == {(("serve", "release", "read", "_wait_for_data"), "socket",
+                     f"127.0.0.1:{back_port}")}, mine

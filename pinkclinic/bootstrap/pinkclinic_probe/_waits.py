@@ -10,7 +10,8 @@ tasks cannot change under it. For each live task:
 * its *logical* stack: a task awaited by another (``await task``, ``gather``: found
   from its callbacks, ``awaiter``) is prefixed with its awaiter's logical stack, so a gathered child reads handler ->
   service -> client; the awaiter itself is not counted (its children are, each
-  weighing its share of it);
+  weighing its share of it). ``asyncio.shield`` is seen through: its outer future
+  links the shielded task to the task awaiting it (asyncpg's ``Pool.release``);
 * its leaf (``_leaf.classify``): kind, resource, detail.
 
 Equal (logical stack, kind, resource) are counted together. At most ``max_tasks``
@@ -48,27 +49,62 @@ def chain(task):
     return out
 
 
+def _callbacks(fut):
+    for entry in list(getattr(fut, "_callbacks", None) or ()):
+        yield entry[0] if isinstance(entry, tuple) else entry
+
+
+def _cells(cb):
+    for cell in getattr(cb, "__closure__", None) or ():
+        try:
+            yield cell.cell_contents
+        except ValueError:
+            continue
+
+
+def _done(fut):
+    """A future that is done: its task is woken up, waiting for the loop to run it."""
+    try:
+        return fut is not None and type(fut).done(fut) is True
+    except Exception:
+        return False
+
+
+def shielded(fut):
+    """The task ``asyncio.shield`` runs, if ``fut`` is a shield's outer future: the one
+    its ``_outer_done_callback`` closes over (done or not)."""
+    for cb in _callbacks(fut):
+        if getattr(cb, "__name__", "") == "_outer_done_callback":
+            for value in _cells(cb):
+                if value is not fut and hasattr(value, "get_coro"):
+                    return value
+    return None
+
+
 def awaiter(fut):
     """(the task awaiting ``fut``, the share of it ``fut`` carries) or None, from ``fut``'s
-    callbacks: a task's bound ``task_wakeup`` (``await task``), or gather's
+    callbacks: a task's bound ``task_wakeup`` (``await task``), gather's
     ``_done_callback``, whose closure holds the gathering future (one of N children
-    carries 1/N of it). Per task, so a sampled snapshot never scans every task."""
+    carries 1/N of it), or shield's ``_inner_done_callback``, whose closure holds the
+    outer future (carrying all of it). Per task, so a sampled snapshot never scans every
+    task."""
     share = 1.0
     for _ in range(MAX_LINKS):
         outer = None
-        for entry in list(getattr(fut, "_callbacks", None) or ()):
-            cb = entry[0] if isinstance(entry, tuple) else entry
+        for cb in _callbacks(fut):
             owner = getattr(cb, "__self__", None)
             if owner is not None and owner is not fut and hasattr(owner, "get_coro"):
                 return owner, share
-            for cell in getattr(cb, "__closure__", None) or ():
-                try:
-                    value = cell.cell_contents
-                except ValueError:
+            shield = getattr(cb, "__name__", "") == "_inner_done_callback"
+            for value in _cells(cb):
+                if value is fut:
                     continue
                 children = getattr(value, "_children", None)
-                if children is not None and value is not fut:
+                if children is not None:
                     outer, share = value, share / max(1, len(children))
+                    break
+                if shield and hasattr(value, "_callbacks"):
+                    outer = value
                     break
             if outer is not None:
                 break
@@ -102,6 +138,9 @@ def snapshot(tasks, max_tasks):
         fut = getattr(task, "_fut_waiter", None)
         if fut is not None and (hasattr(fut, "get_coro") or getattr(fut, "_children", None)):
             continue  # it awaits other tasks: they carry its time
+        inner = shielded(fut) if fut is not None else None
+        if inner is not None and not inner.done():
+            continue  # so does a shielded task
         frames = chain(task)
         keys[task] = own = key(frames)
         share, prefix, t, seen = weight, (), task, {task}
@@ -113,7 +152,10 @@ def snapshot(tasks, max_tasks):
             seen.add(t)
             share *= up[1]
             prefix = key_of(t) + prefix
-        kind, resource, detail = _leaf.classify(frames, fut, cache)
+        if inner is not None or _done(fut):
+            kind, resource, detail = "ready", "", None  # woken up, waiting for the loop
+        else:
+            kind, resource, detail = _leaf.classify(frames, fut, cache)
         g = groups.setdefault((prefix + own, kind, resource), [0.0, None])
         g[0] += share
         if detail is not None:

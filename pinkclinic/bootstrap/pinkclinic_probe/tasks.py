@@ -5,7 +5,9 @@ The count is taken on the loop thread itself, inside one of the watcher's ticks
 ``tasks_ms`` (500). The same ticks snapshot every task's await chain (``_waits``): every
 ``waits_ms`` when it is set, else with the counts. With ``waits_ms`` set, the threads
 that run no event loop are snapshotted at the same period (``_thread_waits``), on the
-probe's sampler thread.
+probe's sampler thread, as often as about 1.5% of a core allows: the budget counts the
+sampler's own CPU time, not its wall time, which waiting for the GIL behind busy
+request threads can stretch a hundredfold (a gthread worker serialised on a lock).
 """
 import time
 
@@ -16,7 +18,7 @@ def _threads_job(probe, period):
     last = [None]
 
     def job():
-        t0 = time.perf_counter()
+        t0, cpu0 = time.perf_counter(), time.thread_time()
         skip = probe.own_idents() | set(_loops._watchers)
         groups = _thread_waits.snapshot(skip)
         now = time.perf_counter()
@@ -26,7 +28,7 @@ def _threads_job(probe, period):
         rec = _waits.record((groups, n, n), 0, dt, now - t0)
         rec["source"] = "threads"
         probe.write(rec)
-        cost = time.perf_counter() - t0  # the snapshot and its record
+        cost = time.thread_time() - cpu0  # the snapshot and its record, on a CPU
         return max(period, cost / 0.015)  # about 1.5% of a core at most
     return job
 
