@@ -23,11 +23,14 @@ import errno
 import os
 import select
 import socket
+from _socket import socket as raw_socket  # socket.socket's base: no __init__, close() in Python
 
 EPOLLIN, EPOLLOUT = select.EPOLLIN, select.EPOLLOUT
 EPOLLFAIL = select.EPOLLERR | select.EPOLLHUP
 EPOLLRDHUP = select.EPOLLRDHUP  # the peer's FIN has come: read on to the end
 WATCH = EPOLLIN | EPOLLOUT | EPOLLRDHUP | select.EPOLLET
+READ_EVENTS = EPOLLIN | EPOLLFAIL | EPOLLRDHUP
+TO_END = EPOLLFAIL | EPOLLRDHUP
 RECV_SIZE = 65536  # under malloc's mmap threshold: a bigger recv() buffer cost an mmap, an mremap and a munmap per read
 CONNECTING, OPEN, CLOSED = 0, 1, 2
 _STREAM = socket.SOCK_STREAM | socket.SOCK_NONBLOCK
@@ -96,7 +99,7 @@ class Sock:
         self.after_flush = False  # close() was called with wbuf not empty
         self.fd = -1
         try:
-            sock = socket.socket(family, _STREAM)
+            sock = raw_socket(family, _STREAM)
         except OSError as e:  # EMFILE and the like
             self.sock = None
             self.state = CLOSED
@@ -132,7 +135,7 @@ class Sock:
 
     # -- events --------------------------------------------------------------------------------
     def event(self, ev: int) -> None:
-        if self.state == CONNECTING:
+        if self.state != OPEN:  # connecting (closed ones are no longer in the poller)
             if ev & EPOLLFAIL:
                 err = self.sock.getsockopt(socket.SOL_SOCKET, socket.SO_ERROR)
                 if err:
@@ -144,10 +147,10 @@ class Sock:
             self.state = OPEN
             self.owner.dialed(self)
             self.proto.connection_made(self)
-        if ev & EPOLLOUT and self.wbuf:
+        if self.wbuf and ev & EPOLLOUT:
             self._flush()
-        if ev & (EPOLLIN | EPOLLFAIL | EPOLLRDHUP) and self.state == OPEN:
-            self._read(ev & (EPOLLFAIL | EPOLLRDHUP))
+        if ev & READ_EVENTS and self.state == OPEN:
+            self._read(ev & TO_END)
 
     def _read(self, to_end: int) -> None:
         """Read what has come; ``to_end``: the peer has closed, read until EOF."""
