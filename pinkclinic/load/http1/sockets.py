@@ -73,7 +73,11 @@ class Poller:
         while self.later:
             todo, self.later = self.later, []
             for fn, arg in todo:
-                fn(arg)
+                try:
+                    fn(arg)
+                except Exception as e:  # as one handle of the loop's: the others still run
+                    self.loop.call_exception_handler(
+                        {"message": f"Exception in callback {fn!r}", "exception": e})
 
     def close(self) -> None:
         """The end: close every socket still open (idempotent)."""
