@@ -11,6 +11,9 @@ each ratio the median of the per-round ratios (round i against wrk's round i). T
 order of the generators rotates from round to round.
 Also: a new connection per request (``Connection: close``), rate mode at
 2,000 req/s, and pinkclinic's request count against nginx's stub_status.
+pinkclinic's modules are compiled to bytecode first, as an installed package's are:
+with PYTHONDONTWRITEBYTECODE set (as on the machine this was written on), every run
+would otherwise compile every module at start-up, ~0.15 s of CPU counted per run.
 Writes bench/results/loadgen.md and loadgen.json.
 """
 
@@ -206,6 +209,13 @@ def measure(name: str, nginx: Nginx, duration: float, rate=None, close=False) ->
     return r
 
 
+def compile_bytecode() -> None:
+    """Write pinkclinic's .pyc files (``__pycache__``, ignored by git), as pip does on install."""
+    subprocess.run([sys.executable, "-m", "compileall", "-q", str(ROOT / "pinkclinic")],
+                   check=True, stdout=subprocess.DEVNULL, env={**os.environ,
+                                                            "PYTHONDONTWRITEBYTECODE": ""})
+
+
 def median(xs):
     xs = [x for x in xs if x is not None and x == x]
     return statistics.median(xs) if xs else float("nan")
@@ -226,6 +236,8 @@ def summarise(runs: dict[str, list[dict]], ref: str = "wrk") -> dict[str, dict]:
             ratios = [r[k] / b[k] for r, b in zip(rs, base, strict=False)
                       if r.get(k) is not None and b.get(k)]
             s[f"{k}_x_{ref}"] = median(ratios)
+            good = [x for x in ratios if x == x]
+            s[f"{k}_x_{ref}_range"] = [min(good), max(good)] if good else None
         s["runs"] = len(rs)
         out[name] = s
     return out
@@ -237,12 +249,21 @@ def table(summary: dict[str, dict], title: str, ref: str = "wrk") -> list[str]:
              f"| CPU µs/request | × {ref} |",
              "|---|---|---|---|---|---|---|---|---|"]
     for name, s in summary.items():
-        x = {k: s.get(f"{k}_x_{ref}", float("nan")) for k in METRICS}
-        lines.append(f"| {name} | {s['rps']:,.0f} | {x['rps']:.2f} | {s['p50']:.2f} | "
-                     f"{x['p50']:.2f} | {s['p99']:.2f} | {x['p99']:.2f} | "
-                     f"{s['cpu_us_per_req']:.1f} | {x['cpu_us_per_req']:.2f} |")
+        x = {k: ratio_cell(s, f"{k}_x_{ref}") for k in METRICS}
+        lines.append(f"| {name} | {s['rps']:,.0f} | {x['rps']} | {s['p50']:.2f} | "
+                     f"{x['p50']} | {s['p99']:.2f} | {x['p99']} | "
+                     f"{s['cpu_us_per_req']:.1f} | {x['cpu_us_per_req']} |")
     return [*lines, "", f"Values are medians over the rounds; each × {ref} is the median of "
-            f"the per-round ratios (round *i* against {ref}'s round *i*).", ""]
+            f"the per-round ratios (round *i* against {ref}'s round *i*), with their lowest "
+            "and highest in brackets.", ""]
+
+
+def ratio_cell(s: dict, key: str) -> str:
+    """A ratio's median and, when there are several rounds, its range."""
+    med, rng = s.get(key, float("nan")), s.get(f"{key}_range")
+    if not rng or s.get("runs", 0) < 2 or rng[0] == rng[1]:
+        return f"{med:.2f}"
+    return f"{med:.2f} ({rng[0]:.2f}–{rng[1]:.2f})"
 
 
 def rotated(names: list[str], rnd: int) -> list[str]:
@@ -263,6 +284,7 @@ def main() -> None:
     d = args.duration
     sections = set(args.only or ["keepalive", "close", "rate"])
     os.environ["PYTHONPATH"] = str(ROOT)
+    compile_bytecode()
     nginx = Nginx()
     results: dict = {"machine": {"cpus": os.cpu_count(), "python": platform.python_version(),
                                  "kernel": platform.release()},
@@ -316,8 +338,9 @@ def write(results: dict, args) -> None:
              f"{CONNS} connections, {results['duration_s']:g} s per run, the order rotated each "
              "round; medians over the rounds, ratios as medians of per-round ratios. "
              "CPU is the generator's user + system time from rusage (start-up included), "
-             "divided by the requests it completed. The machine is shared and noisy (single "
-             "runs vary by up to ±30%): compare ratios within one run of this script.",
+             "divided by the requests it completed; pinkclinic's bytecode is compiled "
+             "beforehand, as an installed package's is. The machine is shared and noisy "
+             "(single runs vary by up to ±30%): compare ratios within one run of this script.",
              f"1-minute load average {results['loadavg'][0]:.2f} before, "
              f"{results['loadavg'][1]:.2f} after"
              + (" (above 1: other work shared the 2 cores, the figures are noisy)."

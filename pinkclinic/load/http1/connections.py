@@ -8,9 +8,11 @@ found by a sweep (:meth:`Connections.sweep`, every 100 ms: no timer per request)
 also cancels connects that take too long and closes retired connections once they have
 lingered ``LINGER_NS``.
 
-A connection is *dialing* from ``open()`` until it is made (``connected()``, which runs
-before its task's done callback: responses of other connections can come in between,
-and each must see that this one has already taken its share of the budget).
+A connection is *dialing* from ``open()`` until it is made (``connected()``): responses
+of other connections can come in between, and each must see that this one has already
+taken its share of the budget. Connections are sockets of the run's own epoll
+(:mod:`pinkclinic.load.http1.sockets`), not asyncio transports: a new connection per
+request costs about half as much that way.
 """
 
 from __future__ import annotations
@@ -27,6 +29,7 @@ from pinkclinic.load.http1.closing import H1ClosingConn
 from pinkclinic.load.http1.conn import H1Conn
 from pinkclinic.load.http1.encode import Requests
 from pinkclinic.load.http1.head import H1HeadConn
+from pinkclinic.load.http1.sockets import Poller, Sock
 
 BACKOFF_MAX_S = 1.0  # the longest wait before a failed connect is tried again
 LINGER_NS = 1_000_000_000  # how long a retired connection may stay open to read the rest
@@ -41,8 +44,8 @@ class Connections:
         self.pacer = pacer
         self.rec = rec
         self.slots: list[H1Conn | None] = [None] * spec.connections
-        self.connecting: dict[asyncio.Task, int] = {}  # connect task -> its start (ns)
-        self.tasks: dict[asyncio.Task, H1Conn] = {}  # open() task -> its connection
+        self.connecting: dict[Sock, int] = {}  # connect in progress -> its start (ns)
+        self.tasks: dict[Sock, H1Conn] = {}  # connect in progress -> its connection
         self.dialing: set[H1Conn] = set()  # connections opened but not yet made
         self.reopening = 0  # opens waiting out a backoff (open(slot, delay))
         self.fails = [0] * spec.connections  # connect failures in a row, per slot
@@ -51,7 +54,9 @@ class Connections:
         self.precise = False  # set once a server closes a connection: see closing.py
         self.ever_connected = False
         self.addr: tuple | None = None
+        self.family = socket.AF_INET
         self.loop: asyncio.AbstractEventLoop | None = None
+        self.poller: Poller | None = None
 
     async def resolve(self) -> None:
         self.loop = asyncio.get_running_loop()
@@ -59,11 +64,12 @@ class Connections:
             infos = await self.loop.getaddrinfo(self.host, self.port, type=socket.SOCK_STREAM)
         except OSError as e:
             raise PinkError(f"cannot resolve {self.host}: {e.strerror or e}") from None
-        self.addr = infos[0][4]
+        self.family, self.addr = infos[0][0], infos[0][4]
+        self.poller = Poller(self.loop)
 
     # -- opening ----------------------------------------------------------------------------
-    def open_all(self) -> list[asyncio.Task]:
-        """Open a connection for every slot; the connect tasks."""
+    def open_all(self) -> list[Sock]:
+        """Open a connection for every slot; their connects."""
         for slot in range(len(self.slots)):
             self.open(slot)
         return list(self.tasks)
@@ -78,7 +84,7 @@ class Connections:
                 self.open(slot)
 
     def open(self, slot: int, delay: float = 0.0) -> None:
-        """Open a connection for ``slot`` (after ``delay`` s): one task, no coroutine of ours."""
+        """Open a connection for ``slot`` (after ``delay`` s)."""
         if self.engine.finished:
             return
         if delay:
@@ -88,39 +94,38 @@ class Connections:
         cls = H1HeadConn if self.requests.has_head else H1ClosingConn if self.precise else H1Conn
         conn = cls(self, slot)
         self.slots[slot] = conn
-        task = self.loop.create_task(
-            self.loop.create_connection(lambda: conn, self.addr[0], self.addr[1]))
-        self.tasks[task] = conn
         self.dialing.add(conn)
-        self.connecting[task] = perf_counter_ns()
-        task.add_done_callback(self._opened)
+        dial = Sock(self.poller, self, conn, self.family, self.addr)
+        self.tasks[dial] = conn
+        self.connecting[dial] = perf_counter_ns()
 
     def _open_later(self, slot: int) -> None:
         self.reopening -= 1
         self.open(slot)
 
-    def _opened(self, task: asyncio.Task) -> None:
-        conn = self.tasks.pop(task, None)
-        self.connecting.pop(task, None)
+    def dialed(self, dial: Sock) -> None:
+        """A connect succeeded (its connection's ``connection_made`` comes next)."""
+        del self.tasks[dial]
+        self.connecting.pop(dial, None)
+
+    def dial_failed(self, dial: Sock, e: OSError | None) -> None:
+        """A connect failed with ``e``, or was cancelled (``e`` None)."""
+        conn = self.tasks.pop(dial, None)
+        self.connecting.pop(dial, None)
         if conn is None:
             return
         self.dialing.discard(conn)
         slot = conn.slot
-        if task.cancelled():  # a connect timeout (sweep), or the end of the run
+        if e is None:  # a connect timeout (sweep), or the end of the run
             if not self.engine.finished:
                 self.connect_failed(slot, TIMEOUT)
-            return
-        e = task.exception()
-        if e is None:
             return
         if isinstance(e, ConnectionRefusedError):
             self.connect_failed(slot, "refused")
         elif isinstance(e, OSError) and e.errno in (errno.EMFILE, errno.ENFILE):
             self.connect_failed(slot, FD_LIMIT)  # no socket to connect with: see result.notes
-        elif isinstance(e, OSError):
-            self.connect_failed(slot, "connect")
         else:
-            raise e
+            self.connect_failed(slot, "connect")
 
     def connect_failed(self, slot: int, kind: str) -> None:
         """A connect failed: it counts as one failed request (so ``-a`` runs still end)."""
@@ -205,10 +210,10 @@ class Connections:
         for conn in self.slots:
             if conn is not None and conn.pending and not conn.dead and now - conn.busy_since() > limit:
                 conn.drop(TIMEOUT)
-        for task, t in list(self.connecting.items()):
+        for dial, t in list(self.connecting.items()):
             if now - t > limit:
-                del self.connecting[task]  # counted as a timeout by _opened, not as connecting
-                task.cancel()
+                del self.connecting[dial]  # counted as a timeout by dial_failed
+                dial.cancel()
         for conn, t in list(self.retiring.items()):
             if now - t > LINGER_NS:
                 del self.retiring[conn]
@@ -232,4 +237,6 @@ class Connections:
                 conn.transport.close()
         for t in list(self.tasks):
             t.cancel()
+        if self.poller is not None:
+            self.poller.close()
         return inflight, connecting

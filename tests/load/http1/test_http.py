@@ -91,3 +91,15 @@ def test_post_body_from_file(serve, tmp_path):
     assert c["methods"] == {"POST": 20}
     assert set(c["bodies"]) == {'{"hello": "world"}'}
     assert c["headers"] == ["X-Test: yes"] * 20
+
+
+def test_a_request_bigger_than_the_socket_buffer_goes_out_whole(serve, tmp_path):
+    """The socket takes a 3 MB request in parts: the rest is sent as it makes room
+    (sockets.Sock.wbuf), in order, before the next request of the connection."""
+    s = serve("count", "--record")
+    body = "".join(f"{i:07d}\n" for i in range(375_000))  # 3 MB, every part distinct
+    f = tmp_path / "big.txt"
+    f.write_text(body)
+    r = load(s.url, "-a", "4", "-c", "2", "-p", "2", "-t", "5", "-m", "POST", "-i", str(f))
+    assert r.requests == 4 and r.error_count == 0
+    assert s.counts()["bodies"] == [body] * 4

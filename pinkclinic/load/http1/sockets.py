@@ -1,0 +1,244 @@
+"""The connections' sockets, without asyncio transports: one epoll of the run's own,
+which the event loop watches as a single reader.
+
+Through ``loop.create_connection`` a new connection cost a Task and a coroutine, a
+uvloop transport (tracked in a ``WeakValueDictionary``), getpeername, getsockname and
+getsockopt: ~50 µs of Python per connection, more than the kernel's own work. Here a
+connection is socket(), connect(), one edge-triggered epoll_ctl for reading and
+writing at once (closing the socket removes it), then send and recv, as in wrk.
+
+:class:`Sock` is both the protocol's transport (``write``, ``close``, ``abort``) and
+the handle of its connect (``done``, ``cancel``). The protocol gets asyncio's
+callbacks with asyncio's guarantees: ``connection_made`` once connected, then
+``data_received`` and ``eof_received``, and ``connection_lost`` exactly once after
+``connection_made``, never from inside ``close()``, ``abort()`` or ``write()``.
+The owner (``Connections``) is told of each connect: ``dialed(sock)`` just before
+``connection_made``, or ``dial_failed(sock, exc)`` (``exc`` None: cancelled), never
+from inside the call that opened or cancelled it.
+"""
+
+from __future__ import annotations
+
+import errno
+import os
+import select
+import socket
+from _socket import socket as raw_socket  # socket.socket's base: no __init__, close() in Python
+
+EPOLLIN, EPOLLOUT = select.EPOLLIN, select.EPOLLOUT
+EPOLLFAIL = select.EPOLLERR | select.EPOLLHUP
+EPOLLRDHUP = select.EPOLLRDHUP  # the peer's FIN has come: read on to the end
+WATCH = EPOLLIN | EPOLLOUT | EPOLLRDHUP | select.EPOLLET
+READ_EVENTS = EPOLLIN | EPOLLFAIL | EPOLLRDHUP
+TO_END = EPOLLFAIL | EPOLLRDHUP
+RECV_SIZE = 65536  # under malloc's mmap threshold: a bigger recv() buffer cost an mmap, an mremap and a munmap per read
+CONNECTING, OPEN, CLOSED = 0, 1, 2
+_STREAM = socket.SOCK_STREAM | socket.SOCK_NONBLOCK
+
+
+class Poller:
+    """The run's epoll; its file descriptor is a reader of the event loop."""
+
+    def __init__(self, loop):
+        self.loop = loop
+        self.ep = select.epoll()
+        self.socks: dict[int, Sock] = {}  # fd -> its socket
+        self.later: list = []  # (callback, arg) deferred while events are handled
+        self.busy = False
+        loop.add_reader(self.ep.fileno(), self.ready)
+
+    def ready(self) -> None:
+        socks = self.socks
+        self.busy = True
+        try:
+            for fd, ev in self.ep.poll(0):
+                s = socks.get(fd)
+                if s is not None:
+                    try:
+                        s.event(ev)
+                    except Exception as e:  # a bug in a callback: end that connection only
+                        s.fatal(e)
+        finally:
+            self.busy = False
+            self.run_later()
+
+    def soon(self, fn, arg) -> None:
+        """Call ``fn(arg)`` after the current event (batch), or on the loop's next turn."""
+        if self.busy:
+            self.later.append((fn, arg))
+        else:
+            self.loop.call_soon(fn, arg)
+
+    def run_later(self) -> None:
+        while self.later:
+            todo, self.later = self.later, []
+            for fn, arg in todo:
+                try:
+                    fn(arg)
+                except Exception as e:  # as one handle of the loop's: the others still run
+                    self.loop.call_exception_handler(
+                        {"message": f"Exception in callback {fn!r}", "exception": e})
+
+    def close(self) -> None:
+        """The end: close every socket still open (idempotent)."""
+        if self.ep.closed:
+            return
+        for s in list(self.socks.values()):
+            s.abort()
+        self.loop.remove_reader(self.ep.fileno())
+        self.ep.close()
+
+
+class Sock:
+    """One non-blocking TCP connection: a connect, then a transport for ``proto``."""
+
+    __slots__ = ("after_flush", "fd", "owner", "poller", "proto", "sock", "state", "wbuf")
+
+    def __init__(self, poller: Poller, owner, proto, family: int, addr: tuple):
+        self.poller = poller
+        self.owner = owner
+        self.proto = proto
+        self.state = CONNECTING
+        self.wbuf: bytearray | None = None  # what send() could not take yet
+        self.after_flush = False  # close() was called with wbuf not empty
+        self.fd = -1
+        try:
+            sock = raw_socket(family, _STREAM)
+        except OSError as e:  # EMFILE and the like
+            self.sock = None
+            self.state = CLOSED
+            poller.soon(self._failed, e)
+            return
+        self.sock = sock
+        try:
+            sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+            err = sock.connect_ex(addr)
+            if err and err != errno.EINPROGRESS:
+                raise OSError(err, os.strerror(err))  # OSError picks the subclass by errno
+            self.fd = fd = sock.fileno()
+            poller.ep.register(fd, WATCH)
+        except OSError as e:
+            sock.close()
+            self.state = CLOSED
+            poller.soon(self._failed, e)
+            return
+        poller.socks[fd] = self
+
+    # -- the connect's handle ----------------------------------------------------------------
+    def done(self) -> bool:
+        return self.state != CONNECTING
+
+    def cancel(self) -> None:
+        """Give up a connect in progress (the owner hears of it, soon, as cancelled)."""
+        if self.state == CONNECTING:
+            self._close()
+            self.poller.soon(self._failed, None)
+
+    def _failed(self, exc: OSError | None) -> None:
+        self.owner.dial_failed(self, exc)
+
+    # -- events --------------------------------------------------------------------------------
+    def event(self, ev: int) -> None:
+        if self.state != OPEN:  # connecting (closed ones are no longer in the poller)
+            if ev & EPOLLFAIL:
+                err = self.sock.getsockopt(socket.SOL_SOCKET, socket.SO_ERROR)
+                if err:
+                    self._close()
+                    self.owner.dial_failed(self, OSError(err, os.strerror(err)))
+                    return
+            if not ev & (EPOLLOUT | EPOLLFAIL):
+                return  # nothing yet (an event meant for an earlier socket on this fd)
+            self.state = OPEN
+            self.owner.dialed(self)
+            self.proto.connection_made(self)
+        if self.wbuf and ev & EPOLLOUT:
+            self._flush()
+        if ev & READ_EVENTS and self.state == OPEN:
+            self._read(ev & TO_END)
+
+    def _read(self, to_end: int) -> None:
+        """Read what has come; ``to_end``: the peer has closed, read until EOF."""
+        sock, proto = self.sock, self.proto
+        while True:
+            try:
+                data = sock.recv(RECV_SIZE)
+            except (BlockingIOError, InterruptedError):
+                return
+            except OSError as e:
+                self._end(e)
+                return
+            if not data:
+                proto.eof_received()  # a half-open connection is not kept: it ends here
+                self._end(None)
+                return
+            proto.data_received(data)
+            # a short read emptied the socket: more data is a new edge of the epoll; but
+            # a FIN that came with the data is no new edge, so with one, read on to EOF
+            if self.state != OPEN or (len(data) < RECV_SIZE and not to_end):
+                return
+
+    def fatal(self, exc: BaseException) -> None:
+        """A callback of the protocol raised: report it, end the connection with it."""
+        self.poller.loop.call_exception_handler(
+            {"message": "Fatal error in a load connection's callback", "exception": exc,
+             "protocol": self.proto})
+        if self.state == CONNECTING:
+            self._close()
+            self.owner.dial_failed(self, OSError(errno.EIO, str(exc)))
+        else:
+            self._end(exc)
+
+    # -- the transport ----------------------------------------------------------------------
+    def write(self, data: bytes) -> None:
+        if self.state != OPEN or self.after_flush:
+            return  # as asyncio's transports: writes after close() go nowhere
+        if self.wbuf:
+            self.wbuf += data
+            return
+        try:
+            n = self.sock.send(data)
+        except (BlockingIOError, InterruptedError):
+            n = 0
+        except OSError as e:
+            self._end(e)
+            return
+        if n != len(data):
+            self.wbuf = bytearray(memoryview(data)[n:])  # sent on EPOLLOUT's next edge
+
+    def _flush(self) -> None:
+        try:
+            n = self.sock.send(self.wbuf)
+        except (BlockingIOError, InterruptedError):
+            return
+        except OSError as e:
+            self._end(e)
+            return
+        del self.wbuf[:n]
+        if not self.wbuf and self.after_flush:
+            self._end(None)
+
+    def close(self) -> None:
+        """Close once what was written is sent; ``connection_lost(None)`` follows."""
+        if self.wbuf and self.state == OPEN:
+            self.after_flush = True
+        else:
+            self.abort()
+
+    def abort(self) -> None:
+        if self.state == CONNECTING:
+            self.cancel()
+        else:
+            self._end(None)
+
+    def _end(self, exc: BaseException | None) -> None:
+        if self.state != OPEN:
+            return
+        self._close()
+        self.poller.soon(self.proto.connection_lost, exc)
+
+    def _close(self) -> None:
+        self.state = CLOSED
+        self.wbuf = None
+        if self.poller.socks.get(self.fd) is self:
+            del self.poller.socks[self.fd]
+        self.sock.close()  # also takes the fd out of the epoll
