@@ -18,7 +18,9 @@ tasks are walked per snapshot (a uniform sample, each weighing ``n / walked``), 
 snapshot of 100,000 tasks stays bounded; chains are cut at ``MAX_CHAIN`` frames and
 task links at ``MAX_LINKS``, so cycles end.
 """
+import os
 import random
+import threading
 
 from . import _leaf
 
@@ -122,8 +124,43 @@ def snapshot(tasks, max_tasks):
             for (k, kind, res), g in groups.items()}, len(live), len(walk)
 
 
+class _StackTable:
+    """The ids of the stacks this process's stream has defined (v3 records): a stack is
+    written in full once, in the record that first has it (``defs``), then by id.
+    Keyed by (id(code), line) with the code objects kept alive, so an id never stands for
+    another code; ids are never reused, and a forked child (a new stream) starts over."""
+
+    def __init__(self):
+        self.lock = threading.Lock()
+        self.pid = None
+        self.ids = {}
+        self.next = 1
+
+    def ids_of(self, keys):
+        """([id per stack key], [[id, stack], ...] of the ones new to the stream)."""
+        out, defs = [], []
+        if self.pid != os.getpid():  # a forked child: its own stream, maybe a held lock
+            self.lock, self.ids, self.pid = threading.Lock(), {}, os.getpid()
+        with self.lock:
+            if len(self.ids) >= MAX_STACK_IDS:
+                self.ids = {}  # ids go on: an old id never returns
+            for key in keys:
+                k = tuple((id(c), ln) for c, ln in key)
+                found = self.ids.get(k)
+                if found is None:
+                    found = self.ids[k] = (self.next, key)
+                    self.next += 1
+                    defs.append([found[0], [[_func(c), c.co_filename, ln] for c, ln in key]])
+                out.append(found[0])
+        return out, defs
+
+
+_TABLE = _StackTable()
+MAX_STACK_IDS = 20000
+
+
 def record(snap, thread_id, dt, dur):
-    """The ``waits`` record of one snapshot; ``dt`` is the time it stands for."""
+    """The ``waits`` record (v3) of one snapshot; ``dt`` is the time it stands for."""
     groups, live, walked = snap
     top = sorted(groups.items(), key=lambda kv: -kv[1][0])
     kept = [kv for kv in top[:MAX_STACKS] if kv[0][0]]
@@ -133,9 +170,12 @@ def record(snap, thread_id, dt, dur):
         if detail:
             leaf.update(detail)
         leaves.append(leaf)
-    return {"type": "waits", "v": 2, "thread_id": thread_id, "n": live, "walked": walked,
-            "dt_ms": round(dt * 1000, 3), "dur_ms": round(dur * 1000, 3),
-            "other": round(sum(n for _k, (n, _d) in top[MAX_STACKS:]), 3),
-            "stacks": [[[[_func(c), c.co_filename, ln] for c, ln in key], round(n, 3)]
-                       for (key, _k, _r), (n, _d) in kept],
-            "leaves": leaves}
+    ids, defs = _TABLE.ids_of([key for (key, _k, _r), _g in kept])
+    rec = {"type": "waits", "v": 3, "thread_id": thread_id, "n": live, "walked": walked,
+           "dt_ms": round(dt * 1000, 3), "dur_ms": round(dur * 1000, 3),
+           "other": round(sum(n for _k, (n, _d) in top[MAX_STACKS:]), 3),
+           "stacks": [[sid, round(n, 3)] for sid, (_key, (n, _d)) in zip(ids, kept)],
+           "leaves": leaves}
+    if defs:
+        rec["defs"] = defs
+    return rec
