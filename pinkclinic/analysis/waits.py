@@ -139,7 +139,8 @@ def _serves_requests(stack: list) -> bool:
 
 
 def wait_profile(data: RecordingData) -> WaitProfile | None:
-    """The sites of the window's ``waits`` records (v2), or None without any."""
+    """The sites of the window's ``waits`` records (v2, or v3 as the reader gives them), or
+    None without any."""
     records = [r for r in data.probe_in_window("waits") if r.get("leaves") is not None]
     w = data.window
     if not records:
