@@ -1,6 +1,6 @@
 """Combine the analyzers' findings into one Diagnosis (``diagnosis.json``).
 
-The verdict is the most severe issue. Four rules keep categories honest:
+The verdict is the most severe issue. Five rules keep categories honest:
 * a loop stalled by the collector is gc-pressure (the loop analyzer already
   leaves GC-overlapping stall time out, and when the GC took most of the loop's
   stalled time gc-pressure leads: :func:`.gc.lead_over_loop`);
@@ -12,7 +12,9 @@ The verdict is the most severe issue. Four rules keep categories honest:
   (``cpu-starved``) only add a warning: an event loop waiting on an upstream and one
   waiting for work look the same from outside;
 * the task snapshots (:mod:`.waits_verdict`) say what requests wait on: their verdict
-  replaces the io analyzer's guess from CPU and latency.
+  replaces the io analyzer's guess from CPU and latency. When they see threads queue on a
+  lock or a pool, gil-contention is dropped: a thread blocked in ``with lock:`` sits in a
+  futex with its own code on top, which is how :mod:`.thread_time` tells a GIL wait.
 
 Without an issue, the verdict is ``healthy`` only if the server was really exercised
 (:mod:`.traffic`): no traffic, or a load that mostly failed, is ``insufficient-data``
@@ -48,6 +50,7 @@ SCHEMA_VERSION = 2  # of diagnosis.json, whichever command wrote it (doctor, hea
 MIN_WINDOW_S = 1.0  # shorter load windows give insufficient-data
 LOOP_CATEGORIES = ("loop-cpu", "loop-blocking-call")
 WAIT_CATEGORIES = ("io-wait", "pool-exhausted", "lock-contention")
+QUEUE_CATEGORIES = ("pool-exhausted", "lock-contention")
 
 
 def run_analyzers(data: RecordingData) -> list[Finding]:
@@ -68,6 +71,8 @@ def combine(rec: Recording, findings: list[Finding], data: RecordingData) -> dic
         issues = [f for f in issues if f.category not in WAIT_CATEGORIES]
     if any(f.signal == "waits" for f in issues):  # what requests wait on, seen from inside
         issues = [f for f in issues if f.signal != "io"]
+    if any(f.category in QUEUE_CATEGORIES for f in issues):  # their futex time is that lock
+        issues = [f for f in issues if f.category != "gil-contention"]
     if sat_category == "cpu-saturation":  # busy threads, not idle ones
         issues = [f for f in issues if f.category != "io-wait"]
     issues.sort(key=lambda f: -f.severity)

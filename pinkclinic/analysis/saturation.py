@@ -29,7 +29,7 @@ ran or waited for a core.
 from __future__ import annotations
 
 from pinkclinic.analysis.data import RecordingData
-from pinkclinic.analysis.finding import NONE, Finding
+from pinkclinic.analysis.finding import INSUFFICIENT, NONE, Finding
 from pinkclinic.analysis.gil import row
 from pinkclinic.analysis.thread_time import ProcessTime, cores_text, culprits, split
 
@@ -74,11 +74,13 @@ def server(times: dict[int, ProcessTime]) -> ProcessTime | None:
 def analyse(data: RecordingData) -> Finding:
     times = split(data)
     if not times:
-        return Finding(signal="saturation", summary="no run-queue times (schedstat) recorded",
+        return Finding(signal="saturation", status=INSUFFICIENT,
+                       summary="no run-queue times (schedstat) recorded",
                        missing=["schedstat"] if data.rec.stream_file("threads") else [])
     tree = server(times)
     if tree is None:
-        return Finding(signal="saturation", summary="the thread times cover less than a second")
+        return Finding(signal="saturation", status=INSUFFICIENT,
+                       summary="the thread times cover less than a second")
     r = {**row(tree, data.cpu_count), "processes": sorted({t.pid for t in tree.threads})}
     r.pop("pid")
     n = len(r["processes"])

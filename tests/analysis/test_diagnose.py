@@ -36,7 +36,7 @@ def test_a_healthy_run_is_healthy_and_written(tmp_path):
     assert "pinkclinic flame --load" in d["recommendation"]
     assert read_json(s.rec.file("diagnosis.json")) == d
     assert [f["signal"] for f in d["findings"]] == ["loop", "gc", "memory", "io", "waits", "traffic",
-                                                    "gil"]
+                                                    "gil", "saturation"]
 
 
 def test_io_wait_is_dropped_behind_a_stalled_loop(tmp_path):

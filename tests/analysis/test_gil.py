@@ -215,3 +215,20 @@ def test_without_schedstat_the_old_estimate_stands(tmp_path):
     f = gil.analyse(s.data())
     assert f.status == ISSUE and "gil_share" not in f.evidence
     assert saturation.analyse(s.data()).evidence.get("saturated") is None
+
+
+def test_threads_queued_on_a_lock_the_snapshots_see_are_lock_contention_not_gil(tmp_path):
+    """A thread blocked in ``with lock:`` sits in a futex with its own code on top, which
+    is how a GIL wait looks from outside; the thread snapshots see the lock, so it leads
+    and gil-contention is dropped. Without the snapshots the same threads are GIL waits."""
+    from tests.analysis.test_waits import WORKER, leaf, thread_records
+    from tests.synth import SITE_FRAME
+
+    s = rec(tmp_path, on_cpu=0.25, runq=0.05, stack=[THREAD_RUN, frame("fetch_account", 19)])
+    assert gil.analyse(s.data()).status == ISSUE  # seen from outside alone
+    view = [*WORKER, SITE_FRAME, frame("fetch_account", 19)]
+    thread_records(s, s.probe(pid=100), [(view, 3, leaf("lock", "threading.Lock")),
+                                         ([*view[:-1], frame("fetch_account", 20)], 1, leaf("sleep"))])
+    d = s.diagnose()
+    assert d["verdict"] == "lock-contention", d["summary"]
+    assert "gil-contention" not in [i["category"] for i in d["issues"]]
