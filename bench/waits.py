@@ -38,7 +38,11 @@ RESULTS = ROOT / "bench" / "results"
 BOOTSTRAP = ROOT / "pinkclinic" / "bootstrap"
 SERVER = ROOT / "samples" / "io_wait_starlette.py"
 # waits_ms; 0: the probe as before task snapshots had their own rate (every 500 ms)
-CONDITIONS = {"bare": None, "probe, no waits rate": 0, "waits (20 ms)": 20, "waits (50 ms)": 50,
+# "control": bare, with a do-nothing process on the server's core waking 100 times a second
+# (bench/cost.py's control: the machine's own price for any 100 Hz wake-up, as the
+# probe's loop watcher)
+CONTROL = "import time\nwhile True:\n    time.sleep(0.01)\n"
+CONDITIONS = {"bare": None, "control (100 Hz, do-nothing)": "control", "probe, no waits rate": 0, "waits (20 ms)": 20, "waits (50 ms)": 50,
               "doctor (100 ms)": 100}
 # sample, designed site function, kind, designed share of request time, why
 ACCURACY = [
@@ -55,11 +59,14 @@ def cpu_seconds(pid: int) -> float:
     return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
-def cost_round(tmp: Path, waits_ms: int | None, args) -> dict:
+def cost_round(tmp: Path, waits_ms: int | str | None, args) -> dict:
     port = free_port()
     env = {**os.environ, "PORT": str(port)}
     env.pop("PINKCLINIC_PROBE", None)
-    if waits_ms is not None:
+    control = None
+    if waits_ms == "control":
+        control = subprocess.Popen(["taskset", "-c", "0", sys.executable, "-c", CONTROL])
+    elif waits_ms is not None:
         rec = Path(tempfile.mkdtemp(dir=tmp))
         env["PYTHONPATH"] = str(BOOTSTRAP)
         env["PINKCLINIC_PROBE"] = json.dumps({"dir": str(rec), "features": ["loop", "tasks"],
@@ -78,6 +85,9 @@ def cost_round(tmp: Path, waits_ms: int | None, args) -> dict:
     finally:
         proc.terminate()
         proc.wait(10)
+        if control is not None:
+            control.terminate()
+            control.wait(10)
     res = json.loads(out.stdout)
     n = res["requests"]["total"] if isinstance(res["requests"], dict) and "total" in res["requests"] \
         else res.get("2xx") or res.get("requests", {}).get("sent")
@@ -116,7 +126,7 @@ def iqr(values: list[float]) -> list[float]:
 
 def snapshot() -> dict:
     sys.path.insert(0, str(BOOTSTRAP))
-    from pinkclinic_probe import _waits
+    from pinkclinic_probe import _waits, _watch
 
     async def main():
         ev, sem = asyncio.Event(), asyncio.Semaphore(0)
@@ -143,10 +153,30 @@ def snapshot() -> dict:
                 t = time.perf_counter()
                 _waits.snapshot(live, cap)
                 times[name].append(time.perf_counter() - t)
+        # as the probe takes it: a draw from the task registry, the cap adapted so one
+        # snapshot costs about WAITS_STALL_S of CPU (_watch._after_snapshot), from FIRST_TASKS
+        loop, cap, probe_times, caps = asyncio.get_running_loop(), _watch.FIRST_TASKS, [], []
+        for i in range(25):
+            t, c = time.perf_counter(), time.thread_time()
+            drawn = _waits.sample(loop, cap)
+            _waits.snapshot(drawn[0], cap, live=drawn[1])
+            wall, cpu = time.perf_counter() - t, time.thread_time() - c
+            if i >= 10:
+                probe_times.append(wall)
+                caps.append(cap)
+            cap = max(50, min(_watch.MAX_TASKS, int(_watch.WAITS_STALL_S * cap / cpu)))
+        listing = []
+        for _ in range(15):
+            t = time.perf_counter()
+            asyncio.all_tasks()
+            listing.append(time.perf_counter() - t)
         for t in tasks:
             t.cancel()
         await asyncio.gather(*tasks, return_exceptions=True)
-        return {"tasks": len(live), **{
+        return {"tasks": len(live), "probe_ms_median": 1000 * statistics.median(probe_times),
+                "probe_ms_iqr": [1000 * x for x in iqr(probe_times)],
+                "probe_walked_median": statistics.median(caps), "first_tasks": _watch.FIRST_TASKS,
+                "all_tasks_ms_median": 1000 * statistics.median(listing), **{
             f"{name}_ms_median": 1000 * statistics.median(v) for name, v in times.items()}, **{
             f"{name}_ms_iqr": [1000 * x for x in iqr(v)] for name, v in times.items()}}
 
@@ -154,6 +184,19 @@ def snapshot() -> dict:
 
 
 def scale() -> dict:
+    out = {}
+    for v in (3, 2):
+        times, records = scale_once(v)
+        out[f"v{v}_analysis_s_median"] = statistics.median(times)
+        out[f"v{v}_analysis_s_all"] = times
+    return {"records": records, "tasks": 1000, "seconds": 60,
+            "analysis_s_median": out["v3_analysis_s_median"], **out}
+
+
+def scale_once(v: int) -> tuple[list[float], int]:
+    """Reading the probe stream and the analysis (``wait_profile`` + ``waits_json``) of a
+    synthetic 60 s recording, its ``waits`` records as the probe writes them (v3: each
+    stack once, then by id) or as it did before (v2: every stack in full each time)."""
     from pinkclinic.analysis.waits import wait_profile, waits_json
     from tests.synth import SITE_FRAME, STDLIB, Synth, frame
 
@@ -170,21 +213,26 @@ def scale() -> dict:
                                        "value": 0, "waiters": 50}))
         records = 0
         for t in s.times(0.02):
-            p.w.write({"type": "waits", "t": t, "v": 2, "thread_id": 100, "n": 1000,
-                       "walked": 1000, "dt_ms": 20.0, "dur_ms": 0.5, "other": 0,
-                       "stacks": [[st, n] for st, n, _ in groups],
-                       "leaves": [lf for _, _, lf in groups]})
+            rec = {"type": "waits", "t": t, "v": v, "thread_id": 100, "n": 1000,
+                   "walked": 1000, "dt_ms": 20.0, "dur_ms": 0.5, "other": 0,
+                   "leaves": [lf for _, _, lf in groups]}
+            if v == 3:
+                rec["stacks"] = [[j + 1, n] for j, (_st, n, _) in enumerate(groups)]
+                if not records:
+                    rec["defs"] = [[j + 1, st] for j, (st, _n, _) in enumerate(groups)]
+            else:
+                rec["stacks"] = [[st, n] for st, n, _ in groups]
+            p.w.write(rec)
             records += 1
         p.w.flush()
         times = []
         for _ in range(3):
-            data = s.data()
+            data = s.data()  # reads the streams lazily: the reading is timed too
             t = time.perf_counter()
             out = waits_json(wait_profile(data))
             times.append(time.perf_counter() - t)
         assert len(out["sites"]) == 20
-    return {"records": records, "tasks": 1000, "seconds": 60,
-            "analysis_s_median": statistics.median(times), "analysis_s_all": times}
+    return times, records
 
 
 def accuracy() -> list[dict]:
@@ -213,7 +261,7 @@ def main() -> None:
     ap.add_argument("--only", choices=["cost", "snapshot", "scale", "accuracy"])
     args = ap.parse_args()
     load0 = os.getloadavg()
-    res = {"meta": {"python": platform.python_version(), "cpus": os.cpu_count(),
+    res = {"meta": {"python": platform.python_version(), "cpus": os.cpu_count(), "rate": args.rate,
                     "loadavg_before": load0, "argv": sys.argv[1:]}}
     if args.only and (RESULTS / "waits.json").exists():  # one part again: keep the others
         old = json.loads((RESULTS / "waits.json").read_text())
@@ -242,14 +290,23 @@ def markdown(res: dict) -> str:
                   "| tasks walked | ms |", "|---|---|",
                   *[f"| {name} | {s[name + '_ms_median']:.2f} ({s[name + '_ms_iqr'][0]:.2f}-"
                     f"{s[name + '_ms_iqr'][1]:.2f}) |" for name in ("whole", "2000", "200", "1")],
-                  "", "The probe starts at 2,000 and then walks as many tasks as fit in about 1 ms "
-                  "(at least 50), each weighing n / walked; `1` is the floor: listing the live "
-                  "tasks.", ""]
+                  "", *([f"**As the probe takes it: {s['probe_ms_median']:.2f} ms** (IQR "
+                         f"{s['probe_ms_iqr'][0]:.2f}-{s['probe_ms_iqr'][1]:.2f}; snapshots 11-25), "
+                         f"walking a median {s['probe_walked_median']:.0f} tasks: a draw from the "
+                         "task registry (no `asyncio.all_tasks()`, which alone takes "
+                         f"{s['all_tasks_ms_median']:.2f} ms here), the first snapshot walking "
+                         f"{s['first_tasks']}, then as many as fit in about 1 ms of CPU (at least "
+                         "50), each weighing n / walked. `1` is the floor of the rows above: the "
+                         "tasks given, one walked.", ""] if "probe_ms_median" in s else [])]
     if "scale" in res:
         s = res["scale"]
         lines += ["## Scale (target: 60 s, 1,000 concurrent tasks analysed in <= 3 s)", "",
-                  f"{s['records']:,} snapshots of {s['tasks']:,} tasks over {s['seconds']} s: "
-                  f"analysed in {s['analysis_s_median']:.2f} s (median of 3).", ""]
+                  f"{s['records']:,} snapshots of {s['tasks']:,} tasks (20 sites) over "
+                  f"{s['seconds']} s, read and analysed in {s['analysis_s_median']:.2f} s (median "
+                  "of 3, records as the probe writes them: v3, each stack once then by id)"
+                  + (f"; v2 records (every stack in full, as before): "
+                     f"{s['v2_analysis_s_median']:.2f} s." if "v2_analysis_s_median" in s else "."),
+                  ""]
     if "accuracy" in res:
         lines += ["## Accuracy (target: the designed site's share within +-10 points)", "",
                   "| sample | site | designed | measured | why | within 10 points |",
@@ -268,6 +325,20 @@ def markdown(res: dict) -> str:
             lines.append(f"| {name} | {c['cpu_us_per_request_median']:.1f} ({lo:.1f}-{hi:.1f}) | "
                          f"{c['ratio_to_bare_median']:.3f} ({rlo:.3f}-{rhi:.3f}) |")
         lines.append("")
+        cost = res["cost"]
+        if "bare" in cost and "probe, no waits rate" in cost:
+            bare = cost["bare"]["cpu_us_per_request_median"]
+            base = cost["probe, no waits rate"]["cpu_us_per_request_median"]
+            cores = bare * 1e-6 * res["meta"].get("rate", 400)
+            lines += [f"The bare server uses about {cores:.2f} of a core at this rate, so 3% of its "
+                      f"CPU is about {3 * cores:.2f}% of one core: less than the probe's loop "
+                      "watcher alone (`probe, no waits rate`: 100 ticks a second, the loop woken "
+                      "for each) and less than the snapshots' own budget (1.5% of a core). "
+                      "Beyond the probe without snapshots: " + ", ".join(
+                          f"{name} {100 * (c['cpu_us_per_request_median'] / base - 1):+.1f}%"
+                          for name, c in cost.items() if name.startswith(("waits", "doctor")))
+                      + ". Runs alternate round by round on 2 cores shared with other "
+                      "developers: the spreads are wide.", ""]
     return "\n".join(lines)
 
 

@@ -20,6 +20,11 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
+try:  # about twice as fast on the probe's stack-laden records; the stdlib's as a fallback
+    from orjson import loads as _fast_loads
+except ImportError:  # pragma: no cover
+    _fast_loads = None
+
 
 def dumps(obj: Any, *, indent: int | None = None) -> str:
     """JSON with sorted keys, so equal data gives byte-equal files."""
@@ -89,6 +94,17 @@ class JsonlWriter:
         self.close()
 
 
+def _loads(line: str) -> Any:
+    """``json.loads``, by orjson when it can (it refuses NaN and huge integers, which the
+    stdlib's json writes and reads: those lines go to the stdlib)."""
+    if _fast_loads is not None:
+        try:
+            return _fast_loads(line)
+        except ValueError:
+            pass
+    return json.loads(line)
+
+
 def read_jsonl(path: str | os.PathLike, *, with_header: bool = False) -> Iterator[dict]:
     """Yield the records of a stream, skipping the header and any torn line.
 
@@ -105,7 +121,7 @@ def read_jsonl(path: str | os.PathLike, *, with_header: bool = False) -> Iterato
             if not line:
                 continue
             try:
-                rec = json.loads(line)
+                rec = _loads(line)
             except json.JSONDecodeError:
                 bad = line
                 continue

@@ -54,11 +54,35 @@ def read_probe_file(path: str | os.PathLike) -> tuple[dict[str, Any], list[dict[
     header = read_jsonl_header(path) or {}
     pid = header.get("pid")
     records = []
+    stacks: dict[int, list] = {}
     for r in read_jsonl(path):
         if isinstance(r, dict) and not _is_header(r):
             r.setdefault("pid", pid)
+            if r.get("type") == "waits" and r.get("v") == 3:
+                _resolve_stacks(r, stacks)
             records.append(r)
     return header, records
+
+
+def _resolve_stacks(rec: dict[str, Any], stacks: dict[int, list]) -> None:
+    """A v3 ``waits`` record in the v2 shape: each stack id replaced by the stack its
+    stream defined (``defs``, in this record or an earlier one). One list per id, shared
+    by every record that has it. A group whose id was never defined (its record lost)
+    goes to ``other``, with its leaf."""
+    try:
+        for sid, stack in rec.pop("defs", None) or ():
+            stacks[int(sid)] = stack
+        out, leaves, other = [], [], float(rec.get("other") or 0.0)
+        for (sid, n), leaf in zip(rec.get("stacks") or (), rec.get("leaves") or ()):
+            stack = stacks.get(sid) if isinstance(sid, int) else None
+            if stack is None:
+                other += float(n)
+                continue
+            out.append([stack, n])
+            leaves.append(leaf)
+    except (TypeError, ValueError):
+        out, leaves, other = [], [], rec.get("other")
+    rec["stacks"], rec["leaves"], rec["other"] = out, leaves, other
 
 
 def probe_headers(folder: str | os.PathLike) -> dict[int, dict[str, Any]]:

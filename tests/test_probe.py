@@ -114,3 +114,22 @@ def test_the_thread_prefix_is_the_probes_own():
     values = [n.value.value for n in tree.body if isinstance(n, ast.Assign)
               and any(getattr(t, "id", "") == "THREAD_PREFIX" for t in n.targets)]
     assert values == [THREAD_PREFIX]
+
+
+def test_v3_waits_records_get_their_stacks_back_from_the_streams_defs(tmp_path):
+    a, b = [["handler", "/app/a.py", 3]], [["handler", "/app/a.py", 3], ["get", "/app/b.py", 9]]
+    leaf = {"kind": "sleep", "resource": ""}
+    _write(tmp_path / "probe-41.jsonl", [
+        HEADER,
+        {"type": "waits", "v": 3, "t": 1.0, "other": 0, "defs": [[1, a], [2, b]],
+         "stacks": [[1, 2.0], [2, 1.0]], "leaves": [leaf, leaf]},
+        {"type": "waits", "v": 3, "t": 2.0, "other": 0.5,  # id 7's record was lost
+         "stacks": [[2, 3.0], [7, 4.0]], "leaves": [leaf, {"kind": "lock"}]},
+        {"type": "waits", "v": 2, "t": 3.0, "other": 0, "stacks": [[a, 1]], "leaves": [leaf]},
+    ])
+    first, second, old = read_probe_file(tmp_path / "probe-41.jsonl")[1]
+    assert first["stacks"] == [[a, 2.0], [b, 1.0]] and "defs" not in first
+    assert second["stacks"] == [[b, 3.0]] and second["leaves"] == [leaf]
+    assert second["other"] == 4.5
+    assert second["stacks"][0][0] is first["stacks"][1][0]  # one list per stack id
+    assert old["stacks"] == [[a, 1]]

@@ -139,7 +139,8 @@ def _serves_requests(stack: list) -> bool:
 
 
 def wait_profile(data: RecordingData) -> WaitProfile | None:
-    """The sites of the window's ``waits`` records (v2), or None without any."""
+    """The sites of the window's ``waits`` records (v2, or v3 as the reader gives them), or
+    None without any."""
     records = [r for r in data.probe_in_window("waits") if r.get("leaves") is not None]
     w = data.window
     if not records:
@@ -154,6 +155,11 @@ def wait_profile(data: RecordingData) -> WaitProfile | None:
     names: dict[tuple, str] = {}
     seen: dict[tuple, tuple] = {}
     loop_pids = {int(r.get("pid") or 0) for r in records if r.get("source") != "threads"}
+    # (stack, kind, raw resource, pid) -> (the Site or None, stack tuple, kind, resource):
+    # the same groups come back in every snapshot, each resolved once
+    groups: dict[tuple, tuple] = {}
+    last_leaf: dict[int, dict] = {}  # id(site) -> the leaf of its latest group
+    tuples: dict[int, tuple] = {}  # id(stack list) -> the stack as a tuple
     for i, r in enumerate(records):
         dt = float(r.get("dt_ms") or 0.0) / 1000.0
         loop = (int(r.get("pid") or 0), int(r.get("thread_id") or 0))
@@ -162,32 +168,33 @@ def wait_profile(data: RecordingData) -> WaitProfile | None:
         serving = []
         offload = r.get("source") == "threads" and loop[0] in loop_pids
         for (stack, count), leaf in zip(r.get("stacks", []), r.get("leaves", [])):
-            if offload and _offloaded(stack):
-                continue
-            st = tuple(tuple(f) for f in stack)
-            if st not in seen:  # the same stacks come back in every snapshot
-                frame = culprit_frame(stack) if stack and _serves_requests(stack) else None
-                seen[st] = (frame, _outermost_app(stack))
-            frame, outermost_app = seen[st]
-            if frame is None:
-                continue
+            # v3 records share one list per stack: keyed by its id (every record, and so
+            # every stack, lives as long as this loop), its content hashed once
+            st = tuples.get(id(stack))
+            if st is None:
+                st = tuples[id(stack)] = tuple(map(tuple, stack))
             kind = str(leaf.get("kind", "other"))
-            resource = _resource_name(str(leaf.get("resource", "")), loop[0], names)
-            key = (str(frame[0]), str(frame[1]), kind, resource)
-            site = sites.get(key)
+            gkey = (st, kind, str(leaf.get("resource", "")), loop[0], offload)
+            g = groups.get(gkey)
+            if g is None:
+                g = groups[gkey] = _group(st, stack, kind, leaf, loop[0], offload, seen,
+                                          names, sites)
+            site, kind, resource, st = g  # st: the first copy, its strings' hashes known
             if site is None:
-                site = sites[key] = Site(str(frame[0]), str(frame[1]), int(frame[2]), kind,
-                                         resource, outermost_app=outermost_app)
+                continue
             ts = float(count) * dt
             site.task_seconds += ts
             site.stacks[st] = site.stacks.get(st, 0.0) + ts
             site.per_snapshot[i] = site.per_snapshot.get(i, 0.0) + float(count)
-            site.detail = {k: v for k, v in leaf.items() if k not in ("kind", "resource")}
+            last_leaf[id(site)] = leaf
             kinds[kind] += ts
             serving.append([stack, count, kind, resource])
         n = sum(float(s[1]) for s in serving)
         if n > worst["tasks"]:
             worst = {"t": r["t"], "tasks": n, "pid": loop[0], "stacks": serving}
+    for site in sites.values():
+        leaf = last_leaf.get(id(site), {})
+        site.detail = {k: v for k, v in leaf.items() if k not in ("kind", "resource")}
     counted, background = _split_background(sites, snapshots, per_loop)
     for site in background:
         kinds[site.kind] -= site.task_seconds
@@ -204,6 +211,27 @@ def wait_profile(data: RecordingData) -> WaitProfile | None:
                        kinds={k: v for k, v in kinds.items() if v > 1e-9},
                        request_seconds=request_s, snapshots=snapshots, worst=worst,
                        loops=len(per_loop))
+
+
+def _group(st: tuple, stack: list, kind: str, leaf: dict, pid: int, offload: bool,
+           seen: dict, names: dict, sites: dict) -> tuple:
+    """(the site of a (stack, leaf) group, or None if it does not count; kind; resource;
+    the stack as a tuple)."""
+    if offload and _offloaded(stack):
+        return None, kind, "", st
+    if st not in seen:
+        frame = culprit_frame(stack) if stack and _serves_requests(stack) else None
+        seen[st] = (frame, _outermost_app(stack))
+    frame, outermost_app = seen[st]
+    if frame is None:
+        return None, kind, "", st
+    resource = _resource_name(str(leaf.get("resource", "")), pid, names)
+    key = (str(frame[0]), str(frame[1]), kind, resource)
+    site = sites.get(key)
+    if site is None:
+        site = sites[key] = Site(str(frame[0]), str(frame[1]), int(frame[2]), kind, resource,
+                                 outermost_app=outermost_app)
+    return site, kind, resource, st
 
 
 def _resource_name(raw: str, pid: int, names: dict[tuple, str]) -> str:

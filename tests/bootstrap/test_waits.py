@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import sys
 import threading
 
@@ -60,7 +61,19 @@ def test_each_task_s_leaf_says_what_it_waits_on(tmp_path):
     assert proc.returncode == 0, proc.stderr
     pid = next(iter(processes(tmp_path)))
     kinds = leaves(tmp_path, pid)
-    assert all(r.get("v") == 2 and r["dt_ms"] > 0 for r in records(tmp_path, pid, "waits"))
+    assert all(r.get("v") == 3 and r["dt_ms"] > 0 for r in records(tmp_path, pid, "waits"))
+    # on the wire, each stack is written in full once (``defs``), before any use of its id
+    defined, used = set(), 0
+    for line in (tmp_path / f"probe-{pid}.jsonl").read_text().splitlines():
+        raw = json.loads(line)
+        if raw.get("type") != "waits":
+            continue
+        ids = [sid for sid, _st in raw.get("defs", [])]
+        assert not defined & set(ids), "a stack defined twice"
+        defined.update(ids)
+        assert {sid for sid, _n in raw["stacks"]} <= defined
+        used += len(raw["stacks"])
+    assert used > len(defined) > 0
 
     lock = next(lf for lf, funcs, n in kinds["lock"] if "hold_lock" in funcs)
     assert lock["resource"].startswith("asyncio.Lock@") and lock["locked"] and lock["waiters"] == 2

@@ -27,31 +27,48 @@ ON_CPU_SHARE = 0.5
 MIN_CPU_WINDOW_S = 0.005  # a shorter look at the stalled thread says nothing
 WAITS_CPU_SHARE = 0.015  # of one core, for the task snapshots
 WAITS_STALL_S = 0.001  # what one snapshot may hold the loop for
-MAX_TASKS = 2000  # tasks walked per snapshot at first; adapted to WAITS_STALL_S
+FIRST_TASKS = 200  # tasks walked by the first snapshot; then adapted to WAITS_STALL_S
+MAX_TASKS = 10000
 
 
 class _Tick:
-    __slots__ = ("ran_at", "tasks", "waits", "waits_dur", "want_tasks", "want_waits")
+    __slots__ = ("all_tasks", "loop", "ran_at", "tasks", "waits", "waits_cpu", "waits_dur",
+                 "want_tasks", "want_waits")
 
-    def __init__(self, want_tasks, want_waits, all_tasks):
+    def __init__(self, want_tasks, want_waits, all_tasks, loop):
         self.ran_at = None
         self.tasks = None
         self.waits = None
         self.waits_dur = 0.0
-        self.want_tasks = all_tasks if want_tasks or want_waits else None
+        self.waits_cpu = 0.0
+        self.want_tasks = want_tasks  # the exact count (``tasks`` record)
         self.want_waits = want_waits  # 0, or the most tasks to walk
+        self.all_tasks = all_tasks
+        self.loop = loop
 
     def __call__(self):
         self.ran_at = time.perf_counter()
-        if self.want_tasks is not None:
-            try:
-                tasks = self.want_tasks()
-                self.tasks = len(tasks)
-                if self.want_waits:
-                    self.waits = _waits.snapshot(tasks, self.want_waits)
-                    self.waits_dur = time.perf_counter() - self.ran_at
-            except Exception:
-                pass
+        if not self.want_tasks and not self.want_waits:
+            return  # a lag tick alone: no clock read beyond its own
+        cpu0 = time.thread_time()
+        try:
+            listed = None
+            if self.want_tasks:
+                listed = self.all_tasks()
+                self.tasks = len(listed)
+            if self.want_waits:
+                drawn = None if listed is not None else _waits.sample(self.loop,
+                                                                      self.want_waits)
+                if drawn is not None:
+                    self.waits = _waits.snapshot(drawn[0], self.want_waits, live=drawn[1])
+                else:
+                    if listed is None:
+                        listed = self.all_tasks()
+                    self.waits = _waits.snapshot(listed, self.want_waits)
+                self.waits_dur = time.perf_counter() - self.ran_at
+                self.waits_cpu = time.thread_time() - cpu0
+        except Exception:
+            pass
 
 
 class Watcher:
@@ -69,7 +86,7 @@ class Watcher:
         # task snapshots (``waits``): every waits_ms (with the counts when 0), slowed down
         # so they cost at most WAITS_CPU_SHARE of a core, each walking at most max_tasks
         self.waits_s = (probe.opt("waits_ms", 0) / 1000.0) or self.tasks_s
-        self.max_tasks = MAX_TASKS
+        self.max_tasks = FIRST_TASKS
         self.cpu = _cpu.reader_for_current_thread()
         self.loop = None
         self.gen = 0
@@ -167,7 +184,7 @@ class Watcher:
             now = time.perf_counter()
             want_waits = self.max_tasks if self.tasks and now >= next_waits else 0
             count_due = self.tasks and now >= next_tasks
-            tick = _Tick(count_due, want_waits, all_tasks)
+            tick = _Tick(count_due, want_waits, all_tasks, loop)
             if count_due:
                 next_tasks = now + self.tasks_s
             posted_wall = time.time()
@@ -206,17 +223,18 @@ class Watcher:
     def _after_snapshot(self, tick, now, last):
         """Write a snapshot's record; the time of the next one, slowed so that the
         snapshot (on the loop thread) and its record (here) cost at most
-        WAITS_CPU_SHARE of a core."""
+        WAITS_CPU_SHARE of a core. Costs are CPU time (``thread_time``): a snapshot
+        preempted on a busy machine did not cost more."""
         dur = tick.waits_dur
-        t0 = time.perf_counter()
+        t0 = time.thread_time()
         if tick.waits is not None:
             dt = tick.ran_at - last if last is not None else self.waits_s
             self.probe.write(_waits.record(tick.waits, self.tid, dt, dur))
             walked = tick.waits[2]
-            if walked and dur > 0:  # keep one snapshot under WAITS_STALL_S
-                fit = int(WAITS_STALL_S * walked / dur)
-                self.max_tasks = max(50, min(MAX_TASKS * 5, fit))
-        cost = dur + time.perf_counter() - t0
+            if walked and tick.waits_cpu > 0:  # keep one snapshot under WAITS_STALL_S
+                fit = int(WAITS_STALL_S * walked / tick.waits_cpu)
+                self.max_tasks = max(50, min(MAX_TASKS, fit))
+        cost = tick.waits_cpu + time.thread_time() - t0
         return now + max(self.waits_s, cost / WAITS_CPU_SHARE)
 
     def _late(self, tick, posted, posted_wall, gen):
