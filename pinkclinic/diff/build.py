@@ -14,6 +14,7 @@ from pathlib import Path
 
 from pinkclinic.diff.cpu import cpu_diff
 from pinkclinic.diff.doctor import doctor_diff
+from pinkclinic.diff.merged import Merged, merge
 from pinkclinic.diff.sides import CpuSide, cpu_side, open_recording
 from pinkclinic.diff.tree import diff_tree
 from pinkclinic.errors import PinkError, UsageError
@@ -66,23 +67,21 @@ def check_pair(base: Recording, new: Recording, force: bool) -> list[str]:
     return problems
 
 
-def _removed_side(base: CpuSide, new: CpuSide) -> CpuSide:
+def _removed_side(base: CpuSide, new: CpuSide, merged: Merged) -> CpuSide:
     """BASE's stacks whose every frame path NEW never ran, as a side of their own."""
     from pinkclinic.profile import from_stacks
 
-    seen: set = set()
-    if new.profile is not None:
-        for _, fids, _, _ in new.profile.iter_stacks(idle=False):
-            seen.add(tuple((new.profile.frames[f].function, new.profile.frames[f].file)
-                           for f in fids))
+    seen = merged.paths[1]
     rows = []
     if base.profile is not None:
         p = base.profile
+        index = {k: g for g, k in enumerate(merged.keys)}
+        to = [index.get((f.function, f.file), -1) for f in p.frames].__getitem__
+        raw = [tuple(f[:3]) for f in p.frames].__getitem__
         for t, fids, w, c in p.iter_stacks(idle=False):
-            path = tuple((p.frames[f].function, p.frames[f].file) for f in fids)
-            if path not in seen:
+            if tuple(map(to, fids)) not in seen:
                 th = p.threads[t]
-                rows.append(([tuple(p.frames[f][:3]) for f in fids], w, c, th.pid, th.tid))
+                rows.append((tuple(map(raw, fids)), w, c, th.pid, th.tid))
     prof = from_stacks(rows) if rows else None
     return CpuSide(base.rec, prof, base.ms_per_sample, base.requests, base.window_s)
 
@@ -108,7 +107,8 @@ def diff_recordings(base_path: str | os.PathLike, new_path: str | os.PathLike, *
                 raise UsageError(f"{role} {side.rec.path} is empty: no CPU samples in its load "
                                  "window")
             warnings.extend(f"{role}: {n}" for n in side.notes)
-        cpu = cpu_diff(*sides)
+        merged = merge(*sides)
+        cpu = cpu_diff(*sides, merged)
         data.update(cpu)
         if cpu["normalised_by"] == "share":
             warnings.append("a side has no load results: shares of each side's CPU samples "
@@ -118,8 +118,8 @@ def diff_recordings(base_path: str | os.PathLike, new_path: str | os.PathLike, *
                             "noise (a busy machine, or bursty work): the intervals are widened "
                             "by it; a longer load or a quieter machine narrows them")
         per_request = cpu["normalised_by"] == "request"
-        tree = diff_tree(*sides, per_request=per_request, phi=cpu["dispersion"])
-        gone = _removed_side(*sides)
+        tree = diff_tree(*sides, per_request=per_request, phi=cpu["dispersion"], merged=merged)
+        gone = _removed_side(*sides, merged)
         if gone.profile is not None:
             nothing = CpuSide(new, None, sides[1].ms_per_sample, sides[1].requests, None)
             removed = diff_tree(gone, nothing, per_request=per_request, phi=cpu["dispersion"])

@@ -16,42 +16,29 @@ page; their time stays in their parents.
 
 from __future__ import annotations
 
+from pinkclinic.diff.merged import Merged, merge
 from pinkclinic.diff.sides import CpuSide
 from pinkclinic.diff.stats import MIN_OF_TOTAL, Side, compare, z_for
 
 MIN_WIDTH = 1 / 20_000
 
 
-def _merge(base: CpuSide, new: CpuSide):
-    """nodes ``[base, new, line, area, (function, file), parent]``, root first."""
-    nodes: list[list] = [[0.0, 0.0, 0, "", None, -1]]
-    index: dict[tuple, int] = {}
-    for side_i, side in enumerate((base, new)):
-        p = side.profile
-        if p is None:
-            continue
-        keys = [(f.function, f.file) for f in p.frames]
-        for _, fids, w, _ in p.iter_stacks(idle=False):
-            nodes[0][side_i] += w
-            cur = 0
-            for fid in fids:
-                k = (cur, keys[fid])
-                nid = index.get(k)
-                if nid is None:
-                    f = p.frames[fid]
-                    nid = index[k] = len(nodes)
-                    nodes.append([0.0, 0.0, f.line, f.area, keys[fid], cur])
-                node = nodes[nid]
-                node[side_i] += w
-                if side_i == 1:
-                    f = p.frames[fid]
-                    node[2], node[3] = f.line, f.area
-                cur = nid
+def _merge(base: CpuSide, new: CpuSide, m: Merged | None = None):
+    """nodes ``[base, new, line, area, (function, file), parent]``, root first; a node's
+    line and area are NEW's when NEW runs it, else BASE's."""
+    m = m or merge(base, new)
+    (wb, wn), (ib, inew), vn = m.weight, m.info, m.visited[1]
+    nodes: list[list] = [[wb[0], wn[0], 0, "", None, -1]]
+    for nid in range(1, len(m.parent)):
+        g = m.key[nid]
+        line, area = (inew if vn[nid] else ib)[g]
+        nodes.append([wb[nid], wn[nid], line, area, m.keys[g], m.parent[nid]])
     return nodes
 
 
-def diff_tree(base: CpuSide, new: CpuSide, *, per_request: bool, phi: float = 1.0) -> dict:
-    nodes = _merge(base, new)
+def diff_tree(base: CpuSide, new: CpuSide, *, per_request: bool, phi: float = 1.0,
+              merged: Merged | None = None) -> dict:
+    nodes = _merge(base, new, merged)
     tb, tn = nodes[0][0], nodes[0][1]
     children: dict[int, list[int]] = {}
     for nid in range(1, len(nodes)):
