@@ -67,6 +67,17 @@ def merge(base: CpuSide | None, new: CpuSide | None) -> Merged:
     keys: list[tuple[str, str]] = []
     info: list[dict[int, tuple]] = [{}, {}]
     paths = [_side_paths(s, index, keys, i) for s, i in zip((base, new), info, strict=True)]
+    return _build(keys, info, paths)
+
+
+def removed(m: Merged) -> Merged | None:
+    """BASE's stacks whose path NEW never ran, as BASE of a Merged of their own (NEW empty);
+    ``None`` when there are none."""
+    gone = {p: w for p, w in m.paths[0].items() if p not in m.paths[1]}
+    return _build(m.keys, [m.info[0], {}], [gone, {}]) if gone else None
+
+
+def _build(keys: list, info: list, paths: list) -> Merged:
     parent, key, first = [-1], [-1], bytearray(1)
     leaf: dict[tuple, int] = {}
     chain, prev = [0], ()
