@@ -65,6 +65,7 @@ def read_timed(path, started: float, rate: float) -> list[ThreadSamples]:
     threads: list[ThreadSamples] = []
     cache: dict[tuple, tuple] = {}
     probe_files: dict[str, bool] = {}
+    heads: dict[tuple, tuple] = {}  # the first frames of a stack -> split_pseudo of them
     for prof, counted, order in zip(doc.get("profiles", []), profiles, orders, strict=True):
         m = PROFILE_NAME.match(str(prof.get("name", "")))
         info = {"pid": int(m.group(1)) if m and m.group(1) else None,
@@ -76,8 +77,12 @@ def read_timed(path, started: float, rate: float) -> list[ThreadSamples]:
         for key, (_, count) in counted.items():
             got = cache.get(key)
             if got is None:
-                names = [frames[i][0] if not frames[i][1] else "" for i in key[:4]]
-                n, pseudo = split_pseudo(names)
+                head = key[:4]  # pseudo frames lead: stacks share their few heads
+                split = heads.get(head)
+                if split is None:
+                    split = heads[head] = split_pseudo(
+                        [frames[i][0] if not frames[i][1] else "" for i in head])
+                n, pseudo = split
                 stack = tuple(map(frames.__getitem__, key[n:]))
                 got = cache[key] = (stack, pseudo, _entered_by_probe(stack, probe_files))
             stack, pseudo, entered = got
