@@ -46,7 +46,7 @@ def _side_paths(side: CpuSide | None, index: dict, keys: list, info: dict) -> di
     get = paths.get
     for _, fids, w, _ in p.iter_stacks(idle=False):
         path = tuple(map(to, fids))
-        paths[path] = get(path, 0.0) + w
+        paths[path] = get(path, 0) + w  # ints stay ints (JSON: 154, not 154.0)
     return paths
 
 
@@ -95,7 +95,7 @@ def _build(keys: list, info: list, paths: list) -> Merged:
     n = len(parent)
     weight, visited = [], []
     for side in paths:
-        w, v = [0.0] * n, bytearray(n)
+        w, v = [0] * n, bytearray(n)
         for p, x in side.items():
             i = leaf[p]
             w[i] += x
