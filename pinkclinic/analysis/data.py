@@ -152,8 +152,8 @@ class RecordingData:
         threads = self.pyspy_threads
         if not threads:
             return None
-        first = min(t.t0 for t in threads if t.stacks)
-        last = max(t.t0 + t.step * len(t.stacks) for t in threads if t.stacks)
+        first = min(t.t0 for t in threads if t.n)
+        last = max(t.t0 + t.step * t.n for t in threads if t.n)
         w = self.window
         start, end = (first, last) if w is None else (max(first, w.start), min(last, w.end))
         return (start, end) if end > start else None

@@ -19,8 +19,11 @@ from __future__ import annotations
 
 import math
 import re
+from array import array
 from collections import Counter
 from dataclasses import dataclass, field
+from functools import cached_property
+from itertools import chain
 
 from pinkclinic.probe import THREAD_PREFIX, is_probe_file
 from pinkclinic.profile import from_stacks
@@ -37,10 +40,20 @@ class ThreadSamples:
     process: str
     t0: float          # time of the first sample
     step: float        # seconds between samples
-    stacks: list = field(default_factory=list)  # [(frame, ...)] in time order; frame = (func, file, line)
+    keys: list = field(default_factory=list)  # distinct stacks: (frame, ...); frame = (func, file, line)
+    seq: array = field(default_factory=lambda: array("I"))  # samples in time order: keys' indices
+
+    @property
+    def n(self) -> int:
+        return len(self.seq)
+
+    @cached_property
+    def stacks(self) -> list:
+        """The samples' stacks in time order (one list item a sample: built on demand)."""
+        return list(map(self.keys.__getitem__, self.seq))
 
     def times(self):
-        return (self.t0 + i * self.step for i in range(len(self.stacks)))
+        return (self.t0 + i * self.step for i in range(len(self.seq)))
 
 
 def read_timed(path, started: float, rate: float) -> list[ThreadSamples]:
@@ -51,6 +64,8 @@ def read_timed(path, started: float, rate: float) -> list[ThreadSamples]:
               for fr in shared]
     threads: list[ThreadSamples] = []
     cache: dict[tuple, tuple] = {}
+    probe_files: dict[str, bool] = {}
+    heads: dict[tuple, tuple] = {}  # the first frames of a stack -> split_pseudo of them
     for prof, counted, order in zip(doc.get("profiles", []), profiles, orders, strict=True):
         m = PROFILE_NAME.match(str(prof.get("name", "")))
         info = {"pid": int(m.group(1)) if m and m.group(1) else None,
@@ -62,51 +77,55 @@ def read_timed(path, started: float, rate: float) -> list[ThreadSamples]:
         for key, (_, count) in counted.items():
             got = cache.get(key)
             if got is None:
-                names = [frames[i][0] if not frames[i][1] else "" for i in key[:4]]
-                n, pseudo = split_pseudo(names)
-                stack = tuple(frames[i] for i in key[n:])
-                got = cache[key] = (stack, pseudo)
-            stack, pseudo = got
+                head = key[:4]  # pseudo frames lead: stacks share their few heads
+                split = heads.get(head)
+                if split is None:
+                    split = heads[head] = split_pseudo(
+                        [frames[i][0] if not frames[i][1] else "" for i in head])
+                n, pseudo = split
+                stack = tuple(map(frames.__getitem__, key[n:]))
+                got = cache[key] = (stack, pseudo, _entered_by_probe(stack, probe_files))
+            stack, pseudo, entered = got
             for k in ("pid", "tid", "name", "process"):
                 if pseudo.get(k) not in (None, "") and not info.get(k):
                     info[k] = pseudo[k]
             resolved.append(stack)
             total += count
-            probe_entry += count if _entered_by_probe(stack) else 0
-        stacks = [resolved[i] for i in order]
+            probe_entry += count if entered else 0
         name = str(info.get("name") or "")
         if name.startswith(THREAD_PREFIX) or (total and probe_entry / total >= 0.5):
             continue
         threads.append(ThreadSamples(info.get("pid"), info.get("tid"), name,
-                                     str(info.get("process") or ""), 0.0, 0.0, stacks))
-    most = max((len(t.stacks) for t in threads), default=0)
+                                     str(info.get("process") or ""), 0.0, 0.0, resolved, order))
+    most = max((t.n for t in threads), default=0)
     span = most / rate if rate else 0.0
     per_pid: dict = Counter()
     for t in threads:
-        per_pid[t.pid] = max(per_pid[t.pid], len(t.stacks))
+        per_pid[t.pid] = max(per_pid[t.pid], t.n)
     for t in threads:
         n_p = per_pid[t.pid] or 1
         t.step = span / n_p
-        t.t0 = started + (n_p - len(t.stacks) + 0.5) * t.step
+        t.t0 = started + (n_p - t.n + 0.5) * t.step
     return threads
 
 
-def _entered_by_probe(stack: tuple) -> bool:
+def _probe_file(file: str, memo: dict) -> bool:
+    hit = memo.get(file)
+    if hit is None:
+        hit = memo[file] = is_probe_file(file)
+    return hit
+
+
+def _entered_by_probe(stack: tuple, memo: dict) -> bool:
     """A stack that entered through the probe (its outermost frames): a sample of a probe
     thread whose name py-spy did not see yet. A thread mostly made of them is left out."""
-    return any(is_probe_file(fr[1]) for fr in stack[:5])
+    return any(_probe_file(fr[1], memo) for fr in stack[:5])
 
 
 def _trim_probe(stack: tuple, probe_files: dict | None = None) -> tuple:
     """``stack`` cut at its first probe frame; ``probe_files`` memoises the file test."""
     for i, fr in enumerate(stack):
-        if probe_files is None:
-            hit = is_probe_file(fr[1])
-        else:
-            hit = probe_files.get(fr[1])
-            if hit is None:
-                hit = probe_files[fr[1]] = is_probe_file(fr[1])
-        if hit:
+        if is_probe_file(fr[1]) if probe_files is None else _probe_file(fr[1], probe_files):
             return stack[:i]
     return stack
 
@@ -121,24 +140,28 @@ def window_profile(threads: list[ThreadSamples], window: tuple[float, float] | N
     names, processes = {}, {}
     trimmed: dict[int, tuple] = {}  # id of a shared stack tuple -> it, probe frames cut
     probe_files: dict[str, bool] = {}
+    probe_frames = {fr for t in threads for fr in set(chain.from_iterable(t.keys))
+                    if _probe_file(fr[1], probe_files)}
     for t in threads:
         names[(t.pid, t.tid)] = t.name
         if t.process:
             processes.setdefault(t.pid, t.process)
-        inside = t.stacks
+        inside = t.seq
         if window is not None:  # sample i is at t0 + i * step: the window is a slice
-            n = len(t.stacks)
+            n = t.n
             lo = 0 if t.step <= 0 else max(0, math.ceil((window[0] - t.t0) / t.step - 1e-9))
             hi = n if t.step <= 0 else min(n, math.floor((window[1] - t.t0) / t.step + 1e-9) + 1)
             if t.step <= 0 and not window[0] <= t.t0 <= window[1]:
                 lo = hi = 0
-            inside = t.stacks[lo:hi]
-        by_id = Counter(map(id, inside))
-        objects = {id(s): s for s in inside}
-        for sid, k in by_id.items():
+            inside = t.seq[lo:hi]
+        for i, k in Counter(inside).items():  # in first-seen (time) order
+            sid = id(t.keys[i])
             stack = trimmed.get(sid)
             if stack is None:
-                stack = trimmed[sid] = _trim_probe(objects[sid], probe_files)
+                stack = t.keys[i]
+                if not probe_frames.isdisjoint(stack):
+                    stack = _trim_probe(stack, probe_files)
+                trimmed[sid] = stack
             if (t.pid, t.tid) in waiting:
                 stack = (*stack, IDLE_FRAME)
             counts[(t.pid, t.tid, stack)] += k

@@ -14,6 +14,8 @@ from pathlib import Path
 
 from pinkclinic.diff.cpu import cpu_diff
 from pinkclinic.diff.doctor import doctor_diff
+from pinkclinic.diff.merged import merge
+from pinkclinic.diff.merged import removed as removed_paths
 from pinkclinic.diff.sides import CpuSide, cpu_side, open_recording
 from pinkclinic.diff.tree import diff_tree
 from pinkclinic.errors import PinkError, UsageError
@@ -66,27 +68,6 @@ def check_pair(base: Recording, new: Recording, force: bool) -> list[str]:
     return problems
 
 
-def _removed_side(base: CpuSide, new: CpuSide) -> CpuSide:
-    """BASE's stacks whose every frame path NEW never ran, as a side of their own."""
-    from pinkclinic.profile import from_stacks
-
-    seen: set = set()
-    if new.profile is not None:
-        for _, fids, _, _ in new.profile.iter_stacks(idle=False):
-            seen.add(tuple((new.profile.frames[f].function, new.profile.frames[f].file)
-                           for f in fids))
-    rows = []
-    if base.profile is not None:
-        p = base.profile
-        for t, fids, w, c in p.iter_stacks(idle=False):
-            path = tuple((p.frames[f].function, p.frames[f].file) for f in fids)
-            if path not in seen:
-                th = p.threads[t]
-                rows.append(([tuple(p.frames[f][:3]) for f in fids], w, c, th.pid, th.tid))
-    prof = from_stacks(rows) if rows else None
-    return CpuSide(base.rec, prof, base.ms_per_sample, base.requests, base.window_s)
-
-
 def _describe(rec: Recording) -> dict:
     m = rec.manifest
     return {"path": str(rec.path), "name": m.get("name"), "kind": rec.kind,
@@ -108,7 +89,8 @@ def diff_recordings(base_path: str | os.PathLike, new_path: str | os.PathLike, *
                 raise UsageError(f"{role} {side.rec.path} is empty: no CPU samples in its load "
                                  "window")
             warnings.extend(f"{role}: {n}" for n in side.notes)
-        cpu = cpu_diff(*sides)
+        merged = merge(*sides)
+        cpu = cpu_diff(*sides, merged)
         data.update(cpu)
         if cpu["normalised_by"] == "share":
             warnings.append("a side has no load results: shares of each side's CPU samples "
@@ -118,11 +100,12 @@ def diff_recordings(base_path: str | os.PathLike, new_path: str | os.PathLike, *
                             "noise (a busy machine, or bursty work): the intervals are widened "
                             "by it; a longer load or a quieter machine narrows them")
         per_request = cpu["normalised_by"] == "request"
-        tree = diff_tree(*sides, per_request=per_request, phi=cpu["dispersion"])
-        gone = _removed_side(*sides)
-        if gone.profile is not None:
+        tree = diff_tree(*sides, per_request=per_request, phi=cpu["dispersion"], merged=merged)
+        gone = removed_paths(merged)
+        if gone is not None:  # BASE's stacks NEW never ran, against nothing
             nothing = CpuSide(new, None, sides[1].ms_per_sample, sides[1].requests, None)
-            removed = diff_tree(gone, nothing, per_request=per_request, phi=cpu["dispersion"])
+            removed = diff_tree(sides[0], nothing, per_request=per_request,
+                                phi=cpu["dispersion"], merged=gone)
         for role, side in zip(("base", "new"), sides, strict=True):
             data[role].update(requests=None if side.requests is None else round(side.requests, 1),
                               window_s=None if side.window_s is None else round(side.window_s, 3),

@@ -15,25 +15,9 @@ changed function change by the same total), then of the total change.
 
 from __future__ import annotations
 
+from pinkclinic.diff.merged import Merged, function_counts, merge
 from pinkclinic.diff.sides import CpuSide
 from pinkclinic.diff.stats import Change, Side, compare, dispersion, z_for
-from pinkclinic.profile.model import Profile
-
-
-def _key(profile: Profile, fid: int) -> tuple[str, str]:
-    f = profile.frames[fid]
-    return f.function, f.file
-
-
-def function_counts(profile: Profile | None) -> dict[tuple[str, str], list]:
-    """(function, file) -> [self, total, line, area] in samples (CPU: idle left out)."""
-    out: dict[tuple[str, str], list] = {}
-    if profile is None:
-        return out
-    for s in profile.functions(idle=False):
-        f = profile.frames[s.frame]
-        out[(f.function, f.file)] = [s.self, s.total, f.line, f.area]
-    return out
 
 
 def _side(counts: float, total: float, side: CpuSide, per_request: bool) -> Side:
@@ -58,11 +42,12 @@ def busy_total(side: CpuSide) -> float:
     return side.profile.total(idle=False) if side.profile is not None else 0.0
 
 
-def cpu_diff(base: CpuSide, new: CpuSide) -> dict:
+def cpu_diff(base: CpuSide, new: CpuSide, merged: Merged | None = None) -> dict:
     """The JSON-able CPU comparison (``normalised_by``, ``total``, ``functions``)."""
     per_request = base.requests is not None and new.requests is not None
     tb, tn = busy_total(base), busy_total(new)
-    cb, cn = function_counts(base.profile), function_counts(new.profile)
+    m = merged or merge(base, new)
+    cb, cn = function_counts(m, 0), function_counts(m, 1)
     keys = sorted(set(cb) | set(cn))
     z = z_for(len(keys))
 

@@ -16,42 +16,37 @@ page; their time stays in their parents.
 
 from __future__ import annotations
 
+from pinkclinic.diff.merged import Merged, merge
 from pinkclinic.diff.sides import CpuSide
 from pinkclinic.diff.stats import MIN_OF_TOTAL, Side, compare, z_for
 
 MIN_WIDTH = 1 / 20_000
 
 
-def _merge(base: CpuSide, new: CpuSide):
-    """nodes ``[base, new, line, area, (function, file), parent]``, root first."""
-    nodes: list[list] = [[0.0, 0.0, 0, "", None, -1]]
-    index: dict[tuple, int] = {}
-    for side_i, side in enumerate((base, new)):
-        p = side.profile
-        if p is None:
+def _merge(base: CpuSide, new: CpuSide, m: Merged | None = None):
+    """(nodes ``[base, new, line, area, (function, file), parent]``, root first, and how
+    many nodes the whole tree has); a node's
+    line and area are NEW's when NEW runs it, else BASE's. Nodes under :data:`MIN_WIDTH`
+    on both sides are left out here already (with their subtrees, which are no wider);
+    their weights stay in their parents."""
+    m = m or merge(base, new)
+    (wb, wn), (ib, inew), vn = m.weight, m.info, m.visited[1]
+    nodes: list[list] = [[wb[0], wn[0], 0, "", None, -1]]
+    floor_b, floor_n = MIN_WIDTH * wb[0], MIN_WIDTH * wn[0]
+    at = {0: 0}  # trie node -> its index in ``nodes``
+    for nid in range(1, len(m.parent)):
+        if not (0 < wb[nid] >= floor_b or 0 < wn[nid] >= floor_n):
             continue
-        keys = [(f.function, f.file) for f in p.frames]
-        for _, fids, w, _ in p.iter_stacks(idle=False):
-            nodes[0][side_i] += w
-            cur = 0
-            for fid in fids:
-                k = (cur, keys[fid])
-                nid = index.get(k)
-                if nid is None:
-                    f = p.frames[fid]
-                    nid = index[k] = len(nodes)
-                    nodes.append([0.0, 0.0, f.line, f.area, keys[fid], cur])
-                node = nodes[nid]
-                node[side_i] += w
-                if side_i == 1:
-                    f = p.frames[fid]
-                    node[2], node[3] = f.line, f.area
-                cur = nid
-    return nodes
+        g = m.key[nid]
+        line, area = (inew if vn[nid] else ib)[g]
+        at[nid] = len(nodes)
+        nodes.append([wb[nid], wn[nid], line, area, m.keys[g], at[m.parent[nid]]])
+    return nodes, len(m.parent)
 
 
-def diff_tree(base: CpuSide, new: CpuSide, *, per_request: bool, phi: float = 1.0) -> dict:
-    nodes = _merge(base, new)
+def diff_tree(base: CpuSide, new: CpuSide, *, per_request: bool, phi: float = 1.0,
+              merged: Merged | None = None) -> dict:
+    nodes, compared = _merge(base, new, merged)
     tb, tn = nodes[0][0], nodes[0][1]
     children: dict[int, list[int]] = {}
     for nid in range(1, len(nodes)):
@@ -63,7 +58,7 @@ def diff_tree(base: CpuSide, new: CpuSide, *, per_request: bool, phi: float = 1.
         return n / total if total else 0.0
 
     scale = max(value(base, tb, tb), value(new, tn, tn)) if per_request else 1.0
-    z = z_for(len(nodes))
+    z = z_for(compared)  # every node of the tree, drawn or not
     floor_b, floor_n = MIN_WIDTH * tb, MIN_WIDTH * tn
     frames: dict[tuple, int] = {}
     out = {"frames": [], "parent": [], "frame": [], "base": [], "new": [], "sig": []}

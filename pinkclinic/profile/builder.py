@@ -173,10 +173,17 @@ def from_stacks(stacks: Iterable[tuple], *, unit: str = "samples", lines: bool =
             fid = fcache[key] = b.frame(*key[:3])
         return fid
 
-    for frames, weight, count, pid, tid in stacks:
+    rows = stacks if isinstance(stacks, list) else list(stacks)
+    try:  # hashable frames (tuples): intern each distinct one once, first seen first
+        fcache = {fr: b.frame(*fr[:3]) for fr in dict.fromkeys(chain.from_iterable(
+            r[0] for r in rows))}
+        intern = fcache.__getitem__  # then a stack maps in C
+    except TypeError:  # lists (JSON): one frame at a time
+        intern = frame
+    for frames, weight, count, pid, tid in rows:
         t = tcache.get((pid, tid))
         if t is None:
             t = tcache[(pid, tid)] = b.thread(pid, tid, thread_names.get((pid, tid), ""),
                                               process_names.get(pid, ""))
-        b.add(t, tuple(map(frame, frames)), weight, count)
+        b.add(t, tuple(map(intern, frames)), weight, count)
     return b.build()

@@ -19,6 +19,7 @@ from __future__ import annotations
 import json
 from array import array
 from collections import Counter
+from itertools import islice
 
 CHUNK = 8 << 20
 _KEYS = (b'"samples":[', b'"weights":[')
@@ -137,12 +138,11 @@ def _read_streaming(path, order: bool = False):
                     raise _Layout("unexpected bytes between samples")
                 found = inner.split(b"],[")
                 counts.update(found)  # a Counter keeps first-seen order, as ``index`` does
-                if order:
-                    for k in found:
-                        i = index.get(k)
-                        if i is None:
-                            i = index[k] = len(index)
-                        seq.append(i)
+                if order:  # new keys were appended to ``counts``: index them, then map in C
+                    if len(counts) > len(index):
+                        for k in islice(counts, len(index), None):
+                            index[k] = len(index)
+                    seq.extend(map(index.__getitem__, found))
             else:
                 close = buf.find(b"]", pos)
                 text = wtail + (buf[pos:] if close < 0 else buf[pos:close])
