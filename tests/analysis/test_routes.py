@@ -4,6 +4,7 @@ requests in flight, and which routes a culprit slows (see docs/recording-format.
 from __future__ import annotations
 
 import json
+from array import array
 
 import pytest
 
@@ -78,7 +79,9 @@ def test_in_flight_counts_each_route_per_step(tmp_path):
 
 
 def _thread(t0, step, stacks):
-    return ThreadSamples(100, 100, "MainThread", "python app.py", t0, step, stacks)
+    keys = list(dict.fromkeys(stacks))
+    seq = array("I", map(keys.index, stacks))
+    return ThreadSamples(100, 100, "MainThread", "python app.py", t0, step, keys, seq)
 
 
 def test_a_culprit_is_put_on_the_routes_in_flight_at_its_samples(tmp_path):
