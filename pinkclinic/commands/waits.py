@@ -31,9 +31,10 @@ from pinkclinic.session.ui import Phases
 WAITS_FILE = "waits.json"
 PROBE_FEATURES = ["loop", "tasks", "threads", "listen"]
 ATTACH_FEATURES = ["loop", "tasks", "threads"]  # --pid: injected; attach finds ports itself
-# snapshot period; the probe slows it down to keep to ~1.5% of a core. 20 ms cost the
-# server of bench/waits.py 3.6% of a core more than the probe without snapshots; 50 ms
-# gives 200 snapshots in a 10 s load, plenty for shares within a few points
+# snapshot period; the probe slows it down to keep to ~1.5% of a core. At 50 ms the
+# snapshots cost the server of bench/waits.py about 1.3% of a core beyond the probe
+# without them (bench/results/waits.md), and a 10 s load gives 200 of them, plenty for
+# shares within a few points
 WAITS_MS = 50
 PROBE_OPTIONS = {"waits_ms": WAITS_MS, "block_ms": 30}
 NO_LOOP = ("no asyncio task was seen: the target runs no event loop the probe could "
