@@ -20,11 +20,12 @@
   // the first line to show: the function's def line when found above the sampled lines
   function firstLine(lines, name, from) {
     var short = name.slice(name.lastIndexOf('.') + 1);
+    if (short.charAt(0) === '<') { return Math.max(1, from - 3); }  // <module>, <lambda>, ...
     for (var n = from; n >= Math.max(1, from - SCAN_UP); n--) {
       var t = lines[String(n)];
       if (t === undefined) { break; }
       var m = /^\s*(?:async\s+)?def\s+([A-Za-z_][A-Za-z0-9_]*)/.exec(t);
-      if (m && (m[1] === short || short === '<module>' || short.charAt(0) === '<')) { return n; }
+      if (m && m[1] === short) { return n; }
     }
     return Math.max(1, from - 3);
   }
