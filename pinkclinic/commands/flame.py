@@ -72,7 +72,10 @@ def save_sources(rec: Recording, ui):
 
     ui.phase("saving source files")
     with app_code(recording_app_modules(rec)):
-        profile = build_profile(rec, lines=wants_lines(rec), heat=True)
+        try:
+            profile = build_profile(rec, lines=wants_lines(rec), heat=True)
+        except PinkError:  # an unreadable profile: the report step says so, as before
+            return None
         save(rec, profile)
     return profile
 
@@ -95,13 +98,14 @@ def _headline(profile, meta: dict) -> tuple[str, bool]:
 
 
 def summarize(rec: Recording, report, console: Console | None = None,
-              lines: bool | None = None, idle: bool | None = None) -> None:
+              lines: bool | None = None, idle: bool | None = None, profile=None) -> None:
     from pinkclinic.profile import build_profile
     from pinkclinic.profile.ranking import app_hotspots
     from pinkclinic.render.flame import outcome_line
 
     console = console or Console(highlight=False, soft_wrap=True)
-    profile = build_profile(rec, lines=wants_lines(rec, lines))
+    if profile is None:
+        profile = build_profile(rec, lines=wants_lines(rec, lines))
     if idle is not None:
         profile.meta["idle"] = idle
     head, wall = _headline(profile, profile.meta)
@@ -148,11 +152,12 @@ def run_flame(opts: SessionOptions) -> int:
         ui.phase("writing the flame graph")
         apps = recording_app_modules(rec)  # an installed app's package is the user's code
         with app_code(apps):
-            report = render(rec, profile=built.pop("profile", None))
+            profile = built.pop("profile", None)
+            report = render(rec, profile=profile)
 
         def show() -> None:
             with app_code(apps):
-                summarize(rec, report)
+                summarize(rec, report, profile=profile)
         return report, show
 
     # short pyinstrument segments, so the window can leave start-up imports out
