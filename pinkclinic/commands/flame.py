@@ -57,10 +57,27 @@ def wants_lines(rec: Recording, override: bool | None = None) -> bool:
     return bool(rec.manifest.get("options", {}).get("extra", {}).get("lines"))
 
 
-def render(rec: Recording, out=None, lines: bool | None = None, idle: bool | None = None):
+def render(rec: Recording, out=None, lines: bool | None = None, idle: bool | None = None,
+           profile=None):
     from pinkclinic.render.flame_report import report_flame
 
-    return report_flame(rec, out, lines=wants_lines(rec, lines), idle=idle)
+    return report_flame(rec, out, lines=wants_lines(rec, lines), idle=idle, profile=profile)
+
+
+def save_sources(rec: Recording, ui):
+    """The source files of the hottest app frames, into ``sources.json`` (the page's
+    source heatmap); returns the profile it read, which the report reuses."""
+    from pinkclinic.profile import build_profile
+    from pinkclinic.profile.heat import save_sources as save
+
+    ui.phase("saving source files")
+    with app_code(recording_app_modules(rec)):
+        try:
+            profile = build_profile(rec, lines=wants_lines(rec), heat=True)
+        except PinkError:  # an unreadable profile: the report step says so, as before
+            return None
+        save(rec, profile)
+    return profile
 
 
 def _headline(profile, meta: dict) -> tuple[str, bool]:
@@ -81,13 +98,14 @@ def _headline(profile, meta: dict) -> tuple[str, bool]:
 
 
 def summarize(rec: Recording, report, console: Console | None = None,
-              lines: bool | None = None, idle: bool | None = None) -> None:
+              lines: bool | None = None, idle: bool | None = None, profile=None) -> None:
     from pinkclinic.profile import build_profile
     from pinkclinic.profile.ranking import app_hotspots
     from pinkclinic.render.flame import outcome_line
 
     console = console or Console(highlight=False, soft_wrap=True)
-    profile = build_profile(rec, lines=wants_lines(rec, lines))
+    if profile is None:
+        profile = build_profile(rec, lines=wants_lines(rec, lines))
     if idle is not None:
         profile.meta["idle"] = idle
     head, wall = _headline(profile, profile.meta)
@@ -121,21 +139,25 @@ def _check_stacks(rec: Recording, result) -> None:
 def run_flame(opts: SessionOptions) -> int:
     collectors, features = flame_plan(opts)
 
+    built: dict = {}  # the profile read once at the end of the run, for the report too
+
     def check(rec: Recording, result, ui) -> None:
         if features:
             _check_pyinstrument(rec)
         else:
             _check_stacks(rec, result)
+        built["profile"] = save_sources(rec, ui)
 
     def finish(rec: Recording, ui):
         ui.phase("writing the flame graph")
         apps = recording_app_modules(rec)  # an installed app's package is the user's code
         with app_code(apps):
-            report = render(rec)
+            profile = built.pop("profile", None)
+            report = render(rec, profile=profile)
 
         def show() -> None:
             with app_code(apps):
-                summarize(rec, report)
+                summarize(rec, report, profile=profile)
         return report, show
 
     # short pyinstrument segments, so the window can leave start-up imports out

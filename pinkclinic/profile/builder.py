@@ -10,6 +10,7 @@ from collections.abc import Iterable
 from itertools import chain
 
 from pinkclinic.profile.areas import IDLE, AreaClassifier
+from pinkclinic.profile.heat import line_heat
 from pinkclinic.profile.idle import IDLE_FRAME, is_loop_entry, is_wait_frame
 from pinkclinic.profile.model import UNITS, Frame, Profile, ThreadInfo
 
@@ -19,7 +20,7 @@ class ProfileBuilder:
 
     def __init__(self, *, unit: str = "samples", lines: bool = False, has_counts: bool = False,
                  classifier: AreaClassifier | None = None, meta: dict | None = None,
-                 idle_rules: bool | None = None):
+                 idle_rules: bool | None = None, heat: bool = False):
         if unit not in UNITS:
             raise ValueError(f"unit must be one of {UNITS}, not {unit!r}")
         self.unit = unit
@@ -29,6 +30,7 @@ class ProfileBuilder:
         self.idle_rules = unit != "bytes" if idle_rules is None else idle_rules
         self.classifier = classifier or AreaClassifier()
         self.meta = dict(meta or {})
+        self.heat = heat  # keep app frames' samples per line (Profile.heat)
         self._raw: list[tuple[str, str, int]] = []
         self._raw_ids: dict[tuple[str, str, int], int] = {}
         self._threads: list[ThreadInfo] = []
@@ -118,6 +120,7 @@ class ProfileBuilder:
         entry_cache: dict[int, bool] = {}
         stacks: dict[tuple[int, tuple[int, ...]], list] = {}
         merged_of: dict | None = {} if self._order else None
+        busy_rows: list | None = [] if self.heat else None
         for (t, rframes), (w, c) in self._stacks.items():
             mframes = tuple(map(to_merged, rframes))
             if mframes:
@@ -127,6 +130,8 @@ class ProfileBuilder:
                     fr = frames[leaf]
                     entry = entry_cache[leaf] = (self.idle_rules and fr.area != IDLE
                                                  and is_loop_entry(fr.function, fr.file))
+                if busy_rows is not None and not entry and frames[leaf].area != IDLE:
+                    busy_rows.append((rframes, w))
                 if entry:
                     if idle_id is None:
                         idle_id = len(frames)
@@ -145,8 +150,9 @@ class ProfileBuilder:
         meta.setdefault("lines", self.lines)
         order = None if merged_of is None else [
             ([merged_of[k] for k in keys], seq) for keys, seq in self._order]
+        heat = None if busy_rows is None else line_heat(raw, frames, raw_to_merged, busy_rows)
         return Profile(self.unit, frames, list(self._threads), stacks, self.has_counts, meta,
-                       order)
+                       order, heat)
 
 
 def from_stacks(stacks: Iterable[tuple], *, unit: str = "samples", lines: bool = False,

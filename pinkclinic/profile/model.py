@@ -12,6 +12,8 @@ the merged tree per process or for all processes is a grouping of it, which the
 exporters and the browser do. Weights are in ``unit``: ``samples``, ``seconds``
 or ``bytes`` (heap, where ``count`` is the number of allocations).
 
+``heat``, when built with ``heat=True``, is each app frame's busy weight per line.
+
 ``order``, when the reader was asked for it (exports), is the samples in time order:
 ``[(keys, seq), ...]`` per source profile, ``seq`` indexing ``keys`` (stacks keys).
 
@@ -61,6 +63,9 @@ class Profile:
     has_counts: bool = False
     meta: dict[str, Any] = field(default_factory=dict)
     order: list | None = None
+    # {frame: {line: [self, total]}}: the app frames' busy weight per source line, when
+    # built with heat=True (the flame page's source heatmap; pinkclinic.profile.heat)
+    heat: dict[int, dict[int, list]] | None = None
 
     # -- queries -----------------------------------------------------------------
     def is_idle(self, frames: tuple[int, ...]) -> bool:

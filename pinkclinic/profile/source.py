@@ -68,9 +68,11 @@ def _window(rec: Recording) -> tuple[float, float] | None:
 
 
 def build_profile(recording: Recording | str | os.PathLike, *, lines: bool = False,
-                  profiler: str | None = None, order: bool = False) -> Profile:
+                  profiler: str | None = None, order: bool = False,
+                  heat: bool = False) -> Profile:
     """The profile of a flame recording (also works on any folder holding the files).
-    ``order`` keeps py-spy's samples in time order (``Profile.order``, for exports)."""
+    ``order`` keeps py-spy's samples in time order (``Profile.order``, for exports);
+    ``heat`` keeps the app frames' samples per line (``Profile.heat``)."""
     rec = recording if isinstance(recording, Recording) else Recording.open(recording)
     meta = _meta(rec)
     profiler = profiler or meta["profiler"]
@@ -82,7 +84,7 @@ def build_profile(recording: Recording | str | os.PathLike, *, lines: bool = Fal
         meta.update(profiler="pyinstrument", idle=True, idle_recorded=True)
         if window:
             meta["duration_s"] = round(window[1] - window[0], 3)
-        b = ProfileBuilder(unit="seconds", lines=lines, meta=meta)
+        b = ProfileBuilder(unit="seconds", lines=lines, meta=meta, heat=heat)
         for f in pyi:
             try:
                 read_pyinstrument(f, b, window, process=" ".join(meta["command"]))
@@ -94,7 +96,7 @@ def build_profile(recording: Recording | str | os.PathLike, *, lines: bool = Fal
     # Without --idle py-spy keeps only the samples of threads the OS shows running, so every
     # sample is CPU time and the leaf-frame rules must not call any of them idle.
     b = ProfileBuilder(unit="samples", lines=lines, meta={**meta, "profiler": "py-spy"},
-                       idle_rules=meta["idle_recorded"])
+                       idle_rules=meta["idle_recorded"], heat=heat)
     if not pyspy.exists() or pyspy.stat().st_size == 0:
         b.meta["warnings"].append(f"py-spy wrote no profile ({PYSPY_FILE} is missing or empty)")
         return b.build()

@@ -24,7 +24,8 @@ _ID = re.compile(r"^[A-Za-z][A-Za-z0-9_-]{0,40}$")
 
 def flame_fragment(profile: Profile, *, dom_id: str = "flame", with_assets: bool = True,
                    heading: str | None = None, meta: dict | None = None,
-                   options: dict | None = None) -> Markup:
+                   options: dict | None = None,
+                   sources: dict[str, dict[str, str]] | None = None) -> Markup:
     """The widget (toolbar, canvas, info bar, table) and its data, as markup.
 
     ``options`` sets the initial view: ``{"idle": bool, "view": "flame"|"icicle"}``;
@@ -33,7 +34,7 @@ def flame_fragment(profile: Profile, *, dom_id: str = "flame", with_assets: bool
     """
     if not _ID.match(dom_id):
         raise ValueError(f"dom_id must be a simple identifier, not {dom_id!r}")
-    data = encode(profile, meta=meta)
+    data = encode(profile, meta=meta, sources=sources)
     data["options"] = dict(options or {})
     html = render("partials/flame.j2", id=dom_id, data=data, heading=heading,
                   with_assets=with_assets)
@@ -41,13 +42,16 @@ def flame_fragment(profile: Profile, *, dom_id: str = "flame", with_assets: bool
 
 
 def render_flame_html(profile: Profile, meta: dict | None = None, *,
-                      title: str | None = None, options: dict | None = None) -> str:
-    """The whole ``NAME.pinkclinic-flame.html`` page."""
+                      title: str | None = None, options: dict | None = None,
+                      sources: dict[str, dict[str, str]] | None = None) -> str:
+    """The whole ``NAME.pinkclinic-flame.html`` page; ``sources`` (path -> {line: text})
+    gives the source heatmap of the frames in those files."""
     meta = {**profile.meta, **(meta or {})}
     title = title or meta.get("title") or "pinkclinic flame"
     opts = {"idle": bool(meta.get("idle"))}
     opts.update(options or {})
-    fragment = flame_fragment(profile, dom_id="flame", meta=meta, options=opts)
+    fragment = flame_fragment(profile, dom_id="flame", meta=meta, options=opts,
+                              sources=sources)
     return render("flame.html.j2", title=title, meta=meta, fragment=fragment,
                   summary=summary_lines(profile, meta), unit=profile.unit)
 

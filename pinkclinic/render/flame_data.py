@@ -19,7 +19,9 @@ stacks stays a few MB of HTML and decodes with ``charCodeAt`` in a tight loop::
      "samples": varints                         (thread, node + 1 - previous node - 1,
                                                 weight[, count]) per (thread, stack),
                                                 sorted by node; node -1 is the empty stack
-     "meta": {...}}
+     "meta": {...},
+     "source": {...}}                           optional: the source heatmap
+                                                (pinkclinic/render/flame_source.py)
 
 The trie is built by sorting the distinct stacks: in lexicographic order every
 prefix comes right before its extensions, so one pass with the longest common
@@ -32,6 +34,7 @@ from collections import Counter
 from typing import Any
 
 from pinkclinic.profile.model import Profile
+from pinkclinic.render.flame_source import source_data
 
 VERSION = 2
 ALPHABET = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_"
@@ -86,7 +89,10 @@ class _Strings:
         return i
 
 
-def encode(profile: Profile, *, meta: dict | None = None) -> dict[str, Any]:
+def encode(profile: Profile, *, meta: dict | None = None,
+           sources: dict[str, dict[str, str]] | None = None) -> dict[str, Any]:
+    """``sources`` (path -> {line: text}) adds the source heatmap of frames in those files
+    (:mod:`pinkclinic.render.flame_source`) when the profile has ``heat``."""
     p = profile
     # the stack trie, numbered in preorder (see the module docstring)
     pops: list[int] = []
@@ -145,10 +151,14 @@ def encode(profile: Profile, *, meta: dict | None = None) -> dict[str, Any]:
         flat.extend((t, node - last, wi, c) if counts else (t, node - last, wi))
         last = node
     m = {k: v for k, v in {**p.meta, **(meta or {})}.items() if _jsonable(v)}
-    return {"v": VERSION, "unit": p.unit, "scale": scale, "counts": counts,
-            "strings": strings.table, "areas": areas, "frames": frames, "threads": threads,
-            "pops": varints(pops), "frame": varints(frame), "samples": varints(flat),
-            "nodes": len(frame), "meta": m}
+    out = {"v": VERSION, "unit": p.unit, "scale": scale, "counts": counts,
+           "strings": strings.table, "areas": areas, "frames": frames, "threads": threads,
+           "pops": varints(pops), "frame": varints(frame), "samples": varints(flat),
+           "nodes": len(frame), "meta": m}
+    src = source_data(p, sources or {}, new_id, inv)
+    if src:
+        out["source"] = src
+    return out
 
 
 def _jsonable(v: Any) -> bool:

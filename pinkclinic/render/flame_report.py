@@ -16,7 +16,8 @@ import sys
 from pathlib import Path
 
 from pinkclinic.errors import UsageError
-from pinkclinic.profile import FORMATS, build_profile, export
+from pinkclinic.profile import FORMATS, Profile, build_profile, export
+from pinkclinic.profile.heat import read_sources
 from pinkclinic.recording import Recording
 from pinkclinic.render.flame import write_flame_report
 
@@ -26,14 +27,18 @@ def _open(recording: Recording | str | os.PathLike) -> Recording:
 
 
 def report_flame(recording: Recording | str | os.PathLike, out: str | os.PathLike | None = None,
-                 *, lines: bool = False, idle: bool | None = None) -> Path:
+                 *, lines: bool = False, idle: bool | None = None,
+                 profile: Profile | None = None) -> Path:
     """Render the flame report of a recording; returns the HTML path. ``idle`` sets
-    whether the page opens with the waiting time shown (default: as recorded)."""
+    whether the page opens with the waiting time shown (default: as recorded).
+    ``profile``: one already built from it with ``heat=True`` (saves a second read).
+    The source heatmap shows the files the recording's ``sources.json`` holds."""
     rec = _open(recording)
-    profile = build_profile(rec, lines=lines)
+    if profile is None:
+        profile = build_profile(rec, lines=lines, heat=True)
     if idle is not None:
         profile.meta["idle"] = idle
-    return write_flame_report(profile, out or rec.report_path)
+    return write_flame_report(profile, out or rec.report_path, sources=read_sources(rec))
 
 
 def export_recording(recording: Recording | str | os.PathLike, fmt: str,

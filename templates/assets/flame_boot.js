@@ -1,4 +1,4 @@
-/* pinkclinic flame graph, part 6 of 6 (see flame_core.js): the URL hash, the test and
+/* pinkclinic flame graph, part 7 of 7 (see flame_core.js): the URL hash, the test and
  * embedding hooks, and window.PinkFlame (mount, flush), which marks the parts as loaded. */
 (function () {
   'use strict';

@@ -1,4 +1,4 @@
-/* pinkclinic flame graph, part 4 of 6 (see flame_core.js): the toolbar, canvas and table
+/* pinkclinic flame graph, part 4 of 7 (see flame_core.js): the toolbar, canvas and table
  * handlers, and the state changes they make (select, zoom, refilter). */
 (function () {
   'use strict';

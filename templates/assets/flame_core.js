@@ -7,10 +7,11 @@
  * only redraws. Strings from the profiled program reach the page through textContent and
  * canvas fillText only, never as markup.
  *
- * The widget is six files, inlined in this order into one script element by
+ * The widget is seven files, inlined in this order into one script element by
  * partials/flame_assets.j2: flame_core (constants, helpers, the Flame constructor, decoding),
  * flame_tree (the display tree), flame_draw (canvas drawing, formatting), flame_controls
- * (event handlers, state changes), flame_panel (info bar, breadcrumb, table) and flame_boot
+ * (event handlers, state changes), flame_panel (info bar, breadcrumb, table), flame_source
+ * (the source heatmap) and flame_boot
  * (URL hash, test hooks, mount). Each is an IIFE that reads or extends the namespace
  * window.__pinkFlameParts; flame_boot publishes window.PinkFlame and removes the namespace.
  * Every part returns at once when window.PinkFlame exists, as the single file did, so

@@ -1,4 +1,4 @@
-/* pinkclinic flame graph, part 3 of 6 (see flame_core.js): drawing the display tree on the
+/* pinkclinic flame graph, part 3 of 7 (see flame_core.js): drawing the display tree on the
  * canvas, hit-testing, and formatting weights and thread names. */
 (function () {
   'use strict';

@@ -1,4 +1,4 @@
-/* pinkclinic flame graph, part 5 of 6 (see flame_core.js): pushing the state into the DOM
+/* pinkclinic flame graph, part 5 of 7 (see flame_core.js): pushing the state into the DOM
  * (tooltip text, info bar, breadcrumb, toggles, hottest-functions table). */
 (function () {
   'use strict';

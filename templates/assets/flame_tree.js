@@ -1,4 +1,4 @@
-/* pinkclinic flame graph, part 2 of 6 (see flame_core.js): the display tree, rebuilt from the
+/* pinkclinic flame graph, part 2 of 7 (see flame_core.js): the display tree, rebuilt from the
  * stack trie on every filter change; children, per-function totals, search matches, paths. */
 (function () {
   'use strict';
