@@ -126,7 +126,9 @@ def rank(weighted: Iterable[tuple[Sequence[Frame], float]], *, top: int = 5,
         if is_app_file(key[1]):
             app += w
             below = _called_from(stack, frame)
-            if below is not None and not is_app_file(str(below[1])):
+            # the probe's own frames (a GC callback run inside the user's code) are no via
+            if (below is not None and not is_app_file(str(below[1]))
+                    and not is_probe_file(str(below[1]))):
                 vias[key][(str(below[0]), str(below[1]), int(below[2] or 0))] += w
     if total <= 0:
         return []

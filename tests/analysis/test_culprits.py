@@ -63,3 +63,11 @@ def test_a_comprehension_is_named_after_the_function_it_sits_in():
     assert culprit_frame([comp])[:2] == ["build_session_graph", APP]
     ranked = rank([([outer, comp], 0.7), ([outer], 0.3)])
     assert [(c.function, c.share) for c in ranked] == [("build_session_graph", 1.0)]
+
+
+def test_the_probe_s_gc_callback_run_inside_the_user_s_code_is_no_via():
+    """A collection triggered in build_index runs the probe's GC callback on top of it: the
+    callback is pinkclinic's, never the library call to blame."""
+    gc_cb = ["_on_gc", f"{SITE}/pinkclinic/bootstrap/pinkclinic_probe/gc.py", 39]
+    ranked = rank([([["main", APP, 1], ["build_index", APP, 19], gc_cb], 1.0)])
+    assert ranked[0].function == "build_index" and "via" not in ranked[0].extra
