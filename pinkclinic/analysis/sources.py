@@ -12,12 +12,12 @@ from collections.abc import Iterable, Sequence
 
 from pinkclinic.analysis.culprits import culprit_frame
 from pinkclinic.jsonio import read_json, write_json
+from pinkclinic.profile.heat import SCHEMA_VERSION, SOURCES_FILE  # the one definition of the file
 from pinkclinic.recording import Recording
 
 CONTEXT = 5           # lines shown on each side of the culprit line
 MAX_FRAMES = 200      # distinct frames captured
 MAX_LINE = 300        # characters kept per line
-SCHEMA_VERSION = 1
 
 
 def capture(rec: Recording, stacks: Iterable[Sequence[Sequence]]) -> int:
@@ -47,13 +47,13 @@ def capture(rec: Recording, stacks: Iterable[Sequence[Sequence]]) -> int:
                     keep[str(n)] = text.rstrip("\n")[:MAX_LINE]
         if keep:
             files[path] = keep
-    write_json(rec.file("sources.json"), {"schema_version": SCHEMA_VERSION, "files": files})
+    write_json(rec.file(SOURCES_FILE), {"schema_version": SCHEMA_VERSION, "files": files})
     return sum(len(v) for v in wanted.values())
 
 
 def snippet(rec: Recording, path: str, line: int) -> list[tuple[int, str, bool]]:
     """[(line number, text, is the culprit line)] from ``sources.json`` (empty if not captured)."""
-    src = rec.file("sources.json")
+    src = rec.file(SOURCES_FILE)
     if not src.exists():
         return []
     lines = read_json(src).get("files", {}).get(path, {})
