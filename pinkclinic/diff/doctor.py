@@ -11,9 +11,7 @@ samples (every process of the tree) over the served requests.
 from __future__ import annotations
 
 from pinkclinic.analysis.data import RecordingData
-from pinkclinic.diff.sides import served
-from pinkclinic.errors import PinkError
-from pinkclinic.jsonio import read_json
+from pinkclinic.diff.sides import analysed, served
 from pinkclinic.recording import Recording
 
 DIAGNOSIS = "diagnosis.json"
@@ -34,14 +32,7 @@ METRICS = (
 
 
 def diagnosis(rec: Recording) -> dict:
-    path = rec.file(DIAGNOSIS)
-    if not path.exists():
-        raise PinkError(f"{rec.path} has no {DIAGNOSIS}; run `pinkclinic report {rec.path}` "
-                        "to analyse it first")
-    try:
-        return read_json(path)
-    except (OSError, ValueError) as e:
-        raise PinkError(f"{path} cannot be read: {e}") from None
+    return analysed(rec, DIAGNOSIS)
 
 
 def _evidence(diag: dict, signal: str) -> dict:

@@ -7,22 +7,14 @@ NEW is ``fixed``, one flagged only in NEW is ``new``, one in both ``persisting``
 
 from __future__ import annotations
 
-from pinkclinic.errors import PinkError
-from pinkclinic.jsonio import read_json
+from pinkclinic.diff.sides import analysed
 from pinkclinic.recording import Recording
 
 HEAP_FILE = "heap.json"
 
 
 def heap_result(rec: Recording) -> dict:
-    path = rec.file(HEAP_FILE)
-    if not path.exists():
-        raise PinkError(f"{rec.path} has no {HEAP_FILE}; run `pinkclinic report {rec.path}` "
-                        "to analyse it first")
-    try:
-        return read_json(path)
-    except (OSError, ValueError) as e:
-        raise PinkError(f"{path} cannot be read: {e}") from None
+    return analysed(rec, HEAP_FILE)
 
 
 def _sites(result: dict) -> dict[tuple[str, str], dict]:

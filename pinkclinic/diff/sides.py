@@ -19,7 +19,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from pinkclinic.analysis.data import RecordingData
-from pinkclinic.errors import UsageError
+from pinkclinic.errors import PinkError, UsageError
+from pinkclinic.jsonio import read_json
 from pinkclinic.profile import build_profile
 from pinkclinic.profile.model import Profile
 from pinkclinic.recording import Recording
@@ -109,3 +110,15 @@ def cpu_side(rec: Recording) -> CpuSide:
         requests = None
     return CpuSide(rec, profile, ms, requests or None,
                    window.duration if window is not None else None, notes, source)
+
+
+def analysed(rec: Recording, name: str) -> dict:
+    """A side's analysis result ``name`` (``diagnosis.json``, ``heap.json``), or one clear error."""
+    path = rec.file(name)
+    if not path.exists():
+        raise PinkError(f"{rec.path} has no {name}; run `pinkclinic report {rec.path}` "
+                        "to analyse it first")
+    try:
+        return read_json(path)
+    except (OSError, ValueError) as e:
+        raise PinkError(f"{path} cannot be read: {e}") from None
