@@ -28,9 +28,7 @@ from tests.helpers import free_port, server
 
 
 def test_gc_pauses_carry_the_allocating_stack(tmp_path):
-    # every collection seen (a busy target is otherwise sampled in windows, see below)
-    out = run([sys.executable, str(TARGETS / "gc_target.py")],
-              probe_env(tmp_path, ["gc"], gc_callbacks_per_s=10**9))
+    out = run([sys.executable, str(TARGETS / "gc_target.py")], probe_env(tmp_path, ["gc"]))
     assert out.returncode == 0, out.stderr
     proc = processes(tmp_path)[int(json.loads(
         (next(tmp_path.glob("probe-*.jsonl"))).read_text().splitlines()[0])["pid"])]
@@ -47,24 +45,6 @@ def test_gc_pauses_carry_the_allocating_stack(tmp_path):
     assert sum(r["dur_ms"] for r in proc.of("gc", "gcsum")) >= sum(r["dur_ms"] for r in long_ones)
     assert proc.exit_t is not None and all(r["t"] <= proc.exit_t for r in gcs)
 
-
-
-def test_a_busy_target_is_sampled_with_exact_counts(tmp_path):
-    """Past gc_callbacks_per_s the callback is on in windows only: the counts stay exact
-    (gc.get_stats), the durations are the pauses seen, scaled up to the count."""
-    out = run([sys.executable, str(TARGETS / "gc_target.py"), "300000"],
-              probe_env(tmp_path, ["gc"], gc_interval_ms=300, gc_window_ms=50))
-    assert out.returncode == 0, out.stderr
-    gen2_during_heap2 = int(out.stdout.split()[1])
-    proc = next(iter(processes(tmp_path).values()))
-    sums = proc.of("gcsum")
-    gen0 = [r for r in sums if r["gen"] == 0]
-    n, seen = sum(r["n"] for r in gen0), sum(r["sampled"] for r in gen0)
-    assert 0 < seen < n, gen0  # sampled, not all seen
-    assert all(r["dur_ms"] > 0 for r in gen0 if r["n"]), gen0
-    gen2 = sum(r["n"] for r in sums if r["gen"] == 2) + len(
-        [r for r in proc.of("gc") if r["gen"] == 2])
-    assert gen2 >= gen2_during_heap2 > 0
 
 def test_threaded_server(tmp_path):
     port = free_port()

@@ -4,15 +4,13 @@ The callback runs in the thread whose allocation triggered the collection, so th
 stack above it is the allocating code.
 
 A registered callback costs the interpreter a dict and two calls per collection (a
-few µs, whatever the callback does), and a busy server collects thousands of times a
-second. So the callback is on all the time only while collections are rare: past
-``gc_callbacks_per_s`` (200) collections a second it is on for the first
-``gc_window_ms`` (100) of each ``gc_interval_ms`` (1000) and off for the rest (the
-sampler thread switches it: two wake-ups a second). The counts (``n``, ``collected``, ``uncollectable``) come from
-``gc.get_stats()`` and are exact; the durations of the pauses seen are summed, and
-scaled up to the exact count (``sampled`` says how many were seen).
+few µs, whatever the callback does: ``bench/probe_hooks.py``); the callback adds as
+little as it can to that: two clock reads and a few additions to per-generation
+counters kept in place, no container allocated (which would feed the young generation
+itself), no lock, no write. Formatting is the sampler thread's, once an interval; the
+counts freed come from ``gc.get_stats()`` there.
 
-When on, the callback does little:
+The callback:
 - a pause of ``gc_record_ms`` (5) or more gets its own ``gc`` record with the stack
   (at most ``gc_records_per_s`` (20) a second; the rest are summed);
 - shorter pauses are summed per generation into one ``gcsum`` record every
@@ -43,10 +41,6 @@ class _GcProbe:
         self.interval_s = probe.opt("gc_interval_ms", 1000) / 1000.0
         self.per_interval = max(1, int(probe.opt("gc_records_per_s", 20) * self.interval_s))
         self.stack_every_s = probe.opt("gc_stack_every_ms", 10) / 1000.0
-        self.budget_per_s = probe.opt("gc_callbacks_per_s", 200)
-        self.window_s = min(probe.opt("gc_window_ms", 100) / 1000.0, self.interval_s)
-        self.stopped = False
-        self.on = False
         self.reset()
 
     def reset(self):
@@ -56,18 +50,12 @@ class _GcProbe:
         self.seen_n = [0] * GENS
         self.seen_dur = [0.0] * GENS
         self.seen_max = [0.0] * GENS
-        self.recorded = [0] * GENS  # pauses that got their own ``gc`` record
-        self.recorded_freed = [[0, 0] for _ in range(GENS)]  # and what they freed
+        self.recorded_freed = [[0, 0] for _ in range(GENS)]  # by pauses with a ``gc`` record
         self.stacks = []  # (gen, dur, key), at most one per stack_every_s
-        self.mean = [None] * GENS  # last known mean pause, for intervals with none seen
         self.budget = self.per_interval
         self.last_stack = 0.0
         self.since = time.time()
-        self.next_flush = time.monotonic() + self.interval_s
         self.base = _stats()
-        self.window_base = sum(s[0] for s in self.base)
-        self.window_at = time.monotonic()
-        self.busy_off_at = None
 
     def callback(self, phase, info):
         if phase == "start":
@@ -95,7 +83,6 @@ class _GcProbe:
 
     def _record(self, dur, gen, info):
         self.budget -= 1
-        self.recorded[gen] += 1
         freed = self.recorded_freed[gen]
         freed[0] += info.get("collected") or 0
         freed[1] += info.get("uncollectable") or 0
@@ -107,52 +94,14 @@ class _GcProbe:
                           "stack": render(caller_key(2))})
 
     # -- the sampler thread ---------------------------------------------------------
-    def _switch(self, on):
-        if self.stopped or on == self.on:
-            return
-        self.on = on
-        try:
-            if on:
-                self.t0 = None
-                gc.callbacks.append(self.callback)
-            else:
-                gc.callbacks.remove(self.callback)
-        except ValueError:
-            pass
-
-    def tick(self):
-        """The sampler's job: the callback on or off, the flush when due. Returns the
-        delay to the next tick: the next flush while collections are rare (the callback
-        stays on); when they are frequent, one ``window_s`` on and the rest of the
-        interval off (two wake-ups an interval)."""
-        mono = time.monotonic()
-        total = sum(s[0] for s in _stats())
-        rate = (total - self.window_base) / max(1e-3, mono - self.window_at)
-        self.window_base, self.window_at = total, mono
-        if mono >= self.next_flush - 0.01:
-            self.flush()
-        if rate <= self.budget_per_s or (not self.on and self.busy_off_at is None):
-            self._switch(True)
-            self.busy_off_at = None
-            return max(0.01, self.next_flush - mono)
-        if self.on:  # busy: the window just ended (or was the whole interval)
-            self._switch(False)
-            self.busy_off_at = mono
-            return max(0.01, self.next_flush - mono)
-        self._switch(True)  # busy, off since the last flush: one window on
-        self.busy_off_at = None
-        return self.window_s
-
     def flush(self):
         now = time.time()
         since, self.since = self.since, now
-        self.next_flush = time.monotonic() + self.interval_s
         self.budget = self.per_interval
         stats, base = _stats(), self.base
         self.base = stats
         seen = list(zip(self.seen_n, self.seen_dur, self.seen_max))
         self.seen_n, self.seen_dur, self.seen_max = [0] * GENS, [0.0] * GENS, [0.0] * GENS
-        recorded, self.recorded = self.recorded, [0] * GENS
         freed, self.recorded_freed = self.recorded_freed, [[0, 0] for _ in range(GENS)]
         stacks, self.stacks = self.stacks, []
         by_gen = {}
@@ -161,19 +110,14 @@ class _GcProbe:
             st[0] += 1
             st[1] += dur
         for gen in range(GENS):
-            n = max(0, stats[gen][0] - base[gen][0] - recorded[gen])
-            seen_n, seen_dur, seen_max = seen[gen]
-            n = max(n, seen_n)
+            n, dur, longest = seen[gen]
             if not n:
                 continue
-            if seen_n:
-                self.mean[gen] = seen_dur / seen_n
-            dur = seen_dur + (n - seen_n) * (self.mean[gen] or 0.0)
             top = sorted(by_gen.get(gen, {}).items(), key=lambda kv: -kv[1][1])[:MAX_SUM_STACKS]
-            self.probe.write({"type": "gcsum", "t": now, "gen": gen, "n": n, "sampled": seen_n,
+            self.probe.write({"type": "gcsum", "t": now, "gen": gen, "n": n,
                               "interval_ms": round((now - since) * 1000, 1),
                               "dur_ms": round(dur * 1000, 3),
-                              "max_ms": round(seen_max * 1000, 3),
+                              "max_ms": round(longest * 1000, 3),
                               "collected": max(0, stats[gen][1] - base[gen][1] - freed[gen][0]),
                               "uncollectable": max(0, stats[gen][2] - base[gen][2]
                                                    - freed[gen][1]),
@@ -184,7 +128,6 @@ class _GcProbe:
 
 def _stop(g):
     """At exit: the collections of interpreter teardown are not the target's."""
-    g.stopped = True
     try:
         gc.callbacks.remove(g.callback)
     except ValueError:
@@ -192,15 +135,10 @@ def _stop(g):
     g.flush()
 
 
-def _after_fork(g):
-    g.reset()  # the callback stays as it was (on or off); the next tick decides again
-
-
 def install(probe):
     g = _GcProbe(probe)
-    g._switch(True)
-    probe.every(g.window_s, g.tick, "gc")
+    gc.callbacks.append(g.callback)
+    probe.every(g.interval_s, g.flush, "gc")
     probe.on_exit(lambda: _stop(g))
-    probe.on_fork(lambda: _after_fork(g))
-    return {"gc_record_ms": g.record_s * 1000, "gc_interval_ms": g.interval_s * 1000,
-            "gc_callbacks_per_s": g.budget_per_s, "gc_window_ms": g.window_s * 1000}
+    probe.on_fork(g.reset)
+    return {"gc_record_ms": g.record_s * 1000, "gc_interval_ms": g.interval_s * 1000}
