@@ -7,16 +7,16 @@ bootstrap folder of this tree (and, with ``--ref``, the same folder as it was at
 ref, for a before/after) first on its path:
 
 - ``gc``: the hook's price per collection. ``gc.collect(0)`` timed with
-  ``time.perf_counter_ns`` over many calls, with the feature installed and without,
-  and allocation-driven collections (a loop building short-lived containers; the
-  collections are the interpreter's own) timed the same way. Cost = the difference,
-  divided by the collections (``gc.get_stats``).
+  ``time.perf_counter_ns`` over many calls (an old generation of 20,000 containers
+  present), with the feature installed (its sampler thread flushing every second) and
+  without. Cost = the difference per collection. Allocation-driven collections were
+  tried too: the allocations' own time swamps the hook's there.
 - ``loop``: the hook's price per loop iteration. An asyncio loop paced like a server
   (a timer every 0.5 ms doing ~20 µs of work), for ``--seconds``; the process's CPU
   time (every thread: the hook's own threads count) over the loop's iterations, with
   the ``loop`` feature on and off. Loop iterations are counted by the paced callback.
 
-Each variant runs ``--rounds`` times, alternating; figures are medians with the range.
+Each variant runs ``--rounds`` times, every tree in every round; figures are medians with the range.
 The machine is shared, so the loop figures (whole-process CPU over seconds) are noisy;
 the gc figures (tight timed loops) much less so. Writes bench/results/probe_hooks.{json,md}.
 """
@@ -60,21 +60,9 @@ def explicit():
         gc.collect(0)
     return (ns() - t0) / max(1, collections() - c0)
 
-def natural():
-    # containers that survive (a server's objects live a request or longer): a young
-    # collection every ~700 of them, each with young objects to look at
-    c0, t0 = collections(), ns()
-    bucket = []
-    for i in range(n * 700):
-        bucket.append([i])
-        if len(bucket) == 100000:
-            bucket = []
-    return (ns() - t0) / max(1, collections() - c0)
-
-out = {"explicit": [], "natural": []}
+out = {"explicit": []}
 for _ in range(5):
     out["explicit"].append(explicit())
-    out["natural"].append(natural())
 print(json.dumps({k: sorted(v)[len(v) // 2] for k, v in out.items()}))
 """
 
@@ -143,30 +131,37 @@ def med(values: list[float]) -> dict:
 
 
 def measure(trees: dict[str, Path], rounds: int, n_gc: int, seconds: float) -> dict:
-    res: dict = {}
+    """Every tree's four runs in each round, rounds interleaved: drift on a shared
+    machine hits every tree alike."""
+    runs: dict = {label: {"gc_bare": [], "gc_hook": [], "loop_bare": [], "loop_hook": []}
+                  for label in trees}
     with tempfile.TemporaryDirectory() as tmp:
-        for label, tree in trees.items():
-            gc_bare, gc_hook, loop_bare, loop_hook = [], [], [], []
-            for _ in range(rounds):
-                gc_bare.append(run_child(GC_CHILD, ["bare", str(n_gc)], tree, None, tmp))
-                gc_hook.append(run_child(GC_CHILD, ["hook", str(n_gc)], tree, None, tmp))
-                loop_bare.append(run_child(LOOP_CHILD, [str(seconds)], tree, None, tmp))
-                loop_hook.append(run_child(LOOP_CHILD, [str(seconds)], tree, ["loop"], tmp))
-            entry = {}
-            for kind in ("explicit", "natural"):
-                extra = [h[kind] - b[kind] for b, h in zip(gc_bare, gc_hook)]
-                entry[f"gc_{kind}_bare_ns"] = med([b[kind] for b in gc_bare])
-                entry[f"gc_{kind}_hook_ns"] = med(extra)
-            per_it = [1e9 * (h["cpu_s"] / h["iterations"] - b["cpu_s"] / b["iterations"])
-                      for b, h in zip(loop_bare, loop_hook)]
-            entry["loop_bare_ns_per_iteration"] = med(
-                [1e9 * b["cpu_s"] / b["iterations"] for b in loop_bare])
-            entry["loop_hook_ns_per_iteration"] = med(per_it)
-            entry["loop_iterations_per_s"] = statistics.median(
-                h["iterations"] / seconds for h in loop_hook)
-            entry["loop_hook_cpu_share"] = med(
-                [100 * (h["cpu_s"] - b["cpu_s"]) / b["cpu_s"] for b, h in zip(loop_bare, loop_hook)])
-            res[label] = entry
+        for _ in range(rounds):
+            for label, tree in trees.items():
+                r = runs[label]
+                r["gc_bare"].append(run_child(GC_CHILD, ["bare", str(n_gc)], tree, None, tmp))
+                r["gc_hook"].append(run_child(GC_CHILD, ["hook", str(n_gc)], tree, None, tmp))
+                r["loop_bare"].append(run_child(LOOP_CHILD, [str(seconds)], tree, None, tmp))
+                r["loop_hook"].append(run_child(LOOP_CHILD, [str(seconds)], tree, ["loop"], tmp))
+    res: dict = {}
+    for label, r in runs.items():
+        gc_bare, gc_hook, loop_bare, loop_hook = (r["gc_bare"], r["gc_hook"], r["loop_bare"],
+                                                  r["loop_hook"])
+        entry = {}
+        for kind in ("explicit",):
+            extra = [h[kind] - b[kind] for b, h in zip(gc_bare, gc_hook)]
+            entry[f"gc_{kind}_bare_ns"] = med([b[kind] for b in gc_bare])
+            entry[f"gc_{kind}_hook_ns"] = med(extra)
+        per_it = [1e9 * (h["cpu_s"] / h["iterations"] - b["cpu_s"] / b["iterations"])
+                  for b, h in zip(loop_bare, loop_hook)]
+        entry["loop_bare_ns_per_iteration"] = med(
+            [1e9 * b["cpu_s"] / b["iterations"] for b in loop_bare])
+        entry["loop_hook_ns_per_iteration"] = med(per_it)
+        entry["loop_iterations_per_s"] = statistics.median(
+            h["iterations"] / seconds for h in loop_hook)
+        entry["loop_hook_cpu_share"] = med(
+            [100 * (h["cpu_s"] - b["cpu_s"]) / b["cpu_s"] for b, h in zip(loop_bare, loop_hook)])
+        res[label] = entry
     return res
 
 
@@ -185,9 +180,6 @@ def render(r: dict) -> str:
 
     rows = [("gc", "per `gc.collect(0)`: the collection, bare", "gc_explicit_bare_ns", " ns"),
             ("gc", "per `gc.collect(0)`: the hook's extra", "gc_explicit_hook_ns", " ns"),
-            ("gc", "per allocation-driven collection: bare (with its allocations)",
-             "gc_natural_bare_ns", " ns"),
-            ("gc", "per allocation-driven collection: the hook's extra", "gc_natural_hook_ns", " ns"),
             ("loop", "CPU per loop iteration, bare", "loop_bare_ns_per_iteration", " ns"),
             ("loop", "CPU per loop iteration: the hook's extra (all threads)",
              "loop_hook_ns_per_iteration", " ns"),
