@@ -6,8 +6,10 @@ tick crosses threads: no self-pipe write to wake the loop, no watcher wake-up. T
 watcher wakes when the pending tick could be half-way to a stall (``block_ms / 2`` past
 its due time, every 15-25 ms) and to write each window's ``lag`` record. If the tick is
 still pending ``block_ms`` after it was due, the loop is stalled: the watcher grabs the
-loop thread's stack *now*, while it is still stuck, and keeps reading the loop thread's
-CPU clock (from ``block_ms / 2``) until the tick runs. The share of CPU time over the
+loop thread's stack *now*, while it is still stuck, and follows the loop thread's CPU
+clock until the tick runs. If the stall ended before that window reached
+``MIN_CPU_WINDOW_S``, the window starts at the watcher's previous wake-up instead (one
+read of the clock per wake-up), taking in up to ~20 ms before the stall. The share of CPU time over the
 stalled window says whether the thread was computing (``on_cpu`` true: loop-cpu) or
 waiting in a blocking call (false: loop-blocking-call). Time spent runnable but waiting
 for a CPU counts as on-CPU (see ``_cpu``).
@@ -277,6 +279,8 @@ class Watcher:
         next_tasks = next_waits = window_start
         last_waits = None
         pending = None  # a task snapshot posted, not yet seen run
+        look = None  # (perf_counter, loop thread's CPU) at the last wake: where a stall's
+        # CPU window starts, so that it covers the stall from before the watcher saw it
         try:
             while self.gen == gen:
                 now = time.perf_counter()
@@ -303,8 +307,9 @@ class Watcher:
                     return
                 if beat.seq == seq and time.perf_counter() >= check_at:
                     wall = time.time() - (time.perf_counter() - due)
-                    if not self._late(_Pending(beat, seq), due, wall, gen):
+                    if not self._late(_Pending(beat, seq), due, wall, gen, look):
                         return
+                look = (time.perf_counter(), self._read_cpu())
                 if pending is not None and pending[0].ran_at is not None:
                     tick, count_due, want_waits, posted = pending
                     pending = None
@@ -343,9 +348,10 @@ class Watcher:
         cost = dur + time.perf_counter() - t0
         return now + max(self.waits_s, cost / WAITS_CPU_SHARE)
 
-    def _late(self, tick, posted, posted_wall, gen):
+    def _late(self, tick, posted, posted_wall, gen, since=None):
         """The tick is late: the loop thread is stuck or busy right now. Follow its CPU
-        use from now until the tick runs (reading it on every tick would cost a syscall
+        use from now until the tick runs (or, if that window is too short to say
+        anything, from ``since``: the watcher's previous look, perf_counter and CPU) (reading it on every tick would cost a syscall
         each). If the tick is still pending ``block_s - tick_s / 2`` after the post, take
         the loop thread's stack, and again at ``block_s``, keeping only a stack taken
         while the tick was still pending (a loaded loop is often 10-20 ms late, and
@@ -374,6 +380,9 @@ class Watcher:
             return True
         rec = {"type": "block", "t": posted_wall, "thread_id": self.tid, "stack": stack or [],
                "dur_ms": round((tick.ran_at - posted) * 1000, 3), "on_cpu": None}
+        short = last_wall is None or last_wall - wall0 < MIN_CPU_WINDOW_S
+        if short and since is not None and since[1] is not None and last_cpu is not None:
+            wall0, cpu0 = since  # seen late: the window from the watcher's previous look
         if cpu0 is not None and last_cpu is not None and last_wall - wall0 >= MIN_CPU_WINDOW_S:
             cpu_s = max(0.0, last_cpu[0] - cpu0[0])
             busy_s = cpu_s
