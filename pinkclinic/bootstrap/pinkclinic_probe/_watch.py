@@ -1,14 +1,23 @@
 """The watcher thread of one loop thread: lag, blocked-loop stacks, task counts.
 
-Every ``tick_ms`` the watcher posts a tick with ``loop.call_soon_threadsafe`` and notes
-how late it runs (``lag``). If the tick is still pending ``block_ms`` after it was
-posted, the loop is stalled: the watcher grabs the loop thread's stack *now*, while it
-is still stuck, and keeps reading the loop thread's CPU clock until the tick runs. The
-share of CPU time over the stalled window says whether the thread was computing
-(``on_cpu`` true: loop-cpu) or waiting in a blocking call (false: loop-blocking-call).
-Time spent runnable but waiting for a CPU counts as on-CPU (see ``_cpu``).
+Lag (feature ``loop``): the loop runs a timer of its own every ``tick_ms``
+(``_Beat``, re-armed with ``loop.call_later``) that notes how late it ran. Nothing per
+tick crosses threads: no self-pipe write to wake the loop, no watcher wake-up. The
+watcher wakes when the pending tick could be half-way to a stall (``block_ms / 2`` past
+its due time, every 15-25 ms) and to write each window's ``lag`` record. If the tick is
+still pending ``block_ms`` after it was due, the loop is stalled: the watcher grabs the
+loop thread's stack *now*, while it is still stuck, and follows the loop thread's CPU
+clock until the tick runs. If the stall ended before that window reached
+``MIN_CPU_WINDOW_S``, the window starts at the watcher's previous wake-up instead (one
+read of the clock per wake-up), taking in up to ~20 ms before the stall. The share of CPU time over the
+stalled window says whether the thread was computing (``on_cpu`` true: loop-cpu) or
+waiting in a blocking call (false: loop-blocking-call). Time spent runnable but waiting
+for a CPU counts as on-CPU (see ``_cpu``).
 
-``dur_ms`` runs from the post of the tick that caught the stall to the moment it ran:
+With ``tasks`` alone, the watcher posts its ticks with ``loop.call_soon_threadsafe``
+(every ``tasks_ms``) as before, and the stall logic is off.
+
+``dur_ms`` runs from the due time of the tick that caught the stall to the moment it ran:
 a lower bound, short of the true stall by at most ``tick_ms`` (hence a 10 ms tick for a
 30 ms threshold: a 50 ms stall always measures at least 40 ms). The stack is taken
 ``tick_ms / 2`` before ``block_ms`` and again at ``block_ms``; only a stack taken while
@@ -70,6 +79,54 @@ class _Tick:
         except Exception:
             pass
 
+
+
+class _Beat:
+    """The lag ticks, run by the loop itself: a timer that re-arms itself every
+    ``tick_s`` (``loop.call_later``) and notes how late it ran. No thread wakes up and
+    nothing is written to the loop's self-pipe per tick: on a busy loop the timer rides
+    on the iterations the loop makes anyway. ``due`` is written before ``seq``, so a
+    reader that reads ``seq`` first never pairs a new ``seq`` with an old ``due``."""
+    __slots__ = ("alive", "due", "lags", "loop", "ran", "ran_prev", "seq", "tick_s")
+
+    def __init__(self, loop, tick_s):
+        self.loop = loop
+        self.tick_s = tick_s
+        self.due = time.perf_counter()  # the first run is posted with call_soon_threadsafe
+        self.seq = 0
+        self.ran = self.ran_prev = None
+        self.lags = []
+        self.alive = True
+
+    def __call__(self):
+        now = time.perf_counter()
+        self.lags.append(now - self.due)
+        self.ran_prev, self.ran = self.ran, now
+        if self.alive:
+            self.due = now + self.tick_s
+            try:
+                self.loop.call_later(self.tick_s, self)
+            except RuntimeError:  # closing
+                self.alive = False
+        self.seq += 1
+
+
+class _Pending:
+    """The beat ``seq`` as a tick for :meth:`Watcher._late`: ``ran_at`` is None until it
+    has run."""
+    __slots__ = ("beat", "seq")
+
+    def __init__(self, beat, seq):
+        self.beat = beat
+        self.seq = seq
+
+    @property
+    def ran_at(self):
+        beat = self.beat
+        done = beat.seq - self.seq
+        if done <= 0:
+            return None
+        return beat.ran if done == 1 else beat.ran_prev
 
 class Watcher:
     def __init__(self, probe, ident, lag, tasks, forget):
@@ -174,6 +231,8 @@ class Watcher:
             cpu.close()
 
     def _watch(self, loop, gen):
+        if self.lag:
+            return self._watch_lag(loop, gen)
         from asyncio import all_tasks
         lags = []
         window_start = time.perf_counter()
@@ -220,6 +279,76 @@ class Watcher:
                 lags = []
                 window_start = end
 
+    def _watch_lag(self, loop, gen):
+        """Lag from the loop's own timer (``_Beat``); this thread wakes only to see
+        whether the pending beat is ``block_s / 2`` past its due time (a stall in the
+        making: then :meth:`_late` follows it), every 15-25 ms with the defaults rather
+        than every tick; and to write the ``lag`` record of each window, and for the
+        task snapshots."""
+        from asyncio import all_tasks
+        beat = _Beat(loop, self.tick_s)
+        try:
+            loop.call_soon_threadsafe(beat)
+        except RuntimeError:  # closed under us; wait for the stop hook
+            self._sleep_until(time.perf_counter() + 0.05, gen)
+            return
+        window_start = time.perf_counter()
+        next_tasks = next_waits = window_start
+        last_waits = None
+        pending = None  # a task snapshot posted, not yet seen run
+        look = None  # (perf_counter, loop thread's CPU) at the last wake: where a stall's
+        # CPU window starts, so that it covers the stall from before the watcher saw it
+        try:
+            while self.gen == gen:
+                now = time.perf_counter()
+                if self.tasks and pending is None and min(next_tasks, next_waits) <= now:
+                    want_waits = self.max_tasks if now >= next_waits else 0
+                    count_due = now >= next_tasks
+                    if count_due:
+                        next_tasks = now + self.tasks_s
+                    tick = _Tick(count_due, want_waits, all_tasks, loop)
+                    try:
+                        loop.call_soon_threadsafe(tick)
+                        pending = (tick, count_due, want_waits, now)
+                    except RuntimeError:
+                        pass
+                seq = beat.seq
+                due = beat.due
+                # late enough to be a stall in the making; early enough to follow the
+                # loop thread's CPU over most of a stall of block_s (on_cpu)
+                check_at = due + self.block_s / 2
+                wake = min(check_at, window_start + self.window_s)
+                if self.tasks and pending is None:
+                    wake = min(wake, next_tasks, next_waits)
+                if not self._sleep_until(wake, gen):
+                    return
+                if beat.seq == seq and time.perf_counter() >= check_at:
+                    wall = time.time() - (time.perf_counter() - due)
+                    if not self._late(_Pending(beat, seq), due, wall, gen, look):
+                        return
+                look = (time.perf_counter(), self._read_cpu())
+                if pending is not None and pending[0].ran_at is not None:
+                    tick, count_due, want_waits, posted = pending
+                    pending = None
+                    if count_due and tick.tasks is not None:
+                        self.probe.write({"type": "tasks", "thread_id": self.tid,
+                                          "n": tick.tasks})
+                    if want_waits:
+                        next_waits = self._after_snapshot(tick, posted, last_waits)
+                        last_waits = tick.ran_at
+                end = time.perf_counter()
+                if end - window_start >= self.window_s:
+                    taken, beat.lags = beat.lags, []
+                    lags = sorted(max(0.0, v) for v in list(taken))
+                    if lags:
+                        self.probe.write({"type": "lag", "thread_id": self.tid, "n": len(lags),
+                                          "p50_ms": round(lags[len(lags) // 2] * 1000, 3),
+                                          "max_ms": round(lags[-1] * 1000, 3),
+                                          "interval_ms": round((end - window_start) * 1000, 1)})
+                    window_start = end
+        finally:
+            beat.alive = False
+
     def _after_snapshot(self, tick, now, last):
         """Write a snapshot's record; the time of the next one, slowed so that the
         snapshot (on the loop thread) and its record (here) cost at most
@@ -237,9 +366,10 @@ class Watcher:
         cost = tick.waits_cpu + time.thread_time() - t0
         return now + max(self.waits_s, cost / WAITS_CPU_SHARE)
 
-    def _late(self, tick, posted, posted_wall, gen):
+    def _late(self, tick, posted, posted_wall, gen, since=None):
         """The tick is late: the loop thread is stuck or busy right now. Follow its CPU
-        use from now until the tick runs (reading it on every tick would cost a syscall
+        use from now until the tick runs (or, if that window is too short to say
+        anything, from ``since``: the watcher's previous look, perf_counter and CPU) (reading it on every tick would cost a syscall
         each). If the tick is still pending ``block_s - tick_s / 2`` after the post, take
         the loop thread's stack, and again at ``block_s``, keeping only a stack taken
         while the tick was still pending (a loaded loop is often 10-20 ms late, and
@@ -268,6 +398,9 @@ class Watcher:
             return True
         rec = {"type": "block", "t": posted_wall, "thread_id": self.tid, "stack": stack or [],
                "dur_ms": round((tick.ran_at - posted) * 1000, 3), "on_cpu": None}
+        short = last_wall is None or last_wall - wall0 < MIN_CPU_WINDOW_S
+        if short and since is not None and since[1] is not None and last_cpu is not None:
+            wall0, cpu0 = since  # seen late: the window from the watcher's previous look
         if cpu0 is not None and last_cpu is not None and last_wall - wall0 >= MIN_CPU_WINDOW_S:
             cpu_s = max(0.0, last_cpu[0] - cpu0[0])
             busy_s = cpu_s
