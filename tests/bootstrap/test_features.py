@@ -72,7 +72,9 @@ def test_a_forked_child_gets_its_own_file_and_watcher(tmp_path):
     assert parent_pid in procs and child.header["forked"] is True
     assert procs[parent_pid].header["forked"] is False
     blocks = child.of("block")
-    assert [innermost(b["stack"]) for b in blocks] == ["child_blocking_call"]
+    named = [innermost(b["stack"]) for b in blocks]
+    assert len(named) == 2 and named[0] in (None, "child_blocking_call"), named
+    assert named[1] == "child_blocking_call", named
     assert not procs[parent_pid].ran_a_loop  # the parent never ran a loop
 
 
@@ -80,8 +82,10 @@ def test_kill_9_leaves_every_complete_record_readable(tmp_path):
     port = free_port()
     cmd = [sys.executable, str(TARGETS / "aio_server.py"), str(port)]
     with server(cmd, port, env=probe_env(tmp_path)) as proc:
-        get(port, "/sleep")
-        wait_for(lambda: records(tmp_path, proc.pid, "block"), timeout=5)
+        get(port, "/sleep")  # a calm loop's first stall may end unseen, with no stack
+        time.sleep(0.25)
+        get(port, "/sleep")  # the watcher is on alert: this one is caught in progress
+        wait_for(lambda: len(records(tmp_path, proc.pid, "block")) >= 2, timeout=5)
         time.sleep(0.3)
         os.kill(proc.pid, signal.SIGKILL)
         proc.wait(5)
@@ -92,7 +96,8 @@ def test_kill_9_leaves_every_complete_record_readable(tmp_path):
     p = processes(tmp_path)[proc.pid]  # pinkclinic's reader takes the whole file
     assert len(p.records) == len(raw.splitlines()) - 1  # every line but the header
     assert p.exit_t is None  # killed: no exit record
-    assert [innermost(b["stack"]) for b in p.of("block")] == ["sleepy"]
+    named = [innermost(b["stack"]) for b in p.of("block")]
+    assert len(named) == 2 and named[0] in (None, "sleepy") and named[1] == "sleepy", named
 
 
 def test_pyinstrument_segments(tmp_path):

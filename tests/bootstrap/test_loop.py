@@ -27,16 +27,24 @@ def _three_sleeps(port):
 
 
 def _check_sleep_blocks(rec_dir, pid):
-    blocks = _blocks_naming(rec_dir, pid, "sleepy", 3)
+    """Three 50 ms sleeps 0.2 s apart: three ``block`` records. The first may come
+    without a stack (a calm loop is looked at once a window: the stall can end unseen);
+    the first lag of ``block_ms / 2`` puts the watcher on alert, so the next two are
+    caught in progress, with the sleeping call on top."""
+    named = _blocks_naming(rec_dir, pid, "sleepy", 2)
     time.sleep(0.3)  # nothing else may show up afterwards
-    blocks = [b for b in records(rec_dir, pid, "block") if innermost(b["stack"]) == "sleepy"]
+    blocks = records(rec_dir, pid, "block")
     assert len(blocks) == 3, blocks
-    for b in blocks:
+    assert all(b["dur_ms"] >= 30 for b in blocks), blocks
+    named = [b for b in blocks if b["stack"]]
+    assert len(named) >= 2 and blocks[1:] == named[-2:], blocks
+    for b in named:
+        assert innermost(b["stack"]) == "sleepy", b
         assert b["on_cpu"] is False, b
-        assert b["stack"][-1][0] == "sleepy"  # innermost last, the sleeping call on top
         assert b["stack"][-1][1].endswith("aio_server.py")
-        assert b["dur_ms"] > 0
-    return blocks
+    if not blocks[0]["stack"]:  # unseen: what held the loop is not known
+        assert blocks[0]["on_cpu"] is None, blocks[0]
+    return named
 
 
 @pytest.mark.parametrize("loop", ["asyncio", "uvloop"])
@@ -62,11 +70,13 @@ def test_cpu_bound_handler_is_on_cpu(tmp_path):
     port = free_port()
     cmd = [sys.executable, str(TARGETS / "aio_server.py"), str(port)]
     with server(cmd, port, env=probe_env(tmp_path, ["loop"])) as proc:
+        get(port, "/cpu")  # the first stall of a calm loop may end unseen, and alerts
+        time.sleep(0.25)
         get(port, "/cpu")
         blocks = _blocks_naming(tmp_path, proc.pid, "spin", 1)
-    assert len(blocks) == 1, blocks
-    assert blocks[0]["on_cpu"] is True, blocks[0]
-    assert blocks[0]["cpu_ms"] > 0
+        every = records(tmp_path, proc.pid, "block")
+    assert len(every) == 2 and 1 <= len(blocks) <= 2 and every[1] in blocks, every
+    assert all(b["on_cpu"] is True and b["cpu_ms"] > 0 for b in blocks), blocks
 
 
 def test_starlette_on_uvicorn(tmp_path):
@@ -74,7 +84,7 @@ def test_starlette_on_uvicorn(tmp_path):
     cmd = [sys.executable, "-m", "uvicorn", "--app-dir", str(TARGETS), "--port", str(port),
            "--log-level", "warning", "starlette_app:app"]
     with server(cmd, port, env=probe_env(tmp_path)) as proc:
-        for _ in range(3):
+        for _ in range(4):  # the first may end unseen (see _check_sleep_blocks)
             assert get(port, "/sleep").endswith(b"report")
             time.sleep(0.15)
 

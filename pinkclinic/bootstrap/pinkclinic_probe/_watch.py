@@ -32,6 +32,7 @@ from ._stacks import thread_stack
 STOP_GRACE_S = 1.0  # a loop restarted on the same thread within this is one run
 LEAVE_AFTER_S = 5.0  # a watcher whose thread runs no loop for this long exits
 POLL_S = 0.01  # how often a stalled loop is re-checked
+ALERT_S = 10.0  # after a window with lag of block_ms / 2, stalls are looked for this long
 ON_CPU_SHARE = 0.5
 MIN_CPU_WINDOW_S = 0.005  # a shorter look at the stalled thread says nothing
 WAITS_CPU_SHARE = 0.015  # of one core, for the task snapshots
@@ -87,20 +88,26 @@ class _Beat:
     nothing is written to the loop's self-pipe per tick: on a busy loop the timer rides
     on the iterations the loop makes anyway. ``due`` is written before ``seq``, so a
     reader that reads ``seq`` first never pairs a new ``seq`` with an old ``due``."""
-    __slots__ = ("alive", "due", "lags", "loop", "ran", "ran_prev", "seq", "tick_s")
+    __slots__ = ("alive", "due", "lags", "loop", "ran", "ran_prev", "seq", "stall_s",
+                 "stalls", "tick_s")
 
-    def __init__(self, loop, tick_s):
+    def __init__(self, loop, tick_s, stall_s):
         self.loop = loop
         self.tick_s = tick_s
+        self.stall_s = stall_s
         self.due = time.perf_counter()  # the first run is posted with call_soon_threadsafe
         self.seq = 0
         self.ran = self.ran_prev = None
         self.lags = []
+        self.stalls = []  # (due, lag) of each tick at least stall_s late
         self.alive = True
 
     def __call__(self):
         now = time.perf_counter()
-        self.lags.append(now - self.due)
+        lag = now - self.due
+        self.lags.append(lag)
+        if lag >= self.stall_s:
+            self.stalls.append((self.due, lag))
         self.ran_prev, self.ran = self.ran, now
         if self.alive:
             self.due = now + self.tick_s
@@ -280,13 +287,17 @@ class Watcher:
                 window_start = end
 
     def _watch_lag(self, loop, gen):
-        """Lag from the loop's own timer (``_Beat``); this thread wakes only to see
-        whether the pending beat is ``block_s / 2`` past its due time (a stall in the
-        making: then :meth:`_late` follows it), every 15-25 ms with the defaults rather
-        than every tick; and to write the ``lag`` record of each window, and for the
-        task snapshots."""
+        """Lag from the loop's own timer (``_Beat``). This thread wakes to write the
+        ``lag`` record of each window (``window_s``) and for the task snapshots; and,
+        for ``ALERT_S`` after a window whose lag reached ``block_s / 2``, also when the
+        pending beat is ``block_s / 2`` past its due time (a stall in the making: then
+        :meth:`_late` follows it), every 15-25 ms with the defaults. On a calm loop
+        that is 10 wake-ups a second rather than 50-60: each costs the process some
+        25-50 µs of CPU on a VM (``bench/results/cost.md``). A stall that no wake-up saw
+        in progress (the first of a calm spell, shorter than about a window) still gets
+        its ``block`` record, from the beat, without a stack or ``on_cpu``."""
         from asyncio import all_tasks
-        beat = _Beat(loop, self.tick_s)
+        beat = _Beat(loop, self.tick_s, self.block_s)
         try:
             loop.call_soon_threadsafe(beat)
         except RuntimeError:  # closed under us; wait for the stop hook
@@ -298,6 +309,8 @@ class Watcher:
         pending = None  # a task snapshot posted, not yet seen run
         look = None  # (perf_counter, loop thread's CPU) at the last wake: where a stall's
         # CPU window starts, so that it covers the stall from before the watcher saw it
+        alert_until = 0.0  # perf_counter until which stalls in the making are looked for
+        caught = set()  # due times of the stalls :meth:`_late` wrote this window
         try:
             while self.gen == gen:
                 now = time.perf_counter()
@@ -317,7 +330,9 @@ class Watcher:
                 # late enough to be a stall in the making; early enough to follow the
                 # loop thread's CPU over most of a stall of block_s (on_cpu)
                 check_at = due + self.block_s / 2
-                wake = min(check_at, window_start + self.window_s)
+                wake = window_start + self.window_s
+                if now < alert_until:
+                    wake = min(wake, check_at)
                 if self.tasks and pending is None:
                     wake = min(wake, next_tasks, next_waits)
                 if not self._sleep_until(wake, gen):
@@ -326,6 +341,7 @@ class Watcher:
                     wall = time.time() - (time.perf_counter() - due)
                     if not self._late(_Pending(beat, seq), due, wall, gen, look):
                         return
+                    caught.add(due)
                 look = (time.perf_counter(), self._read_cpu())
                 if pending is not None and pending[0].ran_at is not None:
                     tick, count_due, want_waits, posted = pending
@@ -345,9 +361,24 @@ class Watcher:
                                           "p50_ms": round(lags[len(lags) // 2] * 1000, 3),
                                           "max_ms": round(lags[-1] * 1000, 3),
                                           "interval_ms": round((end - window_start) * 1000, 1)})
+                        if lags[-1] >= self.block_s / 2:
+                            alert_until = end + ALERT_S
+                    stalls, beat.stalls = beat.stalls, []
+                    self._unseen_stalls(list(stalls), caught)
+                    caught.clear()
                     window_start = end
         finally:
             beat.alive = False
+
+    def _unseen_stalls(self, stalls, caught):
+        """A ``block`` record for each stall the beat saw that :meth:`_late` did not:
+        its due time and length are exact; what held the loop is unknown."""
+        for due, lag in stalls:
+            if due in caught:
+                continue
+            self.probe.write({"type": "block", "t": time.time() - (time.perf_counter() - due),
+                              "thread_id": self.tid, "stack": [],
+                              "dur_ms": round(lag * 1000, 3), "on_cpu": None})
 
     def _after_snapshot(self, tick, now, last):
         """Write a snapshot's record; the time of the next one, slowed so that the

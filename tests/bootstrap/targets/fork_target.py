@@ -11,7 +11,9 @@ def child_blocking_call():
 
 async def child_main():
     await asyncio.sleep(0.1)
-    child_blocking_call()
+    child_blocking_call()  # a calm loop's first stall may end unseen
+    await asyncio.sleep(0.25)
+    child_blocking_call()  # the watcher is on alert: caught in progress
     await asyncio.sleep(0.1)
 
 

@@ -1,0 +1,423 @@
+"""What each collector costs: the server's CPU time per request at a fixed request rate.
+
+    flock -x /tmp/pinkclinic-cpu.lock python bench/cost.py            # ~7 min on 2 quiet cores
+
+samples/hello_starlette.py (uvicorn, uvloop, httptools) runs pinned to core 0. The load
+(pinkclinic's own generator, paced at ``--rate`` req/s, well below saturation) and every
+out-of-process collector run on core 1. For each run the server's CPU time is read from
+its process CPU clock (``clock_gettime`` on the process's CPU-time clock: nanoseconds,
+every thread, exited ones included) just before and just after ``--seconds`` of paced
+load, after ``--warmup`` seconds of the same load; the figure is that CPU time divided by
+the requests completed. At a fixed rate the server does the same work in every
+condition, so any CPU beyond bare is what the collector made the server spend.
+
+Each round runs every condition once on a fresh server, in an order rotated round by
+round, with a bare run between every ``--bare-every`` conditions; each condition is
+compared with the mean of the bare runs just before and after it (its ``ratio``), so
+drift on a shared machine hits both sides. Reported: the median and interquartile range
+of those ratios over the rounds, minus the control's median (``beyond control``).
+
+The control is a do-nothing process on the server's core that wakes 100 times a second:
+the machine's own price for any 100 Hz sampler.
+
+Conditions: bare; control; the probe with no feature (``probe:none``); each probe feature alone; the probe's default set; the psutil
+sampler (10 ms); py-spy at 100 Hz, blocking and non-blocking; memray and pyinstrument
+(the probe's in-process features, as heap and flame run them); and the whole of
+`pinkclinic doctor`, `flame` and `heap` (``--collect-only --on-port``, the measured load
+as the on-port command).
+
+Writes bench/results/cost.md and cost.json. ``--only a,b`` restricts the conditions.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import shlex
+import signal
+import socket
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from pinkclinic.collect.psutil_sampler import ProcessSampler  # noqa: E402
+from pinkclinic.collect.pyspy import PySpy  # noqa: E402
+from pinkclinic.resources import BOOTSTRAP_DIR  # noqa: E402
+
+SERVER = [sys.executable, str(ROOT / "samples" / "hello_starlette.py")]
+SERVER_CORE, LOAD_CORE = "0", "1"
+CONTROL = "import time\nwhile True:\n    time.sleep(0.01)\n"
+PROBE_FEATURES = ("loop", "gc", "tasks", "threads", "listen")  # the probe's default set
+
+
+def _probe_conditions() -> dict:
+    sys.path.insert(0, str(BOOTSTRAP_DIR))
+    from pinkclinic_probe import FEATURES
+
+    single = [f for f in FEATURES if f not in ("pyinstrument", "memray")]
+    # the probe with no feature: the bootstrap, the probe's file; what each feature adds is
+    # beyond this
+    out = {"probe:none": {"probe": []}}
+    out.update({f"probe:{f}": {"probe": [f]} for f in single})
+    out["probe:default"] = {"probe": list(PROBE_FEATURES)}
+    out["loop-b200"] = {"probe": ["loop"], "opts": {"block_ms": 200}}
+    out["loop-t50"] = {"probe": ["loop"], "opts": {"tick_ms": 50}}
+    out["memray"] = {"probe": ["memray"]}
+    out["pyinstrument"] = {"probe": ["pyinstrument"]}
+    return out
+
+
+CONDITIONS: dict[str, dict] = {
+    "control": {"control": True},
+    **_probe_conditions(),
+    "sampler": {"sampler": True},
+    "py-spy": {"pyspy": False},
+    "py-spy nonblocking": {"pyspy": True},
+    "doctor": {"command": "doctor"},
+    "flame": {"command": "flame"},
+    "heap": {"command": "heap"},
+}
+
+
+# -- the measurement (also run as doctor's, flame's and heap's --on-port command) -----------
+def process_cpu(pid: int) -> float:
+    """CPU seconds of a whole process (all threads, exited ones too), ns resolution."""
+    return time.clock_gettime((~pid << 3) | 2)  # MAKE_PROCESS_CPUCLOCK(pid, CPUCLOCK_SCHED)
+
+
+def tree(pid: int) -> list[int]:
+    import psutil
+
+    try:
+        p = psutil.Process(pid)
+        return [pid] + [c.pid for c in p.children(recursive=True)]
+    except psutil.Error:
+        return [pid]
+
+
+def tree_cpu(pids: list[int]) -> float:
+    total = 0.0
+    for pid in pids:
+        try:
+            total += process_cpu(pid)
+        except OSError:
+            pass
+    return total
+
+
+def probe_threads_cpu(pids: list[int]) -> float:
+    """CPU seconds of the probe's own threads (OS name ``pkprobe-*``) still alive."""
+    total = 0
+    for pid in pids:
+        try:
+            tids = os.listdir(f"/proc/{pid}/task")
+        except OSError:
+            continue
+        for tid in tids:
+            try:
+                with open(f"/proc/{pid}/task/{tid}/comm") as f:
+                    if not f.read().startswith("pkprobe"):
+                        continue
+                with open(f"/proc/{pid}/task/{tid}/schedstat") as f:
+                    total += int(f.read().split()[0])
+            except OSError:
+                pass
+    return total / 1e9
+
+
+def listener_pid(port: int) -> int:
+    import psutil
+
+    for c in psutil.net_connections("tcp"):
+        if c.status == psutil.CONN_LISTEN and c.laddr.port == port and c.pid:
+            return c.pid
+    raise RuntimeError(f"no process listens on port {port}")
+
+
+def measure(port: int, rate: float, seconds: float, warmup: float, connections: int) -> dict:
+    """Paced load on 127.0.0.1:port; the listener's tree CPU over the measured part."""
+    from pinkclinic.load.protocols import build_spec, run_spec
+
+    url = f"http://127.0.0.1:{port}/"
+    pids = tree(listener_pid(port))
+    if warmup > 0:
+        run_spec(build_spec(url, connections=connections, duration=warmup, rate=rate))
+    p0, c0, w0 = probe_threads_cpu(pids), tree_cpu(pids), time.monotonic()
+    res = run_spec(build_spec(url, connections=connections, duration=seconds, rate=rate))
+    c1, w1, p1 = tree_cpu(pids), time.monotonic(), probe_threads_cpu(pids)
+    if res.requests == 0 or res.error_count:
+        raise RuntimeError(f"load failed: {res.requests} requests, errors {res.errors}")
+    return {"requests": res.requests, "cpu_s": c1 - c0, "wall_s": w1 - w0,
+            "cpu_us_per_request": 1e6 * (c1 - c0) / res.requests, "pids": len(pids),
+            "probe_threads_us_per_request": 1e6 * (p1 - p0) / res.requests,
+            "rps": res.rps}
+
+
+# -- one run of one condition -----------------------------------------------------------------
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def wait_port(port: int, timeout: float = 30.0) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        with socket.socket() as s:
+            if s.connect_ex(("127.0.0.1", port)) == 0:
+                return
+        time.sleep(0.05)
+    raise TimeoutError(f"server did not listen on {port}")
+
+
+def _measure_argv(args, port: str, out: Path) -> list[str]:
+    return [sys.executable, str(Path(__file__).resolve()), "--measure", port, "--rate",
+            str(args.rate), "--seconds", str(args.seconds), "--warmup", str(args.warmup),
+            "--connections", str(args.connections), "--measure-out", str(out)]
+
+
+def run_command(name: str, args, tmp: Path) -> dict:
+    """`pinkclinic <name> --collect-only --on-port <measure>` with the server on core 0."""
+    out = tmp / f"{name}-{time.monotonic_ns()}.json"
+    on_port = shlex.join(_measure_argv(args, "PORTVAR", out)).replace("PORTVAR", "$PORT")
+    argv = ["taskset", "-c", LOAD_CORE, sys.executable, "-m", "pinkclinic", name,
+            "--dest", str(tmp), "--name", out.stem, "--collect-only", "--on-port", on_port,
+            "--", "taskset", "-c", SERVER_CORE, *SERVER, "0"]
+    p = subprocess.run(argv, capture_output=True, text=True, timeout=120,
+                       env={**os.environ, "PYTHONPATH": str(ROOT)})
+    if not out.exists():
+        raise RuntimeError(f"pinkclinic {name} failed ({p.returncode}): {p.stderr[-800:]}")
+    return json.loads(out.read_text())
+
+
+def run_server(cond: dict, args, tmp: Path) -> dict:
+    env = {k: v for k, v in os.environ.items() if k != "PINKCLINIC_PROBE"}
+    if "probe" in cond:
+        rec = Path(tempfile.mkdtemp(dir=tmp))
+        env["PYTHONPATH"] = str(BOOTSTRAP_DIR)
+        env["PINKCLINIC_PROBE"] = json.dumps({"dir": str(rec), "features": cond["probe"], **cond.get("opts", {})})
+    port = free_port()
+    server = subprocess.Popen(["taskset", "-c", SERVER_CORE, *SERVER, str(port)], env=env,
+                              start_new_session=True, stdout=subprocess.DEVNULL,
+                              stderr=subprocess.DEVNULL)
+    helpers: list = []
+    try:
+        wait_port(port)
+        if cond.get("control"):
+            helpers.append(subprocess.Popen(["taskset", "-c", SERVER_CORE, sys.executable, "-c",
+                                             CONTROL], start_new_session=True))
+        if cond.get("sampler"):
+            helpers.append(ProcessSampler(server.pid, tmp / "processes.jsonl").start())
+        if "pyspy" in cond:
+            spy = PySpy(server.pid, tmp / "pyspy.json", rate_hz=100, nonblocking=cond["pyspy"])
+            spy.start(15)
+            helpers.append(spy)
+        return measure(port, args.rate, args.seconds, args.warmup, args.connections)
+    finally:
+        for h in helpers:
+            if isinstance(h, subprocess.Popen):
+                h.kill()
+                h.wait()
+            else:
+                h.stop()
+        os.killpg(server.pid, signal.SIGTERM)
+        try:
+            server.wait(10)
+        except subprocess.TimeoutExpired:
+            os.killpg(server.pid, signal.SIGKILL)
+            server.wait()
+        for f in ("processes.jsonl", "pyspy.json"):
+            (tmp / f).unlink(missing_ok=True)
+
+
+def run_one(name: str, args, tmp: Path) -> dict:
+    cond = CONDITIONS.get(name, {})
+    if "command" in cond:
+        return run_command(cond["command"], args, tmp)
+    return run_server(cond, args, tmp)
+
+
+# -- rounds and statistics --------------------------------------------------------------------
+def schedule(names: list[str], r: int, bare_every: int) -> list[str]:
+    """Round r: the conditions rotated by r, a bare run first, last and every few."""
+    k = r % len(names)
+    order = names[k:] + names[:k]
+    out = ["bare"]
+    for i, n in enumerate(order, 1):
+        out.append(n)
+        if i % bare_every == 0 or i == len(order):
+            out.append("bare")
+    return out
+
+
+def quartiles(v: list[float]) -> tuple[float, float, float]:
+    if len(v) < 2:
+        return v[0], v[0], v[0]
+    q = statistics.quantiles(v, n=4, method="inclusive")
+    return q[0], statistics.median(v), q[2]
+
+
+def summarise(runs: list[dict]) -> dict:
+    """Per condition: ratios to the mean of the bare runs around it, median and IQR."""
+    ratios: dict[str, list[float]] = {}
+    cpu: dict[str, list[float]] = {}
+    for r in sorted({x["round"] for x in runs}):
+        seq = [x for x in runs if x["round"] == r]
+        for i, x in enumerate(seq):
+            cpu.setdefault(x["condition"], []).append(x["cpu_us_per_request"])
+            if x["condition"] == "bare":
+                continue
+            before = next(y for y in reversed(seq[:i]) if y["condition"] == "bare")
+            after = next(y for y in seq[i + 1:] if y["condition"] == "bare")
+            base = (before["cpu_us_per_request"] + after["cpu_us_per_request"]) / 2
+            ratios.setdefault(x["condition"], []).append(x["cpu_us_per_request"] / base)
+    short = sorted({x["condition"] for x in runs if x.get("short")})
+    out = {"bare": {"cpu_us_per_request": quartiles(cpu["bare"]), "runs": len(cpu["bare"])},
+           "short_runs": {"n": sum(1 for x in runs if x.get("short")), "conditions": short}}
+    control = statistics.median(ratios["control"]) if "control" in ratios else 1.0
+    for name, v in ratios.items():
+        q1, med, q3 = quartiles(v)
+        probe = [x["probe_threads_us_per_request"] for x in runs
+                 if x["condition"] == name and "probe_threads_us_per_request" in x]
+        out[name] = {"ratio": [q1, med, q3], "ratios": v,
+                     "probe_threads_us_per_request": statistics.median(probe) if probe else None,
+                     "cpu_us_per_request": quartiles(cpu[name]),
+                     "beyond_control_pct": 100 * (med - control)}
+    return out
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--rounds", type=int, default=5)
+    ap.add_argument("--seconds", type=float, default=2.0, help="measured seconds per run")
+    ap.add_argument("--warmup", type=float, default=0.75, help="paced load before measuring")
+    ap.add_argument("--rate", type=float, default=1500.0, help="req/s, below saturation")
+    ap.add_argument("--connections", type=int, default=10)
+    ap.add_argument("--bare-every", type=int, default=5)
+    ap.add_argument("--nice", type=int, default=-10,
+                    help="priority of everything measured (root only): keeps other work on a "
+                         "shared machine from preempting the server mid-request")
+    ap.add_argument("--only", default="", help="comma-separated conditions (default: all)")
+    ap.add_argument("--out", default=str(ROOT / "bench" / "results" / "cost"))
+    ap.add_argument("--render-only", action="store_true", help="rewrite OUT.md from OUT.json")
+    ap.add_argument("--measure", type=int, metavar="PORT", help=argparse.SUPPRESS)
+    ap.add_argument("--measure-out", help=argparse.SUPPRESS)
+    args = ap.parse_args()
+    if args.measure:
+        res = measure(args.measure, args.rate, args.seconds, args.warmup, args.connections)
+        Path(args.measure_out).write_text(json.dumps(res))
+        return
+    if args.render_only:
+        Path(args.out + ".md").write_text(render(json.loads(Path(args.out + ".json").read_text())))
+        return
+    names = [n for n in args.only.split(",") if n] or list(CONDITIONS)
+    unknown = set(names) - set(CONDITIONS)
+    if unknown:
+        sys.exit(f"unknown condition(s): {', '.join(sorted(unknown))}; "
+                 f"known: {', '.join(CONDITIONS)}")
+    if os.geteuid() == 0:
+        os.setpriority(os.PRIO_PROCESS, 0, args.nice)  # inherited by the server and the rest
+    os.sched_setaffinity(0, {int(LOAD_CORE)})  # the load and the collectors: core 1
+    tmp = Path(tempfile.mkdtemp(prefix="pinkclinic-cost-"))
+    load_before, t0 = os.getloadavg(), time.monotonic()
+    runs, loads = [], []
+    try:
+        for r in range(args.rounds):
+            loads.append(os.getloadavg()[0])
+            for name in schedule(names, r, args.bare_every):
+                res = run_one(name, args, tmp)
+                # a server that could not keep up with the rate was starved by other work
+                res["short"] = res["rps"] < 0.97 * args.rate
+                runs.append({"round": r, "condition": name, **res})
+                print(f"round {r + 1} {name:22s} {res['cpu_us_per_request']:7.1f} µs/req "
+                      f"{res['rps']:7.0f} req/s", flush=True)
+    finally:
+        subprocess.run(["rm", "-rf", str(tmp)])
+    result = {"schema_version": 1, "rounds": args.rounds, "seconds": args.seconds,
+              "warmup": args.warmup, "rate": args.rate, "connections": args.connections,
+              "runs": runs, "summary": summarise(runs), "elapsed_s": time.monotonic() - t0,
+              "loadavg": {"before": list(load_before), "after": list(os.getloadavg()),
+                          "per_round_1m": loads},
+              "nice": os.getpriority(os.PRIO_PROCESS, 0),
+              "command": "python bench/cost.py " + " ".join(sys.argv[1:]),
+              "machine": {"cpus": os.cpu_count(), "python": platform.python_version(),
+                          "kernel": platform.release()}}
+    Path(args.out + ".json").write_text(json.dumps(result, indent=1, sort_keys=True) + "\n")
+    Path(args.out + ".md").write_text(render(result))
+    print(render(result))
+
+
+def _us(v) -> str:
+    return "—" if v is None else f"{v:.1f}"
+
+
+TARGETS = {"doctor": 3.0, "flame": 2.0, "probe:loop": 1.0, "probe:gc": 1.0}
+
+
+def render(r: dict) -> str:
+    s = r["summary"]
+    s.setdefault("short_runs", {"n": sum(1 for x in r["runs"] if x["rps"] < 0.97 * r["rate"]),
+                                "conditions": sorted({x["condition"] for x in r["runs"]
+                                                      if x["rps"] < 0.97 * r["rate"]})})
+    la = r["loadavg"]
+    bq = s["bare"]["cpu_us_per_request"]
+    lines = [
+        "# What each collector costs the server (bench/cost.py)", "",
+        f"Produced by `flock -x /tmp/pinkclinic-cpu.lock {r['command']}` in "
+        f"{r['elapsed_s'] / 60:.1f} min on {r['machine']['cpus']} cores (Python "
+        f"{r['machine']['python']}, kernel {r['machine']['kernel']}).",
+        f"samples/hello_starlette.py pinned to core 0; pinkclinic's load generator paced at "
+        f"{r['rate']:g} req/s ({r['connections']} connections) and every out-of-process "
+        f"collector on core 1. Each run: a fresh server, {r['warmup']:g} s of paced load, then "
+        f"{r['seconds']:g} s measured; the server's CPU time (its process CPU clock, all "
+        f"threads) over the requests completed; everything measured at nice {r.get('nice', 0)}. {r['rounds']} rounds, the conditions rotated "
+        "each round, bare runs between them; a condition's ratio is its CPU per request over "
+        "the mean of the bare runs just before and after it.",
+        f"Bare server: {bq[1]:.1f} µs of CPU per request (IQR {bq[0]:.1f}–{bq[2]:.1f}, "
+        f"{s['bare']['runs']} runs).",
+        f"1-minute load average: {la['before'][0]:.2f} before, {la['after'][0]:.2f} after, "
+        f"per round {', '.join(f'{x:.2f}' for x in la['per_round_1m'])}"
+        + (" — above 1, other work shared the 2 cores: the figures are noisy, rerun on a "
+           "quiet machine." if max([la['before'][0], *la['per_round_1m']]) > 1.0 else "."),
+        f"Runs whose server fell more than 3% short of the rate (starved by other work on "
+        f"its core): {s['short_runs']['n']} of {len(r['runs'])}"
+        + (f" ({', '.join(s['short_runs']['conditions'])})." if s['short_runs']['n'] else "."),
+        "", "| condition | CPU per request vs bare (median) | IQR | µs/request | of which the "
+        "probe's threads | beyond control | target |", "|---|---|---|---|---|---|---|"]
+    order = {n: i for i, n in enumerate(CONDITIONS)}
+    for name, v in sorted(s.items(), key=lambda kv: order.get(kv[0], len(order))):
+        if name in ("bare", "short_runs"):
+            continue
+        q1, med, q3 = v["ratio"]
+        target = TARGETS.get(name)
+        beyond = "—" if name == "control" else f"{v['beyond_control_pct']:+.1f}%"
+        tgt = f"≤ {target:g}%" if target is not None else ""
+        if target is not None:
+            tgt += " ✓" if v["beyond_control_pct"] <= target else " ✗"
+        lines.append(f"| {name} | {med:.3f} ({100 * (med - 1):+.1f}%) | {q1:.3f}–{q3:.3f} | "
+                     f"{v['cpu_us_per_request'][1]:.1f} | "
+                     f"{_us(v.get('probe_threads_us_per_request'))} | {beyond} | {tgt} |")
+    lines += ["", "The control is a process on the server's core that only wakes 100 times a "
+              "second: 'beyond control' subtracts that machine-level price of any 100 Hz "
+              "wake-up from each condition's median. The probe's conditions run the server "
+              "with only that feature on PYTHONPATH's sitecustomize; memray and pyinstrument "
+              "are the probe's in-process features as heap and flame use them; doctor, flame "
+              "and heap are whole `--collect-only --on-port` runs (their collectors, their "
+              "probe, their py-spy). 'Of which the probe's threads' is the CPU time of the "
+              "probe's own threads (`pkprobe-*`: the loop watcher, the sampler of periodic "
+              "jobs) per request, read from their schedstat: exact on a noisy machine, where "
+              "the ratios are not; the rest of a feature's cost is in the server's own threads "
+              "(hooks, callbacks, extra loop wake-ups)."]
+    return "\n".join(lines) + "\n"
+
+
+if __name__ == "__main__":
+    main()
