@@ -35,7 +35,7 @@ import time
 from . import _loops, _watch
 from ._core import THREAD_PREFIX, Probe
 
-FEATURES = ("loop", "gc", "tasks", "threads", "memray")
+FEATURES = ("loop", "gc", "tasks", "threads", "memray", "routes")
 POLL_S = 0.1
 INJECTED_WAIT_S = 5.0
 JOIN_S = 2.0
@@ -93,7 +93,7 @@ def _install(probe):
     probe.on_exit(lambda: [probe.write({"type": "feature", "feature": n, "state": "stopped"})
                            for n in probe.started])
     for name in probe.features:
-        if name in ("gc", "threads", "memray"):
+        if name in ("gc", "threads", "memray", "routes"):
             from . import install
             if install(probe, name):
                 probe.started.append(name)
