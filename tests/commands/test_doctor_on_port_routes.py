@@ -101,7 +101,7 @@ def test_attached_uvicorn_gets_the_table_and_its_app_back(tmp_path):
             f"--requests {tmp_path / 'steps.json'} http://127.0.0.1:$PORT/")
     port = free_port()
     with server([sys.executable, str(HERE / "routes_server.py")], port,
-                env={**os.environ, "PORT": str(port)}) as srv:
+                env={**os.environ, "PORT": str(port), "KEEP_ALIVE_S": "300"}) as srv:
         kept = http.client.HTTPConnection("127.0.0.1", port, timeout=10)  # open across the attach:
         kept.request("GET", "/health")  # its connection's app is wrapped, and must be put back
         kept.getresponse().read()
