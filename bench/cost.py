@@ -20,7 +20,8 @@ of those ratios over the rounds, minus the control's median (``beyond control``)
 The control is a do-nothing process on the server's core that wakes 100 times a second:
 the machine's own price for any 100 Hz sampler.
 
-Conditions: bare; control; each probe feature alone; the probe's default set; the psutil
+Conditions: bare; control; the probe with no feature (``probe:none``); each probe feature
+alone (``probe:routes`` times every request in the app's wrapper); the probe's default set; the psutil
 sampler (10 ms); py-spy at 100 Hz, blocking and non-blocking; memray and pyinstrument
 (the probe's in-process features, as heap and flame run them); and the whole of
 `pinkclinic doctor`, `flame` and `heap` (``--collect-only --on-port``, the measured load
@@ -64,6 +65,7 @@ def _probe_conditions() -> dict:
 
     single = [f for f in FEATURES if f not in ("pyinstrument", "memray")]
     out = {f"probe:{f}": {"probe": [f]} for f in single}
+    out["probe:none"] = {"probe": []}  # the probe loaded with no feature: its own base
     out["probe:default"] = {"probe": list(PROBE_FEATURES)}
     out["memray"] = {"probe": ["memray"]}
     out["pyinstrument"] = {"probe": ["pyinstrument"]}
@@ -195,7 +197,7 @@ def run_command(name: str, args, tmp: Path) -> dict:
 
 def run_server(cond: dict, args, tmp: Path) -> dict:
     env = {k: v for k, v in os.environ.items() if k != "PINKCLINIC_PROBE"}
-    if cond.get("probe"):
+    if "probe" in cond:
         rec = Path(tempfile.mkdtemp(dir=tmp))
         env["PYTHONPATH"] = str(BOOTSTRAP_DIR)
         env["PINKCLINIC_PROBE"] = json.dumps({"dir": str(rec), "features": cond["probe"]})
