@@ -105,6 +105,7 @@ def test_attached_uvicorn_gets_the_table_and_its_app_back(tmp_path):
         kept = http.client.HTTPConnection("127.0.0.1", port, timeout=10)  # open across the attach:
         kept.request("GET", "/health")  # its connection's app is wrapped, and must be put back
         kept.getresponse().read()
+        before = dump_state(srv.pid, tmp_path)
         proc = run_cli("doctor", "--dest", str(tmp_path), "--pid", str(srv.pid), "--on-port", load,
                        timeout=120)
         assert proc.returncode == 0, proc.stderr[-3000:]
@@ -114,6 +115,7 @@ def test_attached_uvicorn_gets_the_table_and_its_app_back(tmp_path):
         kept.close()
         assert srv.poll() is None
     assert state["wrapped_apps"] == 0 and state["uvicorn_load"] == "uvicorn.config", state
+    assert state["meta_path"] == before["meta_path"], state  # hooks never fired are gone too
     assert not [m for m in state["modules"] if m.startswith("pinkclinic_probe")], state
     rec = tmp_path / f"{srv.pid}.pinkclinic-doctor"
     d = json.loads((rec / "diagnosis.json").read_text())
