@@ -7,6 +7,8 @@ and one body message to a no-op ``send``) and a minimal WSGI app, each called ba
 through ``pinkclinic_probe._app_wrap`` (the list the wrapper appends to is emptied
 between batches, as the sampler does). Each round times ``--calls`` calls per condition,
 in rotated order; reported: the median and IQR over the rounds of (wrapped - bare) per call.
+Then the sampler's side: the CPU time (``thread_time``) of one ``flush`` of 20,000
+requests over 51 paths into a ``requests-<PID>.jsonl`` in a temporary folder, per request.
 
     flock -x /tmp/pinkclinic-cpu.lock taskset -c 0 python bench/routes_wrapper.py
 
@@ -20,13 +22,14 @@ import json
 import platform
 import statistics
 import sys
+import tempfile
 import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT / "pinkclinic" / "bootstrap"))
 
-from pinkclinic_probe import _app_wrap  # noqa: E402
+from pinkclinic_probe import _app_wrap, routes  # noqa: E402
 
 SCOPE = {"type": "http", "method": "GET", "path": "/report/17", "query_string": b"token=x"}
 ENVIRON = {"REQUEST_METHOD": "GET", "SCRIPT_NAME": "", "PATH_INFO": "/report/17",
@@ -79,6 +82,30 @@ def time_wsgi(app, calls: int, sink: list) -> float:
     return dt / calls
 
 
+class _Probe:
+    def __init__(self, folder: str):
+        self.folder = folder
+
+    def path(self, name: str) -> str:
+        return str(Path(self.folder) / name)
+
+
+def time_flush(rounds: int, n: int = 20_000) -> list[float]:
+    """µs of CPU per request of the sampler's flush, one value per round."""
+    out = []
+    with tempfile.TemporaryDirectory() as folder:
+        state = routes._Routes(_Probe(folder))
+        paths = [f"/report/{i}" for i in range(50)] + ["/health"]
+        now = time.perf_counter()
+        for _ in range(rounds):
+            for i in range(n):
+                state.items.append(("GET", paths[i % 51], now + i * 1e-4, now + i * 1e-4 + 0.0123, 200))
+            t0 = time.thread_time()
+            state.flush()
+            out.append((time.thread_time() - t0) / n * 1e6)
+    return out
+
+
 def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("--rounds", type=int, default=15)
@@ -116,6 +143,12 @@ def main() -> None:
         lines.append(f"| {kind} | {out['ns_per_call'][f'{kind} bare']:.0f} | "
                      f"{out['ns_per_call'][f'{kind} wrapped']:.0f} | "
                      f"{statistics.median(extra):.0f} | {q[0]:.0f}–{q[2]:.0f} |")
+    flush = sorted(time_flush(args.rounds))
+    q = statistics.quantiles(flush, n=4)
+    out["flush_us_per_request"] = {"median": round(statistics.median(flush), 3),
+                                   "iqr": [round(q[0], 3), round(q[2], 3)]}
+    lines += ["", f"The sampler's flush (off the request path, on the probe's thread, but holding "
+              f"the GIL): {statistics.median(flush):.2f} µs of CPU per request (IQR {q[0]:.2f}–{q[2]:.2f})."]
     lines += ["", "Extra per request: the wrapped call minus the bare one, paired within a round. "
               "The ASGI call is driven without an event loop (one `send(None)` runs it to the end), "
               "so the figures are the wrapper's Python work alone."]

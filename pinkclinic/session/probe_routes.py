@@ -56,10 +56,10 @@ def probe_routes_doc(paths: list[Path]) -> dict | None:
                     keys.append(key)
                 local.append(index[key])
             t0 = float(r.get("t0") or 0.0)
-            for i, s, d, st in zip(r.get("route", []), r.get("start_ms", []), r.get("dur_ms", []),
+            for i, s, d, st in zip(r.get("route", []), r.get("start_us", []), r.get("dur_us", []),
                                    r.get("status", []), strict=False):
                 if 0 <= i < len(local):
-                    rows.append((t0 + s / 1000, local[i], float(d), int(st)))
+                    rows.append((t0 + s / 1e6, local[i], d / 1000, int(st)))
             last_dropped = int(r.get("dropped") or 0)
         dropped += last_dropped
     t0 = math.floor(min((s for s, *_ in rows), default=0.0) * 1000) / 1000  # no start below 0

@@ -45,7 +45,7 @@ def _requests(rec):
     rows = []
     for r in records:
         if r.get("type") == "requests":
-            rows += [(*r["routes"][i], s, d) for i, s, d in zip(r["route"], r["status"], r["dur_ms"])]
+            rows += [(*r["routes"][i], s, d / 1000) for i, s, d in zip(r["route"], r["status"], r["dur_us"])]
     return [r for r in records if r.get("type") == "app"], rows
 
 
