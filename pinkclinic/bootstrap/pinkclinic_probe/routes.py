@@ -24,6 +24,7 @@ live process, the apps already loaded are found by one scan of ``gc.get_objects(
 import gc
 import os
 import sys
+import threading
 import time
 
 from . import _app_wrap, _imphook
@@ -45,6 +46,7 @@ class _Routes:
         self.kept = 0
         self.dropped = 0
         self.live = False  # attached to a running server: its connections are unwrapped too
+        self.flushing = threading.Lock()  # the sampler's flush against the final one at exit
 
     # -- wrapping ---------------------------------------------------------------
     def wrap(self, app, interface, server, owner=None, attr=None):
@@ -75,6 +77,10 @@ class _Routes:
 
     # -- the sampler's side -----------------------------------------------------
     def flush(self):
+        with self.flushing:
+            self._flush()
+
+    def _flush(self):
         n = len(self.items)
         if not n:
             return
@@ -108,7 +114,10 @@ class _Routes:
     def after_fork(self):
         """A forked child: the parent writes what it had; the child its own."""
         del self.items[:]
+        if self.writer is not None:
+            self.writer.abandon()  # the parent's file: its descriptor is not the child's to use
         self.writer, self.kept, self.dropped = None, 0, 0  # its own file, at its first flush
+        self.flushing = threading.Lock()
 
     def stop(self):
         try:
