@@ -6,7 +6,8 @@ in whichever thread the injector borrowed (see ``pinkclinic/target/inject.py``).
 That thread must be handed back at once, so :func:`attach` only starts the probe's
 ``attach`` thread, which does the rest with no help from the target's code:
 
-- the ``gc`` and ``threads`` features install as in a launched run;
+- the ``gc``, ``threads`` and ``routes`` features install as in a launched run
+  (``routes`` also wraps the apps a running uvicorn or gunicorn already holds);
 - ``loop`` and ``tasks``: the running event loops (asyncio's and uvloop's, both
   ``asyncio.AbstractEventLoop``) are found by one scan of ``gc.get_objects()``; each
   gets one callback through ``call_soon_threadsafe`` that runs in its own thread and
@@ -19,8 +20,8 @@ That thread must be handed back at once, so :func:`attach` only starts the probe
 Then it waits for the end: the file ``probe-<PID>.detach`` in the recording folder,
 the end of the pinkclinic process that attached (``owner``), the folder gone, or
 ``max_s``. Removal (:func:`_detach`) undoes everything: the GC callback leaves
-``gc.callbacks``, the watchers and the sampler stop and are joined, the stream is
-closed, and the ``pinkclinic_probe`` modules leave ``sys.modules``, so a second
+``gc.callbacks``, the servers ``routes`` wrapped get their apps back, the watchers and
+the sampler stop and are joined, the stream is closed, and the ``pinkclinic_probe`` modules leave ``sys.modules``, so a second
 attach starts afresh. A ``detached`` record lists any probe thread still alive.
 
 A child forked while attached writes nothing (records are dropped when the PID
