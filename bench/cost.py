@@ -20,7 +20,8 @@ of those ratios over the rounds, minus the control's median (``beyond control``)
 The control is a do-nothing process on the server's core that wakes 100 times a second:
 the machine's own price for any 100 Hz sampler.
 
-Conditions: bare; control; the probe with no feature (``probe:none``); each probe feature alone; the probe's default set; the psutil
+Conditions: bare; control; the probe with no feature (``probe:none``); each probe feature
+alone (``probe:routes`` times every request in the app's wrapper); the probe's default set; the psutil
 sampler (10 ms); py-spy at 100 Hz, blocking and non-blocking; memray and pyinstrument
 (the probe's in-process features, as heap and flame run them); and the whole of
 `pinkclinic doctor`, `flame` and `heap` (``--collect-only --on-port``, the measured load

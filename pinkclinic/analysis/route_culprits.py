@@ -33,10 +33,19 @@ def read_routes(rec) -> dict | None:
         return None
 
 
-def unavailable_reason(options: dict) -> str:
+KNOWN_SERVERS = "uvicorn, gunicorn, werkzeug (flask run) or wsgiref"  # the probe's (feature routes)
+
+
+def unavailable_reason(options: dict, probe_routes: bool = False) -> str:
+    """Why there is no per-route table; ``probe_routes``: the probe's ``routes`` feature
+    ran (it times the requests of an app loaded by a server it knows)."""
+    if options.get("on_port") and probe_routes:
+        return ("The per-route table is not available with --on-port: the probe saw no app "
+                f"loaded by a server it knows ({KNOWN_SERVERS}), so no request was timed")
     if options.get("on_port"):
         return ("The per-route table is not available with --on-port: its load is not "
-                "pinkclinic's, so no request was traced")
+                "pinkclinic's, and the probe did not time requests (not injected, or a "
+                "recording made before it could), so no request was traced")
     if options.get("no_load") or options.get("load") is None:
         return ("The per-route table is not available without pinkclinic's load "
                 "(--no-load): no request was traced")
@@ -94,13 +103,17 @@ def add_routes(diagnosis: dict, data) -> None:
     doc = read_routes(data.rec)
     w = data.window
     if doc is None:
+        started = any(r.get("feature") == "routes" and r.get("state") == "started"
+                      for r in data.probe.get("feature", []))
         diagnosis["routes"] = {"table": None, "why": unavailable_reason(
-            data.rec.manifest.get("options", {}))}
+            data.rec.manifest.get("options", {}), started)}
         diagnosis["signals_missing"] = sorted(set(diagnosis.get("signals_missing", [])) | {"routes"})
         return
     window = None if w is None else (w.start, w.end)
     diagnosis["routes"] = {"table": route_table(doc, window), "source": doc.get("source", "load"),
                            "dropped": int(doc.get("dropped") or 0)}
+    if doc.get("source") == "probe":  # timed in the server by the probe (feature routes)
+        diagnosis["routes"]["servers"] = [str(s) for s in doc.get("servers") or []]
     lists = [i.get("culprits", []) for i in diagnosis.get("issues", [])]
     if diagnosis.get("saturation"):
         lists.append(diagnosis["saturation"].get("culprits", []))

@@ -20,6 +20,13 @@ ATTACH_FEATURES = ["loop", "gc", "tasks", "threads"]  # listen: attach finds por
 PYSPY_RATE_HZ = 100
 WAITS_MS = 100  # task snapshots (what requests wait on), slowed down if they cost more
 PROBE_OPTIONS = {"block_ms": 30, "waits_ms": WAITS_MS}
+ROUTES_FEATURE = "routes"  # with --on-port: the probe times each request of a server it knows
+
+
+def probe_features(opts: SessionOptions, base: list[str]) -> list[str]:
+    """The probe's features; with --on-port (the load is not ours, so no request is traced
+    by pinkclinic) also ``routes``, for the per-route table."""
+    return [*base, ROUTES_FEATURE] if opts.on_port else list(base)
 
 
 def doctor_collectors(opts: SessionOptions) -> list:
@@ -30,7 +37,11 @@ def doctor_collectors(opts: SessionOptions) -> list:
     if opts.pid is not None:  # the probe, injected into the live process
         from pinkclinic.session.probe_attach import InjectedProbe
 
-        collectors.insert(1, InjectedProbe(ATTACH_FEATURES, PROBE_OPTIONS))
+        collectors.insert(1, InjectedProbe(probe_features(opts, ATTACH_FEATURES), PROBE_OPTIONS))
+    if opts.on_port:  # the probe's requests -> routes.json, once the target stopped
+        from pinkclinic.session.probe_routes import ProbeRoutes
+
+        collectors.append(ProbeRoutes())
     return collectors
 
 
@@ -77,7 +88,7 @@ def finish(rec: Recording, ui: Phases):
 
 def run_doctor(opts: SessionOptions) -> int:
     return run_recording(opts, doctor_collectors(opts), finish,
-                         probe_features=PROBE_FEATURES if opts.pid is None else None,
+                         probe_features=probe_features(opts, PROBE_FEATURES) if opts.pid is None else None,
                          probe_options=PROBE_OPTIONS, after_record=save_sources)
 
 

@@ -30,4 +30,5 @@ app = Starlette(routes=[Route("/report/{id}", report), Route("/health", health)]
 
 if __name__ == "__main__":
     uvicorn.run(app, host="127.0.0.1", port=int(os.environ.get("PORT", "8000")),
-                log_level="warning", access_log=False)
+                log_level="warning", access_log=False,
+                timeout_keep_alive=int(os.environ.get("KEEP_ALIVE_S", "5")))

@@ -17,7 +17,7 @@ import os
 from . import _forkwarn
 from ._core import Probe
 
-FEATURES = ("loop", "gc", "tasks", "threads", "listen", "pyinstrument", "memray")
+FEATURES = ("loop", "gc", "tasks", "threads", "listen", "pyinstrument", "memray", "routes")
 DEFAULT_FEATURES = ("loop", "gc", "tasks", "threads", "listen")
 
 _probe = None

@@ -6,7 +6,8 @@ in whichever thread the injector borrowed (see ``pinkclinic/target/inject.py``).
 That thread must be handed back at once, so :func:`attach` only starts the probe's
 ``attach`` thread, which does the rest with no help from the target's code:
 
-- the ``gc`` and ``threads`` features install as in a launched run;
+- the ``gc``, ``threads`` and ``routes`` features install as in a launched run
+  (``routes`` also wraps the apps a running uvicorn or gunicorn already holds);
 - ``loop`` and ``tasks``: the running event loops (asyncio's and uvloop's, both
   ``asyncio.AbstractEventLoop``) are found by one scan of ``gc.get_objects()``; each
   gets one callback through ``call_soon_threadsafe`` that runs in its own thread and
@@ -19,8 +20,8 @@ That thread must be handed back at once, so :func:`attach` only starts the probe
 Then it waits for the end: the file ``probe-<PID>.detach`` in the recording folder,
 the end of the pinkclinic process that attached (``owner``), the folder gone, or
 ``max_s``. Removal (:func:`_detach`) undoes everything: the GC callback leaves
-``gc.callbacks``, the watchers and the sampler stop and are joined, the stream is
-closed, and the ``pinkclinic_probe`` modules leave ``sys.modules``, so a second
+``gc.callbacks``, the servers ``routes`` wrapped get their apps back, the watchers and
+the sampler stop and are joined, the stream is closed, and the ``pinkclinic_probe`` modules leave ``sys.modules``, so a second
 attach starts afresh. A ``detached`` record lists any probe thread still alive.
 
 A child forked while attached writes nothing (records are dropped when the PID
@@ -35,7 +36,7 @@ import time
 from . import _loops, _watch
 from ._core import THREAD_PREFIX, Probe
 
-FEATURES = ("loop", "gc", "tasks", "threads", "memray")
+FEATURES = ("loop", "gc", "tasks", "threads", "memray", "routes")
 POLL_S = 0.1
 INJECTED_WAIT_S = 5.0
 JOIN_S = 2.0
@@ -93,7 +94,7 @@ def _install(probe):
     probe.on_exit(lambda: [probe.write({"type": "feature", "feature": n, "state": "stopped"})
                            for n in probe.started])
     for name in probe.features:
-        if name in ("gc", "threads", "memray"):
+        if name in ("gc", "threads", "memray", "routes"):
             from . import install
             if install(probe, name):
                 probe.started.append(name)

@@ -62,3 +62,18 @@ def when_imported(name, callback):
     _waiting.setdefault(name, []).append(callback)
     if _finder not in sys.meta_path:
         sys.meta_path.insert(0, _finder)
+
+
+def cancel(name, callback):
+    """Forget a ``when_imported`` callback not yet called (an attached probe leaving);
+    the finder leaves ``sys.meta_path`` when nothing is awaited any more."""
+    callbacks = _waiting.get(name, [])
+    if callback in callbacks:
+        callbacks.remove(callback)
+    if not callbacks:
+        _waiting.pop(name, None)
+    if not _waiting and _finder in sys.meta_path:
+        try:
+            sys.meta_path.remove(_finder)
+        except ValueError:
+            pass
