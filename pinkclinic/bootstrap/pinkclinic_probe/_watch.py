@@ -35,7 +35,9 @@ POLL_S = 0.01  # how often a stalled loop is re-checked
 ALERT_S = 10.0  # after a window with lag of block_ms / 2, stalls are looked for this long
 ON_CPU_SHARE = 0.5
 MIN_CPU_WINDOW_S = 0.005  # a shorter look at the stalled thread says nothing
-WAITS_CPU_SHARE = 0.015  # of one core, for the task snapshots
+WAITS_CPU_SHARE = 0.015  # of one core at most, for the task snapshots
+WAITS_OWN_SHARE = 0.015  # of the loop thread's own CPU time at most, for them too
+WAITS_MAX_GAP_S = 1.0  # however little the loop computes, a snapshot a second
 WAITS_STALL_S = 0.001  # what one snapshot may hold the loop for
 FIRST_TASKS = 200  # tasks walked by the first snapshot; then adapted to WAITS_STALL_S
 MAX_TASKS = 10000
@@ -148,9 +150,11 @@ class Watcher:
         self.window_s = probe.opt("lag_interval_ms", 100) / 1000.0
         self.tasks_s = probe.opt("tasks_ms", 500) / 1000.0
         # task snapshots (``waits``): every waits_ms (with the counts when 0), slowed down
-        # so they cost at most WAITS_CPU_SHARE of a core, each walking at most max_tasks
+        # so they cost at most WAITS_OWN_SHARE of the loop thread's CPU (_after_snapshot),
+        # each walking at most max_tasks
         self.waits_s = (probe.opt("waits_ms", 0) / 1000.0) or self.tasks_s
         self.max_tasks = FIRST_TASKS
+        self._waits_mark = None  # (perf_counter, loop thread's CPU s) at the last snapshot
         self.cpu = _cpu.reader_for_current_thread()
         self.loop = None
         self.gen = 0
@@ -383,8 +387,11 @@ class Watcher:
     def _after_snapshot(self, tick, now, last):
         """Write a snapshot's record; the time of the next one, slowed so that the
         snapshot (on the loop thread) and its record (here) cost at most
-        WAITS_CPU_SHARE of a core. Costs are CPU time (``thread_time``): a snapshot
-        preempted on a busy machine did not cost more."""
+        WAITS_OWN_SHARE of the CPU the loop thread used since the previous snapshot,
+        and at most WAITS_CPU_SHARE of a core: a server's cost per request stays the
+        same whatever its rate (a fixed share of a core is 9% of a server using 0.17 of
+        one). At least one snapshot every WAITS_MAX_GAP_S. Costs are CPU time
+        (``thread_time``): a snapshot preempted on a busy machine did not cost more."""
         dur = tick.waits_dur
         t0 = time.thread_time()
         if tick.waits is not None:
@@ -395,7 +402,15 @@ class Watcher:
                 fit = int(WAITS_STALL_S * walked / tick.waits_cpu)
                 self.max_tasks = max(50, min(MAX_TASKS, fit))
         cost = tick.waits_cpu + time.thread_time() - t0
-        return now + max(self.waits_s, cost / WAITS_CPU_SHARE)
+        share = WAITS_CPU_SHARE
+        mark, cpu = self._waits_mark, self._read_cpu()
+        wall = time.perf_counter()
+        if mark is not None and cpu is not None and wall > mark[0]:
+            busy = max(0.0, cpu[0] - mark[1]) / (wall - mark[0])  # cores, of the loop thread
+            share = min(share, WAITS_OWN_SHARE * busy)
+        self._waits_mark = (wall, cpu[0]) if cpu is not None else None
+        gap = cost / share if share > 0 else WAITS_MAX_GAP_S
+        return now + min(max(WAITS_MAX_GAP_S, self.waits_s), max(self.waits_s, gap))
 
     def _late(self, tick, posted, posted_wall, gen, since=None):
         """The tick is late: the loop thread is stuck or busy right now. Follow its CPU
