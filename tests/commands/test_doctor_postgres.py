@@ -68,3 +68,22 @@ def test_psycopg_behind_a_threading_lock_on_gthread_is_lock_contention(tmp_path,
     assert top["max_waiters"] >= 5, top  # 8 threads, one in the database
     rec = json.loads((tmp_path / "pg-lock.pinkclinic-doctor" / "diagnosis.json").read_text())
     assert "held about" in rec["summary"]  # how long the lock is held, from the holders
+
+
+@pytest.mark.slow
+def test_waits_on_asyncpg_names_the_pool_and_the_database(tmp_path, postgres):
+    """``pinkclinic waits`` on the same pool sample: the pool's acquire leads, and what is
+    left of a request's wait is the database's own socket, at its real address."""
+    env = {**os.environ, "PORT": "0", "DATABASE_URL": postgres.dsn}
+    proc = run_cli("waits", "--dest", str(tmp_path), "--name", "pg-waits", "--load", LOAD, "--",
+                   sys.executable, str(SAMPLES / "pool_exhausted_asyncpg.py"), timeout=150,
+                   env=env)
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    rec = tmp_path / "pg-waits.pinkclinic-waits"
+    sites = json.loads((rec / "waits.json").read_text())["sites"]
+    top = sites[0]
+    assert (top["function"], top["kind"]) == ("load_orders", "queue"), sites[:3]
+    assert top["resource"].startswith("asyncpg.pool.Pool") and top["share"] >= 0.6, top
+    db = [s for s in sites if s["kind"] == "socket"]
+    assert db and db[0]["resource"] == f"127.0.0.1:{postgres.port}", sites[:5]
+    assert json.loads((rec / "diagnosis.json").read_text())["verdict"] == "pool-exhausted"
