@@ -160,14 +160,18 @@ class Connections:
 
         ``linger``: ``conn`` stays open to read what is left, closed by the sweep at the latest.
         """
-        self.pacer.give_back(unanswered)
-        self.requests.rewind(conn.slot, unanswered)
+        pacer, slot = self.pacer, conn.slot
+        if unanswered:
+            pacer.give_back(unanswered)
+            self.requests.rewind(slot, unanswered)
         if linger:
             self.retiring[conn] = perf_counter_ns()
-        self.pacer.forget(conn)
-        self.slots[conn.slot] = None
-        if self.wanted():
-            self.open(conn.slot)
+        if not pacer.closed:  # the closed loop keeps nothing of a connection
+            pacer.forget(conn)
+        self.slots[slot] = None
+        # wanted(), inlined: with a new connection per request, this runs for every one
+        if not self.engine.finished and pacer.wants(len(self.dialing)):
+            self.open(slot)
         else:
             self.engine.check_done()
 
