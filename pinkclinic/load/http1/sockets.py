@@ -94,7 +94,8 @@ class Sock:
 
     __slots__ = ("after_flush", "fd", "owner", "poller", "proto", "sock", "state", "wbuf")
 
-    def __init__(self, poller: Poller, owner, proto, family: int, addr: tuple):
+    def __init__(self, poller: Poller, owner, proto, family: int, addr: tuple,
+                 nodelay: bool = True):
         self.poller = poller
         self.owner = owner
         self.proto = proto
@@ -111,7 +112,8 @@ class Sock:
             return
         self.sock = sock
         try:
-            sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+            if nodelay:
+                sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
             err = sock.connect_ex(addr)
             if err and err != errno.EINPROGRESS:
                 raise OSError(err, os.strerror(err))  # OSError picks the subclass by errno
