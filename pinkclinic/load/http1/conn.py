@@ -33,7 +33,7 @@ MALFORMED, RESET, CLOSED = "malformed", "reset", "closed"
 class H1Conn(asyncio.Protocol):
     """The fast path: httptools calls back only when a response is complete."""
 
-    __slots__ = ("closed_loop", "closing", "conns", "dead", "eof_body", "got", "last", "lat",
+    __slots__ = ("closed_loop", "closing", "conns", "dead", "got", "head_chunk", "last", "lat",
                  "pacer", "parser", "pending", "positions", "rec", "req", "seq", "slot", "status",
                  "steps", "trace", "transport", "wait_since")
 
@@ -55,7 +55,7 @@ class H1Conn(asyncio.Protocol):
         self.last = b""  # the chunk being parsed
         self.dead = False
         self.closing = False
-        self.eof_body = False  # H1ClosingConn's (set here: a connection per request saves a call)
+        self.head_chunk = None  # H1ClosingConn's (set here: a connection per request saves a call)
         requests = conns.requests
         self.seq = requests.encoders
         self.positions = requests.positions
