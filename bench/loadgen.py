@@ -280,6 +280,11 @@ def main() -> None:
     ap.add_argument("--duration", type=float, default=10)
     ap.add_argument("--rate", type=float, default=2000)
     ap.add_argument("--only", nargs="*", default=None, help="sections: keepalive close rate")
+    ap.add_argument("--generators", nargs="*", default=None, choices=list(GENERATORS),
+                    metavar="NAME", help=f"a subset of {', '.join(GENERATORS)} (to iterate; "
+                    "wrk is always included, the ratios are to it)")
+    ap.add_argument("--out", default="loadgen",
+                    help="results name under bench/results/ (NAME.md, NAME.json)")
     args = ap.parse_args()
     d = args.duration
     sections = set(args.only or ["keepalive", "close", "rate"])
@@ -290,7 +295,8 @@ def main() -> None:
                                  "kernel": platform.release()},
                      "duration_s": d, "connections": CONNS, "loadavg": [os.getloadavg()[0]]}
     try:
-        names = ["wrk", "autocannon", "pinkclinic", "pinkclinic -w 1"]
+        names = [n for n in GENERATORS if n == "wrk" or args.generators is None
+                 or n in args.generators]
         if "keepalive" in sections:
             ka = {n: [] for n in names}
             for rnd in range(args.rounds):
@@ -302,7 +308,7 @@ def main() -> None:
                           f"nginx counted {r['nginx_counted']}", flush=True)
             results["keepalive"] = {"runs": ka, "summary": summarise(ka)}
         if "close" in sections:
-            cl = {n: [] for n in names[:3]}
+            cl = {n: [] for n in names if n != "pinkclinic -w 1"}
             for rnd in range(args.close_rounds):
                 for n in rotated(list(cl), rnd):
                     r = measure(n, nginx, d, close=True)
@@ -312,7 +318,7 @@ def main() -> None:
             results["close"] = {"runs": cl, "summary": summarise(cl)}
         if "rate" in sections:
             rate = {}
-            for n in ("pinkclinic", "autocannon"):
+            for n in [n for n in ("pinkclinic", "autocannon") if n in names]:
                 r = measure(n, nginx, d, rate=args.rate)
                 r["rate_target"] = args.rate
                 rate[n] = r
@@ -328,7 +334,7 @@ def main() -> None:
 
 def write(results: dict, args) -> None:
     RESULTS.mkdir(exist_ok=True)
-    (RESULTS / "loadgen.json").write_text(json.dumps(results, indent=1, sort_keys=True) + "\n")
+    (RESULTS / f"{args.out}.json").write_text(json.dumps(results, indent=1, sort_keys=True) + "\n")
     lines = ["# Load generator benchmark", "",
              f"Produced by `flock -x /tmp/pinkclinic-cpu.lock python bench/loadgen.py"
              f"{''.join(' ' + shlex.quote(a) for a in sys.argv[1:])}` on "
@@ -348,7 +354,7 @@ def write(results: dict, args) -> None:
     if "keepalive" in results:
         lines += table(results["keepalive"]["summary"], "Keep-alive")
         counts = [(r["requests"], r["nginx_counted"]) for n in ("pinkclinic", "pinkclinic -w 1")
-                  for r in results["keepalive"]["runs"][n]]
+                  for r in results["keepalive"]["runs"].get(n, [])]
         ok = all(a == b for a, b in counts)
         lines += [f"Request count, pinkclinic vs nginx's stub_status, every run: "
                   f"{'equal' if ok else 'DIFFERENT'} ({', '.join(f'{a}/{b}' for a, b in counts)}).", ""]
@@ -361,7 +367,7 @@ def write(results: dict, args) -> None:
             lines.append(f"| {n} | {r['rate_target']:g} | {r['rps']:.1f} | "
                          f"{(r['rps'] / r['rate_target'] - 1) * 100:+.2f}% | {r['nginx_counted']} |")
         lines.append("")
-    (RESULTS / "loadgen.md").write_text("\n".join(lines))
+    (RESULTS / f"{args.out}.md").write_text("\n".join(lines))
     print("\n".join(lines))
 
 

@@ -14,14 +14,12 @@ from pinkclinic.load.http1.conn import H1Conn, no_length
 class H1ClosingConn(H1Conn):
     """For servers that close connections: notes at the headers whether the body ends at EOF."""
 
-    __slots__ = ("eof_body",)
-
-    def __init__(self, conns, slot: int):
-        super().__init__(conns, slot)
-        self.eof_body = False
+    __slots__ = ()  # head_chunk is H1Conn's slot, set by its __init__
 
     def on_headers_complete(self) -> None:
-        self.eof_body = not self.parser.should_keep_alive() and no_length(self.last)
+        # the chunk the headers ended in, when the connection ends after this response: it
+        # is only looked at (no_length) if the connection ends with the response unfinished
+        self.head_chunk = None if self.parser.should_keep_alive() else self.last
 
     def eof_delimited(self) -> bool:
-        return self.eof_body
+        return self.head_chunk is not None and no_length(self.head_chunk)

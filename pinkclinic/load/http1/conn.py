@@ -33,9 +33,9 @@ MALFORMED, RESET, CLOSED = "malformed", "reset", "closed"
 class H1Conn(asyncio.Protocol):
     """The fast path: httptools calls back only when a response is complete."""
 
-    __slots__ = ("closed_loop", "closing", "conns", "dead", "got", "last", "lat", "pacer", "parser",
-                 "pending", "positions", "rec", "req", "seq", "slot", "status", "steps", "trace",
-                 "transport", "wait_since")
+    __slots__ = ("closed_loop", "closing", "conns", "dead", "got", "head_chunk", "last", "lat",
+                 "pacer", "parser", "pending", "positions", "rec", "req", "seq", "slot", "status",
+                 "steps", "trace", "transport", "wait_since")
 
     def __init__(self, conns, slot: int):
         self.conns = conns  # the owner: told when this connection is made, retired or lost
@@ -55,6 +55,7 @@ class H1Conn(asyncio.Protocol):
         self.last = b""  # the chunk being parsed
         self.dead = False
         self.closing = False
+        self.head_chunk = None  # H1ClosingConn's (set here: a connection per request saves a call)
         requests = conns.requests
         self.seq = requests.encoders
         self.positions = requests.positions
@@ -74,10 +75,11 @@ class H1Conn(asyncio.Protocol):
     def next_request(self) -> bytes:
         return self.next_encoder()()
 
-    def send(self, origin: int) -> None:
-        """Write one request; ``origin`` is when its latency starts (ns)."""
+    def send(self, origin: int, now: int = 0) -> None:
+        """Write one request; ``origin`` is when its latency starts (ns), ``now`` the
+        clock if the caller has just read it."""
         if not self.pending:
-            self.wait_since = perf_counter_ns()
+            self.wait_since = now or perf_counter_ns()
         self.transport.write(self.req or self.next_request())
         self.pending.append(origin)
 

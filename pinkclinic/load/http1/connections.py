@@ -31,6 +31,10 @@ from pinkclinic.load.http1.encode import Requests
 from pinkclinic.load.http1.head import H1HeadConn
 from pinkclinic.load.http1.sockets import Poller, Sock
 
+# TCP_NODELAY is set unless every write is one request that fits in one segment, sent with
+# nothing else in flight on its connection (-p 1: the answer to the last request acked all
+# of it), which Nagle's algorithm never holds back: one setsockopt (~1 µs) less a connect
+NAGLE_SAFE_BYTES = 1400
 BACKOFF_MAX_S = 1.0  # the longest wait before a failed connect is tried again
 LINGER_NS = 1_000_000_000  # how long a retired connection may stay open to read the rest
 
@@ -41,6 +45,8 @@ class Connections:
         self.host, self.port = spec.host, spec.port
         self.timeout_ns = int(spec.timeout * 1e9)
         self.requests = requests
+        self.nodelay = not (spec.pipelining == 1 and requests.static is not None
+                            and len(requests.static) <= NAGLE_SAFE_BYTES)
         self.pacer = pacer
         self.rec = rec
         self.slots: list[H1Conn | None] = [None] * spec.connections
@@ -95,7 +101,7 @@ class Connections:
         conn = cls(self, slot)
         self.slots[slot] = conn
         self.dialing.add(conn)
-        dial = Sock(self.poller, self, conn, self.family, self.addr)
+        dial = Sock(self.poller, self, conn, self.family, self.addr, self.nodelay)
         self.tasks[dial] = conn
         self.connecting[dial] = perf_counter_ns()
 
@@ -160,14 +166,18 @@ class Connections:
 
         ``linger``: ``conn`` stays open to read what is left, closed by the sweep at the latest.
         """
-        self.pacer.give_back(unanswered)
-        self.requests.rewind(conn.slot, unanswered)
+        pacer, slot = self.pacer, conn.slot
+        if unanswered:
+            pacer.give_back(unanswered)
+            self.requests.rewind(slot, unanswered)
         if linger:
             self.retiring[conn] = perf_counter_ns()
-        self.pacer.forget(conn)
-        self.slots[conn.slot] = None
-        if self.wanted():
-            self.open(conn.slot)
+        if not pacer.closed:  # the closed loop keeps nothing of a connection
+            pacer.forget(conn)
+        self.slots[slot] = None
+        # wanted(), inlined: with a new connection per request, this runs for every one
+        if not self.engine.finished and pacer.wants(len(self.dialing)):
+            self.open(slot)
         else:
             self.engine.check_done()
 

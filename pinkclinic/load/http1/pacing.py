@@ -60,7 +60,7 @@ class ClosedLoop:
             if self.budget <= 0:
                 break
             self.budget -= 1
-            conn.send(now)
+            conn.send(now, now)
         if not conn.pending:
             self.engine.check_done()
 

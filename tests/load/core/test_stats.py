@@ -105,3 +105,31 @@ def test_a_worker_that_stops_early_does_not_hold_back_the_others():
     agg.done(0)
     assert [t["t"] for t in ticks] == [1000.0, 1001.0, 1002.0, 1003.0]
     assert [t["requests"] for t in ticks] == [1000, 1000, 500, 500]
+
+
+def test_the_folded_sums_and_the_clamp_are_those_of_every_request():
+    """The bins are folded into buckets and summed in bulk: the mean, stdev, min and max are
+    still those of every request, and a latency past the histogram's range (a corrected
+    one) is clamped for the histogram and the sums only, as one record_value each would."""
+    reqs = requests(7, seconds=3)
+    reqs[1].append((HIST_MAX_US + 12_345, 200))
+    agg = aggregate([bins(reqs)])
+    lats = [lat for s in reqs for lat, _ in s]
+    held = [min(v, HIST_MAX_US) for v in lats]
+    n, mean = len(held), sum(held) / len(held)
+    summary = agg.latency_summary()
+    assert summary["n"] == n and summary["mean"] == mean
+    assert math.isclose(summary["stdev"], math.sqrt(sum(v * v for v in held) / n - mean * mean))
+    assert (summary["min"], summary["max"]) == (min(lats), max(lats))
+    hist = HdrHistogram(1, HIST_MAX_US, HIST_DIGITS)
+    for v in held:
+        hist.record_value(v)
+    assert [agg.hist.get_count_at_index(i) for i in range(hist.counts_len)] == \
+        [hist.get_count_at_index(i) for i in range(hist.counts_len)]
+    assert agg.timeline[1]["max_ms"] == round((HIST_MAX_US + 12_345) / 1000, 3)
+
+
+def test_counter_percentiles_in_any_order_and_with_empty_counts():
+    counts = {3: 0, 1: 2, 8: 1, 5: 0}
+    assert counter_percentiles(counts, (99, 1, 50)) == [8, 1, 1]
+    assert counter_percentiles({4: 0}, (50,)) == [0]
