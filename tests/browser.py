@@ -6,20 +6,25 @@ Usage in any test (mark it ``@pytest.mark.browser``)::
 
     with open_report(html_path) as r:         # r.page is a Playwright Page
         assert "hot_function" in r.page.inner_text("body")
-    # on exit: chromium is closed, and the test fails if the page logged a console
-    # error, threw, or asked for anything but the file itself.
+    # on exit: the page's context is closed, and the test fails if the page logged a
+    # console error, threw, or asked for anything but the file itself.
 
 ``r.check()`` runs those assertions early; ``open_report(..., check=False)`` lets
 a test inspect ``r.console_errors`` / ``r.page_errors`` / ``r.requests`` itself.
-Each call gets a fresh user-data-dir; every request other than the report is
-aborted (so a broken report cannot reach the network even by accident).
+Each call gets a fresh browser context (its own storage, cache and cookies, nothing
+shared with another call); every request other than the report is aborted (so a broken
+report cannot reach the network even by accident).
+
+One chromium serves the whole session: launching it cost ~2 s per report (~3.5 s in CI),
+a fresh context ~0.5 s. It is started without the test's ``PINKCLINIC_TEST_TAG``, so the
+``no_orphans`` guard does not count it as the first test's leftover, and
+``close_browser()`` (tests/conftest.py, at the session's end) stops it.
 """
 
 from __future__ import annotations
 
 import contextlib
-import shutil
-import tempfile
+import os
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -62,27 +67,53 @@ def _require_chromium() -> None:
     pytest.importorskip("playwright.sync_api")
 
 
-@contextlib.contextmanager
-def browser_context(*, width: int = 1280, height: int = 900) -> Iterator[Any]:
-    """A persistent Chromium context in a fresh user-data-dir, closed on exit."""
-    _require_chromium()
+_shared: dict[str, Any] = {}
+
+
+def _browser() -> Any:
+    """The session's chromium, launched on first use (again if it went away)."""
+    browser = _shared.get("browser")
+    if browser is not None and browser.is_connected():
+        return browser
+    close_browser()
     from playwright.sync_api import sync_playwright
 
-    profile = tempfile.mkdtemp(prefix="pinkclinic-chromium-")
-    pw = sync_playwright().start()
-    ctx = None
+    from tests.helpers import TAG_VAR
+
+    tag = os.environ.pop(TAG_VAR, None)  # the driver and chromium copy os.environ
     try:
-        ctx = pw.chromium.launch_persistent_context(
-            profile, executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS,
-            viewport={"width": width, "height": height}, service_workers="block")
+        _shared["pw"] = sync_playwright().start()
+        _shared["browser"] = _shared["pw"].chromium.launch(
+            executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS)
+    finally:
+        if tag is not None:
+            os.environ[TAG_VAR] = tag
+    return _shared["browser"]
+
+
+def close_browser() -> None:
+    """Stop the shared chromium and Playwright's driver, if they run."""
+    browser, pw = _shared.pop("browser", None), _shared.pop("pw", None)
+    try:
+        if browser is not None:
+            with contextlib.suppress(Exception):
+                browser.close()
+    finally:
+        if pw is not None:
+            with contextlib.suppress(Exception):
+                pw.stop()
+
+
+@contextlib.contextmanager
+def browser_context(*, width: int = 1280, height: int = 900) -> Iterator[Any]:
+    """A fresh Chromium context (no storage shared with any other), closed on exit."""
+    _require_chromium()
+    ctx = _browser().new_context(viewport={"width": width, "height": height},
+                                 service_workers="block")
+    try:
         yield ctx
     finally:
-        try:
-            if ctx is not None:
-                ctx.close()
-        finally:
-            pw.stop()
-            shutil.rmtree(profile, ignore_errors=True)
+        ctx.close()
 
 
 @contextlib.contextmanager

@@ -77,6 +77,12 @@ def pytest_timeout_cancel_timer(item):
 _TIMER = pytest.StashKey[tuple]()
 
 
+def pytest_sessionfinish(session, exitstatus):
+    from tests.browser import close_browser
+
+    close_browser()  # the one chromium the browser tests share
+
+
 @pytest.fixture(autouse=True)
 def no_orphans(request):
     tag = uuid.uuid4().hex

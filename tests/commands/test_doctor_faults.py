@@ -118,8 +118,9 @@ def test_pinkclinic_killed_leaves_no_process_and_a_usable_recording(tmp_path):
     proc.kill()
     proc.communicate(timeout=10)
     # the orphan guard fails this test if the server, py-spy or the load worker survive;
-    # give the watchdog and the parent-death signals a moment, then re-analyse
-    time.sleep(1.0)
+    # wait until the watchdog and the parent-death signals have ended them (py-spy writes
+    # its file as it goes), then re-analyse
+    wait_for(lambda: not _tagged(), timeout=10, what="the server, py-spy and the load worker to exit")
     assert "load_end" not in manifest(rec)["timings"]
     again = run_cli("report", str(rec), timeout=120)
     assert again.returncode == 0, again.stderr

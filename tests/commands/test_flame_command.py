@@ -29,11 +29,20 @@ def _profile(rec):
     return build_profile(rec)
 
 
-def test_the_hot_function_has_the_largest_busy_share_among_app_frames(tmp_path):
-    proc = run_cli("flame", "--dest", str(tmp_path), "--name", "hot", "--load", "-c 5 -d 3", "--", *HOT,
+@pytest.fixture(scope="module")
+def hot_run(tmp_path_factory):
+    """One default flame run of the hot sample, shared by the tests that read its recording
+    (the hot function, the exports, --lines): each run costs ~10 s, the reading under 1 s."""
+    dest = tmp_path_factory.mktemp("hot")
+    proc = run_cli("flame", "--dest", str(dest), "--name", "hot", "--load", "-c 5 -d 3", "--", *HOT,
                    timeout=120, env=ENV)
+    return dest, proc
+
+
+def test_the_hot_function_has_the_largest_busy_share_among_app_frames(hot_run):
+    dest, proc = hot_run
     assert proc.returncode == 0, proc.stderr
-    rec = tmp_path / "hot.pinkclinic-flame"
+    rec = dest / "hot.pinkclinic-flame"
     profile = _profile(rec)
     app = [s for s in profile.functions(idle=False) if profile.frames[s.frame].area == "app"
            and not profile.frames[s.frame].file.startswith("<")]
@@ -46,15 +55,14 @@ def test_the_hot_function_has_the_largest_busy_share_among_app_frames(tmp_path):
     shown_self = float(line.split("%")[0])
     assert shown_self == pytest.approx(100 * top.self / profile.total(idle=False), abs=0.051)
     assert "self: its own lines" in proc.stdout
-    html = (tmp_path / "hot.pinkclinic-flame.html").read_text()
+    html = (dest / "hot.pinkclinic-flame.html").read_text()
     assert "render_report" in flame_functions(html)  # in the graph's data, not just the page
 
 
-def test_exports_from_a_flame_recording(tmp_path):
-    proc = run_cli("flame", "--dest", str(tmp_path), "--name", "ex", "--load", "-c 5 -d 2", "--", *HOT,
-                   timeout=120, env=ENV)
+def test_exports_from_a_flame_recording(hot_run, tmp_path):
+    dest, proc = hot_run
     assert proc.returncode == 0, proc.stderr
-    rec = tmp_path / "ex.pinkclinic-flame"
+    rec = dest / "hot.pinkclinic-flame"
     out = tmp_path / "profile.speedscope.json"
     assert run_cli("report", str(rec), "--format", "speedscope", "-o", str(out)).returncode == 0
     doc = json.loads(out.read_text())
@@ -68,8 +76,9 @@ def test_exports_from_a_flame_recording(tmp_path):
 
 
 def test_pyinstrument_profiler_in_process(tmp_path):
+    # 2 s: render_report held 98% of the busy time of a 2 s run beside a busy core
     proc = run_cli("flame", "--profiler", "pyinstrument", "--dest", str(tmp_path), "--name", "pi",
-                   "--load", "-c 5 -d 3", "--", *HOT, timeout=120, env=ENV)
+                   "--load", "-c 5 -d 2", "--", *HOT, timeout=120, env=ENV)
     assert proc.returncode == 0, proc.stderr
     rec = tmp_path / "pi.pinkclinic-flame"
     assert list(rec.glob("pyinstrument-*.jsonl"))
@@ -124,11 +133,10 @@ def test_attach_for_a_duration_records_passively(tmp_path):
     assert 1.5 <= m["timings"]["stopping"] - m["timings"]["listening"] <= 6
 
 
-def test_lines_split_a_function_into_its_lines(tmp_path):
-    proc = run_cli("flame", "--dest", str(tmp_path), "--name", "ln", "--load", "-c 5 -d 2", "--", *HOT,
-                   timeout=120, env=ENV)
+def test_lines_split_a_function_into_its_lines(hot_run):
+    dest, proc = hot_run
     assert proc.returncode == 0, proc.stderr
-    rec = tmp_path / "ln.pinkclinic-flame"
+    rec = dest / "hot.pinkclinic-flame"
 
     def render_report_frames(*flags):
         out = run_cli("report", str(rec), "--format", "speedscope", *flags)
@@ -173,8 +181,10 @@ def test_cpu_view_of_a_blocking_server_leaves_the_waiting_out(tmp_path):
 def test_idle_gives_the_wall_clock_view_in_the_console_the_page_and_the_exports(tmp_path):
     from tests.browser import open_report
 
+    # 2 s: the share below is of the load's length (0.92 against 0.5 in a 2 s run beside a
+    # busy core, ~180 samples), so a longer load adds nothing to it
     proc = run_cli("flame", "--idle", "--dest", str(tmp_path), "--name", "wall", "--load",
-                   "-c 5 -d 3", "--", *BLOCKING, timeout=120, env=ENV)
+                   "-c 5 -d 2", "--", *BLOCKING, timeout=120, env=ENV)
     assert proc.returncode == 0, proc.stderr
     rec = tmp_path / "wall.pinkclinic-flame"
     m = manifest(rec)

@@ -38,6 +38,21 @@ GUNICORN = [sys.executable, "-m", "gunicorn", "-w", "2", "-b", "127.0.0.1:0", "-
             "known_rate_wsgi:app"]
 
 
+@pytest.fixture(scope="module")
+def sample_runs(tmp_path_factory):
+    """``run(sample)``: one default heap run per sample, shared by the tests that read it
+    (list_leak.py's serves both its verdict and the browser test): a run costs 10-17 s."""
+    done = {}
+
+    def run(sample):
+        if sample not in done:
+            dest = tmp_path_factory.mktemp(sample[:-3])
+            done[sample] = (dest, *run_heap(dest, sample[:-3], sys.executable, str(HEAP / sample),
+                                            "--port", "0"))
+        return done[sample]
+    return run
+
+
 @pytest.mark.slow
 @pytest.mark.parametrize("sample,leak,culprit", [
     ("cache_leak.py", True, "render_page"),
@@ -45,8 +60,8 @@ GUNICORN = [sys.executable, "-m", "gunicorn", "-w", "2", "-b", "127.0.0.1:0", "-
     ("lru_cache.py", False, None),
     ("big_buffer.py", False, None),
 ])
-def test_heap_report_shows_leaks_and_only_leaks(tmp_path, sample, leak, culprit):
-    proc, _rec, diagnosis = run_heap(tmp_path, sample[:-3], sys.executable, str(HEAP / sample), "--port", "0")
+def test_heap_report_shows_leaks_and_only_leaks(sample_runs, sample, leak, culprit):
+    tmp_path, proc, _rec, diagnosis = sample_runs(sample)
     assert proc.returncode == 0, proc.stderr[-3000:]
     served(diagnosis)
     assert diagnosis["verdict"] == ("memory-leak" if leak else "healthy"), diagnosis["summary"]
@@ -115,12 +130,12 @@ def test_a_load_that_only_gets_errors_is_insufficient_data(tmp_path):
 
 
 @pytest.mark.browser
-def test_heap_report_in_a_browser(tmp_path):
+def test_heap_report_in_a_browser(sample_runs):
     from tests.browser import open_report
 
-    proc, _rec, _diagnosis = run_heap(tmp_path, "br", sys.executable, str(HEAP / "list_leak.py"), "--port", "0")
+    tmp_path, proc, _rec, _diagnosis = sample_runs("list_leak.py")
     assert proc.returncode == 0, proc.stderr[-3000:]
-    with open_report(tmp_path / "br.pinkclinic-heap.html") as r:
+    with open_report(tmp_path / "list_leak.pinkclinic-heap.html") as r:
         text = r.page.inner_text("body")
         assert "Memory leak" in text and "remember_visit" in text
         assert "Leak suspects" in text

@@ -4,13 +4,13 @@ itself killed with SIGKILL. Both must leave a recording that gives a heap report
 from __future__ import annotations
 
 import json
+import os
 import sys
-import time
 
 import pytest
 
 from tests.commands.doctor_run import finish, load_lines, manifest, start, wait_for
-from tests.helpers import SAMPLES, run_cli
+from tests.helpers import SAMPLES, TAG_VAR, run_cli, tagged_processes
 
 pytestmark = pytest.mark.timeout(180)
 
@@ -63,9 +63,11 @@ def test_pinkclinic_killed_leaves_no_process_and_a_usable_heap_recording(tmp_pat
     wait_for(lambda: load_lines(rec) >= 3, proc=proc, what="load")
     proc.kill()
     finish(proc, timeout=10)
-    # the orphan guard fails this test if the server or the load worker survive; give the
-    # watchdog and the parent-death signals a moment, then analyse what was written
-    time.sleep(1.0)
+    # the orphan guard fails this test if the server or the load worker survive; wait until
+    # the watchdog and the parent-death signals have ended them (memray's file is written
+    # as the server goes), then analyse what was written
+    wait_for(lambda: not tagged_processes(os.environ[TAG_VAR]), timeout=10,
+             what="the server and the load worker to exit")
     again = run_cli("report", str(rec), timeout=120)
     assert again.returncode == 0, again.stderr[-2000:]
     assert (tmp_path / "k9.pinkclinic-heap.html").exists()
