@@ -17,10 +17,12 @@ from tests.commands.doctor_run import finish, load_lines, manifest, start, wait_
 from tests.helpers import SAMPLES, run_cli
 
 HEALTHY = [sys.executable, str(SAMPLES / "healthy_starlette.py")]
-# answers HTTP, then dies with exit code 3 after CRASH_AFTER seconds, saying why
+# answers HTTP, then dies with exit code 3 after its 200th answer (mid-load), saying why
 CRASHY = """
 import asyncio, os, sys
+answered = 0
 async def handle(reader, writer):
+    global answered
     while True:
         line = await reader.readline()
         if not line:
@@ -28,12 +30,14 @@ async def handle(reader, writer):
         if line in (b"\\r\\n", b"\\n"):
             writer.write(b"HTTP/1.1 200 OK\\r\\nContent-Length: 2\\r\\n\\r\\nok")
             await writer.drain()
+            answered += 1
+            if answered == 200:  # mid-load, however long the start-up took
+                print("fatal: database connection lost", file=sys.stderr, flush=True)
+                os._exit(3)
     writer.close()
 async def main():
     await asyncio.start_server(handle, "127.0.0.1", int(os.environ.get("PORT", "0")))
-    await asyncio.sleep(float(os.environ.get("CRASH_AFTER", "2")))
-    print("fatal: database connection lost", file=sys.stderr, flush=True)
-    os._exit(3)
+    await asyncio.get_running_loop().create_future()
 asyncio.run(main())
 """
 
