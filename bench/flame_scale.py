@@ -326,10 +326,12 @@ SELECT_JS = """async ([n, picks]) => { const f = PinkFlame.instances.flame, src 
       // what selecting does (stepHot, keyboard): select, redraw, sync the panels
       const t = performance.now();
       f.st.sel = d; if (!f.isUnder(d, f.st.zoom)) f.st.zoom = 0;
-      f.draw(); f.syncAll(true); f.ensureVisible(d);
+      f.draw(); const t1 = performance.now(); f.syncAll(true); const t2 = performance.now();
+      f.ensureVisible(d);
       const handler = performance.now() - t;
       await new Promise(r => requestAnimationFrame(() => setTimeout(r, 0)));  // after the next paint
       out.push({d, handler_ms: handler, painted_ms: performance.now() - t, render_source_ms: rs,
+                draw_ms: t1 - t, sync_ms: t2 - t1, visible_ms: t - t2 + handler,
                 rows: box ? box.querySelectorAll('tbody tr').length : 0, shown: !!box && !box.hidden,
                 name: f.S[f.fFunc[f.dFrame[d]]]});
     }
@@ -623,8 +625,15 @@ def heat_lines(h: dict) -> list[str]:
         f"{_spread([x['painted_ms'] for x in hs])} | {_spread([x['painted_ms'] for x in ps])} |",
         f"| select a function: the handler (select, redraw, panels) | — | "
         f"{_spread([x['handler_ms'] for x in hs])} | {_spread([x['handler_ms'] for x in ps])} |",
+        f"| of which the flame redraw | — | {_spread([x['draw_ms'] for x in hs])} | "
+        f"{_spread([x['draw_ms'] for x in ps])} |",
+        f"| of which syncing the panels (info, table, heatmap) | — | "
+        f"{_spread([x['sync_ms'] for x in hs])} | {_spread([x['sync_ms'] for x in ps])} |",
         f"| of which building the heatmap panel (renderSource) | — | "
-        f"{_spread([x['render_source_ms'] for x in hs])} | — |", ""]
+        f"{_spread([x['render_source_ms'] for x in hs])} | — |",
+        f"| of which scrolling the node into view (ensureVisible: layout) | — | "
+        f"{_spread([x['visible_ms'] for x in hs])} | {_spread([x['visible_ms'] for x in ps])} |",
+        ""]
 
 
 def main() -> None:
