@@ -244,7 +244,7 @@ def build_heat_only(src: Path, out: Path, plain: Path) -> None:
     from pinkclinic.profile.heat import read_sources, save_sources
     from pinkclinic.recording import Recording
     from pinkclinic.render.flame import write_flame_report
-    from pinkclinic.render.flame_source import source_data
+    from pinkclinic.render.flame_data import encode
     t1 = time.perf_counter()
     b = ProfileBuilder(meta={"title": "flame heat bench", "rate_hz": 100}, heat=True)
     read_pyspy(src, b)
@@ -260,7 +260,7 @@ def build_heat_only(src: Path, out: Path, plain: Path) -> None:
     t6 = time.perf_counter()
     write_flame_report(p, plain)
     render_plain = time.perf_counter() - t6
-    data = source_data(p, read_sources(rec), list(range(len(p.frames))), 1.0) or {}
+    data = encode(p, sources=read_sources(rec)).get("source", {})  # as in the page
     part_mb = {k: len(json.dumps(data.get(k, {}), separators=(",", ":"))) / 1e6
                for k in ("files", "heat")}
     print(json.dumps({"import_s": t1 - t0, "read_s": t2 - t1, "model_s": t3 - t2,
