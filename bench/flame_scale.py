@@ -345,6 +345,24 @@ SELECT_JS = """async ([n, picks]) => { const f = PinkFlame.instances.flame, src 
     return {picks, selections: out}; }"""
 
 
+AB_JS = """async (picks) => { const f = PinkFlame.instances.flame, box = f.root.querySelector('.pf-source');
+    const on = f.renderSource, off = function () {}, out = {on: [], off: []};
+    for (let i = 0; i < picks.length * 2; i++) {
+      const d = picks[i >> 1], mode = (i + (i >> 1)) % 2 ? 'off' : 'on';  // alternate which goes first
+      if (mode === 'off') { f.renderSource = off; box.textContent = ''; box.hidden = true; }
+      else { f.renderSource = on; f.srcFrame = -2; }
+      f.st.sel = 0; f.draw(); f.syncAll(true);  // start from the root, as in both modes
+      await new Promise(r => requestAnimationFrame(() => setTimeout(r, 0)));
+      const t = performance.now();
+      f.st.sel = d; if (!f.isUnder(d, f.st.zoom)) f.st.zoom = 0;
+      f.draw(); f.syncAll(true); f.ensureVisible(d);
+      await new Promise(r => requestAnimationFrame(() => setTimeout(r, 0)));
+      out[mode].push(performance.now() - t);
+    }
+    f.renderSource = on;
+    return out; }"""
+
+
 def heat_browser(html: Path, plain: Path, n: int = 10, rounds: int = 3) -> dict:
     """Both pages in chromium, ``rounds`` times each in alternating order (a fresh browser
     each time): first paint, zooms, and selecting the n hottest app functions (the same
@@ -360,6 +378,8 @@ def heat_browser(html: Path, plain: Path, n: int = 10, rounds: int = 3) -> dict:
             with open_report(html if kind == "heat" else plain, width=1400, height=900) as r:
                 got = page_timings(r.page)
                 sel = r.page.evaluate(SELECT_JS, [n, picks])
+                if kind == "heat":  # the same page with its panel switched off, alternating
+                    got["ab"] = r.page.evaluate(AB_JS, sel["picks"])
             picks = sel["picks"]
             got["select"] = sel["selections"]
             out[kind].append(got)
@@ -644,6 +664,9 @@ def heat_lines(h: dict) -> list[str]:
         f"{_spread([x['render_source_ms'] for x in hs])} | — |",
         f"| of which scrolling the node into view (ensureVisible: layout) | — | "
         f"{_spread([x['visible_ms'] for x in hs])} | {_spread([x['visible_ms'] for x in ps])} |",
+        f"| select to painted, on the heatmap page with the panel switched off (alternating per selection) "
+        f"| ~100 ms | {_spread([x for r in hr for x in r['ab']['on']])} | "
+        f"{_spread([x for r in hr for x in r['ab']['off']])} |",
         ""]
 
 
