@@ -512,7 +512,7 @@ def overhead(args) -> dict:
             server.wait(5)
         shutil.rmtree(tmp, ignore_errors=True)
     base = statistics.median(results["baseline"])
-    return {"rounds": args.rounds, "duration_s": args.duration, "req_per_s": results,
+    return {"rounds": args.rounds, "duration_s": args.duration, "req_per_s": results, "when": time.time(),
             "median": {k: statistics.median(v) for k, v in results.items()},
             "ratio": {k: statistics.median(v) / base for k, v in results.items()},
             "samples_per_round": samples}
@@ -523,7 +523,9 @@ def write_results(res: dict) -> None:
     RESULTS.mkdir(parents=True, exist_ok=True)
     (RESULTS / "flame_scale.json").write_text(json.dumps(res, indent=1, sort_keys=True) + "\n")
     lines = ["# Flame graph: scale and py-spy overhead", "",
-             "Command: `flock -x /tmp/pinkclinic-cpu.lock python bench/flame_scale.py`  ",
+             "Command: `flock -x /tmp/pinkclinic-cpu.lock python bench/flame_scale.py` "
+             "(`--skip-overhead`, `--skip-scale`, `--heat-only` rerun only some parts; the "
+             "others keep their earlier results, each with its own time).  ",
              f"Machine: {os.cpu_count()} cores, Python {sys.version.split()[0]}, "
              f"run {time.strftime('%Y-%m-%d %H:%M', time.gmtime(res['when']))} UTC.", ""]
     lines += [f"Load average (1/5/15 min) before: {'/'.join(f'{x:.1f}' for x in res['load_before'])}, "
@@ -559,7 +561,9 @@ def write_results(res: dict) -> None:
     if ov:
         lines += [
             "## py-spy throughput cost", "",
-            f"uvicorn hello-world (uvloop, httptools) `taskset -c 0`; wrk -t1 -c32 "
+            ("Run " + time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime(ov['when'])) if "when" in ov
+             else "From an earlier run than the scale part (git log of this file)") + ". "
+            "uvicorn hello-world (uvloop, httptools) `taskset -c 0`; wrk -t1 -c32 "
             f"{ov['duration_s']} s `taskset -c 1`; py-spy unpinned, `record --pid --threads "
             "--full-filenames --subprocesses -r 100` plus each mode's flags, as "
             "`pinkclinic.collect.pyspy.PySpy` builds them; "
