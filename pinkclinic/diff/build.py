@@ -85,7 +85,7 @@ def diff_recordings(base_path: str | os.PathLike, new_path: str | os.PathLike, *
     if new.kind in CPU_KINDS and base.kind in CPU_KINDS:
         sides = cpu_side(base), cpu_side(new)
         for role, side in zip(("BASE", "NEW"), sides, strict=True):
-            if side.profile is None or side.profile.total(idle=False) == 0:
+            if side.profile is None or side.busy == 0:
                 raise UsageError(f"{role} {side.rec.path} is empty: no CPU samples in its load "
                                  "window")
             warnings.extend(f"{role}: {n}" for n in side.notes)

@@ -26,6 +26,8 @@ class Merged:
     first: bytearray                   # 1: the node's function is not among its ancestors
     weight: list[list[float]]          # per side: node -> inclusive weight
     visited: list[bytearray]           # per side: 1 when a stack of that side passes
+    leaf: dict[tuple, int]             # path -> its trie node
+    size: int                          # nodes some stack passes (root included)
 
 
 def _side_paths(side: CpuSide | None, index: dict, keys: list, info: dict) -> dict:
@@ -74,7 +76,29 @@ def removed(m: Merged) -> Merged | None:
     """BASE's stacks whose path NEW never ran, as BASE of a Merged of their own (NEW empty);
     ``None`` when there are none."""
     gone = {p: w for p, w in m.paths[0].items() if p not in m.paths[1]}
-    return _build(m.keys, [m.info[0], {}], [gone, {}]) if gone else None
+    if not gone:
+        return None
+    # the same trie, weighed by the removed paths alone: its nodes no removed path passes
+    # weigh 0 and are not counted in ``size`` (a trie of these paths alone has the others)
+    n = len(m.parent)
+    w, v = _weigh(m.parent, m.leaf, gone)
+    return Merged(m.keys, [m.info[0], {}], [gone, {}], m.parent, m.key, m.first,
+                  [w, [0] * n], [v, bytearray(n)], m.leaf, sum(v))
+
+
+def _weigh(parent: list, leaf: dict, paths: dict) -> tuple[list, bytearray]:
+    """Each node's inclusive weight over ``paths`` and whether one of them passes it."""
+    n = len(parent)
+    w, v = [0] * n, bytearray(n)
+    for p, x in paths.items():
+        i = leaf[p]
+        w[i] += x
+        v[i] = 1
+    for i in range(n - 1, 0, -1):  # children come after their parent
+        j = parent[i]
+        w[j] += w[i]
+        v[j] |= v[i]
+    return w, v
 
 
 def _build(keys: list, info: list, paths: list) -> Merged:
@@ -92,21 +116,12 @@ def _build(keys: list, info: list, paths: list) -> Merged:
             chain.append(nid)
         leaf[p] = chain[-1]
         prev = p
-    n = len(parent)
     weight, visited = [], []
     for side in paths:
-        w, v = [0] * n, bytearray(n)
-        for p, x in side.items():
-            i = leaf[p]
-            w[i] += x
-            v[i] = 1
-        for i in range(n - 1, 0, -1):  # children come after their parent
-            j = parent[i]
-            w[j] += w[i]
-            v[j] |= v[i]
+        w, v = _weigh(parent, leaf, side)
         weight.append(w)
         visited.append(v)
-    return Merged(keys, info, paths, parent, key, first, weight, visited)
+    return Merged(keys, info, paths, parent, key, first, weight, visited, leaf, len(parent))
 
 
 def function_counts(m: Merged, side: int) -> dict[tuple[str, str], list]:

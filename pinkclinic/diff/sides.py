@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import os
 from dataclasses import dataclass, field
+from functools import cached_property
 from pathlib import Path
 
 from pinkclinic.analysis.data import RecordingData
@@ -37,6 +38,11 @@ class CpuSide:
     window_s: float | None
     notes: list[str] = field(default_factory=list)
     cpu_from: str = "samples"   # "kernel": samples scaled to the tree's CPU time
+
+    @cached_property
+    def busy(self) -> float:
+        """Its CPU samples (idle ones left out), summed once."""
+        return self.profile.total(idle=False) if self.profile is not None else 0.0
 
     @property
     def name(self) -> str:
