@@ -69,6 +69,7 @@ def read_timed(path, started: float, rate: float) -> list[ThreadSamples]:
     threads: list[ThreadSamples] = []
     cache: dict[tuple, tuple] = {}
     probe_files: dict[str, bool] = {}
+    probe_ids = {i for i, fr in enumerate(frames) if _probe_file(fr[1], probe_files)}
     heads: dict[tuple, tuple] = {}  # the first frames of a stack -> split_pseudo of them
     for prof, counted, order in zip(doc.get("profiles", []), profiles, orders, strict=True):
         m = PROFILE_NAME.match(str(prof.get("name", "")))
@@ -78,6 +79,7 @@ def read_timed(path, started: float, rate: float) -> list[ThreadSamples]:
         # stack is resolved once (in first-seen order, which is time order), so a 1M-sample
         # file costs one list lookup per sample
         resolved, ids, probe_entry, total = [], [], 0, 0
+        pseudos: dict[int, dict] = {}  # the stacks' pseudo-frame info, first seen first
         for key, (_, count) in counted.items():
             got = cache.get(key)
             if got is None:
@@ -88,16 +90,21 @@ def read_timed(path, started: float, rate: float) -> list[ThreadSamples]:
                         [frames[i][0] if not frames[i][1] else "" for i in head])
                 n, pseudo = split
                 fids = key[n:]
-                stack = tuple(map(frames.__getitem__, fids))
-                got = cache[key] = (stack, pseudo, _entered_by_probe(stack, probe_files), fids)
+                # entered through the probe (its outermost frames): a sample of a probe
+                # thread whose name py-spy did not see yet
+                entered = bool(probe_ids) and not probe_ids.isdisjoint(fids[:5])
+                got = cache[key] = (tuple(map(frames.__getitem__, fids)), pseudo, entered, fids)
             stack, pseudo, entered, fids = got
-            for k in ("pid", "tid", "name", "process"):
-                if pseudo.get(k) not in (None, "") and not info.get(k):
-                    info[k] = pseudo[k]
+            pseudos.setdefault(id(pseudo), pseudo)
             resolved.append(stack)
             ids.append(fids)
             total += count
-            probe_entry += count if entered else 0
+            if entered:
+                probe_entry += count
+        for pseudo in pseudos.values():  # the first non-empty value of each wins
+            for k in ("pid", "tid", "name", "process"):
+                if pseudo.get(k) not in (None, "") and not info.get(k):
+                    info[k] = pseudo[k]
         name = str(info.get("name") or "")
         if name.startswith(THREAD_PREFIX) or (total and probe_entry / total >= 0.5):
             continue
@@ -121,12 +128,6 @@ def _probe_file(file: str, memo: dict) -> bool:
     if hit is None:
         hit = memo[file] = is_probe_file(file)
     return hit
-
-
-def _entered_by_probe(stack: tuple, memo: dict) -> bool:
-    """A stack that entered through the probe (its outermost frames): a sample of a probe
-    thread whose name py-spy did not see yet. A thread mostly made of them is left out."""
-    return any(_probe_file(fr[1], memo) for fr in stack[:5])
 
 
 def _frame_ids(threads: list[ThreadSamples]) -> tuple[list, list[list]]:

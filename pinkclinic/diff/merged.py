@@ -14,6 +14,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from pinkclinic.diff.sides import CpuSide
+from pinkclinic.profile.areas import IDLE
 
 
 @dataclass
@@ -46,7 +47,10 @@ def _side_paths(side: CpuSide | None, index: dict, keys: list, info: dict) -> di
         gid.append(g)
     to = gid.__getitem__
     get = paths.get
-    for _, fids, w, _ in p.iter_stacks(idle=False):
+    idle = {i for i, f in enumerate(p.frames) if f.area == IDLE}  # Profile.is_idle, inlined
+    for (_, fids), (w, _) in p.stacks.items():
+        if fids and fids[-1] in idle:
+            continue
         path = tuple(map(to, fids))
         paths[path] = get(path, 0) + w  # ints stay ints (JSON: 154, not 154.0)
     return paths
@@ -108,12 +112,17 @@ def _build(keys: list, info: list, paths: list) -> Merged:
     for p in sorted(paths[0].keys() | paths[1].keys()):
         k = _common(prev, p)  # in sorted order, the longest prefix already in the trie
         del chain[k + 1:]
-        for d in range(k, len(p)):
+        m = len(p) - k
+        if m:  # its new nodes p[k:], each the child of the one before: appended in C
             nid = len(parent)
-            parent.append(chain[-1])
-            key.append(p[d])
-            first.append(p[d] not in p[:d])
-            chain.append(nid)
+            parent.append(chain[k])
+            parent.extend(range(nid, nid + m - 1))
+            key.extend(p[k:])
+            if len(set(p)) == len(p):  # no recursion (most paths): every node is a first
+                first.extend(b"\x01" * m)
+            else:
+                first.extend(p[d] not in p[:d] for d in range(k, len(p)))
+            chain.extend(range(nid, nid + m))
         leaf[p] = chain[-1]
         prev = p
     weight, visited = [], []

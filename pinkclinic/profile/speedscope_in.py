@@ -20,6 +20,8 @@ import json
 from array import array
 from collections import Counter
 
+import orjson
+
 CHUNK = 8 << 20
 _KEYS = (b'"samples":[', b'"weights":[')
 
@@ -189,6 +191,7 @@ def _read_streaming(path, order: bool = False):
             raise _Layout("samples and weights differ in length")
         w = float(next(iter(wtoks))) if wtoks else 1.0
         keys = list(counts)
-        stacks = json.loads(b"[[" + b"],[".join(keys) + b"]]") if keys else []
+        # digits, commas and brackets only (checked above): orjson parses them ~5x faster
+        stacks = orjson.loads(b"[[" + b"],[".join(keys) + b"]]") if keys else []
         out.append({tuple(st): [c * w, c] for st, c in zip(stacks, counts.values(), strict=True)})
     return (doc, out, orders) if order else (doc, out)
