@@ -65,9 +65,12 @@ def synth_recording(dest: Path, name: str, seed: int, samples: int, requests: in
 HWM_WRAPPER = """
 import atexit, runpy, sys
 def hwm():
+    import resource
     with open("/proc/self/status") as f:
         kb = [ln.split()[1] for ln in f if ln.startswith("VmHWM:")][0]
-    sys.stderr.write("VmHWM_KB=" + kb + "\\n")
+    # the worker process that reads BASE (diff.sides.cpu_sides), reaped by now
+    kids = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
+    sys.stderr.write("VmHWM_KB=" + kb + " CHILD_KB=" + str(kids) + "\n")
 atexit.register(hwm)
 sys.argv = ["pinkclinic", *sys.argv[1:]]
 runpy.run_module("pinkclinic", run_name="__main__")
@@ -86,7 +89,9 @@ def scale(tmp: Path) -> dict:
     wall = time.perf_counter() - t
     if proc.returncode != 0:
         raise SystemExit(proc.stderr)
-    rss = int(proc.stderr.rsplit("VmHWM_KB=", 1)[1].split()[0]) / 1024
+    tail = proc.stderr.rsplit("VmHWM_KB=", 1)[1].split()
+    rss = int(tail[0]) / 1024
+    child = int(tail[1].split("=")[1]) / 1024
     from tests.browser import open_report
 
     paints = []
@@ -96,6 +101,7 @@ def scale(tmp: Path) -> dict:
             paints.append(r.page.evaluate("window.PinkDiff.paintedAt"))
             nodes = r.page.evaluate("window.PinkDiff.graphs.new.t.parent.length")
     return {"input": info, "diff_wall_s": round(wall, 2), "diff_peak_rss_mb": round(rss),
+            "worker_peak_rss_mb": round(child),
             "page_mb": round(page.stat().st_size / 1e6, 1), "tree_nodes": nodes,
             "first_paint_ms": [round(p) for p in paints],
             "first_paint_median_ms": round(statistics.median(paints))}
@@ -138,9 +144,11 @@ def real(tmp: Path, rounds: int) -> dict:
                     "render_report_significant": rows["render_report"]["significant"],
                     "others": {r["function"]: [r["change"], r["significant"]] for r in others},
                     "requests": [d["base"]["requests"], d["new"]["requests"]],
+                    "dispersion": d["dispersion"],
                     "cpu_time_from": d["new"]["cpu_time_from"]})
         s = diff_json(base, same)
         stab.append({"significant": [r["function"] for r in s["functions"] if r["significant"]],
+                     "dispersion": s["dispersion"],
                      "total_change": s["total"]["change"], "functions": len(s["functions"])})
     return {"accuracy": acc, "stability": stab}
 
@@ -158,28 +166,32 @@ def markdown(res: dict) -> str:
                 f"{sc['input']['file_mb']} MB of speedscope each).", "",
                 "| figure | value |", "| --- | --- |",
                 f"| `pinkclinic diff A B -o page.html`, wall (fresh process) | {sc['diff_wall_s']} s |",
-                f"| its peak RSS | {sc['diff_peak_rss_mb']} MB |",
+                f"| its peak RSS | {sc['diff_peak_rss_mb']} MB, + {sc.get('worker_peak_rss_mb')} MB "
+                "of the worker that reads BASE (together an upper bound: the worker's figure "
+                "holds the pages it shares with its parent since the fork) |",
                 f"| page size | {sc['page_mb']} MB, {sc['tree_nodes']:,} tree nodes |",
                 f"| first paint in chromium (3 loads) | median {sc['first_paint_median_ms']} ms "
                 f"({sc['first_paint_ms']}) |", ""]
     if "accuracy" in res:
         out += ["## Accuracy: render_report made 3x cheaper (target: −60…−72%, 5 others "
                 "not significant)", "", "| round | render_report | significant | other 5 heaviest "
-                "called significant | requests (base, new) |", "| --- | --- | --- | --- | --- |"]
+                "called significant | requests (base, new) | dispersion |",
+                "| --- | --- | --- | --- | --- | --- |"]
         for i, a in enumerate(res["accuracy"]):
             sig = [f for f, (_, s) in a["others"].items() if s]
             out.append(f"| {i} | {100 * a['render_report_change']:+.1f}% | "
                        f"{a['render_report_significant']} | {', '.join(sig) or 'none'} "
-                       f"(of {', '.join(a['others'])}) | {a['requests']} |")
+                       f"(of {', '.join(a['others'])}) | {a['requests']} | "
+                       f"{a.get('dispersion')} |")
         ch = [a["render_report_change"] for a in res["accuracy"]]
         out += ["", f"Median change {100 * statistics.median(ch):+.1f}%, range "
                 f"{100 * min(ch):+.1f}% … {100 * max(ch):+.1f}%.", "",
                 "## Stability: two runs of the same server (target: no significant function)",
-                "", "| round | functions | called significant | all CPU per request |",
-                "| --- | --- | --- | --- |"]
+                "", "| round | functions | called significant | all CPU per request | "
+                "dispersion |", "| --- | --- | --- | --- | --- |"]
         for i, s in enumerate(res["stability"]):
             out.append(f"| {i} | {s['functions']} | {', '.join(s['significant']) or 'none'} | "
-                       f"{100 * s['total_change']:+.1f}% |")
+                       f"{100 * s['total_change']:+.1f}% | {s.get('dispersion')} |")
     return "\n".join(out) + "\n"
 
 
