@@ -70,7 +70,7 @@ def hwm():
         kb = [ln.split()[1] for ln in f if ln.startswith("VmHWM:")][0]
     # the worker process that reads BASE (diff.sides.cpu_sides), reaped by now
     kids = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
-    sys.stderr.write("VmHWM_KB=" + kb + " CHILD_KB=" + str(kids) + "\n")
+    sys.stderr.write("VmHWM_KB=" + kb + " CHILD_KB=" + str(kids) + "\\n")
 atexit.register(hwm)
 sys.argv = ["pinkclinic", *sys.argv[1:]]
 runpy.run_module("pinkclinic", run_name="__main__")
