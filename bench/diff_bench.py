@@ -107,6 +107,62 @@ def scale(tmp: Path) -> dict:
             "first_paint_median_ms": round(statistics.median(paints))}
 
 
+def paired(tmp: Path, ref: Path, rounds: int) -> dict:
+    """``pinkclinic diff A B`` of the scale pair with the code at ``ref`` (a checkout of an
+    earlier commit) and with this one, alternately, so both see the same machine load:
+    wall and CPU (user + sys of the process and its worker) of each."""
+    import resource
+
+    a, _ = synth_recording(tmp, "a", 7, 1_000_000, 100_000)
+    b, _ = synth_recording(tmp, "b", 8, 1_000_000, 100_000)
+    out: dict = {"ref": str(ref), "rounds": []}
+    for _ in range(rounds):
+        row = {}
+        for label, path in (("ref", ref), ("this", ROOT)):
+            env = {**os.environ, "PYTHONPATH": str(path)}
+            before = resource.getrusage(resource.RUSAGE_CHILDREN)
+            t = time.perf_counter()
+            proc = subprocess.run([sys.executable, "-m", "pinkclinic", "diff", str(a), str(b),
+                                   "-o", str(tmp / f"{label}.html")], capture_output=True,
+                                  text=True, cwd=path, env=env)
+            wall = time.perf_counter() - t
+            after = resource.getrusage(resource.RUSAGE_CHILDREN)
+            if proc.returncode != 0:
+                raise SystemExit(proc.stderr)
+            cpu = (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
+            row[label] = {"wall_s": round(wall, 2), "cpu_s": round(cpu, 2),
+                          "loadavg": round(os.getloadavg()[0], 2)}
+        row["same_page"] = (tmp / "ref.html").read_bytes() == (tmp / "this.html").read_bytes()
+        out["rounds"].append(row)
+    for label in ("ref", "this"):
+        for k in ("wall_s", "cpu_s"):
+            vals = [r[label][k] for r in out["rounds"]]
+            out[f"{label}_{k}_median"] = round(statistics.median(vals), 2)
+            out[f"{label}_{k}_range"] = [min(vals), max(vals)]
+    return out
+
+
+def paired_markdown(res: dict) -> str:
+    p = res["paired"]
+    out = ["# pinkclinic diff at 1M samples: this code against an earlier checkout", "",
+           f"Machine: {os.cpu_count()} cores, shared with other engineers; load average at "
+           f"start {res['loadavg_start']}, at end {res['loadavg_end']}.", "",
+           "Command: `flock -x /tmp/pinkclinic-cpu.lock python bench/diff_bench.py --ref "
+           "DIR`, DIR holding `pinkclinic/` of the earlier commit; the bench's scale pair, "
+           "`pinkclinic diff A B -o page.html` in a fresh process, the two alternately.", "",
+           "| round | earlier: wall, CPU | this: wall, CPU | load (1 min) | same page |",
+           "| --- | --- | --- | --- | --- |"]
+    for i, r in enumerate(p["rounds"]):
+        out.append(f"| {i} | {r['ref']['wall_s']} s, {r['ref']['cpu_s']} s | "
+                   f"{r['this']['wall_s']} s, {r['this']['cpu_s']} s | "
+                   f"{r['ref']['loadavg']}, {r['this']['loadavg']} | {r['same_page']} |")
+    out += ["", f"Median wall: earlier {p['ref_wall_s_median']} s "
+            f"({p['ref_wall_s_range']}), this {p['this_wall_s_median']} s "
+            f"({p['this_wall_s_range']}). Median CPU (process + worker): earlier "
+            f"{p['ref_cpu_s_median']} s, this {p['this_cpu_s_median']} s."]
+    return "\n".join(out) + "\n"
+
+
 def flame(dest: Path, name: str, cost: float) -> Path:
     env = {**os.environ, "PORT": "0", "SHOP_RENDER_COST": str(cost)}
     cmd = ["taskset", "-c", "1", sys.executable, "-m", "pinkclinic", "flame", "--dest", str(dest),
@@ -200,8 +256,19 @@ def main() -> None:
     ap.add_argument("--rounds", type=int, default=3)
     ap.add_argument("--skip-real", action="store_true")
     ap.add_argument("--skip-scale", action="store_true")
+    ap.add_argument("--ref", type=Path, help="a checkout of an earlier commit: time the "
+                    "scale diff with it and with this code, alternately (diff_speedup.md)")
     args = ap.parse_args()
     res: dict = {"loadavg_start": [round(x, 2) for x in os.getloadavg()]}
+    if args.ref:
+        with tempfile.TemporaryDirectory(prefix="pinkclinic-diff-bench-") as tmp:
+            res["paired"] = paired(Path(tmp), args.ref.resolve(), args.rounds)
+        res["loadavg_end"] = [round(x, 2) for x in os.getloadavg()]
+        (RESULTS / "diff_speedup.json").write_text(json.dumps(res, indent=1, sort_keys=True)
+                                                   + "\n")
+        (RESULTS / "diff_speedup.md").write_text(paired_markdown(res))
+        print(paired_markdown(res))
+        return
     with tempfile.TemporaryDirectory(prefix="pinkclinic-diff-bench-") as tmp:
         if not args.skip_scale:
             res["scale"] = scale(Path(tmp))
