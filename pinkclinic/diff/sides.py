@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import multiprocessing as mp
 import os
+import threading
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
 from functools import cached_property
@@ -136,8 +137,10 @@ def cpu_sides(base: Recording, new: Recording) -> tuple[CpuSide, CpuSide]:
 
     Each side reads and counts its own py-spy file (~4 s of one core at 1M samples); the
     two are independent, so on two free cores the pair takes the time of one. One core,
-    or no ``fork``: one after the other."""
-    if (os.cpu_count() or 1) < 2 or "fork" not in mp.get_all_start_methods():
+    or no ``fork``, or other threads running (``--baseline`` after a run: a thread could
+    hold a lock the forked copy would wait on forever): one after the other."""
+    if ((os.cpu_count() or 1) < 2 or "fork" not in mp.get_all_start_methods()
+            or threading.active_count() > 1):
         return cpu_side(base), cpu_side(new)
     with ProcessPoolExecutor(1, mp_context=mp.get_context("fork")) as pool:
         far = pool.submit(_side_at, str(base.path))
