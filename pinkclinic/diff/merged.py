@@ -12,6 +12,7 @@ are summed leaf to root once over the nodes, not once per stack and frame.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from itertools import compress
 
 from pinkclinic.diff.sides import CpuSide
 from pinkclinic.profile.areas import IDLE
@@ -142,9 +143,12 @@ def function_counts(m: Merged, side: int) -> dict[tuple[str, str], list]:
             selfw[p[-1]] = selfw.get(p[-1], 0) + w
     tot: dict[int, float] = {}
     w, v, key, first = m.weight[side], m.visited[side], m.key, m.first
-    for i in range(1, len(key)):
-        if first[i] and v[i]:
-            g = key[i]
-            tot[g] = tot.get(g, 0) + w[i]
+    # the nodes that are their function's first on the path and that this side passes: both
+    # are 0/1 bytes, so one big-int AND selects them in C (the root's ``first`` is 0)
+    n = len(key)
+    both = (int.from_bytes(first, "little") & int.from_bytes(v, "little")).to_bytes(n, "little")
+    get = tot.get
+    for g, x in zip(compress(key, both), compress(w, both), strict=True):
+        tot[g] = get(g, 0) + x
     info = m.info[side]
     return {m.keys[g]: [selfw.get(g, 0), t, *info[g]] for g, t in tot.items()}
