@@ -26,7 +26,7 @@ from functools import cached_property
 from itertools import chain
 
 from pinkclinic.probe import THREAD_PREFIX, is_probe_file
-from pinkclinic.profile import from_stacks
+from pinkclinic.profile.builder import ProfileBuilder
 from pinkclinic.profile.idle import IDLE_FRAME, is_loop_entry, is_wait_frame
 from pinkclinic.profile.readers import PROFILE_NAME, split_pseudo
 from pinkclinic.profile.speedscope_in import read_speedscope_ordered
@@ -42,6 +42,10 @@ class ThreadSamples:
     step: float        # seconds between samples
     keys: list = field(default_factory=list)  # distinct stacks: (frame, ...); frame = (func, file, line)
     seq: array = field(default_factory=lambda: array("I"))  # samples in time order: keys' indices
+    # the same stacks as indices into ``frames`` (a table shared by the threads of one file),
+    # when read by :func:`read_timed`: ints hash and compare faster than frame tuples
+    ids: list | None = None
+    frames: list | None = None
 
     @property
     def n(self) -> int:
@@ -65,6 +69,7 @@ def read_timed(path, started: float, rate: float) -> list[ThreadSamples]:
     threads: list[ThreadSamples] = []
     cache: dict[tuple, tuple] = {}
     probe_files: dict[str, bool] = {}
+    probe_ids = {i for i, fr in enumerate(frames) if _probe_file(fr[1], probe_files)}
     heads: dict[tuple, tuple] = {}  # the first frames of a stack -> split_pseudo of them
     for prof, counted, order in zip(doc.get("profiles", []), profiles, orders, strict=True):
         m = PROFILE_NAME.match(str(prof.get("name", "")))
@@ -73,7 +78,8 @@ def read_timed(path, started: float, rate: float) -> list[ThreadSamples]:
         # ``order`` indexes the distinct stacks, one per sample in time order; each distinct
         # stack is resolved once (in first-seen order, which is time order), so a 1M-sample
         # file costs one list lookup per sample
-        resolved, probe_entry, total = [], 0, 0
+        resolved, ids, probe_entry, total = [], [], 0, 0
+        pseudos: dict[int, dict] = {}  # the stacks' pseudo-frame info, first seen first
         for key, (_, count) in counted.items():
             got = cache.get(key)
             if got is None:
@@ -83,20 +89,28 @@ def read_timed(path, started: float, rate: float) -> list[ThreadSamples]:
                     split = heads[head] = split_pseudo(
                         [frames[i][0] if not frames[i][1] else "" for i in head])
                 n, pseudo = split
-                stack = tuple(map(frames.__getitem__, key[n:]))
-                got = cache[key] = (stack, pseudo, _entered_by_probe(stack, probe_files))
-            stack, pseudo, entered = got
+                fids = key[n:]
+                # entered through the probe (its outermost frames): a sample of a probe
+                # thread whose name py-spy did not see yet
+                entered = bool(probe_ids) and not probe_ids.isdisjoint(fids[:5])
+                got = cache[key] = (tuple(map(frames.__getitem__, fids)), pseudo, entered, fids)
+            stack, pseudo, entered, fids = got
+            pseudos.setdefault(id(pseudo), pseudo)
+            resolved.append(stack)
+            ids.append(fids)
+            total += count
+            if entered:
+                probe_entry += count
+        for pseudo in pseudos.values():  # the first non-empty value of each wins
             for k in ("pid", "tid", "name", "process"):
                 if pseudo.get(k) not in (None, "") and not info.get(k):
                     info[k] = pseudo[k]
-            resolved.append(stack)
-            total += count
-            probe_entry += count if entered else 0
         name = str(info.get("name") or "")
         if name.startswith(THREAD_PREFIX) or (total and probe_entry / total >= 0.5):
             continue
         threads.append(ThreadSamples(info.get("pid"), info.get("tid"), name,
-                                     str(info.get("process") or ""), 0.0, 0.0, resolved, order))
+                                     str(info.get("process") or ""), 0.0, 0.0, resolved, order,
+                                     ids, frames))
     most = max((t.n for t in threads), default=0)
     span = most / rate if rate else 0.0
     per_pid: dict = Counter()
@@ -116,33 +130,39 @@ def _probe_file(file: str, memo: dict) -> bool:
     return hit
 
 
-def _entered_by_probe(stack: tuple, memo: dict) -> bool:
-    """A stack that entered through the probe (its outermost frames): a sample of a probe
-    thread whose name py-spy did not see yet. A thread mostly made of them is left out."""
-    return any(_probe_file(fr[1], memo) for fr in stack[:5])
-
-
-def _trim_probe(stack: tuple, probe_files: dict | None = None) -> tuple:
-    """``stack`` cut at its first probe frame; ``probe_files`` memoises the file test."""
-    for i, fr in enumerate(stack):
-        if is_probe_file(fr[1]) if probe_files is None else _probe_file(fr[1], probe_files):
-            return stack[:i]
-    return stack
+def _frame_ids(threads: list[ThreadSamples]) -> tuple[list, list[list]]:
+    """One frame table for ``threads`` and each thread's stacks as indices into it: the
+    table :func:`read_timed` shared, else one made here from the stacks' frames."""
+    table = threads[0].frames if threads else None
+    if table is not None and all(t.frames is table and t.ids is not None for t in threads):
+        return table, [t.ids for t in threads]
+    table, index = [], {}
+    for t in threads:
+        for fr in chain.from_iterable(t.keys):
+            if fr not in index:
+                index[fr] = len(table)
+                table.append(fr)
+    return table, [[tuple(map(index.__getitem__, k)) for k in t.keys] for t in threads]
 
 
 def window_profile(threads: list[ThreadSamples], window: tuple[float, float] | None,
                    meta: dict | None = None, waiting: set | None = None):
     """One Profile of the samples inside ``window`` (all of them if ``None``). The samples
     of the ``waiting`` threads ((pid, tid) the kernel saw blocked nearly all the time)
-    get a synthetic ``<idle>`` leaf, so a CPU view hides them."""
+    get a synthetic ``<idle>`` leaf, so a CPU view hides them.
+
+    Stacks are counted as tuples of frame indices (a 1M-sample recording has ~50k distinct
+    stacks ~20 deep): each frame is interned into the profile once, in the order in which
+    the counted stacks first show it, as :func:`pinkclinic.profile.from_stacks` does."""
     waiting = waiting or set()
     counts: Counter = Counter()
     names, processes = {}, {}
-    trimmed: dict[int, tuple] = {}  # id of a shared stack tuple -> it, probe frames cut
+    table, thread_ids = _frame_ids(threads)
     probe_files: dict[str, bool] = {}
-    probe_frames = {fr for t in threads for fr in set(chain.from_iterable(t.keys))
-                    if _probe_file(fr[1], probe_files)}
-    for t in threads:
+    probe_ids = {i for i, fr in enumerate(table) if _probe_file(fr[1], probe_files)}
+    trimmed: dict[tuple, tuple] = {}  # a stack's ids -> them cut at the first probe frame
+    idle = len(table)  # the synthetic <idle> leaf's index
+    for t, ids in zip(threads, thread_ids, strict=True):
         names[(t.pid, t.tid)] = t.name
         if t.process:
             processes.setdefault(t.pid, t.process)
@@ -154,21 +174,32 @@ def window_profile(threads: list[ThreadSamples], window: tuple[float, float] | N
             if t.step <= 0 and not window[0] <= t.t0 <= window[1]:
                 lo = hi = 0
             inside = t.seq[lo:hi]
+        wait = (t.pid, t.tid) in waiting
         for i, k in Counter(inside).items():  # in first-seen (time) order
-            sid = id(t.keys[i])
-            stack = trimmed.get(sid)
-            if stack is None:
-                stack = t.keys[i]
-                if not probe_frames.isdisjoint(stack):
-                    stack = _trim_probe(stack, probe_files)
-                trimmed[sid] = stack
-            if (t.pid, t.tid) in waiting:
-                stack = (*stack, IDLE_FRAME)
+            stack = ids[i]
+            if probe_ids and not probe_ids.isdisjoint(stack):
+                cut = trimmed.get(stack)
+                if cut is None:
+                    cut = trimmed[stack] = stack[:next(j for j, f in enumerate(stack)
+                                                       if f in probe_ids)]
+                stack = cut
+            if wait:
+                stack = (*stack, idle)
             counts[(t.pid, t.tid, stack)] += k
     if not counts:
         return None
-    return from_stacks([(stack, n, n, pid, tid) for (pid, tid, stack), n in counts.items()],
-                       thread_names=names, process_names=processes, meta=meta or {})
+    b = ProfileBuilder(unit="samples", meta=meta or {})
+    frames = [*table, IDLE_FRAME]
+    raw = {i: b.frame(*frames[i][:3]) for i in dict.fromkeys(chain.from_iterable(
+        stack for _, _, stack in counts))}
+    tcache: dict[tuple, int] = {}
+    for (pid, tid, stack), n in counts.items():
+        th = tcache.get((pid, tid))
+        if th is None:
+            th = tcache[(pid, tid)] = b.thread(pid, tid, names.get((pid, tid), ""),
+                                               processes.get(pid, ""))
+        b.add(th, tuple(map(raw.__getitem__, stack)), n, n)
+    return b.build()
 
 
 _LOOP_RUN = re.compile(r"(asyncio/base_events\.py|asyncio/runners\.py|uvloop/__init__\.py)$")

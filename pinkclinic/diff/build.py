@@ -16,7 +16,7 @@ from pinkclinic.diff.cpu import cpu_diff
 from pinkclinic.diff.doctor import doctor_diff
 from pinkclinic.diff.merged import merge
 from pinkclinic.diff.merged import removed as removed_paths
-from pinkclinic.diff.sides import CpuSide, cpu_side, open_recording
+from pinkclinic.diff.sides import CpuSide, cpu_sides, open_recording
 from pinkclinic.diff.tree import diff_tree
 from pinkclinic.errors import PinkError, UsageError
 from pinkclinic.recording import Recording
@@ -83,9 +83,9 @@ def diff_recordings(base_path: str | os.PathLike, new_path: str | os.PathLike, *
                   "base": _describe(base), "new": _describe(new)}
     tree = removed = None
     if new.kind in CPU_KINDS and base.kind in CPU_KINDS:
-        sides = cpu_side(base), cpu_side(new)
+        sides = cpu_sides(base, new)
         for role, side in zip(("BASE", "NEW"), sides, strict=True):
-            if side.profile is None or side.profile.total(idle=False) == 0:
+            if side.profile is None or side.busy == 0:
                 raise UsageError(f"{role} {side.rec.path} is empty: no CPU samples in its load "
                                  "window")
             warnings.extend(f"{role}: {n}" for n in side.notes)

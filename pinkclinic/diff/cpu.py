@@ -39,7 +39,7 @@ def _change_fields(c: Change, per_request: bool, prefix: str = "") -> dict:
 
 
 def busy_total(side: CpuSide) -> float:
-    return side.profile.total(idle=False) if side.profile is not None else 0.0
+    return side.busy
 
 
 def cpu_diff(base: CpuSide, new: CpuSide, merged: Merged | None = None) -> dict:

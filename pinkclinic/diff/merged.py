@@ -12,8 +12,10 @@ are summed leaf to root once over the nodes, not once per stack and frame.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from itertools import compress
 
 from pinkclinic.diff.sides import CpuSide
+from pinkclinic.profile.areas import IDLE
 
 
 @dataclass
@@ -26,6 +28,8 @@ class Merged:
     first: bytearray                   # 1: the node's function is not among its ancestors
     weight: list[list[float]]          # per side: node -> inclusive weight
     visited: list[bytearray]           # per side: 1 when a stack of that side passes
+    leaf: dict[tuple, int]             # path -> its trie node
+    size: int                          # nodes some stack passes (root included)
 
 
 def _side_paths(side: CpuSide | None, index: dict, keys: list, info: dict) -> dict:
@@ -44,7 +48,10 @@ def _side_paths(side: CpuSide | None, index: dict, keys: list, info: dict) -> di
         gid.append(g)
     to = gid.__getitem__
     get = paths.get
-    for _, fids, w, _ in p.iter_stacks(idle=False):
+    idle = {i for i, f in enumerate(p.frames) if f.area == IDLE}  # Profile.is_idle, inlined
+    for (_, fids), (w, _) in p.stacks.items():
+        if fids and fids[-1] in idle:
+            continue
         path = tuple(map(to, fids))
         paths[path] = get(path, 0) + w  # ints stay ints (JSON: 154, not 154.0)
     return paths
@@ -74,7 +81,29 @@ def removed(m: Merged) -> Merged | None:
     """BASE's stacks whose path NEW never ran, as BASE of a Merged of their own (NEW empty);
     ``None`` when there are none."""
     gone = {p: w for p, w in m.paths[0].items() if p not in m.paths[1]}
-    return _build(m.keys, [m.info[0], {}], [gone, {}]) if gone else None
+    if not gone:
+        return None
+    # the same trie, weighed by the removed paths alone: its nodes no removed path passes
+    # weigh 0 and are not counted in ``size`` (a trie of these paths alone has the others)
+    n = len(m.parent)
+    w, v = _weigh(m.parent, m.leaf, gone)
+    return Merged(m.keys, [m.info[0], {}], [gone, {}], m.parent, m.key, m.first,
+                  [w, [0] * n], [v, bytearray(n)], m.leaf, sum(v))
+
+
+def _weigh(parent: list, leaf: dict, paths: dict) -> tuple[list, bytearray]:
+    """Each node's inclusive weight over ``paths`` and whether one of them passes it."""
+    n = len(parent)
+    w, v = [0] * n, bytearray(n)
+    for p, x in paths.items():
+        i = leaf[p]
+        w[i] += x
+        v[i] = 1
+    for i in range(n - 1, 0, -1):  # children come after their parent
+        j = parent[i]
+        w[j] += w[i]
+        v[j] |= v[i]
+    return w, v
 
 
 def _build(keys: list, info: list, paths: list) -> Merged:
@@ -84,29 +113,25 @@ def _build(keys: list, info: list, paths: list) -> Merged:
     for p in sorted(paths[0].keys() | paths[1].keys()):
         k = _common(prev, p)  # in sorted order, the longest prefix already in the trie
         del chain[k + 1:]
-        for d in range(k, len(p)):
+        m = len(p) - k
+        if m:  # its new nodes p[k:], each the child of the one before: appended in C
             nid = len(parent)
-            parent.append(chain[-1])
-            key.append(p[d])
-            first.append(p[d] not in p[:d])
-            chain.append(nid)
+            parent.append(chain[k])
+            parent.extend(range(nid, nid + m - 1))
+            key.extend(p[k:])
+            if len(set(p)) == len(p):  # no recursion (most paths): every node is a first
+                first.extend(b"\x01" * m)
+            else:
+                first.extend(p[d] not in p[:d] for d in range(k, len(p)))
+            chain.extend(range(nid, nid + m))
         leaf[p] = chain[-1]
         prev = p
-    n = len(parent)
     weight, visited = [], []
     for side in paths:
-        w, v = [0] * n, bytearray(n)
-        for p, x in side.items():
-            i = leaf[p]
-            w[i] += x
-            v[i] = 1
-        for i in range(n - 1, 0, -1):  # children come after their parent
-            j = parent[i]
-            w[j] += w[i]
-            v[j] |= v[i]
+        w, v = _weigh(parent, leaf, side)
         weight.append(w)
         visited.append(v)
-    return Merged(keys, info, paths, parent, key, first, weight, visited)
+    return Merged(keys, info, paths, parent, key, first, weight, visited, leaf, len(parent))
 
 
 def function_counts(m: Merged, side: int) -> dict[tuple[str, str], list]:
@@ -118,9 +143,12 @@ def function_counts(m: Merged, side: int) -> dict[tuple[str, str], list]:
             selfw[p[-1]] = selfw.get(p[-1], 0) + w
     tot: dict[int, float] = {}
     w, v, key, first = m.weight[side], m.visited[side], m.key, m.first
-    for i in range(1, len(key)):
-        if first[i] and v[i]:
-            g = key[i]
-            tot[g] = tot.get(g, 0) + w[i]
+    # the nodes that are their function's first on the path and that this side passes: both
+    # are 0/1 bytes, so one big-int AND selects them in C (the root's ``first`` is 0)
+    n = len(key)
+    both = (int.from_bytes(first, "little") & int.from_bytes(v, "little")).to_bytes(n, "little")
+    get = tot.get
+    for g, x in zip(compress(key, both), compress(w, both), strict=True):
+        tot[g] = get(g, 0) + x
     info = m.info[side]
     return {m.keys[g]: [selfw.get(g, 0), t, *info[g]] for g, t in tot.items()}

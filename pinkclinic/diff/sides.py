@@ -14,8 +14,12 @@ the diff compares shares.
 
 from __future__ import annotations
 
+import multiprocessing as mp
 import os
+import threading
+from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
+from functools import cached_property
 from pathlib import Path
 
 from pinkclinic.analysis.data import RecordingData
@@ -37,6 +41,11 @@ class CpuSide:
     window_s: float | None
     notes: list[str] = field(default_factory=list)
     cpu_from: str = "samples"   # "kernel": samples scaled to the tree's CPU time
+
+    @cached_property
+    def busy(self) -> float:
+        """Its CPU samples (idle ones left out), summed once."""
+        return self.profile.total(idle=False) if self.profile is not None else 0.0
 
     @property
     def name(self) -> str:
@@ -110,6 +119,37 @@ def cpu_side(rec: Recording) -> CpuSide:
         requests = None
     return CpuSide(rec, profile, ms, requests or None,
                    window.duration if window is not None else None, notes, source)
+
+
+def _side_at(path: str) -> tuple[CpuSide | None, tuple | None]:
+    """:func:`cpu_side` in a worker process: the side without its recording (which holds a
+    lock), or the error's (message, exit code), which a bare PinkError would not pickle."""
+    try:
+        side = cpu_side(Recording.open(path))
+    except PinkError as e:
+        return None, (e.message, e.exit_code)
+    side.rec = None
+    return side, None
+
+
+def cpu_sides(base: Recording, new: Recording) -> tuple[CpuSide, CpuSide]:
+    """Both sides, BASE read in a forked worker while this process reads NEW.
+
+    Each side reads and counts its own py-spy file (~4 s of one core at 1M samples); the
+    two are independent, so on two free cores the pair takes the time of one. One core,
+    or no ``fork``, or other threads running (``--baseline`` after a run: a thread could
+    hold a lock the forked copy would wait on forever): one after the other."""
+    if ((os.cpu_count() or 1) < 2 or "fork" not in mp.get_all_start_methods()
+            or threading.active_count() > 1):
+        return cpu_side(base), cpu_side(new)
+    with ProcessPoolExecutor(1, mp_context=mp.get_context("fork")) as pool:
+        far = pool.submit(_side_at, str(base.path))
+        near = cpu_side(new)
+        side, err = far.result()
+    if err is not None:
+        raise PinkError(*err)
+    side.rec = base
+    return side, near
 
 
 def analysed(rec: Recording, name: str) -> dict:

@@ -41,7 +41,7 @@ def _merge(base: CpuSide, new: CpuSide, m: Merged | None = None):
         line, area = (inew if vn[nid] else ib)[g]
         at[nid] = len(nodes)
         nodes.append([wb[nid], wn[nid], line, area, m.keys[g], at[m.parent[nid]]])
-    return nodes, len(m.parent)
+    return nodes, m.size
 
 
 def diff_tree(base: CpuSide, new: CpuSide, *, per_request: bool, phi: float = 1.0,
