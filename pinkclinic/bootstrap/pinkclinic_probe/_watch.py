@@ -32,7 +32,7 @@ from ._stacks import thread_stack
 STOP_GRACE_S = 1.0  # a loop restarted on the same thread within this is one run
 LEAVE_AFTER_S = 5.0  # a watcher whose thread runs no loop for this long exits
 POLL_S = 0.01  # how often a stalled loop is re-checked
-ALERT_S = 10.0  # after a window with lag of block_ms / 2, stalls are looked for this long
+ALERT_S = 10.0  # after a window with a stall, stalls in the making are looked for this long
 ON_CPU_SHARE = 0.5
 MIN_CPU_WINDOW_S = 0.005  # a shorter look at the stalled thread says nothing
 WAITS_CPU_SHARE = 0.015  # of one core at most, for the task snapshots
@@ -293,7 +293,8 @@ class Watcher:
     def _watch_lag(self, loop, gen):
         """Lag from the loop's own timer (``_Beat``). This thread wakes to write the
         ``lag`` record of each window (``window_s``) and for the task snapshots; and,
-        for ``ALERT_S`` after a window whose lag reached ``block_s / 2``, also when the
+        for ``ALERT_S`` after a window with a stall (a lag of ``block_s``; a lag of
+        ``block_s / 2`` is common on a loaded machine), also when the
         pending beat is ``block_s / 2`` past its due time (a stall in the making: then
         :meth:`_late` follows it), every 15-25 ms with the defaults. On a calm loop
         that is 10 wake-ups a second rather than 50-60: each costs the process some
@@ -311,7 +312,7 @@ class Watcher:
         next_tasks = next_waits = window_start
         last_waits = None
         pending = None  # a task snapshot posted, not yet seen run
-        look = None  # (perf_counter, loop thread's CPU) at the last wake: where a stall's
+        look = (time.perf_counter(), self._read_cpu())  # at the last wake: where a stall's
         # CPU window starts, so that it covers the stall from before the watcher saw it
         alert_until = 0.0  # perf_counter until which stalls in the making are looked for
         caught = set()  # due times of the stalls :meth:`_late` wrote this window
@@ -365,9 +366,9 @@ class Watcher:
                                           "p50_ms": round(lags[len(lags) // 2] * 1000, 3),
                                           "max_ms": round(lags[-1] * 1000, 3),
                                           "interval_ms": round((end - window_start) * 1000, 1)})
-                        if lags[-1] >= self.block_s / 2:
-                            alert_until = end + ALERT_S
                     stalls, beat.stalls = beat.stalls, []
+                    if stalls:
+                        alert_until = end + ALERT_S
                     self._unseen_stalls(list(stalls), caught)
                     caught.clear()
                     window_start = end
@@ -424,7 +425,7 @@ class Watcher:
         stack = None
         cpu0 = self._read_cpu()
         wall0 = time.perf_counter()
-        last_wall = last_cpu = None
+        last_wall, last_cpu = wall0, cpu0  # the tick may have run already: then from ``since``
         block_at = posted + self.block_s
         next_stack = block_at - self.tick_s / 2
         while tick.ran_at is None:
