@@ -32,7 +32,8 @@ from ._stacks import thread_stack
 STOP_GRACE_S = 1.0  # a loop restarted on the same thread within this is one run
 LEAVE_AFTER_S = 5.0  # a watcher whose thread runs no loop for this long exits
 POLL_S = 0.01  # how often a stalled loop is re-checked
-ALERT_S = 10.0  # after a window with a stall, stalls in the making are looked for this long
+ALERT_S = 10.0  # after a stall, stalls in the making are looked for this long
+CALM_S = 1.0  # how often a calm loop's watcher looks
 ON_CPU_SHARE = 0.5
 MIN_CPU_WINDOW_S = 0.005  # a shorter look at the stalled thread says nothing
 WAITS_CPU_SHARE = 0.015  # of one core at most, for the task snapshots
@@ -88,16 +89,24 @@ class _Beat:
     """The lag ticks, run by the loop itself: a timer that re-arms itself every
     ``tick_s`` (``loop.call_later``) and notes how late it ran. No thread wakes up and
     nothing is written to the loop's self-pipe per tick: on a busy loop the timer rides
-    on the iterations the loop makes anyway. ``due`` is written before ``seq``, so a
+    on the iterations the loop makes anyway. Every ``window_s`` the beat writes the
+    window's ``lag`` record itself (a few µs on the loop thread, where a watcher's
+    wake-up to write it costs the process ~150 µs on a VM); a stall (a lag of
+    ``stall_s``) is noted and wakes the watcher. ``due`` is written before ``seq``, so a
     reader that reads ``seq`` first never pairs a new ``seq`` with an old ``due``."""
-    __slots__ = ("alive", "due", "lags", "loop", "ran", "ran_prev", "seq", "stall_s",
-                 "stalls", "tick_s")
+    __slots__ = ("alive", "due", "lags", "loop", "probe", "ran", "ran_prev", "seq",
+                 "stall_s", "stalls", "tick_s", "tid", "wake", "window_s", "window_start")
 
-    def __init__(self, loop, tick_s, stall_s):
+    def __init__(self, loop, tick_s, stall_s, window_s, probe, tid, wake):
         self.loop = loop
         self.tick_s = tick_s
         self.stall_s = stall_s
+        self.window_s = window_s
+        self.probe = probe
+        self.tid = tid
+        self.wake = wake  # the watcher's Event
         self.due = time.perf_counter()  # the first run is posted with call_soon_threadsafe
+        self.window_start = self.due
         self.seq = 0
         self.ran = self.ran_prev = None
         self.lags = []
@@ -110,6 +119,7 @@ class _Beat:
         self.lags.append(lag)
         if lag >= self.stall_s:
             self.stalls.append((self.due, lag))
+            self.wake.set()
         self.ran_prev, self.ran = self.ran, now
         if self.alive:
             self.due = now + self.tick_s
@@ -118,6 +128,18 @@ class _Beat:
             except RuntimeError:  # closing
                 self.alive = False
         self.seq += 1
+        if now - self.window_start >= self.window_s:
+            self._window(now)
+
+    def _window(self, now):
+        lags = sorted(max(0.0, v) for v in self.lags)
+        self.lags = []
+        start, self.window_start = self.window_start, now
+        if lags:
+            self.probe.write({"type": "lag", "thread_id": self.tid, "n": len(lags),
+                              "p50_ms": round(lags[len(lags) // 2] * 1000, 3),
+                              "max_ms": round(lags[-1] * 1000, 3),
+                              "interval_ms": round((now - start) * 1000, 1)})
 
 
 class _Pending:
@@ -291,31 +313,31 @@ class Watcher:
                 window_start = end
 
     def _watch_lag(self, loop, gen):
-        """Lag from the loop's own timer (``_Beat``). This thread wakes to write the
-        ``lag`` record of each window (``window_s``) and for the task snapshots; and,
-        for ``ALERT_S`` after a window with a stall (a lag of ``block_s``; a lag of
-        ``block_s / 2`` is common on a loaded machine), also when the
-        pending beat is ``block_s / 2`` past its due time (a stall in the making: then
-        :meth:`_late` follows it), every 15-25 ms with the defaults. On a calm loop
-        that is 10 wake-ups a second rather than 50-60: each costs the process some
-        25-50 µs of CPU on a VM (``bench/results/cost.md``). A stall that no wake-up saw
-        in progress (the first of a calm spell, shorter than about a window) still gets
-        its ``block`` record, from the beat, without a stack or ``on_cpu``."""
+        """Lag from the loop's own timer (``_Beat``), which also writes the ``lag``
+        records. This thread wakes for the task snapshots, once every ``CALM_S`` on a
+        calm loop (a stall longer than that is caught in progress), and at once when the
+        beat saw a stall (a lag of ``block_s``). For ``ALERT_S`` after a stall it also
+        wakes when the pending beat is ``block_s / 2`` past its due time (a stall in the
+        making: then :meth:`_late` follows it, taking the stack while the loop is
+        stuck), every 15-25 ms with the defaults. Each wake-up costs the process some
+        150 µs of CPU on a VM (GIL hand-over, timer, two context switches). A stall that
+        no wake-up saw in progress (the first of a calm spell) still gets its ``block``
+        record, from the beat, without a stack or ``on_cpu``."""
         from asyncio import all_tasks
-        beat = _Beat(loop, self.tick_s, self.block_s)
+        beat = _Beat(loop, self.tick_s, self.block_s, self.window_s, self.probe, self.tid,
+                     self._wake)
         try:
             loop.call_soon_threadsafe(beat)
         except RuntimeError:  # closed under us; wait for the stop hook
             self._sleep_until(time.perf_counter() + 0.05, gen)
             return
-        window_start = time.perf_counter()
-        next_tasks = next_waits = window_start
+        next_tasks = next_waits = time.perf_counter()
         last_waits = None
         pending = None  # a task snapshot posted, not yet seen run
         look = (time.perf_counter(), self._read_cpu())  # at the last wake: where a stall's
         # CPU window starts, so that it covers the stall from before the watcher saw it
         alert_until = 0.0  # perf_counter until which stalls in the making are looked for
-        caught = set()  # due times of the stalls :meth:`_late` wrote this window
+        caught = set()  # due times of the stalls :meth:`_late` wrote
         try:
             while self.gen == gen:
                 now = time.perf_counter()
@@ -335,13 +357,19 @@ class Watcher:
                 # late enough to be a stall in the making; early enough to follow the
                 # loop thread's CPU over most of a stall of block_s (on_cpu)
                 check_at = due + self.block_s / 2
-                wake = window_start + self.window_s
-                if now < alert_until:
-                    wake = min(wake, check_at)
-                if self.tasks and pending is None:
-                    wake = min(wake, next_tasks, next_waits)
-                if not self._sleep_until(wake, gen):
-                    return
+                alert = now < alert_until
+                wake = check_at if alert else now + CALM_S
+                if self.tasks:
+                    wake = min(wake, now + self.window_s if pending is not None
+                               else min(next_tasks, next_waits))
+                if alert:
+                    if not self._sleep_until(wake, gen):
+                        return
+                else:  # woken early by a stall the beat saw, or by a stop
+                    self._wake.wait(max(0.0, wake - time.perf_counter()))
+                    self._wake.clear()
+                    if self.gen != gen:
+                        return
                 if beat.seq == seq and time.perf_counter() >= check_at:
                     wall = time.time() - (time.perf_counter() - due)
                     if not self._late(_Pending(beat, seq), due, wall, gen, look):
@@ -357,21 +385,11 @@ class Watcher:
                     if want_waits:
                         next_waits = self._after_snapshot(tick, posted, last_waits)
                         last_waits = tick.ran_at
-                end = time.perf_counter()
-                if end - window_start >= self.window_s:
-                    taken, beat.lags = beat.lags, []
-                    lags = sorted(max(0.0, v) for v in list(taken))
-                    if lags:
-                        self.probe.write({"type": "lag", "thread_id": self.tid, "n": len(lags),
-                                          "p50_ms": round(lags[len(lags) // 2] * 1000, 3),
-                                          "max_ms": round(lags[-1] * 1000, 3),
-                                          "interval_ms": round((end - window_start) * 1000, 1)})
-                    stalls, beat.stalls = beat.stalls, []
-                    if stalls:
-                        alert_until = end + ALERT_S
+                stalls, beat.stalls = beat.stalls, []
+                if stalls:
+                    alert_until = time.perf_counter() + ALERT_S
                     self._unseen_stalls(list(stalls), caught)
                     caught.clear()
-                    window_start = end
         finally:
             beat.alive = False
 
