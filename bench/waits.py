@@ -266,7 +266,12 @@ def main() -> None:
     if args.only and (RESULTS / "waits.json").exists():  # one part again: keep the others
         old = json.loads((RESULTS / "waits.json").read_text())
         res.update({k: v for k, v in old.items() if k != "meta"})
-        res["meta"]["parts"] = {k: old.get("meta", {}) for k in old if k != "meta"}
+        # each kept part keeps the meta of the run that made it (never nested: a part's own
+        # meta has no "parts")
+        old_meta = old.get("meta", {})
+        old_parts = old_meta.get("parts", {})
+        res["meta"]["parts"] = {k: {a: b for a, b in old_parts.get(k, old_meta).items() if a != "parts"}
+                                for k in old if k != "meta"}
     for part in ("snapshot", "scale", "accuracy", "cost"):
         if args.only in (None, part):
             res[part] = globals()[part](args) if part == "cost" else globals()[part]()
@@ -331,9 +336,10 @@ def markdown(res: dict) -> str:
             base = cost["probe, no waits rate"]["cpu_us_per_request_median"]
             cores = bare * 1e-6 * res["meta"].get("rate", 400)
             lines += [f"The bare server uses about {cores:.2f} of a core at this rate, so 3% of its "
-                      f"CPU is about {3 * cores:.2f}% of one core: less than the probe's loop "
-                      "watcher alone (`probe, no waits rate`: 100 ticks a second, the loop woken "
-                      "for each) and less than the snapshots' own budget (1.5% of a core). "
+                      f"CPU is about {3 * cores:.2f}% of one core. The snapshots' budget is "
+                      "1.5% of the loop thread's own CPU (at most 1.5% of a core), so what "
+                      "they add stays in proportion to the server's work; `probe, no waits "
+                      "rate` is the probe's other features (loop lag, task counts). "
                       "Beyond the probe without snapshots: " + ", ".join(
                           f"{name} {100 * (c['cpu_us_per_request_median'] / base - 1):+.1f}%"
                           for name, c in cost.items() if name.startswith(("waits", "doctor")))
