@@ -77,10 +77,15 @@ def pytest_timeout_cancel_timer(item):
 _TIMER = pytest.StashKey[tuple]()
 
 
-def pytest_sessionfinish(session, exitstatus):
+@pytest.fixture(autouse=True, scope="module")
+def one_browser_per_module():
+    """The browser tests of a module share one chromium, closed when the module ends:
+    Playwright's sync API keeps an asyncio loop running on the main thread while it is
+    open, and every later ``asyncio.run``/``run_load`` in the same process would fail."""
+    yield
     from tests.browser import close_browser
 
-    close_browser()  # the one chromium the browser tests share
+    close_browser()
 
 
 @pytest.fixture(autouse=True)

@@ -43,13 +43,18 @@ def test_kill_9_of_the_parent_leaves_nothing_behind(tmp_path):
 def test_terminal_ctrl_c_reaches_only_pinkclinic_which_stops_the_target(tmp_path):
     # the parent leads its own process group, like a shell job; Ctrl-C = SIGINT to that group
     parent = subprocess.Popen([sys.executable, APPS / "ctrl_c_parent.py", tmp_path], cwd=ROOT,
-                              stdout=subprocess.PIPE, text=True, start_new_session=True)
+                              stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                              start_new_session=True)
     try:
         assert parent.stdout.readline().strip() == "ready"
         os.killpg(parent.pid, signal.SIGINT)
-        ending = json.loads(parent.stdout.readline())
+        line = parent.stdout.readline()
     finally:
         parent.wait(10)
         parent.stdout.close()
+        err = parent.stderr.read()
+        parent.stderr.close()
+    assert line, f"the parent said nothing after Ctrl-C (exit {parent.returncode}): {err[-2000:]}"
+    ending = json.loads(line)
     assert ending["alive_before_stop"] is True           # the target is in its own session
     assert ending["outcome"] == "stopped" and ending["stop_signal"] == "SIGINT"
