@@ -35,8 +35,13 @@ class RecordingData:
         return self.rec.manifest.get("timings", {})
 
     @cached_property
+    def load_window(self) -> Window | None:
+        """The load window untrimmed: where every request of the load started."""
+        return load_window(self.timings, self._last_seen)
+
+    @cached_property
     def window(self) -> Window | None:
-        return trimmed(load_window(self.timings, self._last_seen))
+        return trimmed(self.load_window)
 
     def _last_seen(self, start: float) -> float:
         """The end of a run whose manifest was never finished."""

@@ -110,7 +110,8 @@ def add_routes(diagnosis: dict, data) -> None:
         diagnosis["signals_missing"] = sorted(set(diagnosis.get("signals_missing", [])) | {"routes"})
         return
     window = None if w is None else (w.start, w.end)
-    diagnosis["routes"] = {"table": route_table(doc, window), "source": doc.get("source", "load"),
+    full = data.load_window  # untrimmed: the table counts every request of the load
+    diagnosis["routes"] = {"table": route_table(doc, None if full is None else (full.start, full.end)), "source": doc.get("source", "load"),
                            "dropped": int(doc.get("dropped") or 0)}
     if doc.get("source") == "probe":  # timed in the server by the probe (feature routes)
         diagnosis["routes"]["servers"] = [str(s) for s in doc.get("servers") or []]

@@ -7,8 +7,8 @@ from the load generator's per-request trace; see docs/recording-format.md):
   (it may carry tokens), and each segment that is an id (digits, a UUID, a hex string, a
   long mixed token) collapsed to ``[<id>]``, so ``/report/17`` and ``/report/18`` are one
   route and no secret in a path segment is written;
-* :func:`route_table` gives each route's count, p50, p99 and errors over the analysis
-  window (requests that *started* in it);
+* :func:`route_table` gives each route's count, p50, p99 and errors over the load
+  window, untrimmed (requests that *started* in it: every request of the load counts);
 * :func:`in_flight` counts each route's requests in flight per time step, for
   attributing stack samples to routes (:mod:`pinkclinic.analysis.route_culprits`).
 """

@@ -131,6 +131,18 @@ def test_diagnosis_gets_the_table_and_each_culprits_routes(tmp_path):
     assert "routes" not in d["signals_missing"]
 
 
+def test_the_table_counts_requests_at_the_load_windows_edges(tmp_path):
+    """The analysers trim the window's edges; the table does not: every request of the
+    load is counted, the first and the last included (a 40-request run gives 40)."""
+    s = Synth(tmp_path)
+    s.processes(cores=0.5)
+    s.load(rps=20)
+    s.routes([("/first", s.t0 + 0.01, 5.0, 200), ("/middle", (s.t0 + s.t1) / 2, 5.0, 200),
+              ("/last", s.t1 - 0.01, 5.0, 200), ("/after", s.t1 + 0.5, 5.0, 200)])
+    d = s.diagnose()
+    assert sorted(r["path"] for r in d["routes"]["table"]) == ["/first", "/last", "/middle"]
+
+
 @pytest.mark.parametrize(("options", "says"), [
     ({"on_port": "wrk -d 5 http://127.0.0.1:$PORT/", "load": None}, "not available with --on-port"),
     ({"no_load": True, "load": None}, "without pinkclinic's load"),
