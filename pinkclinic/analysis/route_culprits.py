@@ -33,7 +33,7 @@ def read_routes(rec) -> dict | None:
         return None
 
 
-KNOWN_SERVERS = "uvicorn, gunicorn, werkzeug (flask run) or wsgiref"  # the probe's (feature routes)
+KNOWN_SERVERS = "uvicorn, gunicorn, hypercorn, werkzeug (flask run) or wsgiref"  # the probe's (feature routes)
 
 
 def unavailable_reason(options: dict, probe_routes: bool = False) -> str:

@@ -7,8 +7,11 @@ When a server it knows loads the app, the app is wrapped (``_app_wrap``):
 - gunicorn: ``gunicorn.workers.base.Worker.load_wsgi`` (``wsgi``; not for ASGI worker
   classes: uvicorn's own is caught by the uvicorn hook);
 - werkzeug (``flask run``, ``app.run``): ``werkzeug.serving.make_server``;
-- wsgiref: ``wsgiref.simple_server.WSGIServer.set_app``.
-Hypercorn and others are not wrapped: the table then says it is not available.
+- wsgiref: ``wsgiref.simple_server.WSGIServer.set_app``;
+- hypercorn (its CLI and ``hypercorn.asyncio.serve``/``hypercorn.trio.serve``):
+  ``hypercorn.utils.wrap_app``, which every path to a served app goes through (ASGI and
+  WSGI; also each ``--workers`` process, which runs its own probe).
+Other servers are not wrapped: the table then says it is not available.
 
 The wrapper appends one tuple per request to a list; every ``routes_ms`` (500) the
 sampler thread takes them and writes one ``requests`` record to ``requests-<PID>.jsonl``
@@ -192,18 +195,53 @@ def _wsgiref(state):
     return hook
 
 
+_HYPERCORN_USERS = ("hypercorn.asyncio", "hypercorn.trio")  # took ``wrap_app`` by name
+
+
+def _hypercorn(state):
+    def hook(module):
+        def make(original):
+            def wrap_app(app, wsgi_max_body_size, mode=None):
+                if mode is None:  # hypercorn's own choice, made on the app it was given
+                    mode = "asgi" if module.is_asgi(app) else "wsgi"
+                return original(state.wrap(app, mode, "hypercorn"), wsgi_max_body_size, mode)
+            return wrap_app
+        state.patch(module, "wrap_app", make)
+        patched = module.wrap_app
+        for name in _HYPERCORN_USERS:  # imported after hypercorn.utils: see the patched one
+            state.hooks.append((name, _rebind_later(state, name, patched)))
+            _imphook.when_imported(name, state.hooks[-1][1])
+    return hook
+
+
+def _rebind_later(state, name, patched):
+    """When ``name`` (which did ``from ..utils import wrap_app``) is imported, note its
+    binding of the patched ``wrap_app`` so that the stop puts the original back there too."""
+    def hook(module):
+        if getattr(module, "wrap_app", None) is patched:
+            original = next(o for owner, n, o in state.patched if n == "wrap_app")
+            state.patched.append((module, "wrap_app", original))
+    return hook
+
+
 HOOKS = (("uvicorn.config", _uvicorn), ("gunicorn.workers.base", _gunicorn),
-         ("werkzeug.serving", _werkzeug), ("wsgiref.simple_server", _wsgiref))
+         ("werkzeug.serving", _werkzeug), ("wsgiref.simple_server", _wsgiref),
+         ("hypercorn.utils", _hypercorn))
 
 
 def _live_apps():
     """(object, attribute, interface, server) of the apps a running server already holds."""
     config = getattr(sys.modules.get("uvicorn.config"), "Config", None)
     worker = getattr(sys.modules.get("gunicorn.workers.base"), "Worker", None)
+    hyper = sys.modules.get("hypercorn.app_wrappers")
+    hyper = tuple(getattr(hyper, n) for n in ("ASGIWrapper", "WSGIWrapper") if hasattr(hyper, n))
     found = []
     for obj in gc.get_objects():
         try:
-            if config is not None and isinstance(obj, config) and getattr(obj, "loaded", False):
+            if hyper and isinstance(obj, hyper) and getattr(obj, "app", None) is not None:
+                kind = "asgi" if type(obj).__name__ == "ASGIWrapper" else "wsgi"
+                found.append((obj, "app", kind, "hypercorn"))
+            elif config is not None and isinstance(obj, config) and getattr(obj, "loaded", False):
                 found.append((obj, "loaded_app", "asgi", "uvicorn"))
             elif worker is not None and isinstance(obj, worker) and getattr(obj, "wsgi", None):
                 kind = type(obj).__module__
