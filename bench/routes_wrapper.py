@@ -5,7 +5,8 @@ a few µs per request are within the shared machine's noise; this one times the 
 alone, in one process pinned to one core: a minimal ASGI app (``http.response.start``
 and one body message to a no-op ``send``) and a minimal WSGI app, each called bare and
 through ``pinkclinic_probe._app_wrap`` (the list the wrapper appends to is emptied
-between batches, as the sampler does). Each round times ``--calls`` calls per condition,
+between batches, as the sampler does). Each round times ``--calls`` calls per condition
+by the thread's CPU clock (``thread_time_ns``: time the core spent on other work is not counted),
 in rotated order; reported: the median and IQR over the rounds of (wrapped - bare) per call.
 Then the sampler's side: the CPU time (``thread_time``) of one ``flush`` of 20,000
 requests over 51 paths into a ``requests-<PID>.jsonl`` in a temporary folder, per request.
@@ -61,23 +62,23 @@ def _start_response(status, headers, exc_info=None):
 
 
 def time_asgi(app, calls: int, sink: list) -> float:
-    t0 = time.perf_counter_ns()
+    t0 = time.thread_time_ns()
     for _ in range(calls):
         coro = app(SCOPE, _receive, _send)
         try:
             coro.send(None)
         except StopIteration:
             pass
-    dt = time.perf_counter_ns() - t0
+    dt = time.thread_time_ns() - t0
     sink.clear()
     return dt / calls
 
 
 def time_wsgi(app, calls: int, sink: list) -> float:
-    t0 = time.perf_counter_ns()
+    t0 = time.thread_time_ns()
     for _ in range(calls):
         app(ENVIRON, _start_response)
-    dt = time.perf_counter_ns() - t0
+    dt = time.thread_time_ns() - t0
     sink.clear()
     return dt / calls
 

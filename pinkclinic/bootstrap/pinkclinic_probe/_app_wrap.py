@@ -1,9 +1,11 @@
 """The per-request timing wrappers of feature ``routes`` (ASGI and WSGI).
 
-Each wrapper adds, per HTTP request: two ``perf_counter`` reads, one small list (the
-status cell that the wrapped ``send``/``start_response`` fills) with that callable, and
+Each wrapper adds, per HTTP request: two ``perf_counter`` reads, one closure (the
+wrapped ``send``/``start_response``, which notes the status), and
 one tuple ``(method, path, start, end, status)`` appended to the feature's list. No
-lock, no formatting: the probe's sampler thread does the rest (``routes.py``).
+lock, no formatting: the probe's sampler thread does the rest (``routes.py``). The ASGI
+``send`` wrapper is a plain function that returns ``send``'s own awaitable, so a request
+creates no extra coroutine per message.
 
 Only the path is kept, never the query string: ASGI's ``scope["path"]`` and WSGI's
 ``SCRIPT_NAME + PATH_INFO`` carry none. ``status`` is the answer's status (ASGI: the
@@ -26,22 +28,23 @@ def asgi(app, append, state):
     now = time.perf_counter
 
     async def pinkclinic_routes_asgi(scope, receive, send):
-        if not state[0] or scope.get("type") != "http":
+        if scope["type"] != "http" or not state[0]:
             return await app(scope, receive, send)
-        cell = [0]
+        status = 0
 
-        async def timed_send(message):
-            if message.get("type") == "http.response.start":
-                cell[0] = message.get("status", 0)
-            await send(message)
+        def timed_send(message):  # a plain function returning send's awaitable: no coroutine
+            nonlocal status
+            if message["type"] == "http.response.start":
+                status = message.get("status", 0)
+            return send(message)
 
         t0 = now()
         try:
             result = await app(scope, receive, timed_send)
         except BaseException:
-            append((scope.get("method", "?"), scope.get("path", ""), t0, now(), 0 if cell[0] else 500))
+            append((scope.get("method", "?"), scope.get("path", ""), t0, now(), 0 if status else 500))
             raise
-        append((scope.get("method", "?"), scope.get("path", ""), t0, now(), cell[0]))
+        append((scope.get("method", "?"), scope.get("path", ""), t0, now(), status))
         return result
 
     setattr(pinkclinic_routes_asgi, MARK, True)
@@ -55,13 +58,14 @@ def wsgi(app, append, state):
     def pinkclinic_routes_wsgi(environ, start_response):
         if not state[0]:
             return app(environ, start_response)
-        cell = [0]
+        status = 0
 
-        def timed_start_response(status, headers, exc_info=None):
-            cell[0] = status
+        def timed_start_response(line, headers, exc_info=None):
+            nonlocal status
+            status = line
             if exc_info is None:
-                return start_response(status, headers)
-            return start_response(status, headers, exc_info)
+                return start_response(line, headers)
+            return start_response(line, headers, exc_info)
 
         t0 = now()
         try:
@@ -69,10 +73,10 @@ def wsgi(app, append, state):
         except BaseException:
             append((environ.get("REQUEST_METHOD", "?"),
                     environ.get("SCRIPT_NAME", "") + environ.get("PATH_INFO", ""), t0, now(),
-                    0 if cell[0] else 500))
+                    0 if status else 500))
             raise
         append((environ.get("REQUEST_METHOD", "?"),
-                environ.get("SCRIPT_NAME", "") + environ.get("PATH_INFO", ""), t0, now(), cell[0]))
+                environ.get("SCRIPT_NAME", "") + environ.get("PATH_INFO", ""), t0, now(), status))
         return result
 
     setattr(pinkclinic_routes_wsgi, MARK, True)
