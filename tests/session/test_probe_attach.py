@@ -243,5 +243,7 @@ def test_a_loop_that_stops_and_runs_again_is_no_stall(tmp_path):
         proc.kill()
         proc.wait()
     records = _records(rec, proc.pid)
-    assert [r for r in records if r["type"] == "block"] == []
+    # the 0.6 s pause is no stall; a block of tens of ms is a busy machine's, the loop
+    # thread waiting for a core, which the probe records like any other
+    assert [r for r in records if r["type"] == "block" and r["dur_ms"] >= 300] == []
     assert any(r["type"] == "lag" and r["t"] > restart + 0.6 for r in records)
