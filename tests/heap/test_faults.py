@@ -14,7 +14,8 @@ from tests.helpers import SAMPLES, TAG_VAR, run_cli, tagged_processes
 
 pytestmark = pytest.mark.timeout(180)
 
-# a stdlib server that keeps 20 kB per request and dies of SIGSEGV on its 300th request
+# a stdlib server that keeps 20 kB per request and dies of SIGSEGV on its 1000th request
+# (about half a second of load here: the leak has time to show as steady growth)
 CRASHING = r'''
 import os, signal, sys
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -24,7 +25,7 @@ class H(BaseHTTPRequestHandler):
     disable_nagle_algorithm = True
     def do_GET(self):
         kept.append(bytes(20_000))
-        if len(kept) >= 300:
+        if len(kept) >= 1000:
             os.kill(os.getpid(), signal.SIGSEGV)
         self.send_response(200)
         self.send_header("Content-Length", "2")
