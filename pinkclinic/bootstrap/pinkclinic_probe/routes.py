@@ -149,28 +149,31 @@ def _status(st):
         return 0
 
 
+def _wrap_after(state, cls, method, attr, interface, server, wanted=lambda obj: True):
+    """Patch ``cls.method`` so that, once it ran, the app it left in ``attr`` is wrapped
+    (when ``wanted(self)``) and put back at stop."""
+    def make(original):
+        def patched(self, *args, **kwargs):
+            original(self, *args, **kwargs)
+            if wanted(self):
+                setattr(self, attr, state.wrap(getattr(self, attr), interface, server, self, attr))
+        return patched
+    state.patch(cls, method, make)
+
+
+def _wsgi_worker(obj):
+    """A gunicorn worker class serving WSGI (uvicorn's ASGI worker is the uvicorn hook's)."""
+    kind = type(obj).__module__
+    return "asgi" not in kind and not kind.startswith("uvicorn")
+
+
 def _uvicorn(state):
-    def hook(module):
-        def make(original):
-            def load(self, *args, **kwargs):
-                original(self, *args, **kwargs)
-                self.loaded_app = state.wrap(self.loaded_app, "asgi", "uvicorn", self, "loaded_app")
-            return load
-        state.patch(module.Config, "load", make)
-    return hook
+    return lambda module: _wrap_after(state, module.Config, "load", "loaded_app", "asgi", "uvicorn")
 
 
 def _gunicorn(state):
-    def hook(module):
-        def make(original):
-            def load_wsgi(self, *args, **kwargs):
-                original(self, *args, **kwargs)
-                kind = type(self).__module__
-                if "asgi" not in kind and not kind.startswith("uvicorn"):
-                    self.wsgi = state.wrap(self.wsgi, "wsgi", "gunicorn", self, "wsgi")
-            return load_wsgi
-        state.patch(module.Worker, "load_wsgi", make)
-    return hook
+    return lambda module: _wrap_after(state, module.Worker, "load_wsgi", "wsgi", "wsgi", "gunicorn",
+                                      _wsgi_worker)
 
 
 def _werkzeug(state):
@@ -244,8 +247,7 @@ def _live_apps():
             elif config is not None and isinstance(obj, config) and getattr(obj, "loaded", False):
                 found.append((obj, "loaded_app", "asgi", "uvicorn"))
             elif worker is not None and isinstance(obj, worker) and getattr(obj, "wsgi", None):
-                kind = type(obj).__module__
-                if "asgi" not in kind and not kind.startswith("uvicorn"):
+                if _wsgi_worker(obj):
                     found.append((obj, "wsgi", "wsgi", "gunicorn"))
             elif type(obj).__module__.startswith("uvicorn.protocols.http") and hasattr(obj, "app"):
                 found.append((obj, "app", "asgi", "uvicorn"))
