@@ -68,10 +68,12 @@ def server(cmd: list[str], port: int, *, timeout: float = 20.0, **kw) -> Iterato
         stop_group(proc)
 
 
-def stop_group(proc: subprocess.Popen, timeout: float = 5.0) -> None:
+def stop_group(proc: subprocess.Popen, timeout: float = 5.0, sig: int = signal.SIGTERM) -> None:
+    """Stop a process started in its own session: ``sig`` to its group, SIGKILL after
+    ``timeout``, then SIGKILL to whatever of the group is left."""
     if proc.poll() is None:
         with contextlib.suppress(ProcessLookupError):
-            os.killpg(proc.pid, signal.SIGTERM)
+            os.killpg(proc.pid, sig)
         try:
             proc.wait(timeout)
         except subprocess.TimeoutExpired:

@@ -27,7 +27,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.helpers import TAG_VAR, free_port
+from tests.helpers import TAG_VAR, free_port, stop_group
 
 START_TIMEOUT_S = 30.0
 # a throwaway cluster: no durability, small memory
@@ -120,14 +120,6 @@ def _wait_ready(bins: Path, port: int, proc: subprocess.Popen, tmp: Path, env: d
 
 
 def _stop(proc: subprocess.Popen) -> None:
-    if proc.poll() is None:
-        proc.send_signal(signal.SIGINT)  # fast shutdown: ends the sessions, then exits
-        try:
-            proc.wait(15)
-        except subprocess.TimeoutExpired:
-            with contextlib.suppress(ProcessLookupError):
-                os.killpg(proc.pid, signal.SIGKILL)
-            proc.wait(5)
-    # the postmaster's children (checkpointer, walwriter, ...) exit with it
-    with contextlib.suppress(ProcessLookupError, PermissionError):
-        os.killpg(proc.pid, signal.SIGKILL)
+    # SIGINT: postgres's fast shutdown (ends the sessions, then exits); its children
+    # (checkpointer, walwriter, ...) are in its group
+    stop_group(proc, timeout=15, sig=signal.SIGINT)
