@@ -34,7 +34,8 @@ from ._stacks import thread_stack
 STOP_GRACE_S = 1.0  # a loop restarted on the same thread within this is one run
 LEAVE_AFTER_S = 5.0  # a watcher whose thread runs no loop for this long exits
 POLL_S = 0.01  # how often a stalled loop is re-checked
-ALERT_S = 10.0  # after a stall, stalls in the making are looked for this long
+ALERT_S = 10.0  # after a stall, stalls in the making are looked for this long...
+ALERT_FIRST_S = 2.0  # ...or this long after a lone one (a server's start-up)
 CALM_S = 1.0  # how often a calm loop's watcher looks
 ON_CPU_SHARE = 0.5
 MIN_CPU_WINDOW_S = 0.005  # a shorter look at the stalled thread says nothing
@@ -404,7 +405,10 @@ class Watcher:
         past its due time (a stall in the making: then :meth:`_late` follows it, taking
         the stack while the loop is stuck), every 15-25 ms with the defaults. Each
         wake-up costs the process some 150 µs of CPU on a VM (GIL hand-over, timer, two
-        context switches). A stall that no wake-up saw in progress (the first of a calm
+        context switches): 60 a second on alert are ~1% of a core, so a lone stall (no
+        other in the ``ALERT_S`` before it: a server's start-up, importing its app on
+        the loop) alerts for ``ALERT_FIRST_S`` only; the next stall within ``ALERT_S``
+        alerts for ``ALERT_S``. A stall that no wake-up saw in progress (the first of a calm
         spell) still gets its ``block`` record, from the beat, without a stack or
         ``on_cpu``."""
         snaps = None
@@ -421,6 +425,7 @@ class Watcher:
         look = (time.perf_counter(), self._read_cpu())  # at the last wake: where a stall's
         # CPU window starts, so that it covers the stall from before the watcher saw it
         alert_until = 0.0  # perf_counter until which stalls in the making are looked for
+        last_stall = None  # perf_counter when the watcher last saw stalls
         caught = set()  # due times of the stalls :meth:`_late` wrote
         try:
             while self.gen == gen:
@@ -446,7 +451,10 @@ class Watcher:
                 look = (time.perf_counter(), self._read_cpu())
                 stalls, beat.stalls = beat.stalls, []
                 if stalls:
-                    alert_until = time.perf_counter() + ALERT_S
+                    now = time.perf_counter()
+                    lone = last_stall is None or now - last_stall > ALERT_S
+                    alert_until = now + (ALERT_FIRST_S if lone else ALERT_S)
+                    last_stall = now
                     self._unseen_stalls(list(stalls), caught)
                     caught.clear()
         finally:
