@@ -14,7 +14,7 @@
 * accuracy: ``pinkclinic waits -c 20 -d 4`` on the samples, the designed site's share
   against its designed share.
 
-Writes bench/results/waits.md and .json.
+Writes bench/results/waits.md and .json (``--out``: another name).
 """
 from __future__ import annotations
 
@@ -259,12 +259,17 @@ def main() -> None:
     ap.add_argument("--seconds", type=int, default=5)
     ap.add_argument("--rate", type=int, default=400)
     ap.add_argument("--only", choices=["cost", "snapshot", "scale", "accuracy"])
+    ap.add_argument("--out", default=str(RESULTS / "waits"),
+                    help="writes OUT.md and OUT.json (with --only, the other parts are kept "
+                         "from OUT.json, else from bench/results/waits.json)")
     args = ap.parse_args()
+    out = Path(args.out)
+    kept = out.with_suffix(".json") if out.with_suffix(".json").exists() else RESULTS / "waits.json"
     load0 = os.getloadavg()
     res = {"meta": {"python": platform.python_version(), "cpus": os.cpu_count(), "rate": args.rate,
                     "loadavg_before": load0, "argv": sys.argv[1:]}}
-    if args.only and (RESULTS / "waits.json").exists():  # one part again: keep the others
-        old = json.loads((RESULTS / "waits.json").read_text())
+    if args.only and kept.exists():  # one part again: keep the others
+        old = json.loads(kept.read_text())
         res.update({k: v for k, v in old.items() if k != "meta"})
         # each kept part keeps the meta of the run that made it (never nested: a part's own
         # meta has no "parts")
@@ -276,9 +281,9 @@ def main() -> None:
         if args.only in (None, part):
             res[part] = globals()[part](args) if part == "cost" else globals()[part]()
     res["meta"]["loadavg_after"] = os.getloadavg()
-    RESULTS.mkdir(exist_ok=True)
-    (RESULTS / "waits.json").write_text(json.dumps(res, indent=1, sort_keys=True) + "\n")
-    (RESULTS / "waits.md").write_text(markdown(res))
+    out.parent.mkdir(exist_ok=True)
+    out.with_suffix(".json").write_text(json.dumps(res, indent=1, sort_keys=True) + "\n")
+    out.with_suffix(".md").write_text(markdown(res))
     print(markdown(res))
 
 
