@@ -147,7 +147,7 @@ class Probe:
         pid = self.pid
         while pid == os.getpid() and self.running:
             now = time.monotonic()
-            due = now + 1.0
+            due = now + 60.0  # a new job, a reschedule, a detach or the exit set _wake
             for job in list(self._jobs):
                 if job[0] <= now + COALESCE * job[4]:
                     job[0] = now + job[1]
