@@ -159,7 +159,7 @@ def snapshot() -> dict:
                 _waits.snapshot(live, cap)
                 times[name].append(time.perf_counter() - t)
         # as the probe takes it: a draw from the task registry, the cap adapted so one
-        # snapshot costs about WAITS_STALL_S of CPU (_watch._after_snapshot), from FIRST_TASKS
+        # snapshot costs about WAITS_STALL_S of CPU (_watch._write_waits), from FIRST_TASKS
         loop, cap, probe_times, caps = asyncio.get_running_loop(), _watch.FIRST_TASKS, [], []
         for i in range(25):
             t, c = time.perf_counter(), time.thread_time()
