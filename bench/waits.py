@@ -14,7 +14,7 @@
 * accuracy: ``pinkclinic waits -c 20 -d 4`` on the samples, the designed site's share
   against its designed share.
 
-Writes bench/results/waits.md and .json.
+Writes bench/results/waits.md and .json (``--out``: another name).
 """
 from __future__ import annotations
 
@@ -32,6 +32,7 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
+from bench.cost import probe_threads_cpu  # noqa: E402
 from tests.helpers import free_port, wait_port  # noqa: E402
 
 RESULTS = ROOT / "bench" / "results"
@@ -76,12 +77,12 @@ def cost_round(tmp: Path, waits_ms: int | str | None, args) -> dict:
     try:
         wait_port(port, 20)
         time.sleep(1.0)
-        c0 = cpu_seconds(proc.pid)
+        c0, (_, k0), w0 = cpu_seconds(proc.pid), probe_threads_cpu([proc.pid]), time.monotonic()
         out = subprocess.run(["taskset", "-c", "1", sys.executable, "-m", "pinkclinic", "bench",
                               "-j", "-c", "50", "-R", str(args.rate), "-d", str(args.seconds),
                               f"http://127.0.0.1:{port}/"], capture_output=True, text=True,
                              cwd=ROOT, check=True)
-        c1 = cpu_seconds(proc.pid)
+        c1, (_, k1), w1 = cpu_seconds(proc.pid), probe_threads_cpu([proc.pid]), time.monotonic()
     finally:
         proc.terminate()
         proc.wait(10)
@@ -91,7 +92,8 @@ def cost_round(tmp: Path, waits_ms: int | str | None, args) -> dict:
     res = json.loads(out.stdout)
     n = res["requests"]["total"] if isinstance(res["requests"], dict) and "total" in res["requests"] \
         else res.get("2xx") or res.get("requests", {}).get("sent")
-    return {"requests": n, "cpu_s": c1 - c0, "cpu_us_per_request": 1e6 * (c1 - c0) / max(1, n)}
+    return {"requests": n, "cpu_s": c1 - c0, "cpu_us_per_request": 1e6 * (c1 - c0) / max(1, n),
+            "probe_wakeups_per_s": (k1 - k0) / (w1 - w0)}
 
 
 def cost(args) -> dict:
@@ -109,7 +111,10 @@ def cost(args) -> dict:
         ratios = sorted(r["cpu_us_per_request"] / b["cpu_us_per_request"]
                         for r, b in zip(rs, runs["bare"]))
         us = sorted(r["cpu_us_per_request"] for r in rs)
+        wakes = sorted(r["probe_wakeups_per_s"] for r in rs)
         out[name] = {"cpu_us_per_request_median": statistics.median(us),
+                     "probe_wakeups_per_s_median": statistics.median(wakes),
+                     "probe_wakeups_per_s_iqr": iqr(wakes),
                      "cpu_us_per_request_iqr": iqr(us),
                      "ratio_to_bare_median": statistics.median(ratios),
                      "ratio_to_bare_iqr": iqr(ratios), "runs": rs}
@@ -154,7 +159,7 @@ def snapshot() -> dict:
                 _waits.snapshot(live, cap)
                 times[name].append(time.perf_counter() - t)
         # as the probe takes it: a draw from the task registry, the cap adapted so one
-        # snapshot costs about WAITS_STALL_S of CPU (_watch._after_snapshot), from FIRST_TASKS
+        # snapshot costs about WAITS_STALL_S of CPU (_watch._write_waits), from FIRST_TASKS
         loop, cap, probe_times, caps = asyncio.get_running_loop(), _watch.FIRST_TASKS, [], []
         for i in range(25):
             t, c = time.perf_counter(), time.thread_time()
@@ -259,12 +264,17 @@ def main() -> None:
     ap.add_argument("--seconds", type=int, default=5)
     ap.add_argument("--rate", type=int, default=400)
     ap.add_argument("--only", choices=["cost", "snapshot", "scale", "accuracy"])
+    ap.add_argument("--out", default=str(RESULTS / "waits"),
+                    help="writes OUT.md and OUT.json (with --only, the other parts are kept "
+                         "from OUT.json, else from bench/results/waits.json)")
     args = ap.parse_args()
+    out = Path(args.out)
+    kept = out.with_suffix(".json") if out.with_suffix(".json").exists() else RESULTS / "waits.json"
     load0 = os.getloadavg()
     res = {"meta": {"python": platform.python_version(), "cpus": os.cpu_count(), "rate": args.rate,
                     "loadavg_before": load0, "argv": sys.argv[1:]}}
-    if args.only and (RESULTS / "waits.json").exists():  # one part again: keep the others
-        old = json.loads((RESULTS / "waits.json").read_text())
+    if args.only and kept.exists():  # one part again: keep the others
+        old = json.loads(kept.read_text())
         res.update({k: v for k, v in old.items() if k != "meta"})
         # each kept part keeps the meta of the run that made it (never nested: a part's own
         # meta has no "parts")
@@ -276,9 +286,9 @@ def main() -> None:
         if args.only in (None, part):
             res[part] = globals()[part](args) if part == "cost" else globals()[part]()
     res["meta"]["loadavg_after"] = os.getloadavg()
-    RESULTS.mkdir(exist_ok=True)
-    (RESULTS / "waits.json").write_text(json.dumps(res, indent=1, sort_keys=True) + "\n")
-    (RESULTS / "waits.md").write_text(markdown(res))
+    out.parent.mkdir(exist_ok=True)
+    out.with_suffix(".json").write_text(json.dumps(res, indent=1, sort_keys=True) + "\n")
+    out.with_suffix(".md").write_text(markdown(res))
     print(markdown(res))
 
 
@@ -322,13 +332,22 @@ def markdown(res: dict) -> str:
         lines.append("")
     if "cost" in res:
         lines += ["## Cost (target: at most 3% more server CPU per request at a fixed rate)", "",
-                  "| condition | CPU µs/request (median, IQR) | ratio to bare (median, IQR) |",
-                  "|---|---|---|"]
+                  "| condition | CPU µs/request (median, IQR) | ratio to bare (median, IQR) | "
+                  "probe wake-ups/s (median, IQR) |", "|---|---|---|---|"]
         for name, c in res["cost"].items():
             lo, hi = c["cpu_us_per_request_iqr"]
             rlo, rhi = c["ratio_to_bare_iqr"]
+            wakes = "—"
+            if "probe_wakeups_per_s_median" in c:
+                wlo, whi = c["probe_wakeups_per_s_iqr"]
+                wakes = f"{c['probe_wakeups_per_s_median']:.1f} ({wlo:.1f}-{whi:.1f})"
             lines.append(f"| {name} | {c['cpu_us_per_request_median']:.1f} ({lo:.1f}-{hi:.1f}) | "
-                         f"{c['ratio_to_bare_median']:.3f} ({rlo:.3f}-{rhi:.3f}) |")
+                         f"{c['ratio_to_bare_median']:.3f} ({rlo:.3f}-{rhi:.3f}) | {wakes} |")
+        lines += ["", "Probe wake-ups: the voluntary context switches of the probe's threads "
+                  "(`pkprobe-*`) a second over the measured load, from "
+                  "/proc/PID/task/TID/status; each costs the process ~150 µs of CPU on these "
+                  "VMs, and the count does not swing with other work on the machine as the "
+                  "ratios do."]
         lines.append("")
         cost = res["cost"]
         if "bare" in cost and "probe, no waits rate" in cost:

@@ -13,6 +13,7 @@ from . import _redact
 
 SCHEMA_VERSION = 1
 THREAD_PREFIX = "pinkclinic-probe"
+COALESCE = 0.2  # a periodic job runs up to this share of its period early, with others
 _O_CLOEXEC = getattr(os, "O_CLOEXEC", 0)
 
 
@@ -70,7 +71,7 @@ class Probe:
         self.pid = os.getpid()
         self.forked = False
         self.writer = None
-        self._jobs = []  # [next_due, period_s, fn, name]
+        self._jobs = []  # [next_due, period_s, fn, name, current interval]
         self._own = set()  # idents of the probe's own threads
         self._sampler = None
         self._wake = threading.Event()
@@ -132,22 +133,29 @@ class Probe:
         """Run ``fn()`` on the probe's sampler thread every ``period_s`` seconds (or
         after the number of seconds ``fn`` returns, when it returns one)."""
         first = period_s if delay is None else delay
-        self._jobs.append([time.monotonic() + first, period_s, fn, name])
+        self._jobs.append([time.monotonic() + first, period_s, fn, name, period_s])
         if self._sampler is None:
             self._sampler = self.spawn("sampler", self._sample_loop)
         self._wake.set()
 
     def _sample_loop(self):
+        """Run the due jobs, then sleep until the next one is due. A job due within
+        ``COALESCE`` of its period runs early with the others: each wake-up of this
+        thread costs the process ~150 µs of CPU on a VM whatever it does, so jobs of
+        equal periods fall into step (the ``gc`` flush and the ``threads`` sample, one
+        wake-up a second instead of two)."""
         pid = self.pid
         while pid == os.getpid() and self.running:
             now = time.monotonic()
-            due = now + 1.0
+            due = now + 60.0  # a new job, a reschedule, a detach or the exit set _wake
             for job in list(self._jobs):
-                if job[0] <= now:
+                if job[0] <= now + COALESCE * job[4]:
                     job[0] = now + job[1]
                     later = self._run_job(job)
+                    job[4] = job[1]
                     if isinstance(later, (int, float)):
                         job[0] = now + later
+                        job[4] = later
                 due = min(due, job[0])
             self._wake.wait(max(0.0, due - time.monotonic()))
             self._wake.clear()

@@ -14,8 +14,10 @@ stalled window says whether the thread was computing (``on_cpu`` true: loop-cpu)
 waiting in a blocking call (false: loop-blocking-call). Time spent runnable but waiting
 for a CPU counts as on-CPU (see ``_cpu``).
 
-With ``tasks`` alone, the watcher posts its ticks with ``loop.call_soon_threadsafe``
-(every ``tasks_ms``) as before, and the stall logic is off.
+With ``loop``, the task counts and snapshots of ``tasks`` are taken by the beat too
+(``_Snaps``), when due: no thread wakes up for them. With ``tasks`` alone, the watcher
+posts its ticks with ``loop.call_soon_threadsafe`` (every ``tasks_ms``) as before, and
+the stall logic is off.
 
 ``dur_ms`` runs from the due time of the tick that caught the stall to the moment it ran:
 a lower bound, short of the true stall by at most ``tick_ms`` (hence a 10 ms tick for a
@@ -32,7 +34,8 @@ from ._stacks import thread_stack
 STOP_GRACE_S = 1.0  # a loop restarted on the same thread within this is one run
 LEAVE_AFTER_S = 5.0  # a watcher whose thread runs no loop for this long exits
 POLL_S = 0.01  # how often a stalled loop is re-checked
-ALERT_S = 10.0  # after a stall, stalls in the making are looked for this long
+ALERT_S = 10.0  # after a stall, stalls in the making are looked for this long...
+ALERT_FIRST_S = 2.0  # ...or this long after a lone one (a server's start-up)
 CALM_S = 1.0  # how often a calm loop's watcher looks
 ON_CPU_SHARE = 0.5
 MIN_CPU_WINDOW_S = 0.005  # a shorter look at the stalled thread says nothing
@@ -85,6 +88,80 @@ class _Tick:
 
 
 
+def _next_snapshot(now, cost, waits_s, busy):
+    """When the next task snapshot is due: slowed so that a snapshot and its record
+    (``cost``, CPU seconds) take at most WAITS_OWN_SHARE of the CPU the loop thread used
+    (``busy``, cores; None when unknown) and at most WAITS_CPU_SHARE of a core: a
+    server's cost per request stays the same whatever its rate (a fixed share of a core
+    is 9% of a server using 0.17 of one). At least one snapshot every WAITS_MAX_GAP_S.
+    Costs are CPU time (``thread_time``): a snapshot preempted on a busy machine did
+    not cost more."""
+    share = WAITS_CPU_SHARE
+    if busy is not None:
+        share = min(share, WAITS_OWN_SHARE * busy)
+    gap = cost / share if share > 0 else WAITS_MAX_GAP_S
+    return now + min(max(WAITS_MAX_GAP_S, waits_s), max(waits_s, gap))
+
+
+def _write_waits(owner, tick, dt):
+    """Write the ``waits`` record of ``tick``'s snapshot (standing for ``dt`` s) and
+    size the next one (``owner.max_tasks``) to take at most WAITS_STALL_S of CPU."""
+    owner.probe.write(_waits.record(tick.waits, owner.tid, dt, tick.waits_dur))
+    walked = tick.waits[2]
+    if walked and tick.waits_cpu > 0:
+        fit = int(WAITS_STALL_S * walked / tick.waits_cpu)
+        owner.max_tasks = max(50, min(MAX_TASKS, fit))
+
+
+class _Snaps:
+    """The task counts and snapshots of a loop watched for lag, taken by its beat
+    (:class:`_Beat`), on the loop thread, when they are due: the thread is awake
+    anyway, where a watcher's wake-up to post a tick costs the process ~150 µs of CPU on
+    a VM (and a write to the loop's self-pipe); the tasks cannot change under the walk.
+    The records are written here too. The budget (:func:`_next_snapshot`) counts the
+    loop thread's own CPU clock, the snapshot's and the loop's alike."""
+    __slots__ = ("all_tasks", "last_waits", "loop", "mark", "max_tasks", "next", "next_tasks",
+                 "next_waits", "probe", "tasks_s", "tid", "waits_s")
+
+    def __init__(self, watcher, loop, all_tasks):
+        self.probe = watcher.probe
+        self.tid = watcher.tid
+        self.tasks_s = watcher.tasks_s
+        self.waits_s = watcher.waits_s
+        self.max_tasks = watcher.max_tasks
+        self.loop = loop
+        self.all_tasks = all_tasks
+        self.next_tasks = self.next_waits = self.next = time.perf_counter()
+        self.last_waits = None
+        self.mark = None  # (perf_counter, thread_time) at the last snapshot
+
+    def __call__(self, now):
+        count_due, want_waits = now >= self.next_tasks, now >= self.next_waits
+        if count_due:
+            self.next_tasks = now + self.tasks_s
+        tick = _Tick(count_due, self.max_tasks if want_waits else 0, self.all_tasks, self.loop)
+        tick()
+        if count_due and tick.tasks is not None:
+            self.probe.write({"type": "tasks", "thread_id": self.tid, "n": tick.tasks})
+        if want_waits:
+            self.next_waits = self._after(tick, now)
+        self.next = min(self.next_tasks, self.next_waits)
+
+    def _after(self, tick, now):
+        t0 = time.thread_time()
+        if tick.waits is not None:
+            last, self.last_waits = self.last_waits, tick.ran_at
+            _write_waits(self, tick, tick.ran_at - last if last is not None else self.waits_s)
+        cpu = time.thread_time()
+        cost = tick.waits_cpu + cpu - t0
+        wall = time.perf_counter()
+        mark, self.mark = self.mark, (wall, cpu)
+        busy = None
+        if mark is not None and wall > mark[0]:
+            busy = max(0.0, cpu - mark[1]) / (wall - mark[0])
+        return _next_snapshot(now, cost, self.waits_s, busy)
+
+
 class _Beat:
     """The lag ticks, run by the loop itself: a timer that re-arms itself every
     ``tick_s`` (``loop.call_later``) and notes how late it ran. No thread wakes up and
@@ -94,10 +171,10 @@ class _Beat:
     wake-up to write it costs the process ~150 µs on a VM); a stall (a lag of
     ``stall_s``) is noted and wakes the watcher. ``due`` is written before ``seq``, so a
     reader that reads ``seq`` first never pairs a new ``seq`` with an old ``due``."""
-    __slots__ = ("alive", "due", "lags", "loop", "probe", "ran", "ran_prev", "seq",
+    __slots__ = ("alive", "due", "lags", "loop", "probe", "ran", "ran_prev", "seq", "snaps",
                  "stall_s", "stalls", "tick_s", "tid", "wake", "window_s", "window_start")
 
-    def __init__(self, loop, tick_s, stall_s, window_s, probe, tid, wake):
+    def __init__(self, loop, tick_s, stall_s, window_s, probe, tid, wake, snaps=None):
         self.loop = loop
         self.tick_s = tick_s
         self.stall_s = stall_s
@@ -112,6 +189,7 @@ class _Beat:
         self.lags = []
         self.stalls = []  # (due, lag) of each tick at least stall_s late
         self.alive = True
+        self.snaps = snaps  # the task counts and snapshots (_Snaps), or None
 
     def __call__(self):
         now = time.perf_counter()
@@ -130,6 +208,12 @@ class _Beat:
         self.seq += 1
         if now - self.window_start >= self.window_s:
             self._window(now)
+        snaps = self.snaps
+        if snaps is not None and now >= snaps.next:
+            try:
+                snaps(now)
+            except Exception:
+                self.snaps = None
 
     def _window(self, now):
         lags = sorted(max(0.0, v) for v in self.lags)
@@ -314,59 +398,48 @@ class Watcher:
 
     def _watch_lag(self, loop, gen):
         """Lag from the loop's own timer (``_Beat``), which also writes the ``lag``
-        records. This thread wakes for the task snapshots, once every ``CALM_S`` on a
-        calm loop (a stall longer than that is caught in progress), and at once when the
-        beat saw a stall (a lag of ``block_s``). For ``ALERT_S`` after a stall it also
-        wakes when the pending beat is ``block_s / 2`` past its due time (a stall in the
-        making: then :meth:`_late` follows it, taking the stack while the loop is
-        stuck), every 15-25 ms with the defaults. Each wake-up costs the process some
-        150 µs of CPU on a VM (GIL hand-over, timer, two context switches). A stall that
-        no wake-up saw in progress (the first of a calm spell) still gets its ``block``
-        record, from the beat, without a stack or ``on_cpu``."""
-        from asyncio import all_tasks
+        records and takes the task counts and snapshots (``_Snaps``). This thread wakes
+        once every ``CALM_S`` on a calm loop (a stall longer than that is caught in
+        progress), and at once when the beat saw a stall (a lag of ``block_s``). For
+        ``ALERT_S`` after a stall it also wakes when the pending beat is ``block_s / 2``
+        past its due time (a stall in the making: then :meth:`_late` follows it, taking
+        the stack while the loop is stuck), every 15-25 ms with the defaults. Each
+        wake-up costs the process some 150 µs of CPU on a VM (GIL hand-over, timer, two
+        context switches): 60 a second on alert are ~1% of a core, so a lone stall (no
+        other in the ``ALERT_S`` before it: a server's start-up, importing its app on
+        the loop) alerts for ``ALERT_FIRST_S`` only; the next stall within ``ALERT_S``
+        alerts for ``ALERT_S``. A stall that no wake-up saw in progress (the first of a calm
+        spell) still gets its ``block`` record, from the beat, without a stack or
+        ``on_cpu``."""
+        snaps = None
+        if self.tasks:
+            from asyncio import all_tasks
+            snaps = _Snaps(self, loop, all_tasks)
         beat = _Beat(loop, self.tick_s, self.block_s, self.window_s, self.probe, self.tid,
-                     self._wake)
+                     self._wake, snaps)
         try:
             loop.call_soon_threadsafe(beat)
         except RuntimeError:  # closed under us; wait for the stop hook
             self._sleep_until(time.perf_counter() + 0.05, gen)
             return
-        next_tasks = next_waits = time.perf_counter()
-        last_waits = None
-        pending = None  # a task snapshot posted, not yet seen run
         look = (time.perf_counter(), self._read_cpu())  # at the last wake: where a stall's
         # CPU window starts, so that it covers the stall from before the watcher saw it
         alert_until = 0.0  # perf_counter until which stalls in the making are looked for
+        last_stall = None  # perf_counter when the watcher last saw stalls
         caught = set()  # due times of the stalls :meth:`_late` wrote
         try:
             while self.gen == gen:
                 now = time.perf_counter()
-                if self.tasks and pending is None and min(next_tasks, next_waits) <= now:
-                    want_waits = self.max_tasks if now >= next_waits else 0
-                    count_due = now >= next_tasks
-                    if count_due:
-                        next_tasks = now + self.tasks_s
-                    tick = _Tick(count_due, want_waits, all_tasks, loop)
-                    try:
-                        loop.call_soon_threadsafe(tick)
-                        pending = (tick, count_due, want_waits, now)
-                    except RuntimeError:
-                        pass
                 seq = beat.seq
                 due = beat.due
                 # late enough to be a stall in the making; early enough to follow the
                 # loop thread's CPU over most of a stall of block_s (on_cpu)
                 check_at = due + self.block_s / 2
-                alert = now < alert_until
-                wake = check_at if alert else now + CALM_S
-                if self.tasks:
-                    wake = min(wake, now + self.window_s if pending is not None
-                               else min(next_tasks, next_waits))
-                if alert:
-                    if not self._sleep_until(wake, gen):
+                if now < alert_until:
+                    if not self._sleep_until(check_at, gen):
                         return
                 else:  # woken early by a stall the beat saw, or by a stop
-                    self._wake.wait(max(0.0, wake - time.perf_counter()))
+                    self._wake.wait(CALM_S)
                     self._wake.clear()
                     if self.gen != gen:
                         return
@@ -376,18 +449,12 @@ class Watcher:
                         return
                     caught.add(due)
                 look = (time.perf_counter(), self._read_cpu())
-                if pending is not None and pending[0].ran_at is not None:
-                    tick, count_due, want_waits, posted = pending
-                    pending = None
-                    if count_due and tick.tasks is not None:
-                        self.probe.write({"type": "tasks", "thread_id": self.tid,
-                                          "n": tick.tasks})
-                    if want_waits:
-                        next_waits = self._after_snapshot(tick, posted, last_waits)
-                        last_waits = tick.ran_at
                 stalls, beat.stalls = beat.stalls, []
                 if stalls:
-                    alert_until = time.perf_counter() + ALERT_S
+                    now = time.perf_counter()
+                    lone = last_stall is None or now - last_stall > ALERT_S
+                    alert_until = now + (ALERT_FIRST_S if lone else ALERT_S)
+                    last_stall = now
                     self._unseen_stalls(list(stalls), caught)
                     caught.clear()
         finally:
@@ -404,32 +471,20 @@ class Watcher:
                               "dur_ms": round(lag * 1000, 3), "on_cpu": None})
 
     def _after_snapshot(self, tick, now, last):
-        """Write a snapshot's record; the time of the next one, slowed so that the
-        snapshot (on the loop thread) and its record (here) cost at most
-        WAITS_OWN_SHARE of the CPU the loop thread used since the previous snapshot,
-        and at most WAITS_CPU_SHARE of a core: a server's cost per request stays the
-        same whatever its rate (a fixed share of a core is 9% of a server using 0.17 of
-        one). At least one snapshot every WAITS_MAX_GAP_S. Costs are CPU time
-        (``thread_time``): a snapshot preempted on a busy machine did not cost more."""
-        dur = tick.waits_dur
+        """Write a snapshot's record (the ``tasks`` feature alone: its ticks are posted
+        by this thread); the time of the next one (:func:`_next_snapshot`), the budget
+        counting the snapshot (on the loop thread) and its record (here)."""
         t0 = time.thread_time()
         if tick.waits is not None:
-            dt = tick.ran_at - last if last is not None else self.waits_s
-            self.probe.write(_waits.record(tick.waits, self.tid, dt, dur))
-            walked = tick.waits[2]
-            if walked and tick.waits_cpu > 0:  # keep one snapshot under WAITS_STALL_S
-                fit = int(WAITS_STALL_S * walked / tick.waits_cpu)
-                self.max_tasks = max(50, min(MAX_TASKS, fit))
+            _write_waits(self, tick, tick.ran_at - last if last is not None else self.waits_s)
         cost = tick.waits_cpu + time.thread_time() - t0
-        share = WAITS_CPU_SHARE
         mark, cpu = self._waits_mark, self._read_cpu()
         wall = time.perf_counter()
+        busy = None
         if mark is not None and cpu is not None and wall > mark[0]:
             busy = max(0.0, cpu[0] - mark[1]) / (wall - mark[0])  # cores, of the loop thread
-            share = min(share, WAITS_OWN_SHARE * busy)
         self._waits_mark = (wall, cpu[0]) if cpu is not None else None
-        gap = cost / share if share > 0 else WAITS_MAX_GAP_S
-        return now + min(max(WAITS_MAX_GAP_S, self.waits_s), max(self.waits_s, gap))
+        return _next_snapshot(now, cost, self.waits_s, busy)
 
     def _late(self, tick, posted, posted_wall, gen, since=None):
         """The tick is late: the loop thread is stuck or busy right now. Follow its CPU

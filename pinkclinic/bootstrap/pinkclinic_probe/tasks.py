@@ -8,27 +8,35 @@ that run no event loop are snapshotted at the same period (``_thread_waits``), o
 probe's sampler thread, as often as about 1.5% of a core allows: the budget counts the
 sampler's own CPU time, not its wall time, which waiting for the GIL behind busy
 request threads can stretch a hundredfold (a gthread worker serialised on a lock).
+While a snapshot finds no such thread (an asyncio server), they are looked for once
+every ``IDLE_S`` only.
 """
 import time
 
 from . import _loops, _thread_waits, _waits
 
+IDLE_S = 1.0  # how often threads are looked for while a snapshot finds none
+
 
 def _threads_job(probe, period):
-    last = [None]
+    last = [None, 0]  # the previous snapshot's time, and how many threads it saw
 
     def job():
         t0, cpu0 = time.perf_counter(), time.thread_time()
         skip = probe.own_idents() | set(_loops._watchers)
         groups = _thread_waits.snapshot(skip)
         now = time.perf_counter()
-        dt = now - last[0] if last[0] is not None else period
-        last[0] = now
+        # after a snapshot that saw no thread, a sparse one: the new threads stand for
+        # one period, not for the whole gap
+        dt = now - last[0] if last[0] is not None and last[1] else period
         n = int(sum(g[0] for g in groups.values()))
+        last[0], last[1] = now, n
         rec = _waits.record((groups, n, n), 0, dt, now - t0)
         rec["source"] = "threads"
         probe.write(rec)
         cost = time.thread_time() - cpu0  # the snapshot and its record, on a CPU
+        if not n:  # no thread but loops and the probe's (an asyncio server): each look is
+            return max(period, IDLE_S)  # a wake-up (~150 µs on a VM) that finds nothing
         return max(period, cost / 0.015)  # about 1.5% of a core at most
     return job
 
