@@ -13,7 +13,7 @@ When a server it knows loads the app, the app is wrapped (``_app_wrap``):
   WSGI; also each ``--workers`` process, which runs its own probe).
 Other servers are not wrapped: the table then says it is not available.
 
-The wrapper appends one tuple per request to a list; every ``routes_ms`` (500) the
+The wrapper appends one tuple per request to a list; every ``routes_ms`` (1000) the
 sampler thread takes them and writes one ``requests`` record to ``requests-<PID>.jsonl``
 (its own stream: it holds raw paths, which pinkclinic turns into route templates in
 ``routes.json`` and then deletes; see docs/recording-format.md). At most ``MAX_KEPT``
@@ -285,7 +285,7 @@ def install(probe):
                 wrappers[id(app)] = state.wrap(app, interface, server)
             setattr(obj, attr, wrappers[id(app)])
             state.wrapped.append((obj, attr, app))
-    period = probe.opt("routes_ms", 500) / 1000.0
+    period = probe.opt("routes_ms", 1000) / 1000.0
     probe.every(period, state.flush, "routes")
     probe.on_fork(state.after_fork)
     probe.on_exit(state.stop)
