@@ -19,14 +19,13 @@ import os
 import threading
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
-from functools import cached_property
 from pathlib import Path
 
 from pinkclinic.analysis.data import RecordingData
+from pinkclinic.diff.stacks import CpuStacks, of_profile, of_pyspy
 from pinkclinic.errors import PinkError, UsageError
 from pinkclinic.jsonio import read_json
 from pinkclinic.profile import build_profile
-from pinkclinic.profile.model import Profile
 from pinkclinic.recording import Recording
 
 PYINSTRUMENT_INTERVAL_MS = 1.0
@@ -35,17 +34,17 @@ PYINSTRUMENT_INTERVAL_MS = 1.0
 @dataclass
 class CpuSide:
     rec: Recording
-    profile: Profile | None
+    stacks: CpuStacks | None   # its busy CPU stacks in the window (None: no samples)
     ms_per_sample: float
     requests: float | None
     window_s: float | None
     notes: list[str] = field(default_factory=list)
     cpu_from: str = "samples"   # "kernel": samples scaled to the tree's CPU time
 
-    @cached_property
+    @property
     def busy(self) -> float:
-        """Its CPU samples (idle ones left out), summed once."""
-        return self.profile.total(idle=False) if self.profile is not None else 0.0
+        """Its CPU samples (idle ones left out)."""
+        return self.stacks.busy if self.stacks is not None else 0.0
 
     @property
     def name(self) -> str:
@@ -74,7 +73,7 @@ def served(rows: list[dict], window) -> float:
     return total
 
 
-def calibrated(data: RecordingData, profile: Profile, ms: float) -> tuple[float, str]:
+def calibrated(data: RecordingData, busy: float, ms: float) -> tuple[float, str]:
     """Milliseconds of CPU per sample: the tree's CPU time in the window (the kernel's
     accounting, ``processes.jsonl``) over the CPU samples in it, when it was recorded.
 
@@ -83,7 +82,6 @@ def calibrated(data: RecordingData, profile: Profile, ms: float) -> tuple[float,
     time does not. Spread over the samples, it gives each function its CPU time.
     """
     cpu, w = data.cpu, data.window
-    busy = profile.total(idle=False)
     if cpu is None or w is None or not cpu.samples or busy <= 0 or cpu.total_mean <= 0:
         return ms, "samples"
     return cpu.total_mean * w.duration * 1000.0 / busy, "kernel"
@@ -101,15 +99,19 @@ def cpu_side(rec: Recording) -> CpuSide:
         # weights are seconds: turn them into 1 ms samples, so the counts mean counts
         for v in profile.stacks.values():
             v[0] = v[0] * 1000.0 / ms
-        profile.unit = "samples"
+        stacks = of_profile(profile)
     else:
-        profile = data.window_profile
+        threads = data.pyspy_threads
+        stacks = of_pyspy(threads, None if window is None else (window.start, window.end))
+        if stacks is None and threads:  # not read_timed's shape: the Profile, slower
+            profile = data.window_profile
+            stacks = None if profile is None else of_profile(profile)
         rate = float((rec.manifest.get("streams", {}).get("pyspy") or {}).get("rate_hz") or 100)
         ms = 1000.0 / rate
-        if profile is None:
+        if stacks is None:
             notes.append("no py-spy samples in its load window")
         else:
-            ms, source = calibrated(data, profile, ms)
+            ms, source = calibrated(data, stacks.busy, ms)
     rows = data.load_timeline
     requests = served(rows, window) if rows else None
     if not rows:
@@ -117,7 +119,7 @@ def cpu_side(rec: Recording) -> CpuSide:
     elif not requests:
         notes.append("its load got no 2xx/3xx answer")
         requests = None
-    return CpuSide(rec, profile, ms, requests or None,
+    return CpuSide(rec, stacks, ms, requests or None,
                    window.duration if window is not None else None, notes, source)
 
 
