@@ -75,35 +75,46 @@ def of_pyspy(threads: list, window: tuple[float, float] | None) -> CpuStacks | N
     get = counts.get
     for t in threads:
         ids = t.ids
-        for i, k in Counter(_slice(t, window)).items():
-            stack = ids[i]
+        seen = [0] * len(ids)  # samples per distinct stack: a list beats a Counter ~2.5x
+        for i in _slice(t, window).tolist():
+            seen[i] += 1
+        for stack, k in zip(ids, seen, strict=True):
+            if not k:
+                continue
             if probe_ids and not probe_ids.isdisjoint(stack):  # cut at the first probe frame
                 stack = stack[:next(j for j, f in enumerate(stack) if f in probe_ids)]
             counts[stack] = get(stack, 0) + k
     if not counts:
         return None
-    # table id -> frame id by (function, file), in the order the stacks first show them
+    # table id -> frame id by (function, file), and -> its (frame id, line) cell; table ids
+    # no stack uses change nothing (a line no sample ran weighs 0 and never wins)
     classify = AreaClassifier()
     index: dict[tuple[str, str], int] = {}
-    cell_ids: dict[tuple[int, int], int] = {}  # (frame id, line) -> cell
-    to_id = [-1] * len(table)
-    cell = [-1] * len(table)
-    for i in dict.fromkeys(chain.from_iterable(counts)):
-        func, file, line = table[i][:3]
-        to_id[i] = g = index.setdefault((func, file), len(index))
-        cell[i] = cell_ids.setdefault((g, line), len(cell_ids))
+    cell_ids: dict[tuple[int, int], int] = {}
+    to_id, cell = [], []
+    for func, file, line in table:
+        g = index.setdefault((func, file), len(index))
+        to_id.append(g)
+        cell.append(cell_ids.setdefault((g, line), len(cell_ids)))
     cells = list(cell_ids)
     nlines = Counter(g for g, _ in cells)
     # a frame's line is its most-sampled one (each stack counted once), the lowest on a tie;
     # only frames seen on several lines need the weights
-    multi = {i for i, c in enumerate(cell) if c >= 0 and nlines[cells[c][0]] > 1}
+    multi = {i for i, c in enumerate(cell) if nlines[cells[c][0]] > 1}
     weight = [0] * len(cells)
     if multi:
-        one = len({cell[i] for i in multi}) == len(multi)  # no two table ids share a cell
+        # stacks of equal weight together: their frames are counted in C, once per stack
+        alike: dict[int, list] = {}
         for stack, w in counts.items():
-            hit = multi.intersection(stack)
-            for c in (map(cell.__getitem__, hit) if one else {cell[i] for i in hit}):
-                weight[c] += w
+            alike.setdefault(w, []).append(stack)
+        one = len({cell[i] for i in multi}) == len(multi)  # no two table ids share a cell
+        at = cell.__getitem__
+        for w, stacks in alike.items():
+            hits = map(multi.intersection, stacks)
+            if not one:
+                hits = ({at(i) for i in hit} for hit in hits)
+            for c, k in Counter(chain.from_iterable(hits)).items():
+                weight[at(c) if one else c] += k * w
     best: dict[int, tuple[int, int]] = {}
     for c, (g, line) in enumerate(cells):
         cand = (weight[c], -line)

@@ -31,10 +31,11 @@ PROBE = ("_tick", "/opt/pinkclinic/bootstrap/loop.py", 30)
 def _recording(path, seed: int) -> list:
     rnd = random.Random(seed)
     names = ['process 4242:"python app.py"', "thread (4242): MainThread"]
+    own = APP if seed % 2 else APP[:-2] + APP[-1:]  # the frame listed twice, or once
     frames = [{"name": n} for n in names]
-    frames += [{"name": f, "file": fi, "line": ln} for f, fi, ln in (*APP, *IDLE_LEAVES, PROBE)]
-    app = list(range(2, 2 + len(APP)))
-    idle = list(range(2 + len(APP), 2 + len(APP) + len(IDLE_LEAVES)))
+    frames += [{"name": f, "file": fi, "line": ln} for f, fi, ln in (*own, *IDLE_LEAVES, PROBE)]
+    app = list(range(2, 2 + len(own)))
+    idle = list(range(2 + len(own), 2 + len(own) + len(IDLE_LEAVES)))
     probe = len(frames) - 1
 
     def stack() -> list[int]:
