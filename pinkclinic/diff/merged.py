@@ -4,16 +4,16 @@ table (``cpu``) and the differential flame graph (``tree``) are both read from i
 
 Built for 1M-sample recordings (~50k distinct stacks, ~20 frames deep): a stack becomes
 a path with one C-level ``map``; the trie is built from the *sorted* distinct paths, where
-each path shares its longest existing prefix with the one before it (found by a binary
-search of slice comparisons), so only its new nodes cost Python work; inclusive weights
-are summed leaf to root once over the nodes, not once per stack and frame.
+each path shares its longest existing prefix with the one before it (counted in C), so
+only its new nodes cost Python work; the nodes are in depth-first order, so a node's
+subtree is a range of them and its inclusive weight a difference of two prefix sums.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from itertools import accumulate, compress, repeat
-from operator import sub
+from itertools import accumulate, compress, repeat, takewhile
+from operator import eq, sub, truth
 
 from pinkclinic.diff.sides import CpuSide
 
@@ -55,18 +55,6 @@ def _side_paths(side: CpuSide | None, index: dict, keys: list, info: dict) -> di
         path = tuple(map(to, fids))
         paths[path] = get(path, 0) + w
     return paths
-
-
-def _common(a: tuple, b: tuple) -> int:
-    """Length of the common prefix of ``a`` and ``b``."""
-    lo, hi = 0, min(len(a), len(b))
-    while lo < hi:
-        mid = (lo + hi + 1) >> 1
-        if a[:mid] == b[:mid]:
-            lo = mid
-        else:
-            hi = mid - 1
-    return lo
 
 
 def merge(base: CpuSide | None, new: CpuSide | None) -> Merged:
@@ -119,7 +107,9 @@ def _build(keys: list, info: list, paths: list) -> Merged:
     chain, prev = [0], ()
     end = [0]
     for p in sorted(paths[0].keys() | paths[1].keys()):
-        k = _common(prev, p)  # in sorted order, the longest prefix already in the trie
+        # in sorted order, the longest prefix already in the trie is the one shared with
+        # the path before (its length counted in C)
+        k = len(list(takewhile(truth, map(eq, prev, p))))
         nid = len(parent)
         if len(chain) > k + 1:  # no later path passes these: their subtrees end here
             for x in chain[k + 1:]:

@@ -92,6 +92,7 @@ def _read_streaming(path, order: bool = False):
     wtail = b""
     buf = b""
     pos = 0
+    clear = 0  # buf[:clear] holds no "]]" (searched already): the samples' end is after it
     eof = False
     need = True  # the current mode cannot progress without more bytes
     with open(path, "rb") as f:
@@ -100,6 +101,7 @@ def _read_streaming(path, order: bool = False):
                 more = f.read(CHUNK)
                 eof = not more
                 buf = buf[pos:] + more
+                clear = max(0, clear - pos)
                 pos = 0
             need = False
             if mode == 0:
@@ -121,7 +123,7 @@ def _read_streaming(path, order: bool = False):
                     index, seq = _Index(), array("I")
                     orders.append(seq)
                     indexes.append(index)
-                    mode = 1
+                    mode, clear = 1, 0
                     if buf[pos:pos + 1] == b"]":
                         pos += 1
                         mode = 0
@@ -131,7 +133,9 @@ def _read_streaming(path, order: bool = False):
                     wtoks, nweights, wtail, mode = set(), 0, b"", 2
             elif mode == 1:
                 # the samples "[1,2],[3],...,[4]]": take whole "[...]," items, split, count
-                end = buf.find(b"]]", pos)
+                end = buf.find(b"]]", max(pos, clear - 1))
+                if end < 0:
+                    clear = len(buf)
                 if end >= 0:
                     start, stop, pos, mode = pos, end, end + 2, 0
                 else:
