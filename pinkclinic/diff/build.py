@@ -18,7 +18,7 @@ from pinkclinic.diff.cpu import cpu_diff
 from pinkclinic.diff.doctor import doctor_diff
 from pinkclinic.diff.merged import merge
 from pinkclinic.diff.merged import removed as removed_paths
-from pinkclinic.diff.sides import CpuSide, cpu_sides, open_recording
+from pinkclinic.diff.sides import CpuSide, cpu_sides, open_recording, side_by_side
 from pinkclinic.diff.tree import diff_tree
 from pinkclinic.errors import PinkError, UsageError
 from pinkclinic.recording import Recording
@@ -80,7 +80,6 @@ def _describe(rec: Recording) -> dict:
 def _cpu(base: Recording, new: Recording, data: dict, warnings: list) -> tuple:
     """The CPU comparison into ``data``; (the tree, the removed tree or None)."""
     sides = cpu_sides(base, new)
-    removed = None
     for role, side in zip(("BASE", "NEW"), sides, strict=True):
         if side.stacks is None or side.busy == 0:
             raise UsageError(f"{role} {side.rec.path} is empty: no CPU samples in its load "
@@ -97,12 +96,18 @@ def _cpu(base: Recording, new: Recording, data: dict, warnings: list) -> tuple:
                         "noise (a busy machine, or bursty work): the intervals are widened "
                         "by it; a longer load or a quieter machine narrows them")
     per_request = cpu["normalised_by"] == "request"
-    tree = diff_tree(*sides, per_request=per_request, phi=cpu["dispersion"], merged=merged)
-    gone = removed_paths(merged)
-    if gone is not None:  # BASE's stacks NEW never ran, against nothing
-        nothing = CpuSide(new, None, sides[1].ms_per_sample, sides[1].requests, None)
-        removed = diff_tree(sides[0], nothing, per_request=per_request,
-                            phi=cpu["dispersion"], merged=gone)
+
+    def removed_tree():  # BASE's stacks NEW never ran, against nothing
+        gone = removed_paths(merged)
+        if gone is None:
+            return None
+        nothing = CpuSide(None, None, sides[1].ms_per_sample, sides[1].requests, None)
+        return diff_tree(sides[0], nothing, per_request=per_request, phi=cpu["dispersion"],
+                         merged=gone)
+
+    # the two trees are independent: at 1M samples each is ~0.5 s, so one goes to a worker
+    removed, tree = side_by_side(removed_tree, lambda: diff_tree(
+        *sides, per_request=per_request, phi=cpu["dispersion"], merged=merged))
     for role, side in zip(("base", "new"), sides, strict=True):
         data[role].update(requests=None if side.requests is None else round(side.requests, 1),
                           window_s=None if side.window_s is None else round(side.window_s, 3),

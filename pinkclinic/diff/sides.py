@@ -141,8 +141,7 @@ def cpu_sides(base: Recording, new: Recording) -> tuple[CpuSide, CpuSide]:
     two are independent, so on two free cores the pair takes the time of one. One core,
     or no ``fork``, or other threads running (``--baseline`` after a run: a thread could
     hold a lock the forked copy would wait on forever): one after the other."""
-    if ((os.cpu_count() or 1) < 2 or "fork" not in mp.get_all_start_methods()
-            or threading.active_count() > 1):
+    if not can_fork():
         return cpu_side(base), cpu_side(new)
     with ProcessPoolExecutor(1, mp_context=mp.get_context("fork")) as pool:
         far = pool.submit(_side_at, str(base.path))
@@ -152,6 +151,36 @@ def cpu_sides(base: Recording, new: Recording) -> tuple[CpuSide, CpuSide]:
         raise PinkError(*err)
     side.rec = base
     return side, near
+
+
+def can_fork() -> bool:
+    """Whether work can go to a forked worker: two cores, ``fork``, and no other thread (a
+    thread could hold a lock the forked copy would wait on forever)."""
+    return ((os.cpu_count() or 1) >= 2 and "fork" in mp.get_all_start_methods()
+            and threading.active_count() == 1)
+
+
+_JOB = None  # what the forked worker of :func:`side_by_side` runs: inherited, not pickled
+
+
+def _run_job():
+    return _JOB()
+
+
+def side_by_side(far, near) -> tuple:
+    """``(far(), near())``, ``far`` in a forked worker while this process runs ``near``:
+    the worker has this process's memory, so only ``far``'s result is pickled."""
+    global _JOB
+    if not can_fork():
+        return far(), near()
+    _JOB = far
+    try:
+        with ProcessPoolExecutor(1, mp_context=mp.get_context("fork")) as pool:
+            job = pool.submit(_run_job)
+            mine = near()
+            return job.result(), mine
+    finally:
+        _JOB = None
 
 
 def analysed(rec: Recording, name: str) -> dict:
