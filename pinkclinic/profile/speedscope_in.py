@@ -153,7 +153,7 @@ def _read_streaming(path, order: bool = False):
                     raise _Layout("unexpected bytes between samples")
                 found = inner.split(b"],[")
                 if order:  # one lookup a sample: a new key gets the next index (__missing__)
-                    seq.extend(map(index.__getitem__, found))
+                    seq.fromlist(list(map(index.__getitem__, found)))  # ~20% < extend
                 else:
                     counts.update(found)  # a Counter keeps first-seen order
             else:
