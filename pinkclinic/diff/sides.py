@@ -137,8 +137,9 @@ def _side_at(path: str) -> tuple[CpuSide | None, tuple | None]:
 def cpu_sides(base: Recording, new: Recording) -> tuple[CpuSide, CpuSide]:
     """Both sides, BASE read in a forked worker while this process reads NEW.
 
-    Each side reads and counts its own py-spy file (~4 s of one core at 1M samples); the
-    two are independent, so on two free cores the pair takes the time of one. One core,
+    Each side reads and counts its own py-spy file (~2 s of one core at 1M samples); the
+    two are independent, so on two free cores the pair takes the time of one. The worker
+    sends back the side's busy stacks (:class:`~pinkclinic.diff.stacks.CpuStacks`). One core,
     or no ``fork``, or other threads running (``--baseline`` after a run: a thread could
     hold a lock the forked copy would wait on forever): one after the other."""
     if not can_fork():
