@@ -26,6 +26,7 @@ from pinkclinic.diff.stacks import CpuStacks, of_profile, of_pyspy
 from pinkclinic.errors import PinkError, UsageError
 from pinkclinic.jsonio import read_json
 from pinkclinic.profile import build_profile
+from pinkclinic.profile.areas import AreaClassifier
 from pinkclinic.recording import Recording
 
 PYINSTRUMENT_INTERVAL_MS = 1.0
@@ -144,6 +145,9 @@ def cpu_sides(base: Recording, new: Recording) -> tuple[CpuSide, CpuSide]:
     hold a lock the forked copy would wait on forever): one after the other."""
     if not can_fork():
         return cpu_side(base), cpu_side(new)
+    # the installed distributions (code areas) are read once, here, and the worker inherits
+    # them: ~0.25 s that both would spend, which on a busy machine is not in parallel
+    AreaClassifier()
     with ProcessPoolExecutor(1, mp_context=mp.get_context("fork")) as pool:
         far = pool.submit(_side_at, str(base.path))
         near = cpu_side(new)
