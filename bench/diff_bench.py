@@ -159,7 +159,12 @@ def paired_markdown(res: dict) -> str:
     out += ["", f"Median wall: earlier {p['ref_wall_s_median']} s "
             f"({p['ref_wall_s_range']}), this {p['this_wall_s_median']} s "
             f"({p['this_wall_s_range']}). Median CPU (process + worker): earlier "
-            f"{p['ref_cpu_s_median']} s, this {p['this_cpu_s_median']} s."]
+            f"{p['ref_cpu_s_median']} s, this {p['this_cpu_s_median']} s.", "",
+            "The other engineers' work loads the machine outside the lock: when wall is "
+            "close to CPU, the second core was busy and the diff's two processes (BASE's "
+            "reader, the removed-stacks tree) ran as if on one core; wall above CPU is time "
+            "spent waiting for a core. Compare the two columns of one run, not runs taken "
+            "at different loads."]
     return "\n".join(out) + "\n"
 
 

@@ -4,18 +4,18 @@ table (``cpu``) and the differential flame graph (``tree``) are both read from i
 
 Built for 1M-sample recordings (~50k distinct stacks, ~20 frames deep): a stack becomes
 a path with one C-level ``map``; the trie is built from the *sorted* distinct paths, where
-each path shares its longest existing prefix with the one before it (found by a binary
-search of slice comparisons), so only its new nodes cost Python work; inclusive weights
-are summed leaf to root once over the nodes, not once per stack and frame.
+each path shares its longest existing prefix with the one before it (counted in C), so
+only its new nodes cost Python work; the nodes are in depth-first order, so a node's
+subtree is a range of them and its inclusive weight a difference of two prefix sums.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from itertools import compress
+from itertools import accumulate, compress, repeat, takewhile
+from operator import eq, sub, truth
 
 from pinkclinic.diff.sides import CpuSide
-from pinkclinic.profile.areas import IDLE
 
 
 @dataclass
@@ -30,43 +30,31 @@ class Merged:
     visited: list[bytearray]           # per side: 1 when a stack of that side passes
     leaf: dict[tuple, int]             # path -> its trie node
     size: int                          # nodes some stack passes (root included)
+    end: list[int]                     # node -> end of its subtree (its nodes: node..end-1)
 
 
 def _side_paths(side: CpuSide | None, index: dict, keys: list, info: dict) -> dict:
-    paths: dict[tuple, float] = {}
-    p = side.profile if side is not None else None
-    if p is None:
-        return paths
+    st = side.stacks if side is not None else None
+    if st is None:
+        return {}
     gid = []
-    for f in p.frames:
-        k = (f.function, f.file)
+    for func, file, line, area in st.frames:
+        k = (func, file)
         g = index.get(k)
         if g is None:
             g = index[k] = len(keys)
             keys.append(k)
-        info[g] = (f.line, f.area)
+        info[g] = (line, area)
         gid.append(g)
+    if gid == list(range(len(gid))):  # BASE (first): its ids are the shared ones
+        return st.paths
     to = gid.__getitem__
+    paths: dict[tuple, float] = {}
     get = paths.get
-    idle = {i for i, f in enumerate(p.frames) if f.area == IDLE}  # Profile.is_idle, inlined
-    for (_, fids), (w, _) in p.stacks.items():
-        if fids and fids[-1] in idle:
-            continue
+    for fids, w in st.paths.items():  # frames are distinct (function, file): sums are rare
         path = tuple(map(to, fids))
-        paths[path] = get(path, 0) + w  # ints stay ints (JSON: 154, not 154.0)
+        paths[path] = get(path, 0) + w
     return paths
-
-
-def _common(a: tuple, b: tuple) -> int:
-    """Length of the common prefix of ``a`` and ``b``."""
-    lo, hi = 0, min(len(a), len(b))
-    while lo < hi:
-        mid = (lo + hi + 1) >> 1
-        if a[:mid] == b[:mid]:
-            lo = mid
-        else:
-            hi = mid - 1
-    return lo
 
 
 def merge(base: CpuSide | None, new: CpuSide | None) -> Merged:
@@ -86,12 +74,12 @@ def removed(m: Merged) -> Merged | None:
     # the same trie, weighed by the removed paths alone: its nodes no removed path passes
     # weigh 0 and are not counted in ``size`` (a trie of these paths alone has the others)
     n = len(m.parent)
-    w, v = _weigh(m.parent, m.leaf, gone)
+    w, v = _weigh(m.parent, m.end, m.leaf, gone)
     return Merged(m.keys, [m.info[0], {}], [gone, {}], m.parent, m.key, m.first,
-                  [w, [0] * n], [v, bytearray(n)], m.leaf, sum(v))
+                  [w, [0] * n], [v, bytearray(n)], m.leaf, sum(v), m.end)
 
 
-def _weigh(parent: list, leaf: dict, paths: dict) -> tuple[list, bytearray]:
+def _weigh(parent: list, end: list, leaf: dict, paths: dict) -> tuple[list, bytearray]:
     """Each node's inclusive weight over ``paths`` and whether one of them passes it."""
     n = len(parent)
     w, v = [0] * n, bytearray(n)
@@ -99,6 +87,13 @@ def _weigh(parent: list, leaf: dict, paths: dict) -> tuple[list, bytearray]:
         i = leaf[p]
         w[i] += x
         v[i] = 1
+    if all(type(x) is int for x in paths.values()):
+        # a subtree is the nodes i..end[i]-1: its weight is a difference of prefix sums,
+        # all in C (exact for sample counts; float weights are summed child by child below)
+        acc = [0, *accumulate(w)]
+        seen = [0, *accumulate(v)]
+        return (list(map(sub, map(acc.__getitem__, end), acc)),
+                bytearray(map(bool, map(sub, map(seen.__getitem__, end), seen))))
     for i in range(n - 1, 0, -1):  # children come after their parent
         j = parent[i]
         w[j] += w[i]
@@ -110,12 +105,19 @@ def _build(keys: list, info: list, paths: list) -> Merged:
     parent, key, first = [-1], [-1], bytearray(1)
     leaf: dict[tuple, int] = {}
     chain, prev = [0], ()
+    end = [0]
     for p in sorted(paths[0].keys() | paths[1].keys()):
-        k = _common(prev, p)  # in sorted order, the longest prefix already in the trie
-        del chain[k + 1:]
+        # in sorted order, the longest prefix already in the trie is the one shared with
+        # the path before (its length counted in C)
+        k = len(list(takewhile(truth, map(eq, prev, p))))
+        nid = len(parent)
+        if len(chain) > k + 1:  # no later path passes these: their subtrees end here
+            for x in chain[k + 1:]:
+                end[x] = nid
+            del chain[k + 1:]
         m = len(p) - k
         if m:  # its new nodes p[k:], each the child of the one before: appended in C
-            nid = len(parent)
+            end.extend(repeat(0, m))
             parent.append(chain[k])
             parent.extend(range(nid, nid + m - 1))
             key.extend(p[k:])
@@ -126,12 +128,15 @@ def _build(keys: list, info: list, paths: list) -> Merged:
             chain.extend(range(nid, nid + m))
         leaf[p] = chain[-1]
         prev = p
+    for x in chain:
+        end[x] = len(parent)
     weight, visited = [], []
     for side in paths:
-        w, v = _weigh(parent, leaf, side)
+        w, v = _weigh(parent, end, leaf, side)
         weight.append(w)
         visited.append(v)
-    return Merged(keys, info, paths, parent, key, first, weight, visited, leaf, len(parent))
+    return Merged(keys, info, paths, parent, key, first, weight, visited, leaf, len(parent),
+                  end)
 
 
 def function_counts(m: Merged, side: int) -> dict[tuple[str, str], list]:

@@ -19,14 +19,14 @@ import os
 import threading
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
-from functools import cached_property
 from pathlib import Path
 
 from pinkclinic.analysis.data import RecordingData
+from pinkclinic.diff.stacks import CpuStacks, of_profile, of_pyspy
 from pinkclinic.errors import PinkError, UsageError
 from pinkclinic.jsonio import read_json
 from pinkclinic.profile import build_profile
-from pinkclinic.profile.model import Profile
+from pinkclinic.profile.areas import AreaClassifier
 from pinkclinic.recording import Recording
 
 PYINSTRUMENT_INTERVAL_MS = 1.0
@@ -35,17 +35,17 @@ PYINSTRUMENT_INTERVAL_MS = 1.0
 @dataclass
 class CpuSide:
     rec: Recording
-    profile: Profile | None
+    stacks: CpuStacks | None   # its busy CPU stacks in the window (None: no samples)
     ms_per_sample: float
     requests: float | None
     window_s: float | None
     notes: list[str] = field(default_factory=list)
     cpu_from: str = "samples"   # "kernel": samples scaled to the tree's CPU time
 
-    @cached_property
+    @property
     def busy(self) -> float:
-        """Its CPU samples (idle ones left out), summed once."""
-        return self.profile.total(idle=False) if self.profile is not None else 0.0
+        """Its CPU samples (idle ones left out)."""
+        return self.stacks.busy if self.stacks is not None else 0.0
 
     @property
     def name(self) -> str:
@@ -74,7 +74,7 @@ def served(rows: list[dict], window) -> float:
     return total
 
 
-def calibrated(data: RecordingData, profile: Profile, ms: float) -> tuple[float, str]:
+def calibrated(data: RecordingData, busy: float, ms: float) -> tuple[float, str]:
     """Milliseconds of CPU per sample: the tree's CPU time in the window (the kernel's
     accounting, ``processes.jsonl``) over the CPU samples in it, when it was recorded.
 
@@ -83,7 +83,6 @@ def calibrated(data: RecordingData, profile: Profile, ms: float) -> tuple[float,
     time does not. Spread over the samples, it gives each function its CPU time.
     """
     cpu, w = data.cpu, data.window
-    busy = profile.total(idle=False)
     if cpu is None or w is None or not cpu.samples or busy <= 0 or cpu.total_mean <= 0:
         return ms, "samples"
     return cpu.total_mean * w.duration * 1000.0 / busy, "kernel"
@@ -101,15 +100,19 @@ def cpu_side(rec: Recording) -> CpuSide:
         # weights are seconds: turn them into 1 ms samples, so the counts mean counts
         for v in profile.stacks.values():
             v[0] = v[0] * 1000.0 / ms
-        profile.unit = "samples"
+        stacks = of_profile(profile)
     else:
-        profile = data.window_profile
+        threads = data.pyspy_threads
+        stacks = of_pyspy(threads, None if window is None else (window.start, window.end))
+        if stacks is None and threads:  # not read_timed's shape: the Profile, slower
+            profile = data.window_profile
+            stacks = None if profile is None else of_profile(profile)
         rate = float((rec.manifest.get("streams", {}).get("pyspy") or {}).get("rate_hz") or 100)
         ms = 1000.0 / rate
-        if profile is None:
+        if stacks is None:
             notes.append("no py-spy samples in its load window")
         else:
-            ms, source = calibrated(data, profile, ms)
+            ms, source = calibrated(data, stacks.busy, ms)
     rows = data.load_timeline
     requests = served(rows, window) if rows else None
     if not rows:
@@ -117,7 +120,7 @@ def cpu_side(rec: Recording) -> CpuSide:
     elif not requests:
         notes.append("its load got no 2xx/3xx answer")
         requests = None
-    return CpuSide(rec, profile, ms, requests or None,
+    return CpuSide(rec, stacks, ms, requests or None,
                    window.duration if window is not None else None, notes, source)
 
 
@@ -135,13 +138,16 @@ def _side_at(path: str) -> tuple[CpuSide | None, tuple | None]:
 def cpu_sides(base: Recording, new: Recording) -> tuple[CpuSide, CpuSide]:
     """Both sides, BASE read in a forked worker while this process reads NEW.
 
-    Each side reads and counts its own py-spy file (~4 s of one core at 1M samples); the
-    two are independent, so on two free cores the pair takes the time of one. One core,
+    Each side reads and counts its own py-spy file (~2 s of one core at 1M samples); the
+    two are independent, so on two free cores the pair takes the time of one. The worker
+    sends back the side's busy stacks (:class:`~pinkclinic.diff.stacks.CpuStacks`). One core,
     or no ``fork``, or other threads running (``--baseline`` after a run: a thread could
     hold a lock the forked copy would wait on forever): one after the other."""
-    if ((os.cpu_count() or 1) < 2 or "fork" not in mp.get_all_start_methods()
-            or threading.active_count() > 1):
+    if not can_fork():
         return cpu_side(base), cpu_side(new)
+    # the installed distributions (code areas) are read once, here, and the worker inherits
+    # them: ~0.25 s that both would spend, which on a busy machine is not in parallel
+    AreaClassifier()
     with ProcessPoolExecutor(1, mp_context=mp.get_context("fork")) as pool:
         far = pool.submit(_side_at, str(base.path))
         near = cpu_side(new)
@@ -150,6 +156,36 @@ def cpu_sides(base: Recording, new: Recording) -> tuple[CpuSide, CpuSide]:
         raise PinkError(*err)
     side.rec = base
     return side, near
+
+
+def can_fork() -> bool:
+    """Whether work can go to a forked worker: two cores, ``fork``, and no other thread (a
+    thread could hold a lock the forked copy would wait on forever)."""
+    return ((os.cpu_count() or 1) >= 2 and "fork" in mp.get_all_start_methods()
+            and threading.active_count() == 1)
+
+
+_JOB = None  # what the forked worker of :func:`side_by_side` runs: inherited, not pickled
+
+
+def _run_job():
+    return _JOB()
+
+
+def side_by_side(far, near) -> tuple:
+    """``(far(), near())``, ``far`` in a forked worker while this process runs ``near``:
+    the worker has this process's memory, so only ``far``'s result is pickled."""
+    global _JOB
+    if not can_fork():
+        return far(), near()
+    _JOB = far
+    try:
+        with ProcessPoolExecutor(1, mp_context=mp.get_context("fork")) as pool:
+            job = pool.submit(_run_job)
+            mine = near()
+            return job.result(), mine
+    finally:
+        _JOB = None
 
 
 def analysed(rec: Recording, name: str) -> dict:

@@ -16,6 +16,8 @@ page; their time stays in their parents.
 
 from __future__ import annotations
 
+from itertools import compress
+
 from pinkclinic.diff.merged import Merged, merge
 from pinkclinic.diff.sides import CpuSide
 from pinkclinic.diff.stats import MIN_OF_TOTAL, Side, compare, z_for
@@ -34,8 +36,12 @@ def _merge(base: CpuSide, new: CpuSide, m: Merged | None = None):
     nodes: list[list] = [[wb[0], wn[0], 0, "", None, -1]]
     floor_b, floor_n = MIN_WIDTH * wb[0], MIN_WIDTH * wn[0]
     at = {0: 0}  # trie node -> its index in ``nodes``
-    for nid in range(1, len(m.parent)):
-        if not (0 < wb[nid] >= floor_b or 0 < wn[nid] >= floor_n):
+    # the nodes at least that wide on a side (a floor of 0: any weight), selected in C;
+    # a node's parent is no narrower, so it comes before it
+    wide = [compress(range(len(w)), map(f.__le__, w) if f > 0 else w)
+            for w, f in ((wb, floor_b), (wn, floor_n))]
+    for nid in sorted(set(wide[0]).union(wide[1])):
+        if not nid:
             continue
         g = m.key[nid]
         line, area = (inew if vn[nid] else ib)[g]

@@ -92,6 +92,7 @@ def _read_streaming(path, order: bool = False):
     wtail = b""
     buf = b""
     pos = 0
+    clear = 0  # buf[:clear] holds no "]]" (searched already): the samples' end is after it
     eof = False
     need = True  # the current mode cannot progress without more bytes
     with open(path, "rb") as f:
@@ -100,6 +101,7 @@ def _read_streaming(path, order: bool = False):
                 more = f.read(CHUNK)
                 eof = not more
                 buf = buf[pos:] + more
+                clear = max(0, clear - pos)
                 pos = 0
             need = False
             if mode == 0:
@@ -121,7 +123,7 @@ def _read_streaming(path, order: bool = False):
                     index, seq = _Index(), array("I")
                     orders.append(seq)
                     indexes.append(index)
-                    mode = 1
+                    mode, clear = 1, 0
                     if buf[pos:pos + 1] == b"]":
                         pos += 1
                         mode = 0
@@ -131,7 +133,9 @@ def _read_streaming(path, order: bool = False):
                     wtoks, nweights, wtail, mode = set(), 0, b"", 2
             elif mode == 1:
                 # the samples "[1,2],[3],...,[4]]": take whole "[...]," items, split, count
-                end = buf.find(b"]]", pos)
+                end = buf.find(b"]]", max(pos, clear - 1))
+                if end < 0:
+                    clear = len(buf)
                 if end >= 0:
                     start, stop, pos, mode = pos, end, end + 2, 0
                 else:
@@ -149,7 +153,7 @@ def _read_streaming(path, order: bool = False):
                     raise _Layout("unexpected bytes between samples")
                 found = inner.split(b"],[")
                 if order:  # one lookup a sample: a new key gets the next index (__missing__)
-                    seq.extend(map(index.__getitem__, found))
+                    seq.fromlist(list(map(index.__getitem__, found)))  # ~20% < extend
                 else:
                     counts.update(found)  # a Counter keeps first-seen order
             else:
@@ -163,35 +167,44 @@ def _read_streaming(path, order: bool = False):
                     pos, need = len(buf), True
                 else:
                     wtail, pos = b"", close + 1
-                if text.strip():
-                    toks = text.split(b",")
-                    nweights += len(toks)
-                    wtoks.update(toks)
+                if text.strip():  # all equal (py-spy's 1/rate): one token repeated, in C
+                    k = text.count(b",") + 1
+                    tok = text[:text.find(b",")] if k > 1 else text
+                    if text != (tok + b",") * (k - 1) + tok:
+                        raise _Layout("weights differ between samples")
+                    nweights += k
+                    wtoks.add(tok)
                     if len(wtoks) > 1:
                         raise _Layout("weights differ between samples")
                 if close >= 0:
                     results[-1][1:] = [wtoks, nweights]
                     mode = 0
-    doc = json.loads(b"".join(skeleton))
+    try:  # the skeleton holds every frame's name and file: orjson is ~3x json's speed
+        doc = orjson.loads(b"".join(skeleton))
+    except orjson.JSONDecodeError:  # what only json reads (NaN, huge integers)
+        doc = json.loads(b"".join(skeleton))
     profiles = doc.get("profiles")
     if not isinstance(profiles, list) or len(profiles) != len(results):
         raise _Layout("profiles and sample arrays do not line up")
     if order:  # the counts from the time order: the keys in first-seen order, as Counter
         for res, idx, sq in zip(results, indexes, orders, strict=True):
-            per = Counter(sq)
-            res[0] = {k: per[i] for k, i in idx.items()}
+            per = [0] * len(idx)  # indices are 0..n-1: a list beats a Counter ~2.5x
+            for i in sq.tolist():
+                per[i] += 1
+            res[0] = dict(zip(idx, per, strict=True))
     out = []
     for prof, (counts, wtoks, nweights) in zip(profiles, results, strict=True):
         if prof.get("type") != "sampled":
             raise _Layout("not a sampled profile")
-        if any(b"[" in k or b"]" in k for k in counts):
-            raise _Layout("nested arrays in samples")
         n = sum(counts.values())
         if wtoks and nweights != n:
             raise _Layout("samples and weights differ in length")
         w = float(next(iter(wtoks))) if wtoks else 1.0
         keys = list(counts)
         # digits, commas and brackets only (checked above): orjson parses them ~5x faster
-        stacks = orjson.loads(b"[[" + b"],[".join(keys) + b"]]") if keys else []
+        blob = b"[[" + b"],[".join(keys) + b"]]"
+        if keys and not blob.count(b"[") == blob.count(b"]") == len(keys) + 1:
+            raise _Layout("nested arrays in samples")
+        stacks = orjson.loads(blob) if keys else []
         out.append({tuple(st): [c * w, c] for st, c in zip(stacks, counts.values(), strict=True)})
     return (doc, out, orders) if order else (doc, out)

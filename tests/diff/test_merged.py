@@ -8,13 +8,14 @@ import random
 
 from pinkclinic.diff.merged import function_counts, merge, removed
 from pinkclinic.diff.sides import CpuSide
+from pinkclinic.diff.stacks import of_profile
 from pinkclinic.diff.tree import _merge
-from pinkclinic.profile import from_stacks
+from pinkclinic.profile import Profile, from_stacks
 
 NAMES = ["main", "serve", "handle", "render", "walk", "query", "encode", "log"]
 
 
-def side(seed: int, line: int) -> CpuSide:
+def profile(seed: int, line: int) -> Profile:
     rnd = random.Random(seed)
     rows = []
     for _ in range(400):
@@ -22,11 +23,14 @@ def side(seed: int, line: int) -> CpuSide:
         stack = [(rnd.choice(NAMES[:4] if d < 2 else NAMES), "/srv/app.py", line + d)
                  for d in range(depth)]  # names repeat: recursion, shared prefixes
         rows.append((stack, float(rnd.randint(1, 5)), 1, 1, rnd.choice([1, 2])))
-    return CpuSide(None, from_stacks(rows), 10.0, 100.0, 1.0)
+    return from_stacks(rows)
 
 
-def paths(s: CpuSide) -> dict[tuple, float]:
-    p = s.profile
+def side(p: Profile) -> CpuSide:
+    return CpuSide(None, of_profile(p), 10.0, 100.0, 1.0)
+
+
+def paths(p: Profile) -> dict[tuple, float]:
     out: dict[tuple, float] = {}
     for _, fids, w, _ in p.iter_stacks(idle=False):
         key = tuple(p.frames[f][:2] for f in fids)
@@ -35,9 +39,10 @@ def paths(s: CpuSide) -> dict[tuple, float]:
 
 
 def test_nodes_functions_and_removed_paths_match_their_definitions():
-    base, new = side(1, 10), side(2, 50)
+    prof_b, prof_n = profile(1, 10), profile(2, 50)
+    base, new = side(prof_b), side(prof_n)
     m = merge(base, new)
-    pb, pn = paths(base), paths(new)
+    pb, pn = paths(prof_b), paths(prof_n)
     assert len(m.paths[0]) == len(pb) > 100 and len(m.paths[1]) == len(pn)
 
     # every node: its path from the root, and its weight = the stacks through it
@@ -58,8 +63,7 @@ def test_nodes_functions_and_removed_paths_match_their_definitions():
     assert any(n[2] < 50 for n in nodes[1:] if n[1] == 0)
 
     # the function table: Profile.functions' self and total (recursion counted once)
-    for side_i, s in enumerate((base, new)):
-        p = s.profile
+    for side_i, p in enumerate((prof_b, prof_n)):
         want = {p.frames[f.frame][:2]: [f.self, f.total] for f in p.functions(idle=False)}
         got = {k: v[:2] for k, v in function_counts(m, side_i).items()}
         assert got == want
