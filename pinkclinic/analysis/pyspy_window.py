@@ -145,6 +145,19 @@ def _frame_ids(threads: list[ThreadSamples]) -> tuple[list, list[list]]:
     return table, [[tuple(map(index.__getitem__, k)) for k in t.keys] for t in threads]
 
 
+def samples_in(t: ThreadSamples, window: tuple[float, float] | None):
+    """The samples of thread ``t`` inside ``window`` (all if ``None``): sample i is at
+    ``t0 + i * step``, so the window is a slice. A window that ends before the thread's
+    first sample, or starts after its last, holds none."""
+    if window is None:
+        return t.seq
+    if t.step <= 0:
+        return t.seq if window[0] <= t.t0 <= window[1] else t.seq[:0]
+    lo = max(0, math.ceil((window[0] - t.t0) / t.step - 1e-9))
+    hi = max(0, min(t.n, math.floor((window[1] - t.t0) / t.step + 1e-9) + 1))
+    return t.seq[lo:hi]
+
+
 def window_profile(threads: list[ThreadSamples], window: tuple[float, float] | None,
                    meta: dict | None = None, waiting: set | None = None):
     """One Profile of the samples inside ``window`` (all of them if ``None``). The samples
@@ -166,14 +179,7 @@ def window_profile(threads: list[ThreadSamples], window: tuple[float, float] | N
         names[(t.pid, t.tid)] = t.name
         if t.process:
             processes.setdefault(t.pid, t.process)
-        inside = t.seq
-        if window is not None:  # sample i is at t0 + i * step: the window is a slice
-            n = t.n
-            lo = 0 if t.step <= 0 else max(0, math.ceil((window[0] - t.t0) / t.step - 1e-9))
-            hi = n if t.step <= 0 else min(n, math.floor((window[1] - t.t0) / t.step + 1e-9) + 1)
-            if t.step <= 0 and not window[0] <= t.t0 <= window[1]:
-                lo = hi = 0
-            inside = t.seq[lo:hi]
+        inside = samples_in(t, window)
         wait = (t.pid, t.tid) in waiting
         for i, k in Counter(inside).items():  # in first-seen (time) order
             stack = ids[i]

@@ -19,11 +19,11 @@ Both are small, so the worker that reads BASE sends back this, not a Profile.
 
 from __future__ import annotations
 
-import math
 from collections import Counter
 from dataclasses import dataclass
 from itertools import chain
 
+from pinkclinic.analysis.pyspy_window import samples_in
 from pinkclinic.probe import is_probe_file
 from pinkclinic.profile.areas import IDLE, AreaClassifier
 from pinkclinic.profile.idle import is_loop_entry, is_wait_frame
@@ -49,19 +49,6 @@ def of_profile(p: Profile) -> CpuStacks:
     return CpuStacks(frames, paths, p.total(idle=False))
 
 
-def _slice(t, window: tuple[float, float] | None):
-    """The samples of thread ``t`` inside ``window``: sample i is at t0 + i * step
-    (pinkclinic.analysis.pyspy_window.window_profile, the same bounds)."""
-    if window is None:
-        return t.seq
-    n = t.n
-    if t.step <= 0:
-        return t.seq if window[0] <= t.t0 <= window[1] else t.seq[:0]
-    lo = max(0, math.ceil((window[0] - t.t0) / t.step - 1e-9))
-    hi = min(n, math.floor((window[1] - t.t0) / t.step + 1e-9) + 1)
-    return t.seq[lo:hi]
-
-
 def of_pyspy(threads: list, window: tuple[float, float] | None) -> CpuStacks | None:
     """The busy stacks of ``threads`` (``read_timed``'s, sharing one frame table) in
     ``window``; ``None`` when the threads are not in that shape or nothing is inside."""
@@ -76,7 +63,7 @@ def of_pyspy(threads: list, window: tuple[float, float] | None) -> CpuStacks | N
     for t in threads:
         ids = t.ids
         seen = [0] * len(ids)  # samples per distinct stack: a list beats a Counter ~2.5x
-        for i in _slice(t, window).tolist():
+        for i in samples_in(t, window).tolist():
             seen[i] += 1
         for stack, k in zip(ids, seen, strict=True):
             if not k:

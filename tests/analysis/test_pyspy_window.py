@@ -3,7 +3,7 @@ the load window's profile, and the loop's busy share over time."""
 
 import pytest
 
-from pinkclinic.analysis.pyspy_window import loop_busy, read_timed, window_profile
+from pinkclinic.analysis.pyspy_window import loop_busy, read_timed, samples_in, window_profile
 from pinkclinic.profile.idle import IDLE_FRAME
 from tests.synth import LOOP_IDLE, THREAD_RUN, Synth, frame, on_loop, spy_thread
 
@@ -55,6 +55,16 @@ def test_window_profile_keeps_the_window_and_marks_waiting_threads(tmp_path):
     idle_leaves = {prof.frames[f[-1]].function for _, f, _, _ in prof.iter_stacks(idle=True)
                    if prof.is_idle(f)}
     assert idle_leaves == {IDLE_FRAME[0]}
+
+
+def test_a_window_outside_the_samples_holds_none(tmp_path):
+    s = Synth(tmp_path)
+    s.pyspy(spy_thread(100, 100, [(on_loop(frame("hot")), 1.0)]), start=s.t0 + 5, end=s.t0 + 10)
+    threads = timed(s)
+    for window in [(s.t0, s.t0 + 1), (s.t0 + 11, s.t0 + 12)]:  # before the first, after the last
+        assert window_profile(threads, window) is None  # nothing inside
+    assert [len(samples_in(t, (s.t0, s.t0 + 1))) for t in threads] == [0]
+    assert window_profile(threads, (s.t0, s.t0 + 6)).total(idle=True) == pytest.approx(100, abs=2)
 
 
 def test_loop_busy_per_step(tmp_path):
