@@ -3,7 +3,9 @@
 Sums the RSS of every process of the tree at each sampler tick, fits a line
 over the load window, and checks that the growth is steady (a good fit) and
 does not level off (the last third still grows). Bytes per request divides the
-growth by the requests the load generator completed in the same window.
+growth by the requests the load generator completed in the same window. Over fewer
+than ``LEAK_FULL_REQUESTS`` requests the finding's severity is scaled down, and its
+summary says why: a server warming up grows steadily too.
 """
 
 from __future__ import annotations
@@ -21,6 +23,9 @@ LEAK_MIN_BYTES = 4 << 20          # at least 4 MiB over the window...
 LEAK_MIN_FRACTION = 0.05          # ... and at least 5% of the starting RSS
 LEAK_TAIL_RATIO = 0.4   # the last third must still grow at >= 40% of the overall rate
 LEAK_FULL_FRACTION = 1.0          # growth (relative to start) at which severity reaches 1
+LEAK_FULL_REQUESTS = 500  # fewer requests in the window scale the severity down: warm-up
+# (caches filling, a thread pool's threads each getting an allocator arena) grows RSS
+# steadily over a server's first requests just as a leak does
 
 
 def tree_rss(data: RecordingData, t0: float, t1: float) -> list[tuple[float, float]]:
@@ -78,8 +83,13 @@ def analyse(data: RecordingData) -> Finding:
                                "and did not grow steadily")
     per_req = evidence["bytes_per_request"]
     per = f", about {human_bytes(per_req)} per request" if per_req else ""
+    severity = clamp01(0.5 + 0.5 * (growth / start) / LEAK_FULL_FRACTION) * r2
+    few = ""
+    if requests and requests < LEAK_FULL_REQUESTS:
+        severity *= requests / LEAK_FULL_REQUESTS
+        few = (f", but over only {requests:,} requests: a server warming up (caches, a thread "
+               "pool's allocator arenas) grows like this too, so run the load longer to confirm")
     return Finding(signal="memory", status=ISSUE, category="memory-leak",
-                   severity=clamp01(0.5 + 0.5 * (growth / start) / LEAK_FULL_FRACTION) * r2,
-                   evidence=evidence,
+                   severity=round(severity, 3), evidence=evidence,
                    summary=f"memory grew steadily by {human_bytes(growth)} "
-                           f"({human_bytes(slope)}/s{per}) and did not level off")
+                           f"({human_bytes(slope)}/s{per}) and did not level off{few}")

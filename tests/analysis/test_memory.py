@@ -35,6 +35,17 @@ def test_steady_growth_is_a_leak_priced_per_request(tmp_path):
     assert f.evidence["bytes_per_request"] == pytest.approx(20 * MB / 1000, rel=0.02)
 
 
+def test_growth_over_few_requests_is_a_weaker_finding_that_says_why(tmp_path):
+    """The same steady growth over 100 requests (a thread pool warming up grows like this)
+    against 1000: still an issue, with a fifth of the severity and a reason."""
+    many = memory.analyse(mem_rec(tmp_path / "many", linear(40 * MB, 20 * MB), rps=100).data())
+    few = memory.analyse(mem_rec(tmp_path / "few", linear(40 * MB, 20 * MB), rps=10).data())
+    assert many.status == few.status == ISSUE
+    assert few.evidence["requests"] == 100 and many.evidence["requests"] == 1000
+    assert few.severity == pytest.approx(many.severity * 100 / memory.LEAK_FULL_REQUESTS, abs=0.002)
+    assert "over only 100 requests" in few.summary and "requests:" not in many.summary
+
+
 @pytest.mark.parametrize("side, status", [(0.97, NONE), (1.03, ISSUE)])
 def test_minimum_growth_in_bytes(tmp_path, side, status):
     total = memory.LEAK_MIN_BYTES * side
