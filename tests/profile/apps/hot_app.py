@@ -1,6 +1,8 @@
 """A starlette app whose hot function is known: every request spends most of its CPU in
-``checksum``, a little in ``light_work``; the loop waits in between requests."""
+``checksum``, a little in ``light_work``, then awaits 20 ms (an upstream call), so the
+loop waits in every request whatever the clients do."""
 
+import asyncio
 import sys
 
 import uvicorn
@@ -23,7 +25,9 @@ def light_work(n: int) -> int:
 async def handler(request):
     # checksum is ~10 ms a request: far above the time a starved core leaves the server
     # preempted in its socket write, which py-spy sees as active
-    return PlainTextResponse(f"{checksum(100_000)} {light_work(2000)}")
+    text = f"{checksum(100_000)} {light_work(2000)}"
+    await asyncio.sleep(0.02)
+    return PlainTextResponse(text)
 
 
 app = Starlette(routes=[Route("/", handler)])
