@@ -31,9 +31,10 @@ class Served:
             return json.loads(r.read())
 
 
-@pytest.fixture
-def serve():
-    """``serve("shop.py")`` starts a sample server on a free port and returns a Served."""
+@contextlib.contextmanager
+def serving():
+    """``start("shop.py")`` starts a sample server on a free port and returns a Served;
+    every server started is stopped when the block ends."""
     with contextlib.ExitStack() as stack:
         def start(name: str, *args: str, env: dict | None = None) -> Served:
             port = free_port()
@@ -41,4 +42,11 @@ def serve():
             proc = stack.enter_context(server(sample_cmd(name, str(port), *args), port, **kw))
             return Served(port, proc)
 
+        yield start
+
+
+@pytest.fixture
+def serve():
+    """``serve("shop.py")`` starts a sample server on a free port and returns a Served."""
+    with serving() as start:
         yield start

@@ -11,7 +11,7 @@ from pinkclinic.errors import UsageError
 from pinkclinic.workflows.compare import BY_KEY, improvement
 from pinkclinic.workflows.compare_limits import check_limits, parse_limit
 from tests.helpers import run_cli
-from tests.workflows.conftest import sample_cmd
+from tests.workflows.conftest import sample_cmd, serving
 
 SLOW = " ".join(sample_cmd("items_slow.py", "0"))
 FAST = " ".join(sample_cmd("items_fast.py", "0"))
@@ -33,18 +33,23 @@ def test_compare_ranks_the_faster_server_first():
     assert data["crossed"] == []
 
 
-@pytest.fixture
-def saved(serve, tmp_path):
-    fast, slow = serve("items_fast.py"), serve("items_slow.py")
+@pytest.fixture(scope="module")
+def saved(tmp_path_factory):
+    """Saved ``bench -j --pid`` results of the fast and the slow server, made once for the
+    tests that compare them (each pair costs ~5 s); the servers are stopped before the
+    first of those tests starts, and no test writes to the files."""
+    tmp_path = tmp_path_factory.mktemp("saved")
     paths = {}
-    for name, s in (("fast", fast), ("slow", slow)):
-        proc = run_cli("bench", "-j", "-c", "8", "-d", "1", "--pid", str(s.proc.pid),
-                       s.url + "/items", check=True)
-        server = json.loads(proc.stdout)["server"]  # --pid: the server was sampled
-        assert server["pid"] == s.proc.pid and server["peak_rss"] > 10e6, server
-        assert 5 < server["cpu_percent"] <= 200, server
-        paths[name] = tmp_path / f"{name}.json"
-        paths[name].write_text(proc.stdout)
+    with serving() as serve:
+        fast, slow = serve("items_fast.py"), serve("items_slow.py")
+        for name, s in (("fast", fast), ("slow", slow)):
+            proc = run_cli("bench", "-j", "-c", "8", "-d", "1", "--pid", str(s.proc.pid),
+                           s.url + "/items", check=True)
+            server = json.loads(proc.stdout)["server"]  # --pid: the server was sampled
+            assert server["pid"] == s.proc.pid and server["peak_rss"] > 10e6, server
+            assert 5 < server["cpu_percent"] <= 200, server
+            paths[name] = tmp_path / f"{name}.json"
+            paths[name].write_text(proc.stdout)
     return paths
 
 

@@ -141,13 +141,38 @@ def test_ctrl_c_mid_suite_prints_what_ran_and_stops_the_server(tmp_path):
     proc = subprocess.Popen(pinkclinic_cmd("bench", "--suite", str(f), "-j", "--",
                                            *sample_cmd("shop.py", "0")),
                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
-    time.sleep(4)
+    # Ctrl-C once "long" is under way: the launched server has counted its requests (a
+    # poll, where a fixed 4 s sleep was both slow and, on a loaded machine, a guess)
+    deadline = time.monotonic() + 60
+    while _served(proc, "GET /items") < 20:
+        assert proc.poll() is None, proc.communicate()
+        assert time.monotonic() < deadline, "the suite's long endpoint never ran"
+        time.sleep(0.05)
     proc.send_signal(signal.SIGINT)
     out, err = proc.communicate(timeout=30)
     assert proc.returncode == 130, err
     assert "Traceback" not in err
     st = {e["name"]: e["status"] for e in json.loads(out)["endpoints"]}
     assert st == {"first": "ok", "long": "interrupted", "never": "not-run"}
+
+
+def _served(proc, key: str) -> int:
+    """How many ``key`` requests the server that ``proc`` launched has counted (0 while
+    it is not up yet)."""
+    import psutil
+
+    try:
+        for child in psutil.Process(proc.pid).children(recursive=True):
+            if "shop.py" not in " ".join(child.cmdline()):
+                continue
+            for c in child.net_connections("tcp"):
+                if c.status == psutil.CONN_LISTEN:
+                    url = f"http://127.0.0.1:{c.laddr.port}/__counts"
+                    with urllib.request.urlopen(url, timeout=5) as r:
+                        return json.loads(r.read()).get(key, 0)
+    except (psutil.Error, OSError):
+        pass
+    return 0
 
 
 MARKUP_SUITE = """

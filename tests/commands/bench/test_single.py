@@ -5,8 +5,8 @@ from __future__ import annotations
 import re
 import signal
 import subprocess
-import time
 
+from tests.commands.bench.test_interrupts import wait_for_requests
 from tests.helpers import pinkclinic_cmd, run_cli
 
 
@@ -27,7 +27,7 @@ def test_ctrl_c_prints_the_results_so_far(serve):
     s = serve("count")
     proc = subprocess.Popen(pinkclinic_cmd("bench", "-d", "60", "-c", "4", "-j", s.url),
                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
-    time.sleep(2.5)
+    wait_for_requests(s, proc)  # the load (and its Ctrl-C handler) runs: no fixed sleep
     proc.send_signal(signal.SIGINT)
     out, err = proc.communicate(timeout=30)
     assert proc.returncode == 130, err
@@ -40,7 +40,7 @@ def test_ctrl_c_with_workers(serve):
     s = serve("count")
     proc = subprocess.Popen(pinkclinic_cmd("bench", "-d", "60", "-c", "4", "-w", "2", s.url),
                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
-    time.sleep(3)
+    wait_for_requests(s, proc)  # the load (and its Ctrl-C handler) runs: no fixed sleep
     proc.send_signal(signal.SIGINT)
     out, err = proc.communicate(timeout=30)
     assert proc.returncode == 130, err
