@@ -36,6 +36,22 @@ def is_probe_file(path: str | os.PathLike | None) -> bool:
     return bool(path) and _CODE.search(str(path).replace("\\", "/")) is not None
 
 
+# The probe's pass-through wrappers (feature routes times each request around the app):
+# the target's own code runs beneath their frames, so a stack drops those frames, where
+# it is cut at any other frame of the probe (the probe's own work).
+_WRAPPER = re.compile(r"(?:^|/)pinkclinic_probe/_app_wrap\.py$")
+
+
+def is_probe_wrapper(path: str | os.PathLike | None) -> bool:
+    """A frame of the probe's request wrappers: dropped from a stack, not cut at."""
+    return bool(path) and _WRAPPER.search(str(path).replace("\\", "/")) is not None
+
+
+def without_wrappers(frames: list) -> list:
+    """``frames`` (``(function, file, ...)``) less the probe's request wrappers."""
+    return [f for f in frames if not is_probe_wrapper(f[1])]
+
+
 def probe_paths(folder: str | os.PathLike) -> list[Path]:
     """Every ``probe-<PID>.jsonl`` in ``folder``, in name order."""
     return sorted(p for p in Path(folder).glob("probe-*.jsonl") if _FILE.match(p.name))

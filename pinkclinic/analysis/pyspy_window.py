@@ -25,7 +25,7 @@ from dataclasses import dataclass, field
 from functools import cached_property
 from itertools import chain
 
-from pinkclinic.probe import THREAD_PREFIX, is_probe_file
+from pinkclinic.probe import THREAD_PREFIX, is_probe_file, is_probe_wrapper
 from pinkclinic.profile.builder import ProfileBuilder
 from pinkclinic.profile.idle import IDLE_FRAME, is_loop_entry, is_wait_frame
 from pinkclinic.profile.readers import PROFILE_NAME, split_pseudo
@@ -70,6 +70,8 @@ def read_timed(path, started: float, rate: float) -> list[ThreadSamples]:
     cache: dict[tuple, tuple] = {}
     probe_files: dict[str, bool] = {}
     probe_ids = {i for i, fr in enumerate(frames) if _probe_file(fr[1], probe_files)}
+    wrapper_ids = {i for i in probe_ids if is_probe_wrapper(frames[i][1])}
+    probe_ids -= wrapper_ids
     heads: dict[tuple, tuple] = {}  # the first frames of a stack -> split_pseudo of them
     for prof, counted, order in zip(doc.get("profiles", []), profiles, orders, strict=True):
         m = PROFILE_NAME.match(str(prof.get("name", "")))
@@ -90,6 +92,8 @@ def read_timed(path, started: float, rate: float) -> list[ThreadSamples]:
                         [frames[i][0] if not frames[i][1] else "" for i in head])
                 n, pseudo = split
                 fids = key[n:]
+                if wrapper_ids:  # the app runs beneath the probe's request wrappers
+                    fids = tuple(f for f in fids if f not in wrapper_ids)
                 # entered through the probe (its outermost frames): a sample of a probe
                 # thread whose name py-spy did not see yet
                 entered = bool(probe_ids) and not probe_ids.isdisjoint(fids[:5])

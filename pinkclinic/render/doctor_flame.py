@@ -23,7 +23,7 @@ from pinkclinic.analysis.data import RecordingData
 from pinkclinic.analysis.loop import stalls
 from pinkclinic.analysis.pyspy_window import window_profile
 from pinkclinic.analysis.thread_time import thread_states
-from pinkclinic.probe import is_probe_file
+from pinkclinic.probe import is_probe_file, without_wrappers
 from pinkclinic.profile import from_stacks
 from pinkclinic.render.flame import flame_fragment
 
@@ -53,7 +53,7 @@ def stall_profile(data: RecordingData):
     w = data.window
     stacks = []
     for b in stalls(data):
-        frames = [tuple(f[:3]) for f in b.get("stack") or []]
+        frames = without_wrappers([tuple(f[:3]) for f in b.get("stack") or []])
         frames = frames[:next((i for i, f in enumerate(frames) if is_probe_file(f[1])), len(frames))]
         if frames:
             t0 = b["t"]

@@ -43,6 +43,20 @@ def test_the_probe_s_threads_and_frames_are_left_out(tmp_path):
     assert leaves == {"build"}  # the probe's callback cut off the server's stack
 
 
+def test_the_apps_frames_beneath_the_probes_request_wrapper_are_kept(tmp_path):
+    """Feature routes wraps the app: its frames are dropped, not cut at, so the request's
+    own code under them stays in the stack (a cut left uvicorn's run_asgi as the culprit)."""
+    s = Synth(tmp_path)
+    wrapper = PROBE_FILE.rsplit("/", 1)[0] + "/_app_wrap.py"
+    served = on_loop(["RequestResponseCycle.run_asgi", "/site-packages/uvicorn/h11_impl.py", 400],
+                     ["pinkclinic_routes_asgi", wrapper, 40], ["timed_send", wrapper, 44],
+                     frame("render_report"))
+    s.pyspy(spy_thread(100, 100, [(served, 1.0)]))
+    prof = window_profile(timed(s), None)
+    stacks = {tuple(prof.frames[i].function for i in f) for _, f, _, _ in prof.iter_stacks(idle=True)}
+    assert stacks == {(*(f[0] for f in on_loop()), "RequestResponseCycle.run_asgi", "render_report")}
+
+
 def test_window_profile_keeps_the_window_and_marks_waiting_threads(tmp_path):
     s = Synth(tmp_path)
     s.pyspy(spy_thread(100, 100, [(on_loop(frame("hot")), 1.0)]),
