@@ -149,6 +149,12 @@ def _frame_ids(threads: list[ThreadSamples]) -> tuple[list, list[list]]:
     return table, [[tuple(map(index.__getitem__, k)) for k in t.keys] for t in threads]
 
 
+def cut_at_probe(stack: tuple, probe_ids: set) -> tuple:
+    """``stack`` (frame ids, outermost first) up to its first frame of the probe: the
+    probe's own work counts for the frame that called it."""
+    return stack[:next(j for j, f in enumerate(stack) if f in probe_ids)]
+
+
 def samples_in(t: ThreadSamples, window: tuple[float, float] | None):
     """The samples of thread ``t`` inside ``window`` (all if ``None``): sample i is at
     ``t0 + i * step``, so the window is a slice. A window that ends before the thread's
@@ -190,8 +196,7 @@ def window_profile(threads: list[ThreadSamples], window: tuple[float, float] | N
             if probe_ids and not probe_ids.isdisjoint(stack):
                 cut = trimmed.get(stack)
                 if cut is None:
-                    cut = trimmed[stack] = stack[:next(j for j, f in enumerate(stack)
-                                                       if f in probe_ids)]
+                    cut = trimmed[stack] = cut_at_probe(stack, probe_ids)
                 stack = cut
             if wait:
                 stack = (*stack, idle)

@@ -111,7 +111,8 @@ def add_routes(diagnosis: dict, data) -> None:
         return
     window = None if w is None else (w.start, w.end)
     full = data.load_window  # untrimmed: the table counts every request of the load
-    diagnosis["routes"] = {"table": route_table(doc, None if full is None else (full.start, full.end)), "source": doc.get("source", "load"),
+    table = route_table(doc, None if full is None else (full.start, full.end))
+    diagnosis["routes"] = {"table": table, "source": doc.get("source", "load"),
                            "dropped": int(doc.get("dropped") or 0)}
     if doc.get("source") == "probe":  # timed in the server by the probe (feature routes)
         diagnosis["routes"]["servers"] = [str(s) for s in doc.get("servers") or []]

@@ -23,7 +23,7 @@ from collections import Counter
 from dataclasses import dataclass
 from itertools import chain
 
-from pinkclinic.analysis.pyspy_window import samples_in
+from pinkclinic.analysis.pyspy_window import cut_at_probe, samples_in
 from pinkclinic.probe import is_probe_file
 from pinkclinic.profile.areas import IDLE, AreaClassifier
 from pinkclinic.profile.idle import is_loop_entry, is_wait_frame
@@ -68,8 +68,8 @@ def of_pyspy(threads: list, window: tuple[float, float] | None) -> CpuStacks | N
         for stack, k in zip(ids, seen, strict=True):
             if not k:
                 continue
-            if probe_ids and not probe_ids.isdisjoint(stack):  # cut at the first probe frame
-                stack = stack[:next(j for j, f in enumerate(stack) if f in probe_ids)]
+            if probe_ids and not probe_ids.isdisjoint(stack):
+                stack = cut_at_probe(stack, probe_ids)
             counts[stack] = get(stack, 0) + k
     if not counts:
         return None
