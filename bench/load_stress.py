@@ -13,7 +13,9 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import platform
+import shlex
 import statistics
 import sys
 import time
@@ -61,13 +63,18 @@ def main() -> int:
     ap.add_argument("--runs", type=int, default=200)
     ap.add_argument("--out", default=str(ROOT / "bench" / "results" / "load_stress"))
     opts = ap.parse_args()
+    load0 = os.getloadavg()[0]
     with busy_core(0):
         rows = [stress(c, opts.runs) for c in CASES]
     meta = {"python": platform.python_version(), "date": time.strftime("%Y-%m-%d"),
-            "runs": opts.runs, "busy_core": 0}
+            "runs": opts.runs, "busy_core": 0, "argv": sys.argv[1:],
+            "loadavg_before": load0, "loadavg_after": os.getloadavg()[0]}
     Path(opts.out + ".json").write_text(json.dumps({"meta": meta, "cases": rows}, indent=1,
                                                    sort_keys=True) + "\n")
     lines = ["# Load generator endings under stress (bench/load_stress.py)", "",
+             "    " + shlex.join(["python", "bench/load_stress.py", *meta["argv"]]), "",
+             f"1-minute load average {meta['loadavg_before']:.2f} before, "
+             f"{meta['loadavg_after']:.2f} after (the busy loop counts for 1).", "",
              f"{opts.runs} in-process `run_load` runs per case, a busy loop on core 0, "
              f"Python {meta['python']}, {meta['date']}. A run is exact when answered + failed "
              "equals the amount, nothing is in flight or unsent, only the server's own kinds "

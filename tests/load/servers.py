@@ -10,7 +10,9 @@ Modes:
            Continue first), --pause-after S (block the loop for --pause-for seconds
            once, S seconds after the first request), --delay S (answer each
            request S seconds later, without blocking the loop), --stall-path P
-           (never answer a request for path P).
+           (never answer a request for path P), --batch N (hold answers until N are
+           ready, then write them at once), --nested (every other answer is a 201 whose
+           body is the 200 answer, its head written 20 ms before the body).
   stall    accept and read, never answer.
   noaccept listen with a backlog of 0 and never accept a connection.
   upgrade  answer every request with ``101 Switching Protocols`` (then nothing);
@@ -79,6 +81,7 @@ class CountProto(asyncio.Protocol):
         self.url = b""
         self.body = b""
         self.hdrs: list[str] = []
+        self.held: list[bytes] = []  # --batch: answers not written yet
 
     def connection_made(self, transport):
         self.t = transport
@@ -129,7 +132,16 @@ class CountProto(asyncio.Protocol):
         resp, close = make_response(o, c.requests, method)
         if o.upgrade:
             resp, close = b"HTTP/1.1 101 Switching Protocols\r\nUpgrade: x-test\r\nConnection: Upgrade\r\n\r\n", False
-        if o.delay:
+        if o.nested and c.requests % 2:  # the same bytes as a 200, here the body of a 201
+            head = b"HTTP/1.1 201 Created\r\nContent-Length: %d\r\n\r\n" % len(resp)
+            self.t.write(head)
+            asyncio.get_running_loop().call_later(0.02, self.answer, resp, close)
+        elif o.batch > 1:
+            self.held.append(resp)
+            if len(self.held) == o.batch:
+                self.answer(b"".join(self.held), close)
+                self.held = []
+        elif o.delay:
             asyncio.get_running_loop().call_later(o.delay, self.answer, resp, close)
         else:
             self.answer(resp, close)
@@ -189,6 +201,8 @@ async def main() -> None:
     ap.add_argument("--record", action="store_true")
     ap.add_argument("--delay", type=float, default=0.0)
     ap.add_argument("--stall-path", default=None)
+    ap.add_argument("--batch", type=int, default=1)
+    ap.add_argument("--nested", action="store_true")
     opts = ap.parse_args()
     opts.upgrade = opts.mode == "upgrade"
     if opts.mode == "noaccept":

@@ -195,7 +195,7 @@ def unended_note(spec: LoadSpec, ended_by: str, inflight: int, unsent: int,
                  deadline_s: float) -> str:
     """Why an ``-a`` run ended before its amount, and how many of its requests never ended."""
     if ended_by == "deadline":
-        why = (f"the run passed its deadline of {deadline_s:.0f}s (for -a "
+        why = (f"the run passed its deadline of {round(deadline_s, 1):g}s (for -a "
                f"{spec.amount} over -c {spec.connections} with -t {spec.timeout:g}s)")
     else:
         why = "the run stalled: no request was in flight and no connection could send more"

@@ -23,6 +23,7 @@ import socket
 from time import perf_counter_ns
 
 from pinkclinic.errors import PinkError
+from pinkclinic.load.core.deadline import BACKOFF_MAX_S
 from pinkclinic.load.core.spec import LoadSpec
 from pinkclinic.load.core.stats import FD_LIMIT, TIMEOUT, Recorder
 from pinkclinic.load.http1.closing import H1ClosingConn
@@ -35,7 +36,6 @@ from pinkclinic.load.http1.sockets import Poller, Sock
 # nothing else in flight on its connection (-p 1: the answer to the last request acked all
 # of it), which Nagle's algorithm never holds back: one setsockopt (~1 µs) less a connect
 NAGLE_SAFE_BYTES = 1400
-BACKOFF_MAX_S = 1.0  # the longest wait before a failed connect is tried again
 LINGER_NS = 1_000_000_000  # how long a retired connection may stay open to read the rest
 
 
@@ -107,7 +107,8 @@ class Connections:
 
     def _open_later(self, slot: int) -> None:
         self.reopening -= 1
-        self.open(slot)
+        if self.slots[slot] is None:  # else the slot was filled meanwhile (``start``)
+            self.open(slot)
 
     def dialed(self, dial: Sock) -> None:
         """A connect succeeded (its connection's ``connection_made`` comes next)."""

@@ -11,40 +11,25 @@ the drain), over three objects that each own their state:
 
 The engine holds the run's phase (``started``, ``draining``, ``finished``), which the
 connections and the pacer read, and ``check_done``, which they call when the run may be
-over. A ``-a`` run also carries a deadline (``amount_deadline_s``) and ends at once if it
-stalls (:meth:`Engine.stalled`): both only happen through a bug, and say so.
+over. A ``-a`` run also carries a deadline (:mod:`pinkclinic.load.core.deadline`) and ends
+at once if it stalls (:meth:`Engine.stalled`): both only happen through a bug, and say so.
 """
 
 from __future__ import annotations
 
 import asyncio
-import math
 import threading
 import time
 from array import array
 from collections.abc import Callable
 from time import perf_counter_ns
 
+from pinkclinic.load.core.deadline import CONNECT_WAIT_S, SWEEP_S, amount_deadline_s
 from pinkclinic.load.core.spec import IdSource, LoadSpec
 from pinkclinic.load.core.stats import DRAIN_MAX_S, Recorder
-from pinkclinic.load.http1.connections import BACKOFF_MAX_S, Connections
+from pinkclinic.load.http1.connections import Connections
 from pinkclinic.load.http1.encode import Requests
 from pinkclinic.load.http1.pacing import ClosedLoop, RateSchedule
-
-CONNECT_WAIT_S = 1.0  # how long the first connects may delay the start of the clock
-SWEEP_S = 0.1  # how often timeouts are looked for
-
-
-def amount_deadline_s(spec: LoadSpec) -> float:
-    """The longest an ``-a`` run can take if every request ends as it must: each connection
-    works through its share of the amount one pipeline at a time, and each round ends within
-    ``-t`` (an answer or a timeout) plus one reconnect's backoff. Past it, the run is stuck."""
-    per_round = spec.timeout + BACKOFF_MAX_S
-    rounds = math.ceil(spec.amount / (spec.connections * spec.pipelining))
-    worst = rounds * per_round
-    if spec.rate:  # the schedule itself takes amount / rate
-        worst = max(worst, spec.amount / spec.rate + per_round)
-    return spec.warmup + CONNECT_WAIT_S + worst + spec.timeout
 
 
 class Engine:
@@ -67,7 +52,8 @@ class Engine:
         self.done_fut: asyncio.Future | None = None
         self.t0_ns = 0  # perf_counter ns of the first measured second
         self.t0_epoch = 0.0
-        self.deadline_s = 0.0 if spec.amount is None else amount_deadline_s(spec)
+        self.deadline_s = 0.0 if spec.amount is None else \
+            amount_deadline_s(spec, spec.connections * spec.pipelining)
         self.left = 0  # requests of an -a run not yet sent when its load window ended
         self.ended_by = ""  # "deadline" or "stall" when an -a run could not finish
 

@@ -15,6 +15,11 @@ close politely); failures raise :class:`LaneError`. A lane whose ``listens`` is 
 only waits for what the server sends on its own (WebSocket push): in a run bounded by
 its duration a silence is no timeout, and its pending wait is nothing in flight, so
 the end of the run does not wait for it.
+
+A counted run (``amount``, or ``per_lane``) carries the deadline of every engine
+(:mod:`pinkclinic.load.core.deadline`), and ends at once if every lane has stopped with
+work left: both only happen through a bug, and the result says so (``ended_by``,
+``unsent``), as the HTTP/1.1 engine's does.
 """
 
 from __future__ import annotations
@@ -24,6 +29,7 @@ import time
 from collections.abc import Callable
 from time import perf_counter_ns
 
+from pinkclinic.load.core.deadline import BACKOFF_MAX_S, amount_deadline_s
 from pinkclinic.load.core.stats import DRAIN_MAX_S, TIMEOUT, Recorder
 
 POLL_S = 0.05
@@ -50,6 +56,9 @@ class LaneEngine:
         self.inflight = 0
         self.t0_ns = 0
         self.t0_epoch = 0.0
+        self.taken = 0  # units of a counted run taken (sent, or used up by a failed connect)
+        self.deadline_s = 0.0
+        self.ended_by = ""  # "deadline" or "stall" when a counted run could not finish
 
     def stopped(self) -> bool:
         return self.stop_event is not None and self.stop_event.is_set()
@@ -74,9 +83,11 @@ class LaneEngine:
             left[0] -= 1
         if self.budget is not None:
             self.budget -= 1
+        self.taken += 1
         return True
 
     def _give_back(self, left: list[int], due: int | None) -> None:
+        self.taken -= 1
         if self.queue is not None:
             self.queue.put_nowait(due)  # sent again, still timed from its due time
             return
@@ -100,10 +111,10 @@ class LaneEngine:
                 fails += 1  # a failed connect uses up one unit, so counted runs still end
                 if self.spec.amount is not None or self.per_lane is not None:
                     if self.queue is not None and not self.queue.empty():
-                        self.queue.get_nowait()
+                        self.taken += self.queue.get_nowait() is not None
                     elif self.queue is None and not self._take(left):
                         return
-                await asyncio.sleep(min(1.0, 0.002 * 2 ** min(fails, 9)))
+                await asyncio.sleep(min(BACKOFF_MAX_S, 0.002 * 2 ** min(fails, 9)))
                 continue
             due = None
             if self.queue is not None:
@@ -113,6 +124,7 @@ class LaneEngine:
                 due = await self.queue.get()
                 if due is None or self.state != "running":
                     return
+                self.taken += 1
                 if left[0] > 0:
                     left[0] -= 1
                 now = perf_counter_ns()
@@ -158,6 +170,16 @@ class LaneEngine:
                 self.queue.put_nowait(None)
 
     # -- the run ----------------------------------------------------------------------------
+    def counted(self) -> bool:
+        return self.spec.amount is not None or self.per_lane is not None
+
+    def unsent(self, lanes: int) -> int:
+        """Units of a counted run never taken (0 for a run bounded by its duration)."""
+        if not self.counted():
+            return 0
+        total = self.spec.amount if self.spec.amount is not None else self.per_lane * lanes
+        return max(0, total - self.taken)
+
     async def run(self, lanes: list) -> dict:
         spec = self.spec
         ok = await asyncio.gather(*(self._connect(lane) for lane in lanes))
@@ -166,7 +188,7 @@ class LaneEngine:
             self.on_bin(self.rec.cut(0, 0.0))
             await asyncio.gather(*(lane.drop() for lane in lanes))
             return {"inflight": 0, "interrupted": self.stopped(), "connected": any(ok),
-                    "end_ns": self.t0_ns}
+                    "end_ns": self.t0_ns, "ended_by": "", "unsent": 0, "deadline_s": 0.0}
         self.state = "running"
         start = perf_counter_ns()
         tasks = [asyncio.ensure_future(self._lane(lane)) for lane in lanes]
@@ -179,8 +201,11 @@ class LaneEngine:
             self.rec.cut(-1, 0.0)
             start = perf_counter_ns()
         self.t0_ns, self.t0_epoch = start, time.time()
-        end_ns = start + int(spec.duration * 1e9) if spec.amount is None and self.per_lane is None \
-            else 1 << 62
+        if self.counted():  # a deadline that a run which works as it must never reaches
+            self.deadline_s = amount_deadline_s(spec, len(lanes))
+            end_ns = start + int((self.deadline_s - spec.warmup) * 1e9)
+        else:
+            end_ns = start + int(spec.duration * 1e9)
         i = 0
         while True:
             tick = start + (i + 1) * 1_000_000_000
@@ -202,10 +227,16 @@ class LaneEngine:
         for t in tasks:
             t.cancel()
         await asyncio.gather(*tasks, return_exceptions=True)
+        unsent = self.unsent(len(lanes))  # once no lane can take or give back any more
+        if self.counted() and why == "tick":
+            self.ended_by = "deadline"
+        elif self.counted() and why == "done" and unsent:
+            self.ended_by = "stall"  # every lane stopped with work left
         self.on_bin(self.rec.cut(i, max(0, load_end - (start + i * 1_000_000_000)) / 1e9))
         await asyncio.gather(*(lane.drop(final=True) for lane in lanes), return_exceptions=True)
         return {"inflight": inflight, "interrupted": why == "stop", "connected": True,
-                "end_ns": load_end}
+                "end_ns": load_end, "ended_by": self.ended_by, "unsent": unsent,
+                "deadline_s": self.deadline_s}
 
     async def _wait(self, t_ns: int, lane_tasks: list) -> str:
         while True:

@@ -21,7 +21,8 @@ def run_lanes(spec, make_lanes: Callable[[], list], on_tick=None, stop=None,
         agg.finish()
         duration = (end["end_ns"] - eng.t0_ns) / 1e9 if end["connected"] else 0.0
         return LoadResult.from_aggregate(spec, agg, duration=duration, inflight=end["inflight"],
-                                         interrupted=end["interrupted"])
+                                         interrupted=end["interrupted"], ended_by=end["ended_by"],
+                                         unsent=end["unsent"], deadline_s=end["deadline_s"])
 
     return run_on_new_loop(main())
 
