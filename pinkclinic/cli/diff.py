@@ -7,8 +7,9 @@ import click
 
 FAIL_IF_HELP = ("Exit 1 if NEW crosses this limit (repeatable), by a change larger than the "
                 "sampling noise: 'cpu/req(render_report) > +10%', 'cpu/req > 5ms', 'new-issue', "
-                "'leak(remember_visit) > 0', 'p99 > +10%'. A limit whose metric is missing "
-                "exits 3.")
+                "'leak(remember_visit) > 0', 'p99 > +10%', 'p99 > 1s', 'memory > 10MB', "
+                "'gc > 5%'. Units: us, ms, s; B, kB, MB, GB, KiB, MiB, GiB (a duration or "
+                "size needs its unit); % (bare on gc, stall: %). A limit whose metric is missing exits 3.")
 
 
 @click.command(context_settings={"help_option_names": ["-h", "--help"],
@@ -17,7 +18,8 @@ Exit codes:
   0    compared; no --fail-if limit crossed
   1    NEW crossed a --fail-if limit by more than the sampling noise
   2    bad input: a missing, empty or newer recording; different kinds or targets
-       (without --force); a --fail-if that does not parse
+       (without --force); waits recordings (not compared yet); a --fail-if that does
+       not parse or whose unit does not fit its metric
   3    a --fail-if limit could not be checked (its metric is not in the diff)""")
 @click.argument("base", type=click.Path(), metavar="BASE")
 @click.argument("new", type=click.Path(), metavar="NEW")

@@ -17,6 +17,7 @@ from rich.markup import escape
 from pinkclinic.commands.summary import short_path
 from pinkclinic.diff import Diff, diff_recordings
 from pinkclinic.diff import present as p
+from pinkclinic.diff.build import check_kind
 from pinkclinic.diff.limits import Limit, check_limits, parse_limit
 from pinkclinic.diff.sides import open_recording
 from pinkclinic.exits import EXIT_INCOMPLETE, EXIT_LIMIT, EXIT_OK
@@ -35,6 +36,7 @@ def check_baseline(path: str | None, kind: str) -> None:
     """``--baseline`` is checked before a run starts, not after a 10 s recording."""
     if path is None:
         return
+    check_kind(kind)
     rec = open_recording(path)
     if rec.kind != kind:
         from pinkclinic.errors import UsageError

@@ -2,8 +2,8 @@
 build the comparison (a JSON-able dict; the tree for the page is kept beside it).
 
 Refused with one line (exit 2): a missing recording, one from a newer pinkclinic, an
-empty one (no CPU samples in its load window), two of different kinds or of different
-targets (``force`` compares these anyway).
+empty one (no CPU samples in its load window), one of a kind the diff does not compare
+(waits), two of different kinds or of different targets (``force`` compares these anyway).
 """
 
 from __future__ import annotations
@@ -25,6 +25,7 @@ from pinkclinic.recording import Recording
 
 SCHEMA_VERSION = 1
 CPU_KINDS = ("flame", "doctor")
+COMPARED = (*CPU_KINDS, "heap")  # the kinds a diff compares (not waits, yet)
 NOISY = 2.0  # a dispersion (diff.stats) worth a warning
 
 
@@ -57,8 +58,17 @@ def target_of(rec: Recording) -> str:
     return " ".join(cmd)
 
 
+def check_kind(kind: str) -> None:
+    """A kind the diff has nothing to compare for is refused, ``--force`` or not."""
+    if kind not in COMPARED:
+        raise UsageError(f"diff does not compare {kind} recordings yet (only "
+                         f"{', '.join(COMPARED)})")
+
+
 def check_pair(base: Recording, new: Recording, force: bool) -> list[str]:
     """Refusals (raised) unless ``force``; returns the warnings that ``force`` let pass."""
+    for rec in (base, new):
+        check_kind(rec.kind)
     problems = []
     if base.kind != new.kind:
         problems.append(f"BASE is a {base.kind} recording and NEW a {new.kind} one")

@@ -11,10 +11,9 @@ samples (every process of the tree) over the served requests.
 from __future__ import annotations
 
 from pinkclinic.analysis.data import RecordingData
+from pinkclinic.analysis.diagnose import DIAGNOSIS_FILE
 from pinkclinic.diff.sides import analysed, served
 from pinkclinic.recording import Recording
-
-DIAGNOSIS = "diagnosis.json"
 
 # key, label, unit, which way is better ("lower" or "higher")
 METRICS = (
@@ -32,7 +31,7 @@ METRICS = (
 
 
 def diagnosis(rec: Recording) -> dict:
-    return analysed(rec, DIAGNOSIS)
+    return analysed(rec, DIAGNOSIS_FILE)
 
 
 def _evidence(diag: dict, signal: str) -> dict:

@@ -8,13 +8,11 @@ NEW is ``fixed``, one flagged only in NEW is ``new``, one in both ``persisting``
 from __future__ import annotations
 
 from pinkclinic.diff.sides import analysed
-from pinkclinic.recording import Recording
-
-HEAP_FILE = "heap.json"
+from pinkclinic.recording import HEAP_RESULT, Recording
 
 
 def heap_result(rec: Recording) -> dict:
-    return analysed(rec, HEAP_FILE)
+    return analysed(rec, HEAP_RESULT)
 
 
 def _sites(result: dict) -> dict[tuple[str, str], dict]:

@@ -5,8 +5,13 @@
     cpu/req > +5%                     all CPU per request
     new-issue                         doctor found an issue in NEW that BASE did not have
     new-issue(loop-cpu)               ... of that category
-    leak(remember_visit) > 0          heap: NEW's leak site's bytes per request (B, KB, MB)
-    p99 > +10%   rps < -5%   ...      doctor's figures (rps, p50, p99, lag, gc, memory)
+    leak(remember_visit) > 1KiB       heap: NEW's leak site's bytes per request
+    p99 > +10%   rps < -5%   ...      doctor's figures (rps, p50, p99, lag, gc, stall, memory)
+    p99 > 1s   memory > 10MB   gc > 5%   ... NEW's value
+
+Values and their units are read by :func:`pinkclinic.units.parse_amount`, as ``compare``'s:
+durations (us, ms, s) and sizes (B, kB, MB, GB, KiB, MiB, GiB), each with its unit, req/s,
+and shares (gc, stall: ``5%`` or a bare 5 is 5% of the time, ``+5%`` a change against BASE).
 
 A CPU limit is crossed only by a **significant** change (:mod:`pinkclinic.diff.stats`):
 a change within the sampling noise never fails a build. A limit whose metric is missing
@@ -19,15 +24,21 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
+from pinkclinic.diff.present import figure
 from pinkclinic.errors import UsageError
+from pinkclinic.units import AMOUNT, parse_amount
 
 LIMIT_RE = re.compile(r"^\s*([a-z/_0-9-]+)\s*(?:\(\s*([^()]+?)\s*\))?\s*"
-                      r"(?:(>=|<=|>|<)\s*([+-]?\d+(?:\.\d+)?)\s*([a-z%/]*))?\s*$", re.I)
+                      rf"(?:(>=|<=|>|<)\s*({AMOUNT}))?\s*$", re.I)
 DOCTOR = {"rps": "rps", "req/s": "rps", "p50": "p50_ms", "p99": "p99_ms",
           "lag": "loop_lag_max_ms", "loop-lag": "loop_lag_max_ms", "gc": "gc_share",
-          "memory": "memory_growth_bytes", "growth": "memory_growth_bytes"}
-CPU_UNITS = {"ms": 1.0, "us": 0.001, "µs": 0.001, "s": 1000.0, "": 1.0}
-BYTE_UNITS = {"b": 1, "": 1, "kb": 1e3, "mb": 1e6, "gb": 1e9, "kib": 1024, "mib": 1024 ** 2}
+          "stall": "loop_stall_share", "memory": "memory_growth_bytes",
+          "growth": "memory_growth_bytes"}
+# a doctor figure's unit family, and its value in the family's base unit (shares are
+# held as fractions, limits in %)
+FAMILY = {"rps": ("rate", 1.0), "p50_ms": ("duration", 1.0), "p99_ms": ("duration", 1.0),
+          "loop_lag_max_ms": ("duration", 1.0), "gc_share": ("share", 0.01),
+          "loop_stall_share": ("share", 0.01), "memory_growth_bytes": ("size", 1.0)}
 METRICS = "cpu/req, cpu/req(FUNCTION), new-issue, leak(FUNCTION), " + ", ".join(
     dict.fromkeys(DOCTOR))
 
@@ -49,31 +60,30 @@ def parse_limit(text: str) -> Limit:
                      f"(metrics: {METRICS})")
     if not m:
         raise bad
-    name, arg, op, num, unit = m.group(1).lower(), m.group(2), m.group(3), m.group(4), \
-        (m.group(5) or "").lower()
+    name, arg, op, amount = m.group(1).lower(), m.group(2), m.group(3), m.group(4)
     if name in ("new-issue", "new_issue"):
         if op:
             raise bad
         return Limit(text.strip(), "new_issue", arg, None, None, False)
     if not op:
         raise bad
-    value, relative = float(num), unit == "%"
+    what = f"--fail-if {text!r}"
     if name in ("cpu/req", "cpu_req", "cpu"):
-        if not relative:
-            if unit not in CPU_UNITS:
-                raise UsageError(f"--fail-if {text!r}: unit {unit!r} does not fit cpu/req "
-                                 "(%, ms, us, s)")
-            value *= CPU_UNITS[unit]
-        return Limit(text.strip(), "cpu_req", arg, op, value, relative)
+        a = parse_amount(amount, "duration", what)
+        return Limit(text.strip(), "cpu_req", arg, op, a.value, a.relative)
     if name == "leak":
-        if not arg or relative or unit not in BYTE_UNITS:
-            raise UsageError(f"--fail-if {text!r}: leak(FUNCTION) takes bytes per request, "
-                             "e.g. 'leak(remember_visit) > 0' or '> 1KB'")
-        return Limit(text.strip(), "leak", arg, op, value * BYTE_UNITS[unit], False)
+        a = parse_amount(amount, "size", what, changes=False)
+        if not arg:
+            raise UsageError(f"{what}: leak(FUNCTION) takes bytes per request, "
+                             "e.g. 'leak(remember_visit) > 0' or '> 1KiB'")
+        return Limit(text.strip(), "leak", arg, op, a.value, False)
     key = DOCTOR.get(name)
     if key is None or arg:
         raise bad
-    return Limit(text.strip(), key, None, op, value, relative)
+    family, scale = FAMILY[key]
+    a = parse_amount(amount, family, what)
+    return Limit(text.strip(), key, None, op, a.value if a.relative else a.value * scale,
+                 a.relative)
 
 
 def _cross(op: str, v: float, limit: float) -> bool:
@@ -157,5 +167,5 @@ def check_limits(limits: list[Limit], data: dict) -> tuple[list[str], list[str],
             v = 100 * row["change"] if lim.relative else row["new"]
             if _cross(lim.op, v, lim.value):
                 crossed.append(f"limit crossed: {lim.text}: NEW is "
-                               f"{f'{v:+.1f}%' if lim.relative else f'{v:g}'}")
+                               f"{f'{v:+.1f}%' if lim.relative else figure(v, row['unit'])}")
     return crossed, unchecked, notes

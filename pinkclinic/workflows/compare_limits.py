@@ -1,5 +1,7 @@
 """``compare --fail-if``: limits on B (``'p99 > +10%'``, ``'rps < -5%'``, ``'p99 > 50ms'``),
-parsed once and checked over every section that either side measured."""
+parsed once and checked over every section that either side measured. Values and their
+units are read by :func:`pinkclinic.units.parse_amount`, as ``diff``'s: a duration or a size
+needs its unit (a bare one is refused), a bare ``cpu`` is % of one core."""
 
 from __future__ import annotations
 
@@ -8,6 +10,7 @@ import re
 from dataclasses import dataclass
 
 from pinkclinic.errors import UsageError
+from pinkclinic.units import AMOUNT, parse_amount
 from pinkclinic.workflows.compare import BY_KEY, SINGLE, change
 
 # the metric names a limit may use
@@ -16,13 +19,12 @@ ALIASES = {"rps": "rps", "req/s": "rps", "requests": "rps", "reqs": "rps", "thro
            "memory": "rss", "mem": "rss", "cpu": "cpu", "cpu/req": "cpu_req",
            "cpu_per_request": "cpu_req", "cpu_req": "cpu_req", "errors": "errors"}
 
-LIMIT_RE = re.compile(r"^\s*([a-z/0-9_]+)\s*(>=|<=|>|<)\s*([+-]?\d+(?:\.\d+)?)\s*([a-zµ/%]*)\s*$",
-                      re.I)
-UNITS = {"p50": {"ms": 1, "s": 1000, "us": 0.001, "µs": 0.001, "": 1},
-         "p99": {"ms": 1, "s": 1000, "us": 0.001, "µs": 0.001, "": 1},
-         "rss": {"mb": 1, "kb": 0.001, "gb": 1000, "b": 1e-6, "": 1},
-         "rps": {"req/s": 1, "rps": 1, "": 1}, "cpu": {"": 1}, "errors": {"": 1},
-         "cpu_req": {"us": 1, "µs": 1, "ms": 1000, "": 1}}
+LIMIT_RE = re.compile(rf"^\s*([a-z/0-9_]+)\s*(>=|<=|>|<)\s*({AMOUNT})\s*$", re.I)
+# a metric's unit family, and its value in the family's base unit (ms, bytes, req/s, %):
+# compare holds memory in MB and CPU per request in µs
+FAMILY = {"p50": ("duration", 1.0), "p99": ("duration", 1.0), "rss": ("size", 1e-6),
+          "rps": ("rate", 1.0), "cpu": ("share", 1.0), "errors": ("count", 1.0),
+          "cpu_req": ("duration", 1000.0)}
 
 
 @dataclass(frozen=True)
@@ -51,21 +53,14 @@ def parse_limit(text: str) -> Limit:
     if not m:
         raise UsageError(f"--fail-if {text!r}: expected METRIC OP VALUE, e.g. 'p99 > +10%' "
                          "or 'rps < -5%' or 'p99 > 50ms'")
-    name, op, num, unit = m.group(1).lower(), m.group(2), float(m.group(3)), m.group(4).lower()
+    name, op, amount = m.group(1).lower(), m.group(2), m.group(3)
     key = ALIASES.get(name)
     if key is None:
         raise UsageError(f"--fail-if {text!r}: unknown metric {name!r} "
                          f"(one of: rps, p50, p99, memory, cpu, cpu/req, errors)")
-    if unit == "%" and key == "cpu" and not re.search(r"[+-]\s*\d", m.group(3)):
-        return Limit(text.strip(), key, op, num, False)  # "cpu > 80%": 80% of one core
-    if unit == "%":
-        return Limit(text.strip(), key, op, num, True)
-    scale = UNITS[key].get(unit)
-    if scale is None:
-        units = ", ".join(u for u in UNITS[key] if u) or "none"
-        raise UsageError(f"--fail-if {text!r}: unit {unit!r} does not fit {key} "
-                         f"(use % for a change against A, or: {units})")
-    return Limit(text.strip(), key, op, num * scale, False)
+    family, scale = FAMILY[key]
+    a = parse_amount(amount, family, f"--fail-if {text!r}")
+    return Limit(text.strip(), key, op, a.value if a.relative else a.value * scale, a.relative)
 
 
 def shown(key: str, v: float) -> str:

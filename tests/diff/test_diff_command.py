@@ -12,30 +12,6 @@ from pinkclinic.jsonio import read_json, write_json
 from tests.diff.synth import make_recording
 from tests.helpers import run_cli
 
-
-class Ran:
-    def __init__(self, code, out, err):
-        self.returncode, self.stdout, self.stderr = code, out, err
-
-
-@pytest.fixture
-def cli(capsys):
-    """The command line in this process (the real click layer and main(); a subprocess
-    costs a second of imports): returns an object shaped like run_cli's."""
-    from pinkclinic.cli import main
-
-    def run(*args):
-        capsys.readouterr()
-        try:
-            main(list(args))
-            code = 0
-        except SystemExit as e:
-            code = e.code
-        out, err = capsys.readouterr()
-        return Ran(code, out, err)
-    return run
-
-
 BASE = {"render_report": 600, "price_cart": 150, "check_stock": 100, "audit_log": 80}
 NEW = {**BASE, "render_report": 200}
 
@@ -109,7 +85,8 @@ def test_samples_are_scaled_to_the_kernels_cpu_time_when_recorded(tmp_path):
     assert rows["render_report"]["new_ms_per_request"] == pytest.approx(6.0, rel=0.12)
 
 
-@pytest.mark.parametrize("case", ["missing", "newer", "empty", "kinds", "targets", "fail-if"])
+@pytest.mark.parametrize("case", ["missing", "newer", "empty", "kinds", "targets", "fail-if",
+                                  "waits", "waits-forced"])
 def test_bad_input_is_one_line_and_exit_2(tmp_path, pair, case, cli):
     base, new, _ = pair
     args = [str(base), str(new)]
@@ -125,6 +102,9 @@ def test_bad_input_is_one_line_and_exit_2(tmp_path, pair, case, cli):
     elif case == "targets":
         args[1] = str(make_recording(tmp_path, "other", BASE, requests=10,
                                      command=("python", "other.py")))
+    elif case.startswith("waits"):  # nothing is compared for waits yet, --force or not
+        args = [str(make_recording(tmp_path, n, BASE, requests=10, kind="waits"))
+                for n in ("wa", "wb")] + (["--force"] if case == "waits-forced" else [])
     else:
         args += ["--fail-if", "cpu/req(render_report) >> 3"]
     proc = (run_cli if case == "missing" else cli)("diff", *args)
@@ -132,6 +112,8 @@ def test_bad_input_is_one_line_and_exit_2(tmp_path, pair, case, cli):
     lines = proc.stderr.strip().splitlines()
     assert len(lines) == 1 and lines[0].startswith("pinkclinic: error:"), proc.stderr
     assert "Traceback" not in proc.stderr
+    if case.startswith("waits"):
+        assert "diff does not compare waits recordings yet" in lines[0]
     if case in ("kinds", "targets"):
         assert "--force" in lines[0]
         forced = cli("diff", *args, "--force", "--json")
@@ -202,4 +184,10 @@ def test_baseline_is_checked_before_a_run_starts(tmp_path, pair, cli):
     assert no_base.returncode == 2 and "--fail-if needs --baseline" in no_base.stderr
     kind = cli("doctor", "--baseline", str(base), "--", "python", "-c", "1")
     assert kind.returncode == 2 and "is a flame recording" in kind.stderr
+    waits = make_recording(tmp_path, "w", BASE, requests=10, kind="waits")
+    refused = cli("waits", "--baseline", str(waits), "--", "python", "-c", "1")
+    assert refused.returncode == 2, refused.stdout + refused.stderr
+    assert refused.stderr == ("pinkclinic: error: diff does not compare waits recordings "
+                              "yet (only flame, doctor, heap)\n")
+    assert not refused.stdout  # refused before the run: nothing was launched
     assert read_json(base / "manifest.json")["kind"] == "flame"
