@@ -31,6 +31,12 @@ THREAD_PREFIX = "pinkclinic-probe"
 _CODE = re.compile(r"(?:^|/)(?:pinkclinic/bootstrap/|pinkclinic_probe(?:/|\.py$))")
 
 
+def probe_file(pid: int, suffix: str = "jsonl") -> str:
+    """The name of a probe's file in a recording: ``probe-<PID>.jsonl`` (its stream), or the
+    attach handshake's ``.injected`` and ``.detach``."""
+    return f"probe-{pid}.{suffix}"
+
+
 def is_probe_file(path: str | os.PathLike | None) -> bool:
     """A source file of the probe (a frame's file name, either slash)."""
     return bool(path) and _CODE.search(str(path).replace("\\", "/")) is not None

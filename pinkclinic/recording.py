@@ -29,6 +29,7 @@ from pinkclinic.jsonio import JsonlWriter, read_json, read_jsonl, write_json
 
 SCHEMA_VERSION = 1
 MANIFEST = "manifest.json"
+HEAP_RESULT = "heap.json"  # what `heap` found: written by pinkclinic.heap, read by diff
 KINDS = ("doctor", "flame", "heap", "waits")
 
 

@@ -88,6 +88,14 @@ def stop_group(proc: subprocess.Popen, timeout: float = 5.0, sig: int = signal.S
             stream.close()
 
 
+# an HTTP server in Perl (``perl -e PERL_SERVER PORT``): a target with no Python in it
+PERL_SERVER = ('use IO::Socket::INET; my $s = IO::Socket::INET->new(LocalAddr => "127.0.0.1", '
+               'LocalPort => $ARGV[0], Listen => 64, ReuseAddr => 1) or die; '
+               'while (my $c = $s->accept) { while (my $l = <$c>) { last if $l =~ /^\\r?$/ } '
+               'print $c "HTTP/1.1 200 OK\\r\\nContent-Length: 2\\r\\nConnection: close\\r\\n\\r\\nok"; '
+               'close $c }')
+
+
 TAG_VAR = "PINKCLINIC_TEST_TAG"
 
 

@@ -159,12 +159,13 @@ class Synth:
     def thread_states(self, pid: int, tids: dict[int, Sequence[int]], *, start: float | None = None,
                       end: float | None = None, error: str | None = None,
                       sched: dict[int, Sequence[float]] | None = None,
-                      cores: dict | None = None) -> None:
+                      cores: dict | None = None, throttled: float | None = None) -> None:
         """``threads.jsonl``: every 0.5 s, each thread's samples ``(running, futex, blocked)``
         (per half second, 25 in all in the sampler). ``error`` writes the sampler's
         error record instead. ``sched`` (schema 2): per thread ``(on_cpu, runq)`` as shares
         of the time, written as seconds per record; ``cores``: the process's usable cores
-        (:func:`pinkclinic.collect.cores.usable_cores`)."""
+        (:func:`pinkclinic.collect.cores.usable_cores`); ``throttled`` (schema 3): the share
+        of its cgroup quota's 100 ms periods that ran out, as the running counters."""
         if getattr(self, "_threads", None) is None:
             path = self.rec.register("threads", "threads.jsonl", format="jsonl")
             self._threads = JsonlWriter(path, "threads", 1, 1000, interval_ms=20,
@@ -173,13 +174,17 @@ class Synth:
         if error is not None:
             self._threads.write({"t": self.t0, "error": error})
         else:
-            for t in self.times(0.5, start, end)[:-1]:
+            for i, t in enumerate(self.times(0.5, start, end)[:-1]):
                 rec = {"t": t, "dur_s": 0.5, "pid": pid, "ticks": 25,
                        "tids": {str(k): list(v) for k, v in tids.items()}}
                 if sched is not None:
                     rec["sched"] = {str(k): [0.5 * v[0], 0.5 * v[1]] for k, v in sched.items()}
                 if cores is not None:
                     rec["cores"] = cores
+                if throttled is not None:
+                    rec["throttle"] = {"periods": 5 * (i + 1),
+                                       "throttled_periods": round(5 * (i + 1) * throttled),
+                                       "throttled_s": round(0.05 * 5 * (i + 1) * throttled, 3)}
                 self._threads.write(rec)
         self._threads.flush()
 

@@ -20,7 +20,13 @@ included, not the machine's count). The cores were saturated when either
 * the process alone kept its usable cores :data:`BUSY_SHARE` busy while
   :data:`MORE_THREADS` more threads than there are cores wanted to run (the GIL can
   hide this: on one core the threads wait for the GIL more than for the core, and
-  removing the GIL would not make the core bigger).
+  removing the GIL would not make the core bigger); or
+* its cgroup's CPU quota was the limit and stopped it: the quota ran out in at least
+  :data:`THROTTLED_SHARE` of its periods (the kernel's own count, ``cpu.stat``; the
+  threshold of Kubernetes' CPUThrottlingHigh alert) while the process used
+  :data:`BUSY_SHARE` of it. Threads stopped by the quota wait on the run queue, but a
+  thread that waits for the GIL meanwhile does not, so the run queue alone can
+  understate a quota's hold on a threaded server.
 
 Its culprits are the code that held the CPU: py-spy's busy samples of the threads that
 ran or waited for a core.
@@ -38,6 +44,7 @@ RUNQ_THREADS = 0.25
 BUSY_SHARE = 0.8
 MORE_THREADS = 0.5
 STARVED_SHARE = 0.5
+THROTTLED_SHARE = 0.25
 MIN_SPAN_S = 1.0
 
 
@@ -46,7 +53,16 @@ def saturated(r: dict) -> bool:
     waited = (r["runq_share"] >= RUNQ_SHARE and r["runq_threads"] >= RUNQ_THREADS
               and r["cpu_cores"] + r["runq_threads"] > u)
     full = r["cpu_cores"] >= BUSY_SHARE * u and r["wanting_threads"] >= u + MORE_THREADS
-    return waited or full
+    return waited or full or throttled(r)
+
+
+def throttled(r: dict) -> bool:
+    """The cgroup quota is the usable cores' limit, it ran out in :data:`THROTTLED_SHARE`
+    of its periods and the process used :data:`BUSY_SHARE` of it."""
+    t, cores = r.get("throttle"), r["cores"]
+    return (t is not None and t["share"] >= THROTTLED_SHARE
+            and cores.get("cgroup_quota") == r["usable_cores"]
+            and r["cpu_cores"] >= BUSY_SHARE * r["usable_cores"])
 
 
 def starved(r: dict) -> bool:
@@ -64,11 +80,12 @@ def server(times: dict[int, ProcessTime]) -> ProcessTime | None:
         return None
     top = max(procs, key=lambda p: p.total("on_cpu_s") + p.total("runq_s"))
     usable = max((p.cores.get("usable") or 0 for p in procs), default=0)
-    cores = top.cores if top.cores.get("usable") == usable else next(
-        (p.cores for p in procs if p.cores.get("usable") == usable), top.cores)
+    limited = top if top.cores.get("usable") == usable else next(
+        (p for p in procs if p.cores.get("usable") == usable), top)
+    throttle = limited.throttle or next((p.throttle for p in procs if p.throttle), None)
     threads = sorted((t for p in procs for t in p.threads), key=lambda t: (-t.wanting_s, t.tid))
     return ProcessTime(pid=top.pid, seconds=max(p.seconds for p in procs), threads=threads,
-                       cores=cores)
+                       cores=limited.cores, throttle=throttle)
 
 
 def analyse(data: RecordingData) -> Finding:
@@ -81,7 +98,8 @@ def analyse(data: RecordingData) -> Finding:
     if tree is None:
         return Finding(signal="saturation", status=INSUFFICIENT,
                        summary="the thread times cover less than a second")
-    r = {**row(tree, data.cpu_count), "processes": sorted({t.pid for t in tree.threads})}
+    r = {**row(tree, data.cpu_count), "processes": sorted({t.pid for t in tree.threads}),
+         "throttle": tree.throttle}
     r.pop("pid")
     n = len(r["processes"])
     who = "the process" if n == 1 else f"the {n} processes"
@@ -106,6 +124,9 @@ def analyse(data: RecordingData) -> Finding:
             text += f" ({who} used {r['cpu_cores']:.2f} cores; other processes held the rest)"
         else:
             text += f" ({who} used {r['cpu_cores']:.2f} cores)"
+        if throttled(r):
+            text += (f"; its cgroup's CPU quota stopped it in {100 * r['throttle']['share']:.0f}%"
+                     " of the quota's periods")
     else:
         text = (f"other processes held the cores: {threads} {waits}, though fewer threads "
                 f"({r['cpu_cores'] + r['runq_threads']:.1f} on average) than {cores} were "

@@ -48,8 +48,9 @@ def thread_states(data: RecordingData) -> tuple[dict[tuple[int, int], list[int]]
 
 
 def _read(data: RecordingData):
-    """(states, sched, cores, error): per (pid, tid) state counts and [on CPU s, run-queue
-    s, wall s] over the window's records, and pid -> the last usable-cores record."""
+    """(states, sched, cores, error, throttle): per (pid, tid) state counts and [on CPU s,
+    run-queue s, wall s] over the window's records, pid -> the last usable-cores record,
+    and pid -> its cgroup quota's throttling over the window (:func:`_throttled`)."""
     path = data.rec.stream_file("threads")
     if path is None:
         return None
@@ -57,15 +58,18 @@ def _read(data: RecordingData):
     states: dict[tuple[int, int], list[int]] = {}
     sched: dict[tuple[int, int], list[float]] = {}
     cores: dict[int, dict] = {}
+    counters: dict[int, list[dict | None]] = {}  # pid -> [before the window, last in it]
     error = None
     for r in read_jsonl(path):
         if "error" in r:
             error = str(r["error"])
             continue
         mid = r.get("t", 0.0) + r.get("dur_s", 0.0) / 2
+        pid = int(r.get("pid") or 0)
         if w is not None and not w.contains(mid):
+            if r.get("throttle") and mid < w.start:
+                counters.setdefault(pid, [None, None])[0] = r["throttle"]
             continue
-        pid = int(r["pid"])
         for tid, counts in (r.get("tids") or {}).items():
             acc = states.setdefault((pid, int(tid)), [0, 0, 0])
             for i, n in enumerate(counts[:3]):
@@ -77,7 +81,29 @@ def _read(data: RecordingData):
             acc2[2] += float(r.get("dur_s") or 0.0)
         if r.get("cores"):
             cores[pid] = r["cores"]
-    return states, sched, cores, error
+        if r.get("throttle"):
+            pair = counters.setdefault(pid, [None, None])
+            if pair[0] is None:
+                pair[0] = r["throttle"]  # no record before the window: count from its first
+            else:
+                pair[1] = r["throttle"]
+    throttle = {pid: got for pid, pair in counters.items() if (got := _throttled(*pair))}
+    return states, sched, cores, error, throttle
+
+
+def _throttled(before: dict | None, after: dict | None) -> dict | None:
+    """The quota's throttling between two ``throttle`` records: ``{"periods",
+    "throttled_periods", "throttled_s", "share"}`` (share: of the periods, the throttled
+    ones); ``None`` with fewer than two records or no period between them."""
+    if before is None or after is None:
+        return None
+    d = {k: after.get(k, 0) - before.get(k, 0)
+         for k in ("periods", "throttled_periods", "throttled_s")}
+    if d["periods"] <= 0:
+        return None
+    return {"periods": int(d["periods"]), "throttled_periods": int(d["throttled_periods"]),
+            "throttled_s": round(d["throttled_s"], 3),
+            "share": round(d["throttled_periods"] / d["periods"], 3)}
 
 
 @dataclass
@@ -112,6 +138,7 @@ class ProcessTime:
     seconds: float                       # the span the thread times cover
     threads: list[ThreadTime] = field(default_factory=list)
     cores: dict = field(default_factory=dict)  # usable_cores() as recorded
+    throttle: dict | None = None  # its cgroup quota's throttling over the window
 
     def total(self, what: str) -> float:
         return sum(getattr(t, what) for t in self.threads)
@@ -137,11 +164,12 @@ def _split(data: RecordingData) -> dict[int, ProcessTime] | None:
     got = _read(data)
     if got is None or not got[1]:
         return None
-    states, sched, cores, _ = got
+    states, sched, cores, _, throttle = got
     pyspy = {(s["pid"], s["tid"]): s for s in thread_summary(data).values()}
     out: dict[int, ProcessTime] = {}
     for (pid, tid), (on_cpu, runq, wall) in sched.items():
-        proc = out.setdefault(pid, ProcessTime(pid=pid, seconds=0.0, cores=cores.get(pid, {})))
+        proc = out.setdefault(pid, ProcessTime(pid=pid, seconds=0.0, cores=cores.get(pid, {}),
+                                               throttle=throttle.get(pid)))
         proc.seconds = max(proc.seconds, wall)
         off = max(0.0, wall - on_cpu - runq)
         _, futex, blocked = states.get((pid, tid), [0, 0, 0])

@@ -85,7 +85,8 @@ class WaitProfile:
     request_seconds: float  # task-seconds counted plus CPU seconds
     snapshots: list[tuple[float, float, int, int]]  # (t, dt, pid, thread_id)
     worst: dict[str, Any]
-    loops: int
+    loops: int  # the (pid, thread) streams of snapshots: event loops and thread samplers
+    event_loops: int = 0  # event loops with a task serving requests; 0: the threads' view only
 
     @property
     def empty(self) -> bool:
@@ -155,6 +156,7 @@ def wait_profile(data: RecordingData) -> WaitProfile | None:
     names: dict[tuple, str] = {}
     seen: dict[tuple, tuple] = {}
     loop_pids = {int(r.get("pid") or 0) for r in records if r.get("source") != "threads"}
+    task_loops = set()  # the event loops with a task that serves requests
     # (stack, kind, raw resource, pid) -> (the Site or None, stack tuple, kind, resource):
     # the same groups come back in every snapshot, each resolved once
     groups: dict[tuple, tuple] = {}
@@ -189,6 +191,8 @@ def wait_profile(data: RecordingData) -> WaitProfile | None:
             last_leaf[id(site)] = leaf
             kinds[kind] += ts
             serving.append([stack, count, kind, resource])
+        if serving and r.get("source") != "threads":
+            task_loops.add(loop)
         n = sum(float(s[1]) for s in serving)
         if n > worst["tasks"]:
             worst = {"t": r["t"], "tasks": n, "pid": loop[0], "stacks": serving}
@@ -210,7 +214,7 @@ def wait_profile(data: RecordingData) -> WaitProfile | None:
     return WaitProfile(start=start, duration=duration, sites=counted, background=background,
                        kinds={k: v for k, v in kinds.items() if v > 1e-9},
                        request_seconds=request_s, snapshots=snapshots, worst=worst,
-                       loops=len(per_loop))
+                       loops=len(per_loop), event_loops=len(task_loops))
 
 
 def _group(st: tuple, stack: list, kind: str, leaf: dict, pid: int, offload: bool,
@@ -297,6 +301,15 @@ def _tree(weighted: list[tuple[list, float, str]]) -> dict[str, Any]:
     return done(root)
 
 
+THREADS_ONLY = ("no event loop was seen: these are the waits of the threads that serve "
+                "requests (a sync WSGI app, or threads beside an unwatched loop)")
+
+
+def threads_only(waits: dict) -> str | None:
+    """The one line that says a ``waits.json`` holds the threads' view alone, or None."""
+    return THREADS_ONLY if waits.get("sites") and waits.get("event_loops") == 0 else None
+
+
 def waits_json(profile: WaitProfile, top: int = 50) -> dict[str, Any]:
     """``waits.json``: the sites by share, the split of request time, the flame graph of
     logical stacks and the task tree at the busiest snapshot."""
@@ -308,7 +321,8 @@ def waits_json(profile: WaitProfile, top: int = 50) -> dict[str, Any]:
         "window": {"start": profile.start, "duration_s": round(profile.duration, 3)},
         "request_seconds": round(profile.request_seconds, 4),
         "split": {k: round(v / total, 4) for k, v in sorted(profile.kinds.items())},
-        "snapshots": len(profile.snapshots), "loops": profile.loops, "bin_s": BIN_S,
+        "snapshots": len(profile.snapshots), "loops": profile.loops,
+        "event_loops": profile.event_loops, "bin_s": BIN_S,
         "sites": [s.to_dict(profile.timeline(s)) for s in profile.sites[:top]],
         "background": [{"function": s.function, "file": s.file, "line": s.line,
                         "kind": s.kind, "resource": s.resource} for s in profile.background],

@@ -12,6 +12,12 @@ The cgroup files are found through ``/proc/PID/cgroup`` and ``/proc/self/mountin
 this works for another process (``--pid``) and inside a container (a cgroup namespace
 shows the container's own cgroup as the mount's root). Anything unreadable is left
 out (``None``), never guessed.
+
+Where a quota applies, the kernel also counts how often it stopped the cgroup:
+:func:`cgroup_throttling` reads the quota's cgroup's ``cpu.stat`` (its periods, the periods
+in which the quota ran out and its threads were stopped, and for how long). This is what
+container platforms watch (Kubernetes' CPUThrottlingHigh alert fires above 25% of the
+periods).
 """
 
 from __future__ import annotations
@@ -96,6 +102,29 @@ def cgroup_quota(pid: int) -> tuple[float, str] | None:
                 break
             d = os.path.dirname(d)
     return best
+
+
+def cgroup_throttling(cgroup_file: str) -> dict | None:
+    """The CFS bandwidth counters so far of the cgroup whose quota ``cgroup_file`` holds
+    (``usable_cores()["cgroup_file"]``): ``{"periods", "throttled_periods",
+    "throttled_s"}``, from its ``cpu.stat`` (v2: ``throttled_usec``, v1:
+    ``throttled_time`` in ns); ``None`` where it cannot be read."""
+    text = _read(os.path.join(os.path.dirname(cgroup_file), "cpu.stat"))
+    if text is None:
+        return None
+    stat = {}
+    for line in text.splitlines():
+        key, _, value = line.partition(" ")
+        if value.strip().isdigit():
+            stat[key] = int(value)
+    if "nr_periods" not in stat or "nr_throttled" not in stat:
+        return None
+    if "throttled_usec" in stat:
+        seconds = stat["throttled_usec"] / 1e6
+    else:
+        seconds = stat.get("throttled_time", 0) / 1e9
+    return {"periods": stat["nr_periods"], "throttled_periods": stat["nr_throttled"],
+            "throttled_s": round(seconds, 6)}
 
 
 def usable_cores(pid: int) -> dict:

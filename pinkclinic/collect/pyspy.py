@@ -9,6 +9,13 @@
 * It attaches to the topmost *Python* process of the tree: the launched PID may be a
   shell, a pyenv shim or ``uv run``, on which py-spy fails ("Failed to find python
   version"). While the interpreter is still loading it retries.
+* It stops waiting once waiting cannot help: the tree already listens on a socket yet
+  none of its processes is Python (a server in another language), or py-spy, started
+  on a Python process of a tree that already listened, exits saying it finds no
+  interpreter (py-spy 0.4 has no exit code for that: 1 and the line "No python
+  processes found in process N or any of its subprocesses" with ``--subprocesses``,
+  "Failed to find python version from target process" without, each after its own
+  retries for about a second). A server still importing does not listen yet.
 * "Really started" is py-spy's own "Sampling process ..." line, printed once it has
   read the interpreter's state; ``started`` is the wall-clock time of that line (the
   speedscope samples are relative, 1/rate s apart).
@@ -33,14 +40,19 @@ from pathlib import Path
 
 from pinkclinic import procs, redact
 from pinkclinic.collect import CollectorUnavailable
+from pinkclinic.target.ports import listen_sockets
 from pinkclinic.target.pyinfo import topmost_python
 
 SIGNAL = "stacks"  # what diagnosis.signals_missing says when py-spy cannot run
 _STARTED = b"Sampling process"
-_RETRY = re.compile(rb"Failed to find python version|Failed to get process executable|"
-                    rb"No python processes found|"
-                    rb"Failed to find a python interpreter|No such file or directory|"
-                    rb"failed to read|Failed to copy", re.I)
+# py-spy's lines for "no interpreter there (yet)": retried while the tree does not listen
+_NO_INTERPRETER = re.compile(rb"Failed to find python version|No python processes found|"
+                             rb"Failed to find a python interpreter", re.I)
+_RETRY = re.compile(_NO_INTERPRETER.pattern + rb"|Failed to get process executable|"
+                    rb"No such file or directory|failed to read|Failed to copy", re.I)
+# a tree that listens without a Python process is given this long for a Python child to
+# appear (a wrapper that binds the socket and hands it to the Python it then starts)
+LISTENING_GRACE_S = 0.5
 _DENIED = re.compile(rb"Permission denied|Operation not permitted|os error 1\b|os error 13\b", re.I)
 _STILL_ATTACHING = "py-spy was still attaching"
 _SUMMARY = re.compile(rb"Samples: (\d+) Errors: (\d+)")
@@ -116,17 +128,28 @@ class PySpy:
             pass
         deadline = time.monotonic() + timeout
         last = "no Python process found in the target's tree"
+        bare_since: float | None = None  # since when the tree listens without Python
         while time.monotonic() < deadline:
             pid = topmost_python(self.root_pid)
             if pid is None:
                 if not procs.is_alive(self.root_pid) and not procs.tree_pids(self.root_pid):
                     raise CollectorUnavailable("the target exited before py-spy could attach; "
                                                "stack samples are missing", SIGNAL)
+                port = self._listening_port()
+                if port is None:
+                    bare_since = None
+                elif bare_since is None:
+                    bare_since = time.monotonic()
+                elif time.monotonic() - bare_since >= LISTENING_GRACE_S:
+                    raise CollectorUnavailable(
+                        f"no Python process found in the target's tree, which listens on port "
+                        f"{port}: py-spy samples Python only; stack samples are missing", SIGNAL)
                 time.sleep(0.02)
                 continue
             self.pid = pid
             self.attempts += 1
-            outcome = self._attempt(exe, pid, deadline)
+            listened = self._listening_port() is not None
+            outcome = self._attempt(exe, pid, deadline, listened=listened)
             if outcome is None:
                 return self.started  # type: ignore[return-value]
             if outcome != _STILL_ATTACHING or self.attempts == 1:
@@ -135,8 +158,15 @@ class PySpy:
         raise CollectorUnavailable(f"py-spy did not start sampling within {timeout:g}s "
                                    f"({last}); stack samples are missing", SIGNAL)
 
-    def _attempt(self, exe: str, pid: int, deadline: float) -> str | None:
-        """One py-spy start: ``None`` once it samples, or the reason it should be retried."""
+    def _listening_port(self) -> int | None:
+        """A port the target's tree listens on, or ``None``."""
+        found = listen_sockets(procs.tree_pids(self.root_pid))
+        return found[0][1] if found else None
+
+    def _attempt(self, exe: str, pid: int, deadline: float, *, listened: bool = False) -> str | None:
+        """One py-spy start: ``None`` once it samples, or the reason it should be retried.
+        ``listened``: the tree listened before py-spy started, so a live Python process
+        in which py-spy finds no interpreter will not grow one: that is final."""
         with open(self.log_path, "wb") as log:
             self._proc = subprocess.Popen(
                 self.argv(exe, pid), stdin=subprocess.DEVNULL, stdout=log, stderr=log,
@@ -154,7 +184,12 @@ class PySpy:
                 data = self.log_path.read_bytes()
                 if _DENIED.search(data):
                     raise _denied(pid)
-                if _RETRY.search(data) or not procs.is_alive(pid):
+                alive = procs.is_alive(pid)
+                if alive and listened and _NO_INTERPRETER.search(data):
+                    raise CollectorUnavailable(
+                        f"py-spy finds no Python interpreter in PID {pid} although its tree "
+                        f"already listens: {_error_line(data)}; stack samples are missing", SIGNAL)
+                if _RETRY.search(data) or not alive:
                     return _error_line(data)
                 raise CollectorUnavailable(f"py-spy could not sample PID {pid}: "
                                            f"{_error_line(data)}; stack samples are missing", SIGNAL)

@@ -18,13 +18,18 @@ thread has spent on a CPU and waiting on a run queue (runnable, but every core i
 use busy, or its cgroup's quota spent); it is read when a thread is first seen and at
 every flush, and each record carries the difference (``sched``: seconds on a CPU,
 seconds waiting for one, per thread). Each record also says how many cores the process
-may use (:func:`pinkclinic.collect.cores.usable_cores`).
+may use (:func:`pinkclinic.collect.cores.usable_cores`) and, under a cgroup CPU quota,
+the quota's throttling counters so far (:func:`pinkclinic.collect.cores.cgroup_throttling`,
+one ``cpu.stat`` read per process and flush).
 
 Counts per thread are written every ``flush_s`` to ``threads.jsonl``::
 
     {"cores": {"affinity": 2, "cgroup_file": null, "cgroup_quota": null, "machine": 2,
                "usable": 2}, "dur_s": 0.5, "pid": 4242, "sched": {"4243": [0.31, 0.12]},
      "t": 1700000000.0, "ticks": 25, "tids": {"4243": [20, 3, 2]}}
+
+plus ``"throttle": {"periods": 31, "throttled_periods": 11, "throttled_s": 0.158}``
+where a quota applies.
 
 Reading another process's ``syscall`` file needs ptrace access (py-spy needs the same);
 without it, or on an unknown architecture, one ``{"error": ...}`` record says why and
@@ -36,10 +41,10 @@ from __future__ import annotations
 import os
 import platform
 
-from pinkclinic.collect.cores import usable_cores
+from pinkclinic.collect.cores import cgroup_throttling, usable_cores
 from pinkclinic.jsonio import dumps
 
-SCHEMA_VERSION = 2  # 2: sched (on a CPU / waiting for one) and cores per record
+SCHEMA_VERSION = 3  # 2: sched (on a CPU / waiting for one) and cores; 3: throttle
 STATES = ("running", "futex", "blocked")
 CORES_EVERY_S = 2.0  # affinity and cgroup quotas rarely change during a run
 # futex and futex_waitv, per architecture (uname -m)
@@ -124,11 +129,15 @@ class ThreadStates:
         if self._since is not None:
             for pid, counts in self._counts.items():
                 if counts:
-                    self._write({"t": round(self._since, 4), "dur_s": round(t - self._since, 4),
-                                 "pid": pid, "ticks": self._ticks.get(pid, 0),
-                                 "tids": {str(k): v for k, v in sorted(counts.items())},
-                                 "sched": self._sched_deltas(pid, counts),
-                                 "cores": self._usable(pid, t)})
+                    cores = self._usable(pid, t)
+                    record = {"t": round(self._since, 4), "dur_s": round(t - self._since, 4),
+                              "pid": pid, "ticks": self._ticks.get(pid, 0),
+                              "tids": {str(k): v for k, v in sorted(counts.items())},
+                              "sched": self._sched_deltas(pid, counts), "cores": cores}
+                    throttle = cores.get("cgroup_file") and cgroup_throttling(cores["cgroup_file"])
+                    if throttle:
+                        record["throttle"] = throttle
+                    self._write(record)
         self._counts, self._ticks, self._since = {}, {}, None
 
     def _usable(self, pid: int, t: float) -> dict:

@@ -35,7 +35,7 @@ def flame_plan(opts: SessionOptions) -> tuple[list, list[str] | None]:
     # the tree's CPU time every 0.1 s (processes.jsonl): diff turns samples into CPU time with
     # it, as py-spy's "running" samples also count time spent runnable, waiting for a core
     return [PySpyCollector(rate=x["rate"], native=x["native"], idle=bool(x["idle"]),
-                           nonblocking=not x["native"]),
+                           nonblocking=not x["native"], required=True),
             PsutilCollector(0.1, thread_states=False)], None
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import shutil
 
+from pinkclinic.analysis.diagnose import DIAGNOSIS_FILE
 from pinkclinic.commands.common import run_recording
 from pinkclinic.commands.summary import print_diagnosis
 from pinkclinic.errors import PinkError
@@ -58,7 +59,7 @@ def analyse_and_render(rec: Recording, out=None):
         result = analyse_recording(rec.path)
     except PinkError as e:
         raise PinkError(probe_memray_error(rec) or e.message) from None
-    diagnosis = read_json(rec.file("diagnosis.json"))
+    diagnosis = read_json(rec.file(DIAGNOSIS_FILE))
     return result, diagnosis, write_heap_report(rec, result, diagnosis, out)
 
 

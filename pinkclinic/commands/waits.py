@@ -19,7 +19,7 @@ from typing import Any
 from pinkclinic.analysis.data import RecordingData
 from pinkclinic.analysis.diagnose import diagnose
 from pinkclinic.analysis.sources import capture
-from pinkclinic.analysis.waits import SCHEMA_VERSION, wait_profile, waits_json
+from pinkclinic.analysis.waits import SCHEMA_VERSION, threads_only, wait_profile, waits_json
 from pinkclinic.commands.common import run_recording
 from pinkclinic.commands.summary import print_diagnosis
 from pinkclinic.jsonio import dumps, write_json
@@ -91,6 +91,8 @@ def print_waits(diagnosis: dict, waits: dict, report: Path | None) -> None:
     if waits.get("missing"):
         console.print(f"  [yellow]{escape(waits['missing'])}: no wait sites[/]")
     else:
+        if threads_only(waits):
+            console.print(f"  [yellow]{escape(threads_only(waits))}[/]")
         split = ", ".join(f"{'on-CPU' if k == 'cpu' else k} {100 * v:.0f}%" for k, v in
                           sorted(waits["split"].items(), key=lambda kv: -kv[1]) if v >= 0.01)
         console.print(f"  request time: {escape(split)}")

@@ -23,10 +23,10 @@ from pinkclinic.heap.capture import MAX_SNAPSHOTS, find_captures, pid_of
 from pinkclinic.heap.insufficient import failed_share, status_counts, untracked_workers
 from pinkclinic.jsonio import write_json
 from pinkclinic.probe import probe_headers
-from pinkclinic.recording import Recording
+from pinkclinic.recording import HEAP_RESULT, Recording
 from pinkclinic.window import load_window
 
-RESULT_FILE = "heap.json"
+RESULT_FILE = HEAP_RESULT
 NOTE_FAILED_SHARE = 0.05   # a smaller share of failed requests is not worth a word
 
 

@@ -14,6 +14,7 @@ from typing import Any
 
 from pinkclinic.analysis.culprits import is_app_file
 from pinkclinic.analysis.sources import CONTEXT
+from pinkclinic.analysis.waits import threads_only
 from pinkclinic.jsonio import read_json
 from pinkclinic.recording import Recording
 from pinkclinic.render import render
@@ -56,6 +57,7 @@ def waits_view(rec: Recording, diagnosis: dict[str, Any], waits: dict[str, Any])
             "sites": _with_sources(rec, waits), "split": waits.get("split", {}),
             "flame": waits.get("flame"), "worst": waits.get("worst"),
             "background": waits.get("background", []), "missing": waits.get("missing"),
+            "threads_only": threads_only(waits),
             "bin_s": waits.get("bin_s", 0.25), "colours": KIND_COLOURS,
             "snapshots": waits.get("snapshots", 0),
             "request_seconds": waits.get("request_seconds", 0.0),

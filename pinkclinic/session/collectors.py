@@ -21,6 +21,7 @@ class Collector:
     name = "collector"
     start_when = "listening"      # "launched" | "listening"
     stop_when = "before-stop"     # "before-stop" | "after-stop"
+    required = False              # the run means nothing without it: no load if it failed
 
     def __init__(self) -> None:
         self.missing: list[str] = []
@@ -67,10 +68,11 @@ class PySpyCollector(Collector):
     stop_when = "before-stop"
 
     def __init__(self, rate: int = 100, *, idle: bool = True, native: bool = False,
-                 subprocesses: bool = True, nonblocking: bool = True):
+                 subprocesses: bool = True, nonblocking: bool = True, required: bool = False):
         super().__init__()
         self.rate, self.idle, self.native, self.subprocesses = rate, idle, native, subprocesses
         self.nonblocking = nonblocking
+        self.required = required  # flame's only collector
         self.spy = None
 
     def start(self, rec: Recording, target) -> None:

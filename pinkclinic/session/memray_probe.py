@@ -16,7 +16,7 @@ from __future__ import annotations
 import time
 
 from pinkclinic.errors import PinkError
-from pinkclinic.probe import read_probe_file
+from pinkclinic.probe import probe_file, read_probe_file
 from pinkclinic.recording import Recording
 from pinkclinic.session.memray_attach import attach_pids, probe_memray_error
 from pinkclinic.session.probe_attach import START_TIMEOUT_S, InjectedProbe
@@ -57,7 +57,7 @@ class ProbeMemray(InjectedProbe):
         """Until each probe has installed its features (or said why not)."""
         deadline = time.monotonic() + START_TIMEOUT_S
         for pid in self.pids:
-            path = rec.file(f"probe-{pid}.jsonl")
+            path = rec.file(probe_file(pid))
             while time.monotonic() < deadline:
                 if any(r.get("type") == "attach-ready" for r in read_probe_file(path)[1]):
                     break

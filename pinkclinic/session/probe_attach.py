@@ -16,7 +16,7 @@ import tempfile
 import time
 
 from pinkclinic import procs
-from pinkclinic.probe import read_probe_file
+from pinkclinic.probe import probe_file, read_probe_file
 from pinkclinic.recording import Recording
 from pinkclinic.resources import BOOTSTRAP_DIR
 from pinkclinic.session.collectors import Collector
@@ -42,7 +42,7 @@ def attach_script(directory: str, features: list[str], options: dict) -> str:
 
 
 def _records(rec: Recording, pid: int) -> list[dict]:
-    path = rec.file(f"probe-{pid}.jsonl")
+    path = rec.file(probe_file(pid))
     return read_probe_file(path)[1] if path.exists() else []
 
 
@@ -84,18 +84,18 @@ class InjectedProbe(Collector):
             via = run_script(pid, script)
         except InjectionRefused as e:
             return self._refused(pid, str(e))
-        rec.file(f"probe-{pid}.injected").touch()  # the thread is let go: the probe may install
+        rec.file(probe_file(pid, "injected")).touch()  # the thread is let go: the probe may install
         err = rec.file(f"attach-{pid}.err")
         while time.monotonic() - t0 < START_TIMEOUT_S:
             if err.exists():
-                rec.file(f"probe-{pid}.injected").unlink(missing_ok=True)
+                rec.file(probe_file(pid, "injected")).unlink(missing_ok=True)
                 return self._refused(pid, err.read_text(errors="replace").strip())
             if any(r.get("type") == "attached" for r in _records(rec, pid)):
                 self.pids.append(pid)
                 self.outcomes[str(pid)] = f"attached ({via}, {time.monotonic() - t0:.2f} s)"
                 return None
             time.sleep(0.02)
-        rec.file(f"probe-{pid}.injected").unlink(missing_ok=True)
+        rec.file(probe_file(pid, "injected")).unlink(missing_ok=True)
         return self._refused(pid, f"the code injected ({via}) did not start the probe within "
                                   f"{START_TIMEOUT_S:g}s (may the process's user write to "
                                   f"{rec.path}?)")
@@ -114,7 +114,7 @@ class InjectedProbe(Collector):
 
     def stop(self, rec: Recording) -> None:
         for pid in self.pids:
-            rec.file(f"probe-{pid}.detach").touch()
+            rec.file(probe_file(pid, "detach")).touch()
         deadline = time.monotonic() + DETACH_TIMEOUT_S
         left = list(self.pids)
         while left and time.monotonic() < deadline:
@@ -123,8 +123,8 @@ class InjectedProbe(Collector):
             if left:
                 time.sleep(0.05)
         for pid in self.pids:
-            rec.file(f"probe-{pid}.detach").unlink(missing_ok=True)
-            rec.file(f"probe-{pid}.injected").unlink(missing_ok=True)
+            rec.file(probe_file(pid, "detach")).unlink(missing_ok=True)
+            rec.file(probe_file(pid, "injected")).unlink(missing_ok=True)
             if pid in left:
                 self.notes.append(f"PID {pid}: the probe did not confirm its removal within "
                                   f"{DETACH_TIMEOUT_S:g}s")

@@ -104,7 +104,8 @@ def run_session(opts: SessionOptions, collectors: list[Collector], *,
                 if c.start_when == "listening":
                     c.start(rec, target)
                     started.append(c)
-            load_result = _drive(opts, rec, target, listening, url, stop, ui)
+            if not any(c.required and c.missing for c in started):  # else the caller says why
+                load_result = _drive(opts, rec, target, listening, url, stop, ui)
         except _Interrupted:
             pass
         except (PinkError, KeyboardInterrupt) as e:

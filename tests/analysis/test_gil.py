@@ -17,7 +17,7 @@ TIDS = (101, 102, 103, 104)
 
 
 def rec(tmp_path, *, on_cpu, runq, futex_of_rest=1.0, stack=SCORE, busy=1.0, n=4,
-        cores=TWO, rps=100, p50_ms=40.0):
+        cores=TWO, rps=100, p50_ms=40.0, throttled=None):
     """``n`` request threads, each ``on_cpu`` and ``runq`` of its time, the rest blocked
     (``futex_of_rest`` of it in futex); py-spy sees each ``busy`` of the time in
     ``stack``. The main thread sleeps in a selector."""
@@ -29,7 +29,8 @@ def rec(tmp_path, *, on_cpu, runq, futex_of_rest=1.0, stack=SCORE, busy=1.0, n=4
     futex = round((25 - run) * futex_of_rest)
     states = {t: (run, futex, 25 - run - futex) for t in tids}
     s.thread_states(100, {100: (0, 0, 25), **states},
-                    sched={100: (0.0, 0.0), **{t: (on_cpu, runq) for t in tids}}, cores=cores)
+                    sched={100: (0.0, 0.0), **{t: (on_cpu, runq) for t in tids}}, cores=cores,
+                    throttled=throttled)
     idle = [(LOOP_IDLE, 1.0)]
     s.pyspy(spy_thread(100, 100, idle),
             *(spy_thread(100, t, [(stack, busy), (LOCKED, 1 - busy)] if busy < 1 else [(stack, 1.0)],
@@ -129,6 +130,42 @@ def test_one_usable_core_is_saturation_not_the_gil(tmp_path, source, cores, text
     d = s.diagnose()
     assert d["verdict"] == "healthy" and text in d["summary"], d["summary"]
     assert "70% for the GIL" in d["summary"]
+
+
+QUOTA = {"machine": 2, "affinity": 2, "cgroup_quota": 1.0, "usable": 1,
+         "cgroup_file": "/sys/fs/cgroup/x/cpu.max"}
+
+
+@pytest.mark.parametrize("on_cpu, throttled, saturated", [
+    (0.24, 1.2 * saturation.THROTTLED_SHARE, True),
+    (0.24, 0.8 * saturation.THROTTLED_SHARE, False),
+    (0.15, 0.9, False),  # bursts hit the quota, but it used 0.6 of it: not full
+])
+def test_a_quota_that_stopped_the_process_is_saturation(tmp_path, on_cpu, throttled, saturated):
+    """Four threads near one core's quota, few of them on the run queue (the rest of the
+    time in other calls): the run queue alone would not say it, the kernel's count of
+    throttled periods does, when the process also used most of the quota."""
+    s = rec(tmp_path, on_cpu=on_cpu, runq=0.02, futex_of_rest=0.0, stack=DIGEST,
+            cores=QUOTA, throttled=throttled)
+    f = saturation.analyse(s.data())
+    assert f.evidence["runq_threads"] < saturation.RUNQ_THREADS
+    assert f.evidence["wanting_threads"] < 1 + saturation.MORE_THREADS
+    assert f.evidence["throttle"]["share"] == pytest.approx(throttled, abs=0.05)
+    assert f.evidence["saturated"] is saturated, f.summary
+    if saturated:
+        share = round(100 * f.evidence["throttle"]["share"])
+        assert f.summary.endswith(f"its cgroup's CPU quota stopped it in {share}% of the "
+                                  "quota's periods"), f.summary
+        assert "was saturated" in s.diagnose()["summary"]
+
+
+def test_throttling_counts_only_where_the_quota_is_the_limit(tmp_path):
+    """A quota of 1.5 cores behind an affinity of one core: the core, not the quota,
+    limits the process, and the quota's counters are not the evidence."""
+    cores = {**QUOTA, "affinity": 1, "cgroup_quota": 1.5}
+    s = rec(tmp_path, on_cpu=0.24, runq=0.02, futex_of_rest=0.0, stack=DIGEST,
+            cores=cores, throttled=0.9)
+    assert saturation.analyse(s.data()).evidence["saturated"] is False
 
 
 @pytest.mark.parametrize("side, saturated", [(0.9, False), (1.1, True)])

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pytest
 
-from pinkclinic.analysis.waits import wait_profile, waits_json
+from pinkclinic.analysis.waits import THREADS_ONLY, threads_only, wait_profile, waits_json
 from pinkclinic.analysis.waits_verdict import IO_SHARE, QUEUE_SHARE, analyse
 from tests.synth import SITE_FRAME, STDLIB, Synth, frame
 
@@ -184,6 +184,8 @@ def test_gthread_workers_serialised_on_a_threading_lock_are_lock_contention(tmp_
     assert profile.sites[0].kind == "lock" and profile.sites[0].mean_waiters == pytest.approx(7, abs=0.2)
     d = s.diagnose()
     assert d["verdict"] == "lock-contention" and "threading.Lock" in d["summary"]
+    out = waits_json(profile)  # no event loop: the threads' view alone, said in one line
+    assert out["event_loops"] == 0 and threads_only(out) == THREADS_ONLY
 
 
 def test_executor_threads_of_a_loop_process_are_the_awaiting_task_s_time(tmp_path):
@@ -193,3 +195,4 @@ def test_executor_threads_of_a_loop_process_are_the_awaiting_task_s_time(tmp_pat
     thread_records(s, p, [([*WORKER, frame("blocking_fetch", 23)], 2, leaf("sleep"))])
     profile = wait_profile(s.data())
     assert [x.function for x in profile.sites] == ["load_invoice"]  # not counted twice
+    assert waits_json(profile)["event_loops"] == 1 and threads_only(waits_json(profile)) is None

@@ -262,3 +262,49 @@ def test_snapshots_and_periodic_jobs_wake_the_probe_s_threads_rarely(tmp_path):
     assert any(leaf["kind"] == "event" for r in snaps for leaf in r["leaves"]), snaps[-1]
     assert set(wakes) == {"sampler", "loop"}, wakes
     assert wakes["loop"] <= 15 and wakes["sampler"] <= 20, wakes
+
+
+def test_a_woken_task_is_ready_only_for_the_loop_s_lateness():
+    """Two of four tasks have what they await done but have not run yet (their I/O came
+    in this iteration): a snapshot taken ``lag`` late, standing for ``span`` seconds,
+    counts ``lag / span`` of each as waiting for the loop and the rest as waiting on what
+    it awaited; an on-time snapshot none, a snapshot as late as its span all of it."""
+    import asyncio
+
+    _waits = _waits_module()
+    sys.path.insert(0, str(BOOTSTRAP))
+    try:
+        from pinkclinic_probe._watch import woken_ready
+    finally:
+        sys.path.remove(str(BOOTSTRAP))
+    assert abs(woken_ready(0.005, 0.1) - 0.05) < 1e-9 and woken_ready(0.3, 0.1) == 1.0
+    assert woken_ready(-0.001, 0.1) == 0.0 and woken_ready(0.01, 0.0) == 1.0
+
+    def kinds(groups):
+        out: dict = {}
+        for (_stack, kind, _res), (w, _detail) in groups.items():
+            out[kind] = round(out.get(kind, 0.0) + w, 6)
+        return out
+
+    async def main():
+        loop = asyncio.get_running_loop()
+        futs = [loop.create_future() for _ in range(4)]
+
+        async def wait_on(f):
+            return await f
+
+        tasks = [asyncio.ensure_future(wait_on(f)) for f in futs]
+        await asyncio.sleep(0)  # each task runs to its await
+        for f in futs[:2]:
+            f.set_result(None)  # woken, not yet run
+        got = {w: kinds(_waits.snapshot(tasks, 10, woken=w)[0]) for w in (0.0, 0.25, 1.0)}
+        await asyncio.gather(*tasks[:2])
+        for f in futs[2:]:
+            f.set_result(None)
+        await asyncio.gather(*tasks[2:])
+        return got
+
+    got = asyncio.run(main())
+    assert "ready" not in got[0.0] and sum(got[0.0].values()) == 4.0, got
+    assert got[0.25]["ready"] == 0.5 and sum(got[0.25].values()) == 4.0, got
+    assert got[1.0]["ready"] == 2.0 and sum(got[1.0].values()) == 4.0, got

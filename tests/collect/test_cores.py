@@ -62,3 +62,22 @@ def test_quota_files_of_both_cgroup_versions(tmp_path):
     (tmp_path / "cpu.cfs_quota_us").write_text("-1\n")
     assert _quota_at("v1", str(tmp_path)) is None
     assert _quota_at("v2", str(tmp_path / "missing")) is None
+
+
+def test_throttling_counters_of_both_cgroup_versions(tmp_path):
+    """``cpu.stat`` beside the quota's file: v2 counts the throttled time in µs, v1 in
+    ns; no such file, or no counters in it: ``None``."""
+    from pinkclinic.collect.cores import cgroup_throttling
+
+    v2, v1 = tmp_path / "v2", tmp_path / "v1"
+    v2.mkdir()
+    v1.mkdir()
+    (v2 / "cpu.stat").write_text("usage_usec 900\nnr_periods 31\nnr_throttled 11\n"
+                                 "throttled_usec 158260\nnr_bursts 0\n")
+    (v1 / "cpu.stat").write_text("nr_periods 31\nnr_throttled 11\nthrottled_time 158260008\n")
+    want = {"periods": 31, "throttled_periods": 11}
+    assert cgroup_throttling(str(v2 / "cpu.max")) == {**want, "throttled_s": 0.15826}
+    assert cgroup_throttling(str(v1 / "cpu.cfs_quota_us")) == {**want, "throttled_s": 0.15826}
+    assert cgroup_throttling(str(tmp_path / "missing" / "cpu.max")) is None
+    (v2 / "cpu.stat").write_text("usage_usec 900\n")
+    assert cgroup_throttling(str(v2 / "cpu.max")) is None

@@ -4,14 +4,17 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 import signal
 import sys
+import time
 from pathlib import Path
 
 import pytest
 
 from pinkclinic.collect import CollectorUnavailable
 from pinkclinic.collect.pyspy import PySpy
+from tests.helpers import PERL_SERVER, free_port
 from tests.target.conftest import APPS
 
 
@@ -81,3 +84,42 @@ def test_retries_while_python_is_not_ready_then_says_why(start, tmp_path):
         spy.start(3.0)
     assert spy.attempts >= 2
     assert str(err.value).startswith("py-spy did not start sampling within 3s (Error: ")
+
+
+needs_perl = pytest.mark.skipif(shutil.which("perl") is None, reason="needs perl for a non-Python server")
+
+
+@needs_perl
+def test_a_listening_tree_without_python_fails_at_once(start, tmp_path):
+    # a server in another language: waiting out the start window cannot make it Python
+    port = free_port()
+    target = start(["perl", "-e", PERL_SERVER, port], port=port)
+    target.wait_listening(15, port=port)
+    spy = PySpy(target.pid, tmp_path / "out.json")
+    t0 = time.monotonic()
+    with pytest.raises(CollectorUnavailable) as err:
+        spy.start(30)
+    assert time.monotonic() - t0 < 15  # well before the deadline, even beside a busy core
+    assert spy.attempts == 0 and err.value.signal == "stacks"
+    assert str(err.value) == (f"no Python process found in the target's tree, which listens on "
+                              f"port {port}: py-spy samples Python only; stack samples are missing")
+
+
+@needs_perl
+def test_no_interpreter_in_a_process_of_a_listening_tree_is_final(start, tmp_path):
+    # named like Python, so it is tried, but it is perl: py-spy's own "no interpreter"
+    # answer, once the tree listens, is not retried to the deadline
+    fake = tmp_path / "python3"
+    shutil.copy(os.path.realpath(shutil.which("perl")), fake)
+    port = free_port()
+    target = start([fake, "-e", PERL_SERVER, port], port=port)
+    target.wait_listening(15, port=port)
+    spy = PySpy(target.pid, tmp_path / "out.json")
+    t0 = time.monotonic()
+    with pytest.raises(CollectorUnavailable) as err:
+        spy.start(30)
+    assert time.monotonic() - t0 < 15
+    assert spy.attempts == 1 and not spy.running
+    assert str(err.value).startswith(f"py-spy finds no Python interpreter in PID {target.pid} "
+                                     "although its tree already listens: Error: ")
+    assert target.poll() is None  # the server is left alone

@@ -10,6 +10,7 @@ import time
 from pinkclinic.collect.psutil_sampler import ProcessSampler
 from pinkclinic.jsonio import read_jsonl, read_jsonl_header
 from pinkclinic.recording import Recording
+from tests.cgroup import cpu_quota
 
 HASHING = """
 import hashlib, threading, time
@@ -24,10 +25,10 @@ time.sleep(30)
 """
 
 
-def test_two_threads_on_one_core_wait_for_it(start, tmp_path):
+def sample_hashing(start, tmp_path, prefix: list[str]) -> Recording:
+    """Start HASHING under ``prefix``, record its thread states for 1.6 s, stop it."""
     rec = Recording.create(tmp_path, "s", "doctor")
-    core = max(os.sched_getaffinity(0))
-    target = start(["taskset", "-c", str(core), sys.executable, "-c", HASHING])
+    target = start([*prefix, sys.executable, "-c", HASHING])
     deadline = time.monotonic() + 10
     while "ready" not in (tmp_path / "target.log").read_text() and time.monotonic() < deadline:
         time.sleep(0.05)
@@ -35,10 +36,17 @@ def test_two_threads_on_one_core_wait_for_it(start, tmp_path):
     time.sleep(1.6)
     sampler.stop()
     target.stop(5)
+    return rec
+
+
+def test_two_threads_on_one_core_wait_for_it(start, tmp_path):
+    core = max(os.sched_getaffinity(0))
+    rec = sample_hashing(start, tmp_path, ["taskset", "-c", str(core)])
     path = rec.stream_file("threads")
-    assert read_jsonl_header(path)["schema_version"] == 2
+    assert read_jsonl_header(path)["schema_version"] == 3
     records = [r for r in read_jsonl(path) if "sched" in r]
     assert records and all("error" not in r for r in read_jsonl(path))
+    assert not any("throttle" in r for r in records)  # no quota, no throttling counters
     on_cpu = runq = wall = 0.0
     for r in records:
         assert r["cores"]["affinity"] == 1 and r["cores"]["usable"] == 1, r["cores"]
@@ -52,3 +60,20 @@ def test_two_threads_on_one_core_wait_for_it(start, tmp_path):
     # one core between two runnable threads: together at most the core, and each waits
     assert on_cpu <= 1.1 * wall, (on_cpu, wall)
     assert runq >= 0.5 * wall, (runq, wall)
+
+
+def test_a_quota_s_throttling_is_counted(start, tmp_path):
+    """Two threads hashing in a cgroup with half a core: the quota runs out in (nearly)
+    every 100 ms period, and each record carries the kernel's counters so far."""
+    with cpu_quota(0.5) as procs:
+        rec = sample_hashing(start, tmp_path, ["sh", "-c", f'echo $$ > {procs} && exec "$@"', "sh"])
+    got = [r["throttle"] for r in read_jsonl(rec.stream_file("threads")) if "sched" in r]
+    assert len(got) >= 2 and all(r["cores"]["cgroup_quota"] == 0.5 for r in read_jsonl(
+        rec.stream_file("threads")) if "sched" in r)
+    first, last = got[0], got[-1]
+    periods = last["periods"] - first["periods"]
+    throttled = last["throttled_periods"] - first["throttled_periods"]
+    assert periods >= 5 and throttled >= 0.8 * periods, got
+    # two threads wanting a core each, half a core allowed: stopped for at least half of
+    # each 100 ms period (a quarter of it with two free cores), so 20 ms leaves room
+    assert last["throttled_s"] - first["throttled_s"] >= 0.02 * periods, got

@@ -1,6 +1,9 @@
 """A server with a slow route and a cheap one, for the per-route table's tests.
 
-/report/<id> runs ~20 ms of pure Python on the event loop (render_report); /health answers at once.
+/report/<id> runs 45-80 ms of pure Python on the event loop (render_report; this VM's speed
+varies about twofold), well past doctor's 10 ms median-lag bar and 30 ms stall threshold
+however fast the machine (at ~20 ms a run could land just under both and read as a busy,
+healthy server); /health answers at once.
 """
 
 import os
@@ -19,7 +22,7 @@ def render_report(n: int) -> int:
 
 
 async def report(request):
-    return JSONResponse({"id": request.path_params["id"], "checksum": render_report(200_000)})
+    return JSONResponse({"id": request.path_params["id"], "checksum": render_report(500_000)})
 
 
 async def health(request):

@@ -69,3 +69,6 @@ def test_one_usable_core_reads_as_saturated(tmp_path):
     assert d["verdict"] == "healthy", d["summary"]
     assert f"the 1 usable core ({why}; the machine has" in d["summary"], d["summary"]
     assert f["gil"]["evidence"]["usable_cores"] == 1
+    if why == "cgroup CPU quota":  # the quota's counters came along; whether it ran out
+        throttle = f["saturation"]["evidence"]["throttle"]  # depends on what else runs
+        assert throttle["periods"] >= 10, throttle

@@ -44,7 +44,7 @@ def _no_token(proc, rec: Path) -> None:
 def test_uvicorn_starlette_routes_from_the_probe(tmp_path):
     steps = [{"path": f"/report/17?api_key={TOKEN}"}, {"path": "/health"},
              {"path": "/report/42"}, {"path": "/health"}]
-    proc, rec, d = _doctor(tmp_path, "uv", steps, 100,  # ~2 s: a window doctor diagnoses
+    proc, rec, d = _doctor(tmp_path, "uv", steps, 100,  # ~3-5 s: a window doctor diagnoses
                            [sys.executable, str(HERE / "routes_server.py")])
     routes = d["routes"]
     assert routes["source"] == "probe" and routes["servers"] == ["uvicorn"], routes
@@ -54,7 +54,7 @@ def test_uvicorn_starlette_routes_from_the_probe(tmp_path):
     # 100 requests sent one at a time, alternating: 50 each, all inside the load window
     assert report["count"] == health["count"] == 50, table
     assert report["errors"] == health["errors"] == 0
-    assert report["p50_ms"] > 5 * health["p50_ms"], table  # ~20 ms of CPU against well under 1
+    assert report["p50_ms"] > 5 * health["p50_ms"], table  # 45-80 ms of CPU against well under 1
     lists = [i["culprits"] for i in d["issues"]] + [(d.get("saturation") or {}).get("culprits", [])]
     culprits = [c for cs in lists for c in cs if c["function"] == "render_report"]
     assert culprits and culprits[0]["routes"][0]["path"] == "/report/[<id>]", d["summary"]

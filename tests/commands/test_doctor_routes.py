@@ -1,5 +1,5 @@
 """The per-route table on a real server: a ``--requests`` sequence of a slow route
-(``/report/<id>``, ~20 ms of Python on the event loop) and a cheap one (``/health``),
+(``/report/<id>``, 45-80 ms of Python on the event loop) and a cheap one (``/health``),
 one at a time (``-c 1``, so the cheap route never queues behind the slow one), and a
 token in one step's query string that must never be written."""
 
@@ -43,7 +43,7 @@ def test_the_table_has_each_route_and_the_culprit_names_the_slow_one(run):
     # -c 1 alternates the steps: the counts match to within the one request cut at the end
     assert report["count"] >= 3 and abs(report["count"] - health["count"]) <= 1
     assert report["errors"] == health["errors"] == 0
-    # ~20 ms of CPU (more on a busy machine) against well under a millisecond of work
+    # 45-80 ms of CPU (more on a busy machine) against well under a millisecond of work
     assert report["p50_ms"] > 5 * health["p50_ms"], table
     result = json.loads((rec / "load-result.json").read_text())
     assert report["count"] + health["count"] <= result["requests"]["total"]  # the window only

@@ -14,7 +14,15 @@ import sys
 import pytest
 
 from tests.commands.doctor_run import finish, load_lines, manifest, start, wait_for
-from tests.helpers import SAMPLES, free_port, pinkclinic_cmd, run_cli
+from tests.helpers import (
+    PERL_SERVER,
+    SAMPLES,
+    TAG_VAR,
+    free_port,
+    pinkclinic_cmd,
+    run_cli,
+    tagged_processes,
+)
 from tests.reports import flame_functions
 
 HOT = [sys.executable, str(SAMPLES / "loop_cpu_starlette.py")]
@@ -238,20 +246,18 @@ def test_native_adds_c_frames(tmp_path):
 
 @pytest.mark.skipif(shutil.which("perl") is None, reason="needs perl for a non-Python server")
 def test_py_spy_failing_is_one_error_line_not_an_empty_report(tmp_path):
-    """A server py-spy cannot sample (not Python): flame must fail, saying why."""
+    """A server py-spy cannot sample (not Python): flame must fail at once, saying why."""
     port = free_port()
-    server = ('use IO::Socket::INET; my $s = IO::Socket::INET->new(LocalAddr => "127.0.0.1", '
-              'LocalPort => $ARGV[0], Listen => 64, ReuseAddr => 1) or die; '
-              'while (my $c = $s->accept) { while (my $l = <$c>) { last if $l =~ /^\\r?$/ } '
-              'print $c "HTTP/1.1 200 OK\\r\\nContent-Length: 2\\r\\nConnection: close\\r\\n\\r\\nok"; '
-              'close $c }')
     proc = run_cli("flame", "--dest", str(tmp_path), "--name", "perl", "--port", str(port),
-                   "--load", "-c 1 -d 1", "--", "perl", "-e", server, str(port), timeout=120)
+                   "--load", "-c 1 -d 1", "--", "perl", "-e", PERL_SERVER, str(port), timeout=120)
     assert proc.returncode == 1, proc.stdout
     errors = [ln for ln in proc.stderr.splitlines() if ln.startswith("pinkclinic: error:")]
     assert len(errors) == 1 and "Traceback" not in proc.stderr
     assert "py-spy" in errors[0] and "no Python process" in errors[0]
-    assert "report:" not in proc.stdout
+    assert f"listens on port {port}" in errors[0]  # it did not wait for py-spy's start window
+    assert "report:" not in proc.stdout and "load running" not in proc.stderr  # no load wasted
+    wait_for(lambda: not tagged_processes(os.environ[TAG_VAR]), timeout=5,
+             what="the perl server to be stopped")
 
 
 @pytest.mark.skipif(os.geteuid() != 0 or shutil.which("setpriv") is None,

@@ -37,6 +37,7 @@ def test_an_upstream_service_is_io_wait_on_its_address(tmp_path):
     assert diagnosis["verdict"] == "io-wait" and top["resource"] in diagnosis["summary"]
     line = next(x for x in proc.stdout.splitlines() if "fetch_price" in x and "waiting (max" in x)
     assert top["resource"] in line and "socket" in line
+    assert waits["event_loops"] == 1 and "no event loop was seen" not in proc.stdout
     # pinkclinic report re-analyses the recording to the same sites
     again = run_cli("report", str(rec), "--format", "json", check=True)
     assert json.loads(again.stdout)["sites"][0]["resource"] == top["resource"]

@@ -98,6 +98,10 @@ def test_attached_gunicorn_workers_show_their_threads_waiting_on_the_lock(tmp_pa
     sites = _waits(rec)["sites"]
     assert (sites[0]["function"], sites[0]["kind"]) == ("fetch_account", "lock"), sites[:3]
     assert _diagnosis(rec)["verdict"] == "lock-contention"
+    # no event loop in the tree: the threads' view alone, said in one line
+    assert _waits(rec)["event_loops"] == 0
+    assert sum("no event loop was seen" in x for x in proc.stdout.splitlines()) == 1
+    assert 'id="threads-only">no event loop was seen' in (rec.parent / f"{rec.name}.html").read_text()
 
 
 def test_refused_injection_says_why_in_one_line_and_still_reports(tmp_path):

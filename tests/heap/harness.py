@@ -5,6 +5,12 @@ tested on its own: the same tracker as the probe's (temporal, not aggregated,
 lz4-compressed on exit like the probe's ``FileDestination``), but started by memray's
 launcher rather than on the first call into ``__main__``. It waits for the port,
 drives load, then stops the target with SIGINT so memray finalises the file.
+
+SIGINT is set back to its default in the target, as pinkclinic's exec gate does: a
+test run started as a background job inherits an ignored SIGINT, Python then installs
+no KeyboardInterrupt handler, and a stdlib server (list_leak.py) sat out the whole
+stop timeout before being killed (24 s instead of 5, and a capture memray never
+finalised). A target that does not stop on SIGINT is now an error, not a slow pass.
 """
 
 from __future__ import annotations
@@ -46,7 +52,8 @@ def capture(sample: str, out_dir: Path, *, seconds: float = 3.0, connections: in
         proc = subprocess.Popen(memray_cmd(out, [a.replace("{port}", str(port)) for a in target],
                                            follow_fork=follow_fork),
                                 start_new_session=True, stdout=logf, stderr=subprocess.STDOUT,
-                                cwd=ROOT, env={**os.environ, **(env or {})})
+                                cwd=ROOT, env={**os.environ, **(env or {})},
+                                preexec_fn=_default_sigint)
     try:
         try:
             wait_port(port, 30, proc)
@@ -55,7 +62,9 @@ def capture(sample: str, out_dir: Path, *, seconds: float = 3.0, connections: in
         time.sleep(settle)
         load = drive(port, seconds, connections=connections)
         time.sleep(settle)
-        stop(proc)
+        if not stop(proc):
+            raise RuntimeError(f"{sample} did not stop on SIGINT: memray's capture is not "
+                               f"finalised\n{log.read_text(errors='replace')[-2000:]}")
     finally:
         stop_group(proc)
     files = sorted(out_dir.glob(out.name + "*"))
@@ -65,11 +74,18 @@ def capture(sample: str, out_dir: Path, *, seconds: float = 3.0, connections: in
     return {"files": files, "returncode": proc.returncode, **load}
 
 
-def stop(proc: subprocess.Popen, timeout: float = 20.0) -> None:
-    """SIGINT the whole group (memray finalises on it); SIGKILL only if it hangs."""
+def _default_sigint() -> None:
+    signal.signal(signal.SIGINT, signal.SIG_DFL)
+
+
+def stop(proc: subprocess.Popen, timeout: float = 20.0) -> bool:
+    """SIGINT the whole group (memray finalises on it); SIGKILL only if it hangs.
+    True if SIGINT stopped it."""
     with contextlib.suppress(ProcessLookupError):
         os.killpg(proc.pid, signal.SIGINT)
     try:
         proc.wait(timeout)
     except subprocess.TimeoutExpired:
         stop_group(proc)
+        return False
+    return True

@@ -142,9 +142,11 @@ def sample(loop, max_tasks):
     return out, (len(out) if drawn is refs else round(len(refs) * len(out) / len(drawn)))
 
 
-def snapshot(tasks, max_tasks, live=None):
+def snapshot(tasks, max_tasks, live=None, woken=1.0):
     """({(key, kind, resource): [weight, detail]}, live, walked) for the unfinished tasks;
-    ``live``: how many there are when ``tasks`` is already a sample of them."""
+    ``live``: how many there are when ``tasks`` is already a sample of them. A task woken
+    up (what it awaited is done) but not yet run counts ``woken`` of its weight as
+    ``ready`` and the rest as waiting on what it awaited (``_watch.woken_ready``)."""
     if live is None:
         tasks = [t for t in tasks if not t.done()]
         live = len(tasks)
@@ -183,16 +185,25 @@ def snapshot(tasks, max_tasks, live=None):
             seen.add(t)
             share *= up[1]
             prefix = key_of(t) + prefix
-        if inner is not None or _done(fut):
-            kind, resource, detail = "ready", "", None  # woken up, waiting for the loop
+        stack = prefix + own
+        if inner is not None or _done(fut):  # woken up, waiting for the loop
+            if woken < 1.0:
+                _add(groups, stack, _leaf.classify(frames, fut, cache), share * (1.0 - woken))
+            if woken > 0.0:
+                _add(groups, stack, ("ready", "", None), share * woken)
         else:
-            kind, resource, detail = _leaf.classify(frames, fut, cache)
-        g = groups.setdefault((prefix + own, kind, resource), [0.0, None])
-        g[0] += share
-        if detail is not None:
-            g[1] = detail
+            _add(groups, stack, _leaf.classify(frames, fut, cache), share)
     return {(tuple((codes[c], ln) for c, ln in k), kind, res): g
             for (k, kind, res), g in groups.items()}, live, len(walk)
+
+
+def _add(groups, stack, found, share):
+    """Add ``share`` to the group of ``stack`` and ``found`` = (kind, resource, detail)."""
+    kind, resource, detail = found
+    g = groups.setdefault((stack, kind, resource), [0.0, None])
+    g[0] += share
+    if detail is not None:
+        g[1] = detail
 
 
 class _StackTable:

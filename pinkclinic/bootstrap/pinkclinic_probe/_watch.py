@@ -35,7 +35,8 @@ STOP_GRACE_S = 1.0  # a loop restarted on the same thread within this is one run
 LEAVE_AFTER_S = 5.0  # a watcher whose thread runs no loop for this long exits
 POLL_S = 0.01  # how often a stalled loop is re-checked
 ALERT_S = 10.0  # after a stall, stalls in the making are looked for this long...
-ALERT_FIRST_S = 2.0  # ...or this long after a lone one (a server's start-up)
+ALERT_FIRST_S = 2.0  # ...or this long, unless it is one of REPEATS within ALERT_S
+REPEATS = 3  # a server's start-up and its first request stall once each, then no more
 CALM_S = 1.0  # how often a calm loop's watcher looks
 ON_CPU_SHARE = 0.5
 MIN_CPU_WINDOW_S = 0.005  # a shorter look at the stalled thread says nothing
@@ -47,11 +48,43 @@ FIRST_TASKS = 200  # tasks walked by the first snapshot; then adapted to WAITS_S
 MAX_TASKS = 10000
 
 
-class _Tick:
-    __slots__ = ("all_tasks", "loop", "ran_at", "tasks", "waits", "waits_cpu", "waits_dur",
-                 "want_tasks", "want_waits")
+def _deltas(start, end):
+    """(cpu_s, wait_s or None) between two ``(cpu_s, wait_s)`` readings of a thread."""
+    wait = None if start[1] is None or end[1] is None else max(0.0, end[1] - start[1])
+    return max(0.0, end[0] - start[0]), wait
 
-    def __init__(self, want_tasks, want_waits, all_tasks, loop):
+
+def _stall_times(rec, span, cpu_s, wait_s):
+    """A ``block`` record's ``cpu_ms``, ``wait_ms`` and ``on_cpu``: the loop thread wanted
+    a CPU (on one, or runnable and waiting for one) for at least ON_CPU_SHARE of ``span``."""
+    rec["cpu_ms"] = round(cpu_s * 1000, 3)
+    busy_s = cpu_s
+    if wait_s is not None:
+        rec["wait_ms"] = round(wait_s * 1000, 3)
+        busy_s += wait_s
+    rec["on_cpu"] = busy_s / span >= ON_CPU_SHARE
+
+
+def woken_ready(lag, span):
+    """The share of a woken task's weight that a snapshot counts as waiting for the loop:
+    its wait ended when the loop's poll returned, at most about ``lag`` (how late the
+    snapshot ran) ago; the snapshot stands for ``span`` seconds, and for the rest of them
+    the task waited on what it awaited. A snapshot taken at the end of a late iteration
+    (the loop thread preempted, or busy) sees every task whose I/O came in meanwhile as
+    woken; counting each of them as waiting for the loop for the whole span made an
+    upstream's wait read as CPU on a busy machine."""
+    if span <= 0:
+        return 1.0
+    return min(1.0, max(0.0, lag) / span)
+
+
+class _Tick:
+    __slots__ = ("all_tasks", "due", "loop", "ran_at", "since", "tasks", "waits", "waits_cpu",
+                 "waits_dur", "want_tasks", "want_waits")
+
+    def __init__(self, want_tasks, want_waits, all_tasks, loop, due=None, since=None):
+        self.due = due  # when the tick was due (or posted): its lateness bounds a wake-up's
+        self.since = since  # the span its snapshot stands for, in seconds
         self.ran_at = None
         self.tasks = None
         self.waits = None
@@ -73,14 +106,18 @@ class _Tick:
                 listed = self.all_tasks()
                 self.tasks = len(listed)
             if self.want_waits:
+                woken = 1.0
+                if self.due is not None and self.since is not None:
+                    woken = woken_ready(self.ran_at - self.due, self.since)
                 drawn = None if listed is not None else _waits.sample(self.loop,
                                                                       self.want_waits)
                 if drawn is not None:
-                    self.waits = _waits.snapshot(drawn[0], self.want_waits, live=drawn[1])
+                    self.waits = _waits.snapshot(drawn[0], self.want_waits, live=drawn[1],
+                                                 woken=woken)
                 else:
                     if listed is None:
                         listed = self.all_tasks()
-                    self.waits = _waits.snapshot(listed, self.want_waits)
+                    self.waits = _waits.snapshot(listed, self.want_waits, woken=woken)
                 self.waits_dur = time.perf_counter() - self.ran_at
                 self.waits_cpu = time.thread_time() - cpu0
         except Exception:
@@ -135,11 +172,13 @@ class _Snaps:
         self.last_waits = None
         self.mark = None  # (perf_counter, thread_time) at the last snapshot
 
-    def __call__(self, now):
+    def __call__(self, now, due=None):
         count_due, want_waits = now >= self.next_tasks, now >= self.next_waits
         if count_due:
             self.next_tasks = now + self.tasks_s
-        tick = _Tick(count_due, self.max_tasks if want_waits else 0, self.all_tasks, self.loop)
+        since = now - self.last_waits if self.last_waits is not None else self.waits_s
+        tick = _Tick(count_due, self.max_tasks if want_waits else 0, self.all_tasks, self.loop,
+                     due=due, since=since)
         tick()
         if count_due and tick.tasks is not None:
             self.probe.write({"type": "tasks", "thread_id": self.tid, "n": tick.tasks})
@@ -170,11 +209,17 @@ class _Beat:
     window's ``lag`` record itself (a few µs on the loop thread, where a watcher's
     wake-up to write it costs the process ~150 µs on a VM); a stall (a lag of
     ``stall_s``) is noted and wakes the watcher. ``due`` is written before ``seq``, so a
-    reader that reads ``seq`` first never pairs a new ``seq`` with an old ``due``."""
-    __slots__ = ("alive", "due", "lags", "loop", "probe", "ran", "ran_prev", "seq", "snaps",
-                 "stall_s", "stalls", "tick_s", "tid", "wake", "window_s", "window_start")
+    reader that reads ``seq`` first never pairs a new ``seq`` with an old ``due``.
 
-    def __init__(self, loop, tick_s, stall_s, window_s, probe, tid, wake, snaps=None):
+    Each tick also takes the raw reading of the loop thread's CPU and run-queue time
+    (``sched``: one ``pread``, about 1 µs, parsed only for a stall), so that a stall comes
+    with what the thread did over it, from the tick before to the one that was late."""
+    __slots__ = ("alive", "due", "first_due", "lags", "loop", "probe", "ran", "ran_prev", "sched",
+                 "sched_read", "seq", "snaps", "stall_s", "stalls", "tick_s", "tid", "wake",
+                 "window_s", "window_start")
+
+    def __init__(self, loop, tick_s, stall_s, window_s, probe, tid, wake, snaps=None,
+                 sched_read=None):
         self.loop = loop
         self.tick_s = tick_s
         self.stall_s = stall_s
@@ -183,21 +228,29 @@ class _Beat:
         self.tid = tid
         self.wake = wake  # the watcher's Event
         self.due = time.perf_counter()  # the first run is posted with call_soon_threadsafe
+        self.first_due = self.due  # its lag is the loop's start-up
         self.window_start = self.due
         self.seq = 0
         self.ran = self.ran_prev = None
         self.lags = []
-        self.stalls = []  # (due, lag) of each tick at least stall_s late
+        # (due, lag, (ran, sched) at the tick before, (ran, sched) now) of each tick at
+        # least stall_s late
+        self.stalls = []
         self.alive = True
         self.snaps = snaps  # the task counts and snapshots (_Snaps), or None
+        self.sched_read = sched_read  # the raw reading of the loop thread's times, or None
+        self.sched = None
 
     def __call__(self):
         now = time.perf_counter()
-        lag = now - self.due
+        sched = self.sched_read() if self.sched_read is not None else None
+        due = self.due
+        lag = now - due
         self.lags.append(lag)
         if lag >= self.stall_s:
-            self.stalls.append((self.due, lag))
+            self.stalls.append((self.due, lag, (self.ran, self.sched), (now, sched)))
             self.wake.set()
+        self.sched = sched
         self.ran_prev, self.ran = self.ran, now
         if self.alive:
             self.due = now + self.tick_s
@@ -211,7 +264,7 @@ class _Beat:
         snaps = self.snaps
         if snaps is not None and now >= snaps.next:
             try:
-                snaps(now)
+                snaps(now, due)
             except Exception:
                 self.snaps = None
 
@@ -360,11 +413,12 @@ class Watcher:
             now = time.perf_counter()
             want_waits = self.max_tasks if self.tasks and now >= next_waits else 0
             count_due = self.tasks and now >= next_tasks
-            tick = _Tick(count_due, want_waits, all_tasks, loop)
+            tick = _Tick(count_due, want_waits, all_tasks, loop,
+                         since=now - last_waits if last_waits is not None else self.waits_s)
             if count_due:
                 next_tasks = now + self.tasks_s
             posted_wall = time.time()
-            posted = time.perf_counter()
+            posted = tick.due = time.perf_counter()
             try:
                 loop.call_soon_threadsafe(tick)
             except RuntimeError:  # closed under us; wait for the stop hook
@@ -405,10 +459,14 @@ class Watcher:
         past its due time (a stall in the making: then :meth:`_late` follows it, taking
         the stack while the loop is stuck), every 15-25 ms with the defaults. Each
         wake-up costs the process some 150 µs of CPU on a VM (GIL hand-over, timer, two
-        context switches): 60 a second on alert are ~1% of a core, so a lone stall (no
-        other in the ``ALERT_S`` before it: a server's start-up, importing its app on
-        the loop) alerts for ``ALERT_FIRST_S`` only; the next stall within ``ALERT_S``
-        alerts for ``ALERT_S``. A stall that no wake-up saw in progress (the first of a calm
+        context switches): 60 a second on alert are ~1% of a core, so a stall alerts for
+        ``ALERT_FIRST_S`` only, and for ``ALERT_S`` when it is the ``REPEATS``-th within
+        ``ALERT_S`` (a server's start-up and its first request, which import and
+        compile on the loop, are two: they used to keep a calm server on alert for 10 s
+        of every run; the first beat's lag, the loop's own start, alerts but is not
+        counted: the first request often comes within those 2 s). A stall the loop
+        thread spent on the run queue (:meth:`_queued`) does not alert at all. A stall
+        that no wake-up saw in progress (the first of a calm
         spell) still gets its ``block`` record, from the beat, without a stack or
         ``on_cpu``."""
         snaps = None
@@ -416,7 +474,7 @@ class Watcher:
             from asyncio import all_tasks
             snaps = _Snaps(self, loop, all_tasks)
         beat = _Beat(loop, self.tick_s, self.block_s, self.window_s, self.probe, self.tid,
-                     self._wake, snaps)
+                     self._wake, snaps, self._raw_sched)
         try:
             loop.call_soon_threadsafe(beat)
         except RuntimeError:  # closed under us; wait for the stop hook
@@ -425,7 +483,7 @@ class Watcher:
         look = (time.perf_counter(), self._read_cpu())  # at the last wake: where a stall's
         # CPU window starts, so that it covers the stall from before the watcher saw it
         alert_until = 0.0  # perf_counter until which stalls in the making are looked for
-        last_stall = None  # perf_counter when the watcher last saw stalls
+        recent = []  # perf_counter when the watcher saw each alerting stall of the last ALERT_S
         caught = set()  # due times of the stalls :meth:`_late` wrote
         try:
             while self.gen == gen:
@@ -451,24 +509,66 @@ class Watcher:
                 look = (time.perf_counter(), self._read_cpu())
                 stalls, beat.stalls = beat.stalls, []
                 if stalls:
-                    now = time.perf_counter()
-                    lone = last_stall is None or now - last_stall > ALERT_S
-                    alert_until = now + (ALERT_FIRST_S if lone else ALERT_S)
-                    last_stall = now
-                    self._unseen_stalls(list(stalls), caught)
+                    stalls = [(due, lag, self._over(before, after))
+                              for due, lag, before, after in stalls]
+                    alerting = [due for due, _, over in stalls if not self._queued(over)]
+                    if alerting:
+                        now = time.perf_counter()
+                        recent = [t for t in recent if now - t <= ALERT_S]
+                        recent += [now for due in alerting if due != beat.first_due]
+                        long = len(recent) >= REPEATS
+                        alert_until = max(alert_until, now + (ALERT_S if long else ALERT_FIRST_S))
+                    self._unseen_stalls(stalls, caught)
                     caught.clear()
         finally:
             beat.alive = False
 
+    def _raw_sched(self):
+        """The beat's reading of the loop thread's times (on the loop thread), or None."""
+        cpu = self.cpu
+        try:
+            return cpu.raw() if cpu is not None else None
+        except (OSError, ValueError):
+            return None
+
+    def _over(self, before, after):
+        """(span_s, cpu_s, wait_s or None) of the loop thread between two beat readings,
+        or None when either is missing."""
+        cpu = self.cpu
+        if cpu is None or before[0] is None or before[1] is None or after[1] is None:
+            return None
+        try:
+            deltas = _deltas(cpu.parse(before[1]), cpu.parse(after[1]))
+        except (ValueError, IndexError):
+            return None
+        return (after[0] - before[0], *deltas)
+
+    def _queued(self, over):
+        """True for a stall the loop thread spent waiting for a CPU: without its time on
+        the run queue it would not have been a stall (the rest of the span, computing
+        or blocked, is shorter than ``block_s``). Another process kept the core: no sign
+        that the app stalls, so it puts the watcher on alert no longer (on a busy
+        machine such stalls come many times a second, and each alert would cost ~60
+        wake-ups a second)."""
+        if over is None or over[2] is None:
+            return False
+        span, _, wait = over
+        return span - wait < self.block_s
+
     def _unseen_stalls(self, stalls, caught):
         """A ``block`` record for each stall the beat saw that :meth:`_late` did not:
-        its due time and length are exact; what held the loop is unknown."""
-        for due, lag in stalls:
+        its due time and length are exact; what held the loop is unknown (no stack), but
+        the beat's readings give the loop thread's CPU and run-queue time over it, from
+        the tick before: ``on_cpu`` as :meth:`_late` reckons it."""
+        for due, lag, over in stalls:
             if due in caught:
                 continue
-            self.probe.write({"type": "block", "t": time.time() - (time.perf_counter() - due),
-                              "thread_id": self.tid, "stack": [],
-                              "dur_ms": round(lag * 1000, 3), "on_cpu": None})
+            rec = {"type": "block", "t": time.time() - (time.perf_counter() - due),
+                   "thread_id": self.tid, "stack": [], "dur_ms": round(lag * 1000, 3),
+                   "on_cpu": None}
+            if over is not None and over[0] >= MIN_CPU_WINDOW_S:
+                _stall_times(rec, *over)
+            self.probe.write(rec)
 
     def _after_snapshot(self, tick, now, last):
         """Write a snapshot's record (the ``tasks`` feature alone: its ticks are posted
@@ -522,13 +622,6 @@ class Watcher:
         if short and since is not None and since[1] is not None and last_cpu is not None:
             wall0, cpu0 = since  # seen late: the window from the watcher's previous look
         if cpu0 is not None and last_cpu is not None and last_wall - wall0 >= MIN_CPU_WINDOW_S:
-            cpu_s = max(0.0, last_cpu[0] - cpu0[0])
-            busy_s = cpu_s
-            rec["cpu_ms"] = round(cpu_s * 1000, 3)
-            if last_cpu[1] is not None and cpu0[1] is not None:
-                wait_s = max(0.0, last_cpu[1] - cpu0[1])
-                rec["wait_ms"] = round(wait_s * 1000, 3)
-                busy_s += wait_s
-            rec["on_cpu"] = busy_s / (last_wall - wall0) >= ON_CPU_SHARE
+            _stall_times(rec, last_wall - wall0, *_deltas(cpu0, last_cpu))
         self.probe.write(rec)
         return True
