@@ -21,11 +21,16 @@ The control is a do-nothing process on the server's core that wakes 100 times a 
 the machine's own price for any 100 Hz sampler.
 
 Conditions: bare; control; the probe with no feature (``probe:none``); each probe feature
-alone (``probe:routes`` times every request in the app's wrapper); the probe's default set; the psutil
-sampler (10 ms); py-spy at 100 Hz, blocking and non-blocking; memray and pyinstrument
-(the probe's in-process features, as heap and flame run them); and the whole of
+alone (``probe:routes`` times every request in the app's wrapper); the probe's default set;
+``probe:waits``, that set with doctor's options (the task and thread snapshots); the psutil
+sampler (10 ms); py-spy at 100 Hz, blocking and non-blocking; doctor's two halves,
+``doctor:probe`` (its probe features and options, ``routes`` included) and
+``doctor:outside`` (its sampler with thread states and its non-blocking py-spy); memray
+and pyinstrument
+(the probe's in-process features, as heap and flame run them); the whole of
 `pinkclinic doctor`, `flame` and `heap` (``--collect-only --on-port``, the measured load
-as the on-port command).
+as the on-port command); and ``doctor:launched``, doctor as users run it (it launches the
+server and paces the load itself: no ``routes`` in its probe, which ``--on-port`` adds).
 
 Writes bench/results/cost.md and cost.json. ``--only a,b`` restricts the conditions.
 """
@@ -33,7 +38,9 @@ Writes bench/results/cost.md and cost.json. ``--only a,b`` restricts the conditi
 from __future__ import annotations
 
 import argparse
+import itertools
 import json
+import math
 import os
 import platform
 import shlex
@@ -51,6 +58,11 @@ sys.path.insert(0, str(ROOT))
 
 from pinkclinic.collect.psutil_sampler import ProcessSampler  # noqa: E402
 from pinkclinic.collect.pyspy import PySpy  # noqa: E402
+from pinkclinic.commands.doctor import PROBE_FEATURES as DOCTOR_FEATURES  # noqa: E402
+from pinkclinic.commands.doctor import PROBE_OPTIONS as DOCTOR_OPTIONS  # noqa: E402
+from pinkclinic.commands.doctor import PYSPY_RATE_HZ as DOCTOR_PYSPY_HZ  # noqa: E402
+from pinkclinic.commands.doctor import ROUTES_FEATURE  # noqa: E402
+from pinkclinic.jsonio import read_jsonl  # noqa: E402
 from pinkclinic.resources import BOOTSTRAP_DIR  # noqa: E402
 
 SERVER = [sys.executable, str(ROOT / "samples" / "hello_starlette.py")]
@@ -69,6 +81,9 @@ def _probe_conditions() -> dict:
     out = {"probe:none": {"probe": []}}
     out.update({f"probe:{f}": {"probe": [f]} for f in single})
     out["probe:default"] = {"probe": list(PROBE_FEATURES)}
+    # the default set with doctor's options: what a launched doctor's probe does (task and
+    # thread snapshots every waits_ms, budgeted); beyond probe:default is the waits' cost
+    out["probe:waits"] = {"probe": list(PROBE_FEATURES), "options": DOCTOR_OPTIONS}
     out["memray"] = {"probe": ["memray"]}
     out["pyinstrument"] = {"probe": ["pyinstrument"]}
     return out
@@ -80,7 +95,15 @@ CONDITIONS: dict[str, dict] = {
     "sampler": {"sampler": True},
     "py-spy": {"pyspy": False},
     "py-spy nonblocking": {"pyspy": True},
+    # doctor's parts, as `doctor --on-port` runs them: its probe (features and options),
+    # and its out-of-process collectors (the sampler, non-blocking py-spy)
+    "doctor:probe": {"probe": [*DOCTOR_FEATURES, ROUTES_FEATURE], "options": DOCTOR_OPTIONS},
+    "doctor:outside": {"sampler": True, "thread_states": True, "pyspy": True,
+                       "pyspy_hz": DOCTOR_PYSPY_HZ},
     "doctor": {"command": "doctor"},
+    # doctor as users run it: it launches the server and drives the paced load itself, so
+    # its probe has no ``routes`` (the load generator times each request)
+    "doctor:launched": {"launched": "doctor"},
     "flame": {"command": "flame"},
     "heap": {"command": "heap"},
 }
@@ -207,7 +230,8 @@ def run_server(cond: dict, args, tmp: Path) -> dict:
     if "probe" in cond:
         rec = Path(tempfile.mkdtemp(dir=tmp))
         env["PYTHONPATH"] = str(BOOTSTRAP_DIR)
-        env["PINKCLINIC_PROBE"] = json.dumps({"dir": str(rec), "features": cond["probe"]})
+        env["PINKCLINIC_PROBE"] = json.dumps({**cond.get("options", {}), "dir": str(rec),
+                                              "features": cond["probe"]})
     port = free_port()
     server = subprocess.Popen(["taskset", "-c", SERVER_CORE, *SERVER, str(port)], env=env,
                               start_new_session=True, stdout=subprocess.DEVNULL,
@@ -219,9 +243,12 @@ def run_server(cond: dict, args, tmp: Path) -> dict:
             helpers.append(subprocess.Popen(["taskset", "-c", SERVER_CORE, sys.executable, "-c",
                                              CONTROL], start_new_session=True))
         if cond.get("sampler"):
-            helpers.append(ProcessSampler(server.pid, tmp / "processes.jsonl").start())
+            states = tmp / "threads.jsonl" if cond.get("thread_states") else None
+            helpers.append(ProcessSampler(server.pid, tmp / "processes.jsonl",
+                                          thread_states=states).start())
         if "pyspy" in cond:
-            spy = PySpy(server.pid, tmp / "pyspy.json", rate_hz=100, nonblocking=cond["pyspy"])
+            spy = PySpy(server.pid, tmp / "pyspy.json", rate_hz=cond.get("pyspy_hz", 100),
+                        nonblocking=cond["pyspy"])
             spy.start(15)
             helpers.append(spy)
         return measure(port, args.rate, args.seconds, args.warmup, args.connections)
@@ -238,14 +265,82 @@ def run_server(cond: dict, args, tmp: Path) -> dict:
         except subprocess.TimeoutExpired:
             os.killpg(server.pid, signal.SIGKILL)
             server.wait()
-        for f in ("processes.jsonl", "pyspy.json"):
+        for f in ("processes.jsonl", "threads.jsonl", "pyspy.json"):
             (tmp / f).unlink(missing_ok=True)
+
+
+def _server_of(pid: int) -> int | None:
+    """The launched server: the descendant of ``pid`` running SERVER's script."""
+    import psutil
+
+    try:
+        for c in psutil.Process(pid).children(recursive=True):
+            if SERVER[1] in c.cmdline():
+                return c.pid
+    except psutil.Error:
+        pass
+    return None
+
+
+def _at(samples: list[tuple], t: float, i: int) -> float:
+    """Field ``i`` of the polled ``(time, ...)`` samples at time ``t``, interpolated."""
+    for a, b in itertools.pairwise(samples):
+        if a[0] <= t <= b[0]:
+            return a[i] + (b[i] - a[i]) * (t - a[0]) / (b[0] - a[0]) if b[0] > a[0] else a[i]
+    raise RuntimeError(f"no CPU samples around {t:.3f} ({len(samples)} polled)")
+
+
+def run_launched(name: str, args, tmp: Path) -> dict:
+    """`pinkclinic <name> --collect-only --load '-R RATE ...' -- taskset -c 0 SERVER`: the
+    command launches the server and paces the load itself (on core 1). The server's CPU
+    clock and its probe threads are polled every 50 ms meanwhile; the measured part is the
+    whole seconds of the recording's load.jsonl after ``--warmup`` (the last, drained bin
+    left out), its CPU interpolated from the polls at the bins' edges."""
+    stem = f"{name}-launched-{time.monotonic_ns()}"
+    seconds = math.ceil(args.warmup) + math.ceil(args.seconds) + 1
+    load = f"-R {args.rate:g} -c {args.connections} -d {seconds}"
+    argv = ["taskset", "-c", LOAD_CORE, sys.executable, "-m", "pinkclinic", name,
+            "--dest", str(tmp), "--name", stem, "--collect-only", "--load", load,
+            "--", "taskset", "-c", SERVER_CORE, *SERVER, "0"]
+    err = tmp / f"{stem}.stderr"
+    with open(err, "w") as e:
+        proc = subprocess.Popen(argv, stdout=subprocess.DEVNULL, stderr=e,
+                                env={**os.environ, "PYTHONPATH": str(ROOT)})
+        samples, server = [], None
+        while proc.poll() is None:
+            server = server or _server_of(proc.pid)
+            if server is not None:
+                try:
+                    cpu = process_cpu(server)
+                except OSError:
+                    server = None
+                else:
+                    samples.append((time.time(), cpu, *probe_threads_cpu([server])))
+            time.sleep(0.05)
+    rec = tmp / f"{stem}.pinkclinic-{name}"
+    if proc.returncode != 0 or not (rec / "load.jsonl").exists():
+        raise RuntimeError(f"pinkclinic {name} failed ({proc.returncode}): "
+                           f"{err.read_text()[-800:]}")
+    bins = [r for r in read_jsonl(rec / "load.jsonl") if "requests" in r][:-1]
+    bins = [b for b in bins if b["t"] >= bins[0]["t"] + args.warmup - 1e-6]
+    if not bins or any(b.get("errors") for b in bins):
+        raise RuntimeError(f"load failed: {bins}")
+    t0, t1 = bins[0]["t"], bins[-1]["t"] + bins[-1]["dur_s"]
+    n = sum(b["requests"] for b in bins)
+    cpu = _at(samples, t1, 1) - _at(samples, t0, 1)
+    return {"requests": n, "cpu_s": cpu, "wall_s": t1 - t0, "pids": 1,
+            "cpu_us_per_request": 1e6 * cpu / n,
+            "probe_threads_us_per_request": 1e6 * (_at(samples, t1, 2) - _at(samples, t0, 2)) / n,
+            "probe_wakeups_per_s": (_at(samples, t1, 3) - _at(samples, t0, 3)) / (t1 - t0),
+            "rps": n / (t1 - t0)}
 
 
 def run_one(name: str, args, tmp: Path) -> dict:
     cond = CONDITIONS.get(name, {})
     if "command" in cond:
         return run_command(cond["command"], args, tmp)
+    if "launched" in cond:
+        return run_launched(cond["launched"], args, tmp)
     return run_server(cond, args, tmp)
 
 
@@ -305,7 +400,9 @@ def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--rounds", type=int, default=5)
     ap.add_argument("--seconds", type=float, default=2.0, help="measured seconds per run")
-    ap.add_argument("--warmup", type=float, default=0.75, help="paced load before measuring")
+    ap.add_argument("--warmup", type=float, default=2.5,
+                    help="paced load before measuring: past a fresh server's start-up, and "
+                         "the probe's 2 s alert after the loop's first tick")
     ap.add_argument("--rate", type=float, default=1500.0, help="req/s, below saturation")
     ap.add_argument("--connections", type=int, default=10)
     ap.add_argument("--bare-every", type=int, default=5)

@@ -282,25 +282,35 @@ def main() -> None:
         old_parts = old_meta.get("parts", {})
         res["meta"]["parts"] = {k: {a: b for a, b in old_parts.get(k, old_meta).items() if a != "parts"}
                                 for k in old if k != "meta"}
-    for part in ("snapshot", "scale", "accuracy", "cost"):
-        if args.only in (None, part):
-            res[part] = globals()[part](args) if part == "cost" else globals()[part]()
+    ran = [p for p in ("snapshot", "scale", "accuracy", "cost") if args.only in (None, p)]
+    for part in ran:
+        res[part] = globals()[part](args) if part == "cost" else globals()[part]()
     res["meta"]["loadavg_after"] = os.getloadavg()
+    # the parts run now carry this run's meta (a kept part's meta is the run that made it)
+    this = {a: b for a, b in res["meta"].items() if a != "parts"}
+    res["meta"].setdefault("parts", {}).update({p: this for p in ran})
     out.parent.mkdir(exist_ok=True)
     out.with_suffix(".json").write_text(json.dumps(res, indent=1, sort_keys=True) + "\n")
     out.with_suffix(".md").write_text(markdown(res))
     print(markdown(res))
 
 
+def _made_by(res: dict, part: str) -> list[str]:
+    """The command and load average of the run that produced ``part``."""
+    m = res["meta"].get("parts", {}).get(part, res["meta"])
+    return ["    flock -x /tmp/pinkclinic-cpu.lock python bench/waits.py " + " ".join(m["argv"]),
+            "", f"Load average before {m['loadavg_before'][0]:.2f}, after "
+            f"{m.get('loadavg_after', m['loadavg_before'])[0]:.2f}.", ""]
+
+
 def markdown(res: dict) -> str:
     m = res["meta"]
     lines = ["# pinkclinic waits: cost, snapshot, scale, accuracy", "",
-             "    flock -x /tmp/pinkclinic-cpu.lock python bench/waits.py " + " ".join(m["argv"]), "",
-             f"Python {m['python']}, {m['cpus']} cores (shared with other developers); load average "
-             f"before {m['loadavg_before'][0]:.2f}, after {m['loadavg_after'][0]:.2f}.", ""]
+             f"Python {m['python']}, {m['cpus']} cores (shared with other developers). Each part "
+             "below names the run that produced it.", ""]
     if "snapshot" in res:
         s = res["snapshot"]
-        lines += ["## Snapshot (target: 10,000 live tasks in <= 5 ms)", "",
+        lines += ["## Snapshot (target: 10,000 live tasks in <= 5 ms)", "", *_made_by(res, "snapshot"),
                   f"{s['tasks']:,} live tasks, one snapshot, median of 15 (IQR):", "",
                   "| tasks walked | ms |", "|---|---|",
                   *[f"| {name} | {s[name + '_ms_median']:.2f} ({s[name + '_ms_iqr'][0]:.2f}-"
@@ -316,6 +326,7 @@ def markdown(res: dict) -> str:
     if "scale" in res:
         s = res["scale"]
         lines += ["## Scale (target: 60 s, 1,000 concurrent tasks analysed in <= 3 s)", "",
+                  *_made_by(res, "scale"),
                   f"{s['records']:,} snapshots of {s['tasks']:,} tasks (20 sites) over "
                   f"{s['seconds']} s, read and analysed in {s['analysis_s_median']:.2f} s (median "
                   "of 3, records as the probe writes them: v3, each stack once then by id)"
@@ -324,6 +335,7 @@ def markdown(res: dict) -> str:
                   ""]
     if "accuracy" in res:
         lines += ["## Accuracy (target: the designed site's share within +-10 points)", "",
+                  *_made_by(res, "accuracy"),
                   "| sample | site | designed | measured | why | within 10 points |",
                   "|---|---|---|---|---|---|"]
         for r in res["accuracy"]:
@@ -332,6 +344,7 @@ def markdown(res: dict) -> str:
         lines.append("")
     if "cost" in res:
         lines += ["## Cost (target: at most 3% more server CPU per request at a fixed rate)", "",
+                  *_made_by(res, "cost"),
                   "| condition | CPU µs/request (median, IQR) | ratio to bare (median, IQR) | "
                   "probe wake-ups/s (median, IQR) |", "|---|---|---|---|"]
         for name, c in res["cost"].items():
