@@ -155,7 +155,8 @@ def wait_profile(data: RecordingData) -> WaitProfile | None:
     worst: dict[str, Any] = {"t": None, "tasks": -1.0, "stacks": []}
     names: dict[tuple, str] = {}
     seen: dict[tuple, tuple] = {}
-    loop_pids = {int(r.get("pid") or 0) for r in records if r.get("source") != "threads"}
+    on_loop = [r.get("source") != "threads" for r in records]  # a task snapshot, not threads'
+    loop_pids = {int(r.get("pid") or 0) for r, tasks in zip(records, on_loop) if tasks}
     task_loops = set()  # the event loops with a task that serves requests
     # (stack, kind, raw resource, pid) -> (the Site or None, stack tuple, kind, resource):
     # the same groups come back in every snapshot, each resolved once
@@ -168,7 +169,7 @@ def wait_profile(data: RecordingData) -> WaitProfile | None:
         snapshots.append((float(r["t"]), dt, *loop))
         per_loop[loop] += 1
         serving = []
-        offload = r.get("source") == "threads" and loop[0] in loop_pids
+        offload = not on_loop[i] and loop[0] in loop_pids
         for (stack, count), leaf in zip(r.get("stacks", []), r.get("leaves", [])):
             # v3 records share one list per stack: keyed by its id (every record, and so
             # every stack, lives as long as this loop), its content hashed once
@@ -191,7 +192,7 @@ def wait_profile(data: RecordingData) -> WaitProfile | None:
             last_leaf[id(site)] = leaf
             kinds[kind] += ts
             serving.append([stack, count, kind, resource])
-        if serving and r.get("source") != "threads":
+        if serving and on_loop[i]:
             task_loops.add(loop)
         n = sum(float(s[1]) for s in serving)
         if n > worst["tasks"]:

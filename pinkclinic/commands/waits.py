@@ -91,8 +91,9 @@ def print_waits(diagnosis: dict, waits: dict, report: Path | None) -> None:
     if waits.get("missing"):
         console.print(f"  [yellow]{escape(waits['missing'])}: no wait sites[/]")
     else:
-        if threads_only(waits):
-            console.print(f"  [yellow]{escape(threads_only(waits))}[/]")
+        only = threads_only(waits)
+        if only:
+            console.print(f"  [yellow]{escape(only)}[/]")
         split = ", ".join(f"{'on-CPU' if k == 'cpu' else k} {100 * v:.0f}%" for k, v in
                           sorted(waits["split"].items(), key=lambda kv: -kv[1]) if v >= 0.01)
         console.print(f"  request time: {escape(split)}")
