@@ -181,7 +181,8 @@ def test_attach_to_every_process_of_a_gunicorn_tree(tmp_path):
         assert all(procs.is_alive(p) for p in pids)
 
 
-def test_a_process_busy_in_python_is_refused_and_left_running(tmp_path):
+def test_a_process_busy_in_python_is_refused_and_left_running(tmp_path, monkeypatch):
+    monkeypatch.delenv("PINKCLINIC_INJECT", raising=False)  # forced gdb stops it anywhere
     script = tmp_path / "never.py"
     script.write_text("open('never-ran', 'w')\n")
     busy = tmp_path / "busy.py"
