@@ -20,7 +20,10 @@ _OPTIONS = [
     click.option("--open", "open_report", is_flag=True, help="Open the report in a browser."),
     click.option("--collect-only", is_flag=True,
                  help="Stop after writing the recording; `pinkclinic report DIR` analyses it later."),
-    click.option("--pid", type=int, metavar="PID", help="Attach to a running server instead of launching one."),
+    click.option("--pid", type=int, metavar="PID",
+                 help="Attach to a running server instead of launching one (doctor, waits and heap inject "
+                      "their probe through sys.remote_exec, hypno or gdb; PINKCLINIC_INJECT=remote_exec|hypno|gdb "
+                      "forces one)."),
     click.option("--url", metavar="URL", help="With --pid: where to send the load (default: the detected port)."),
     click.option("--duration", type=float, metavar="S",
                  help="Record for S seconds without driving load (implies --no-load), e.g. a "

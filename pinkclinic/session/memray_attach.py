@@ -32,7 +32,7 @@ from pinkclinic.probe import probe_records
 from pinkclinic.recording import Recording
 from pinkclinic.session.collectors import Collector
 from pinkclinic.target.gdbcall import gdb_call_problem
-from pinkclinic.target.inject import without_gdb_problem
+from pinkclinic.target.inject import INJECT_ENV, forced_method, without_gdb_problem
 from pinkclinic.target.pyinfo import is_python
 
 ATTACH_TIMEOUT_S = 60
@@ -60,11 +60,22 @@ def attach_pids(pid: int) -> list[int]:
 def preflight(pid: int) -> bool:
     """Refuse, in one line and before anything is recorded, when memray cannot be
     injected on this machine; ``pid`` is left alone. ``True`` when gdb cannot call
-    functions here but the probe can get in (:mod:`pinkclinic.session.memray_probe`)."""
+    functions here but the probe can get in (:mod:`pinkclinic.session.memray_probe`), or
+    when ``PINKCLINIC_INJECT`` forces a way in other than gdb."""
+    forced = forced_method()
+    if forced in ("hypno", "remote_exec"):
+        other = without_gdb_problem(pid)
+        if other is None:
+            return True
+        raise PinkError(f"{INJECT_ENV}={forced}: the probe cannot get in to start memray "
+                        f"({other[:160]}); PID {pid} was not touched")
     problem = ("gdb is not installed" if shutil.which("gdb") is None else
                gdb_call_problem())
     if problem is None:
         return False
+    if forced == "gdb":
+        raise PinkError(f"{INJECT_ENV}=gdb: memray cannot be injected ({problem[:160]}); "
+                        f"PID {pid} was not touched")
     other = without_gdb_problem(pid)
     if other is None:
         return True

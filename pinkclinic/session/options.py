@@ -64,6 +64,10 @@ class SessionOptions:
             raise UsageError(f"--name must be a plain file name, not {self.name!r}")
         if self.pid is not None and self.command:
             raise UsageError("give either --pid or a command after --, not both")
+        if self.pid is not None:
+            from pinkclinic.target.inject import forced_method
+
+            forced_method()  # a bad PINKCLINIC_INJECT is refused before anything starts
         if self.pid is None and not self.command:
             raise UsageError(f"nothing to {self.kind}: give a command after -- "
                              f"(e.g. pinkclinic {self.kind} -- python app.py) or --pid PID")

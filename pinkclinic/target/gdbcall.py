@@ -57,6 +57,8 @@ def gdb_run_python(pid: int, source: str, timeout: float = 30.0) -> str | None:
     """Run ``source`` in CPython process ``pid`` (GIL taken, then given back) through
     gdb; ``None`` on success, else one line saying why not."""
     problem = gdb_problem_cached()
+    if problem == "gdb is not installed":
+        return problem
     if problem is not None:
         return f"gdb cannot call functions here ({problem[:160]})"
     literal = source.replace("\\", "\\\\").replace('"', '\\"').replace("\n", "\\n")

@@ -16,6 +16,10 @@ Three ways in, tried in this order, each refused in one line when it cannot work
 - gdb (``PyGILState_Ensure``, ``PyRun_SimpleString``), where gdb can call functions on
   this machine (:mod:`pinkclinic.target.gdbcall`).
 
+``PINKCLINIC_INJECT`` (:data:`INJECT_ENV`) = ``remote_exec``, ``hypno`` or ``gdb`` forces
+one way and no other (``auto``, or unset: the order above); a forced way that cannot work
+is refused in one line, the others are not tried.
+
 The injected code is one line that runs a script file: :func:`injected_line`.
 """
 
@@ -28,6 +32,7 @@ import subprocess
 import tempfile
 import time
 
+from pinkclinic.errors import UsageError
 from pinkclinic.target import pyinfo
 from pinkclinic.target.gdbcall import gdb_run_python
 
@@ -41,6 +46,8 @@ SAFE_SYSCALLS = {
                 441: "epoll_pwait2"},
 }.get(platform.machine(), {})
 SAFE_POINT_TIMEOUT_S = 2.0
+INJECT_ENV = "PINKCLINIC_INJECT"
+METHODS = ("remote_exec", "hypno", "gdb")
 
 
 class InjectionRefused(Exception):
@@ -55,21 +62,41 @@ def injected_line(script: str) -> str:
     return f"exec({body!r}, {{}})"
 
 
+def forced_method() -> str | None:
+    """The way in forced by ``PINKCLINIC_INJECT``, ``None`` for the usual order; a value
+    that is not a way in is a usage error (checked before anything starts)."""
+    value = os.environ.get(INJECT_ENV, "").strip()
+    if value in ("", "auto"):
+        return None
+    if value not in METHODS:
+        raise UsageError(f"{INJECT_ENV}={value!r} is not a way to inject the probe: "
+                         f"use auto, {', '.join(METHODS)}")
+    return value
+
+
 def run_script(pid: int, script: str, timeout: float = SAFE_POINT_TIMEOUT_S) -> str:
     """Run the Python file ``script`` inside process ``pid``; returns the way used
     (``"remote_exec"``, ``"hypno"``, ``"gdb"``) or raises :class:`InjectionRefused`."""
     exe, parts = _target(pid)
-    if parts >= (3, 14):
+    forced = forced_method()
+    if forced == "remote_exec" or (forced is None and parts >= (3, 14)):
+        if parts < (3, 14):
+            raise InjectionRefused(f"{INJECT_ENV}=remote_exec: sys.remote_exec needs CPython "
+                                   f"3.14+, and the process runs {'.'.join(map(str, parts))}")
         return _remote_exec(pid, exe, script)
-    problem = _hypno(pid, injected_line(script), timeout)
-    if problem is None:
-        return "hypno"
-    if problem.startswith("no thread"):  # a busy process: gdb would stop it anywhere
-        raise InjectionRefused(problem)
+    problem = None
+    if forced in (None, "hypno"):
+        problem = _hypno(pid, injected_line(script), timeout)
+        if problem is None:
+            return "hypno"
+        if forced == "hypno":
+            raise InjectionRefused(f"{INJECT_ENV}=hypno: {problem}")
+        if problem.startswith("no thread"):  # a busy process: gdb would stop it anywhere
+            raise InjectionRefused(problem)
     why_not_gdb = gdb_run_python(pid, injected_line(script))
     if why_not_gdb is None:
         return "gdb"
-    raise InjectionRefused(f"{problem}; {why_not_gdb}")
+    raise InjectionRefused(f"{problem}; {why_not_gdb}" if problem else f"{INJECT_ENV}=gdb: {why_not_gdb}")
 
 
 def _target(pid: int) -> tuple[str, tuple[int, ...]]:
@@ -91,8 +118,11 @@ def without_gdb_problem(pid: int) -> str | None:
         _exe, parts = _target(pid)
     except InjectionRefused as e:
         return str(e)
-    if parts >= (3, 14):
-        return None
+    forced = forced_method()
+    if forced == "gdb":
+        return f"{INJECT_ENV}=gdb"
+    if forced == "remote_exec" or (forced is None and parts >= (3, 14)):
+        return None if parts >= (3, 14) else "sys.remote_exec needs CPython 3.14+"
     try:
         import hypno  # noqa: F401
     except ImportError:

@@ -276,6 +276,25 @@ def test_heap_attach_refused_by_the_probe_is_one_line(tmp_path):
     assert "already runs pinkclinic's probe" in errors[0] and "Traceback" not in proc.stderr
 
 
+def test_heap_attach_follows_a_forced_way_in(tmp_path):
+    """``PINKCLINIC_INJECT=remote_exec`` on a Python before 3.14: memray would have to come
+    in through the probe, which cannot: one line, before anything is recorded."""
+    from tests.helpers import free_port, server
+
+    port = free_port()
+    with server([sys.executable, str(HEAP / "list_leak.py"), "--port", str(port)], port) as srv:
+        proc = run_cli("heap", "--dest", str(tmp_path / "out"), "--pid", str(srv.pid),
+                       "--load", "-c 2 -d 1 /", timeout=120,
+                       env={**os.environ, "PINKCLINIC_INJECT": "remote_exec"})
+        assert srv.poll() is None
+        urllib.request.urlopen(f"http://127.0.0.1:{port}/", timeout=5).read()
+    assert proc.returncode == 1 and "Traceback" not in proc.stderr
+    assert proc.stderr.strip().splitlines()[-1] == (
+        "pinkclinic: error: PINKCLINIC_INJECT=remote_exec: the probe cannot get in to start "
+        f"memray (sys.remote_exec needs CPython 3.14+); PID {srv.pid} was not touched")
+    assert not (tmp_path / "out").exists() or not list((tmp_path / "out").glob("*/memray-*"))
+
+
 def test_a_target_that_cannot_import_memray_is_one_line(tmp_path):
     from tests.bootstrap.probe_env import TARGETS, python
 

@@ -1,8 +1,16 @@
 """A small HTTP/1.1 server on a bare asyncio (or uvloop) loop, standard library only so
-that any pyenv Python runs it: ``python loop_server.py PORT [uvloop]``. Each request
-makes some garbage (cycles for the GC) and answers "ok"."""
+that any pyenv Python runs it: ``python loop_server.py PORT [uvloop] [block]``. Each
+request makes some garbage (cycles for the GC) and answers "ok"; with ``block`` it first
+calls ``read_config``, which blocks the loop for 20 ms (doctor: loop-blocking-call)."""
 import asyncio
 import sys
+import time
+
+BLOCK = "block" in sys.argv[2:]
+
+
+def read_config():
+    time.sleep(0.02)  # a synchronous call made on the event loop
 
 
 async def handle(reader, writer):
@@ -11,6 +19,8 @@ async def handle(reader, writer):
             head = await reader.readuntil(b"\r\n\r\n")
             if not head:
                 break
+            if BLOCK:
+                read_config()
             junk = [[i] for i in range(200)]
             for a in junk:
                 a.append(junk)  # cycles: work for the GC
@@ -29,7 +39,7 @@ async def main(port):
 
 
 if __name__ == "__main__":
-    if sys.argv[2:] == ["uvloop"]:
+    if "uvloop" in sys.argv[2:]:
         import uvloop
         uvloop.install()
     asyncio.run(main(int(sys.argv[1])))
