@@ -17,7 +17,8 @@ that is there in nearly every snapshot and never twice at once, is a background 
 ``share`` is a site's task-seconds over the request time: every counted task-second,
 plus the serving processes' CPU seconds in the window (the on-CPU part a snapshot,
 taken between callbacks, cannot see). ``mean_waiters`` is task-seconds over the
-window (Little's law); ``max_waiters`` the most seen in one snapshot.
+window (Little's law); ``max_waiters`` the most seen at once, summed over the loops and
+processes (each as its latest snapshot says).
 """
 
 from __future__ import annotations
@@ -210,7 +211,9 @@ def wait_profile(data: RecordingData) -> WaitProfile | None:
     for site in counted:
         site.share = site.task_seconds / request_s if request_s else 0.0
         site.mean_waiters = site.task_seconds / duration if duration else 0.0
-        site.max_waiters = max(site.per_snapshot.values(), default=0.0)
+    at_once = _at_once(snapshots)
+    for site in counted:
+        site.max_waiters = at_once(site)
     counted.sort(key=lambda s: (-s.task_seconds, s.function, s.resource))
     return WaitProfile(start=start, duration=duration, sites=counted, background=background,
                        kinds={k: v for k, v in kinds.items() if v > 1e-9},
@@ -250,6 +253,30 @@ def _resource_name(raw: str, pid: int, names: dict[tuple, str]) -> str:
         n = 1 + sum(1 for (_p, r) in names if r.partition("@")[0] == kind)
         names[key] = f"{kind} #{n}"
     return names[key]
+
+
+def _at_once(snapshots: list[tuple]):
+    """``site -> the most waiters at once``, summed over loops: each loop (and each
+    process's threads) counts as its latest snapshot says until its next one. The most
+    in one snapshot undercounts a site served by several processes (gunicorn's workers),
+    below the mean of all of them."""
+    loops = {s[2:] for s in snapshots}
+    if len(loops) <= 1:
+        return lambda site: max(site.per_snapshot.values(), default=0.0)
+    order = sorted(range(len(snapshots)), key=lambda i: snapshots[i][0])
+    loop_of = [s[2:] for s in snapshots]
+
+    def most(site: Site) -> float:
+        now: dict[tuple, float] = {}
+        total = best = 0.0
+        for i in order:
+            n = site.per_snapshot.get(i, 0.0)
+            lp = loop_of[i]
+            total += n - now.get(lp, 0.0)
+            now[lp] = n
+            best = max(best, total)
+        return best
+    return most
 
 
 def _split_background(sites: dict[tuple, Site], snapshots, per_loop) -> tuple[list, list]:

@@ -196,3 +196,17 @@ def test_executor_threads_of_a_loop_process_are_the_awaiting_task_s_time(tmp_pat
     profile = wait_profile(s.data())
     assert [x.function for x in profile.sites] == ["load_invoice"]  # not counted twice
     assert waits_json(profile)["event_loops"] == 1 and threads_only(waits_json(profile)) is None
+
+
+def test_two_workers_waiters_add_up_at_once_so_the_max_is_never_below_the_mean(tmp_path):
+    """gunicorn -w 2: each worker's threads wait 4 at a time on the same site; their
+    snapshots interleave. At once that is 8, as the mean (Little's law) says."""
+    s = Synth(tmp_path, load_s=4.0)
+    s.load(rps=100, p50_ms=80)
+    view = [*BOOT, SITE_FRAME, frame("account", 30), frame("fetch_account", 19)]
+    for pid in (100, 101):
+        s.processes(pid=pid, cores=0.05)
+        thread_records(s, s.probe(pid=pid), [(view, 4, leaf("socket", "127.0.0.1:5432"))])
+    site = wait_profile(s.data()).sites[0]
+    assert site.mean_waiters == pytest.approx(8, abs=0.3)
+    assert site.max_waiters == 8
