@@ -5,6 +5,7 @@ import math
 import pytest
 
 from pinkclinic.heap import suspects as sus
+from pinkclinic.heap.diagnosis import MIN_CULPRIT_SHARE, memory_leak_issue
 from tests.heap.synth import GRID, site, sites, steady_load
 
 KIB = 1024
@@ -31,9 +32,13 @@ def test_minimum_growth(side, suspect):
         assert [s["function"] for s in steady] == ["remember"]
 
 
-def test_growth_below_the_steady_floor_is_noise():
-    found, considered, steady = ranked(site("resize", linear(sus.MIN_STEADY_BYTES * 0.9)))
-    assert found == [] and steady == [] and considered[0]["function"] == "resize"
+@pytest.mark.parametrize("side", [0.9, 1.1])
+def test_growth_below_the_steady_floor_is_noise(side):
+    """Steady growth under MIN_GROWTH_BYTES is steady-but-small from MIN_STEADY_BYTES on,
+    noise below it."""
+    found, considered, steady = ranked(site("resize", linear(sus.MIN_STEADY_BYTES * side)))
+    assert found == [] and considered[0]["function"] == "resize"
+    assert [s["function"] for s in steady] == (["resize"] if side > 1 else [])
 
 
 @pytest.mark.parametrize("side, suspect", [(0.95, False), (1.05, True)])
@@ -126,3 +131,29 @@ def test_small_objects_need_a_holder_that_grows_in_step(with_holder):
         assert considered == []
     else:
         assert found == [] and considered[0]["reason"].startswith("not linear")
+
+
+@pytest.mark.parametrize("side", [0.95, 1.05])
+def test_small_objects_fit_from_min_r2_small_objects(side):
+    """Arenas growing with a fit of just under (over) MIN_R2_SMALL_OBJECTS, an app site
+    holding them: a suspect only from that R^2 on."""
+    r2 = sus.MIN_R2_SMALL_OBJECTS * side
+    arenas = site("", noisy(4 << 20, r2), area="pymalloc")
+    found, considered, _ = ranked(arenas, site("remember", linear(40 * KIB)))
+    row = next(r for r in found + considered if r["area"] == "pymalloc")
+    assert row["confidence"] == pytest.approx(r2, abs=0.015)
+    assert bool(found) is (side > 1) and (row in found) is (side > 1)
+
+
+@pytest.mark.parametrize("side", [0.9, 1.1])
+def test_the_diagnosis_names_suspects_from_min_culprit_share(side):
+    """A second suspect with just under (over) MIN_CULPRIT_SHARE of the growth is left out
+    of (named in) the diagnosis's culprits; the first is always named."""
+    share = MIN_CULPRIT_SHARE * side
+    small = 400 * KIB
+    big = small * (1 - share) / share
+    found, _, _ = ranked(site("big", linear(big), line=1), site("small", linear(small), line=2))
+    assert found[1]["share"] == pytest.approx(share, abs=1e-3)
+    issue = memory_leak_issue(found, heap_start=50 << 20, window_s=10.0, requests=1000)
+    names = [c["function"] for c in issue["culprits"]]
+    assert names == (["big", "small"] if side > 1 else ["big"])
