@@ -74,13 +74,20 @@ def levelling(total, ratio):
     return lambda t: 1e6 + fast * min(t, 20 / 3) + fast * ratio * max(0.0, t - 20 / 3)
 
 
-@pytest.mark.parametrize("ratio, suspect", [(0.42, False), (0.46, True)])
-def test_growth_must_go_on_to_the_end(ratio, suspect):
-    """A tail at 0.42 (0.46) of the early rate is just under (over) MIN_LATE_RATIO of the
-    fitted overall slope: a cache that fills early is cleared."""
-    found, considered, _ = ranked(site("fill", levelling(2 << 20, ratio)))
+def early_rate_share(late):
+    """The tail rate (of the first two thirds' rate) whose slope over the last third is
+    ``late`` of the fitted overall slope: on [0, 1] that slope is (20 + 7 r) / 27."""
+    return 20 * late / (27 - 7 * late)
+
+
+@pytest.mark.parametrize("side, suspect", [(0.9, False), (1.1, True)])
+def test_growth_must_go_on_to_the_end(side, suspect):
+    """A tail growing at just under (over) MIN_LATE_RATIO of the fitted overall slope: a
+    cache that fills early is cleared."""
+    late = sus.MIN_LATE_RATIO * side
+    found, considered, _ = ranked(site("fill", levelling(2 << 20, early_rate_share(late))))
     row = (found or considered)[0]
-    assert row["late_ratio"] == pytest.approx(sus.MIN_LATE_RATIO, abs=0.04)
+    assert row["late_ratio"] == pytest.approx(late, abs=0.02)
     assert (row["late_ratio"] >= sus.MIN_LATE_RATIO) == suspect and bool(found) == suspect
     assert row["confidence"] >= sus.MIN_R2  # only the shape decides
 
