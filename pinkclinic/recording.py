@@ -15,6 +15,7 @@ complete on disk; environment values are never stored in it.
 
 from __future__ import annotations
 
+import functools
 import os
 import platform
 import sys
@@ -39,6 +40,13 @@ def recording_dir(dest: str | os.PathLike, name: str, kind: str) -> Path:
 
 def versions() -> dict[str, str]:
     """Versions of pinkclinic, Python and the tools it drives (missing ones are skipped)."""
+    return dict(_versions())
+
+
+@functools.cache
+def _versions() -> tuple[tuple[str, str], ...]:
+    """Looked up once a process: each ``metadata.version`` scans ``sys.path`` (~15 ms for
+    the six), and a process that writes many recordings (bench, the tests) paid it each time."""
     from importlib import metadata
 
     out = {"pinkclinic": __version__, "python": platform.python_version(),
@@ -48,7 +56,7 @@ def versions() -> dict[str, str]:
             out[dist] = metadata.version(dist)
         except metadata.PackageNotFoundError:
             pass
-    return out
+    return tuple(out.items())
 
 
 class Recording:

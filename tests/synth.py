@@ -134,7 +134,7 @@ class Synth:
         return self._procs
 
     def processes(self, pid: int = 100, *, ppid: int = 1, cores: Value = 0.2,
-                  rss: Value = 50e6, interval: float = 0.02, start: float | None = None,
+                  rss: Value = 50e6, interval: float = 0.05, start: float | None = None,
                   end: float | None = None, cpu_count: int = 2, exit_at: float | None = None,
                   tick: float = 0.0) -> None:
         """One process's psutil samples every ``interval``: CPU at ``cores`` (a number or
@@ -275,7 +275,8 @@ class Synth:
         profiles = []
         for th in threads:
             n = total if th.get("born") is None else round((b - th["born"]) * rate_hz)
-            samples = [[idx(fr) for fr in stack] for stack in interleave(th["stacks"], n)]
+            ids = [[idx(fr) for fr in stack] for stack, _ in th["stacks"]]  # once a stack
+            samples = [ids[k] for k in interleave_indices([sh for _, sh in th["stacks"]], n)]
             profiles.append({"type": "sampled", "unit": "none", "startValue": 0, "endValue": n,
                              "name": f'Process {th["pid"]} Thread {th["tid"]} "{th["name"]}"',
                              "samples": samples, "weights": [1] * n})
@@ -299,14 +300,19 @@ def spy_thread(pid: int, tid: int, stacks: Sequence[tuple[list, float]], *,
 def interleave(stacks: Sequence[tuple[list, float]], n: int) -> list[list]:
     """``n`` samples of ``stacks`` in their shares, spread evenly in time (each prefix of
     the sequence holds each stack in its share, to within one sample)."""
-    total = sum(share for _, share in stacks) or 1.0
-    shares = [share / total for _, share in stacks]
-    given = [0] * len(stacks)
+    return [stacks[k][0] for k in interleave_indices([share for _, share in stacks], n)]
+
+
+def interleave_indices(shares: Sequence[float], n: int) -> list[int]:
+    """:func:`interleave`'s order as indices into ``shares``."""
+    total = sum(shares) or 1.0
+    shares = [share / total for share in shares]
+    given = [0] * len(shares)
     out = []
     for i in range(n):
-        k = max(range(len(stacks)), key=lambda j: (shares[j] * (i + 1) - given[j], -j))
+        k = max(range(len(shares)), key=lambda j: (shares[j] * (i + 1) - given[j], -j))
         given[k] += 1
-        out.append(stacks[k][0])
+        out.append(k)
     return out
 
 

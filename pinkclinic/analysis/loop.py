@@ -39,6 +39,9 @@ LAG_P50_ISSUE_MS = 10.0
 # Stall time spent on CPU, above which the stalls are CPU work rather than a call
 # that waits (time.sleep, a sync socket, a lock).
 ON_CPU_SHARE_CPU = 0.5
+# Stalls the probe could not classify (no on-CPU flag): the busiest process's p90 CPU
+# (cores) at or above which they count as CPU work.
+CPU_BUSY_CORES = 0.7
 # Stall share at which severity reaches 1.
 STALL_SHARE_FULL = 0.5
 MIN_LOOP_RECORDS = 3  # lag + stall records; a stalled loop writes few lag records
@@ -170,7 +173,7 @@ def analyse(data: RecordingData) -> Finding:
     cpu = on_cpu_share is not None and on_cpu_share >= ON_CPU_SHARE_CPU
     if on_cpu_share is None:  # the probe could not tell: lean on process CPU
         usage = data.cpu
-        cpu = bool(usage and usage.busiest >= 0.7)
+        cpu = bool(usage and usage.busiest >= CPU_BUSY_CORES)
     category = "loop-cpu" if cpu else "loop-blocking-call"
     sampled = _pyspy_loop_stacks(data, *worst_key) if by_lag and worst_key else []
     if by_lag and not sampled and worst_key is None and lags:  # no stall at all: the lag's loop

@@ -3,29 +3,31 @@ lock (lock-contention), from the wait sites of :mod:`.waits`.
 
 Kinds fall into classes (``waits.KIND_CLASS``): ``io`` (sockets, and sleeps standing
 for a backend), ``pool`` (semaphores, queues, executors, conditions), ``lock``. When
-requests are slow (median latency at least ``SLOW_P50_MS``) and one class holds most of
-the request time, its verdict is given, whatever the CPU:
+requests are slow (median latency at least ``SLOW_P50_MS``; for io, ``IO_SLOW_P50_MS``)
+and one class holds most of the request time, its verdict is given, whatever the CPU:
 
 * ``pool``: at least ``QUEUE_SHARE`` of request time -> pool-exhausted;
 * ``lock``: at least ``QUEUE_SHARE`` -> lock-contention;
 * ``io``: at least ``IO_SHARE`` -> io-wait.
 
-In-process queueing comes first: a pool in front of a slow backend is a pool problem
-while requests wait longer for the pool than in the backend. The culprits are the
-class's sites, the first one the largest, each with its kind, resource and waiters.
+When several classes pass their bar, the one with the largest share leads; on a tie
+in-process queueing comes first (pool, then lock, then io): a pool in front of a slow
+backend is a pool problem while requests wait longer for the pool than in the backend.
+The culprits are the class's sites, the first one the largest, each with its kind,
+resource and waiters.
 """
 
 from __future__ import annotations
 
 from pinkclinic.analysis.data import RecordingData
 from pinkclinic.analysis.finding import ISSUE, NONE, Culprit, Finding, clamp01, insufficient
-from pinkclinic.analysis.io_wait import IO_LATENCY_FULL_MS, latency_p50
+from pinkclinic.analysis.io_wait import IO_LATENCY_FULL_MS, IO_LATENCY_P50_MS, latency_p50
 from pinkclinic.analysis.waits import KIND_CLASS, Site, WaitProfile, wait_profile
 
 SLOW_P50_MS = 5.0  # below this median latency, waits are not worth a verdict
 QUEUE_SHARE = 0.4  # of request time queued for a pool or a lock
 IO_SHARE = 0.5  # of request time waiting outside, for io-wait whatever the CPU
-IO_SLOW_P50_MS = 20.0  # io-wait's own latency bar (io_wait.IO_LATENCY_P50_MS)
+IO_SLOW_P50_MS = IO_LATENCY_P50_MS  # io-wait's own latency bar, the io analyser's
 CATEGORIES = {"pool": "pool-exhausted", "lock": "lock-contention", "io": "io-wait"}
 WORDS = {"pool": "queue for a limited pool", "lock": "queue on a lock",
          "io": "wait on something outside the process"}
@@ -103,14 +105,17 @@ def analyse(data: RecordingData) -> Finding:
     if not profile.request_seconds:
         return Finding(signal="waits", status=NONE, evidence=evidence,
                        summary="no request was seen waiting")
+    passed = []  # (share, cls, its sites): the classes past their bars, in tie order
     for cls, bar, slow in (("pool", QUEUE_SHARE, SLOW_P50_MS), ("lock", QUEUE_SHARE, SLOW_P50_MS),
                            ("io", IO_SHARE, IO_SLOW_P50_MS)):
         share = profile.class_share(cls)
         if share < bar or p50 is None or p50 < slow:
             continue
         sites = [s for s in profile.sites if KIND_CLASS.get(s.kind) == cls]
-        if not sites:
-            continue
+        if sites:
+            passed.append((share, cls, sites))
+    if passed:
+        share, cls, sites = max(passed, key=lambda x: x[0])  # the first of equal shares
         top = sites[0]
         culprits = [culprit(s, profile, requests_per_s(data)) for s in sites[:5]]
         evidence.update(site=top.to_dict(), **{k: culprits[0].extra[k] for k in

@@ -3,7 +3,14 @@ machine gives, CPU seconds over a span, and the use per process in a window."""
 
 import pytest
 
-from pinkclinic.analysis.cpu import MIN_SPAN, RATE_STEP_S, cpu_rates, cpu_seconds, cpu_usage
+from pinkclinic.analysis.cpu import (
+    MIN_SAMPLES,
+    MIN_SPAN,
+    RATE_STEP_S,
+    cpu_rates,
+    cpu_seconds,
+    cpu_usage,
+)
 from pinkclinic.window import Window
 
 TICK = 0.01  # the kernel's CPU clock tick
@@ -47,3 +54,20 @@ def test_cpu_usage_per_process_in_the_window():
     assert usage.busiest == pytest.approx(0.8, abs=0.11)
     assert usage.total_mean == pytest.approx(0.9, abs=0.03)
     assert cpu_usage(procs, None, cpu_count=2) is None
+
+
+@pytest.mark.parametrize("points", [MIN_SAMPLES - 1, MIN_SAMPLES])
+def test_a_process_needs_min_samples_rate_steps_in_the_window(points):
+    """Samples every 10 ms up to the end of the window's ``points``-th 100 ms step: with
+    fewer than MIN_SAMPLES steps the process has no CPU figure (not a zero)."""
+    start = 0.5
+    last_bin = round(start / RATE_STEP_S) + points - 1
+    times = [round(0.003 + 0.01 * i, 4) for i in range(10 * (last_bin + 1))]
+    procs = {1: timeline(times, cores=0.5)}
+    w = Window(start, 5.0)
+    assert len([t for t, _ in cpu_rates(timeline(times)) if t >= start]) == points
+    usage = cpu_usage(procs, w, cpu_count=2)
+    if points < MIN_SAMPLES:
+        assert usage is None
+    else:
+        assert usage.per_process[1]["mean"] == pytest.approx(0.5, abs=0.05)

@@ -1,6 +1,8 @@
 """Culprit ranking over stacks as the probe records them (innermost last)."""
 
-from pinkclinic.analysis.culprits import culprit_frame, rank
+import pytest
+
+from pinkclinic.analysis.culprits import MIN_APP_SHARE, culprit_frame, rank
 
 SITE = "/usr/lib/python3.11/site-packages"
 APP = "/srv/app/search.py"
@@ -71,3 +73,15 @@ def test_the_probe_s_gc_callback_run_inside_the_user_s_code_is_no_via():
     gc_cb = ["_on_gc", f"{SITE}/pinkclinic/bootstrap/pinkclinic_probe/gc.py", 39]
     ranked = rank([([["main", APP, 1], ["build_index", APP, 19], gc_cb], 1.0)])
     assert ranked[0].function == "build_index" and "via" not in ranked[0].extra
+
+
+@pytest.mark.parametrize("side", [0.9, 1.1])
+def test_the_users_code_alone_is_listed_from_min_app_share(side):
+    """Below MIN_APP_SHARE of the weight the user's code is too little to stand alone: the
+    library's frames are listed with it; from there on, only the user's."""
+    write = [["_SelectorSocketTransport.write", f"{STDLIB}/asyncio/selector_events.py", 1070]]
+    app = [["tiny", APP, 3]]
+    share = MIN_APP_SHARE * side
+    ranked = rank([(write, 1 - share), (app, share)])
+    assert [c.function for c in ranked] == (["tiny"] if side > 1 else ["_SelectorSocketTransport.write", "tiny"])
+    assert ranked[-1].share == pytest.approx(share)  # of all the weight, listed or not

@@ -5,6 +5,7 @@ import pytest
 
 from pinkclinic.analysis import diagnose as diag_mod
 from pinkclinic.jsonio import read_json
+from pinkclinic.window import EDGE_TRIM_S
 from tests.synth import LOOP_IDLE, Synth, frame, on_loop, spy_thread
 
 MB = 1 << 20
@@ -111,19 +112,19 @@ def test_a_failed_load_is_insufficient_or_a_warning_next_to_an_issue(tmp_path):
     assert len(d["warnings"]) == 1 and "404: 1,000" in d["warnings"][0]
 
 
-@pytest.mark.parametrize("load_s, verdict", [(1.3, "insufficient-data"), (1.5, "healthy")])
-def test_a_window_shorter_than_a_second_is_insufficient(tmp_path, load_s, verdict):
-    """1.3 s of load less 0.2 s at each edge is 0.9 s; 1.5 s leaves 1.1 s."""
-    assert (load_s - 0.4 >= diag_mod.MIN_WINDOW_S) == (verdict == "healthy")
-    s = served(tmp_path, load_s=load_s)
+@pytest.mark.parametrize("side, verdict", [(-0.1, "insufficient-data"), (0.1, "healthy")])
+def test_a_window_shorter_than_a_second_is_insufficient(tmp_path, side, verdict):
+    """MIN_WINDOW_S of analysed window (the load less EDGE_TRIM_S at each edge), give or take 0.1 s."""
+    span = diag_mod.MIN_WINDOW_S + side
+    s = served(tmp_path, load_s=span + 2 * EDGE_TRIM_S)
     p = s.probe()
     p.loop()
     p.lags(p50_ms=1.0)
     d = s.diagnose()
     assert d["verdict"] == verdict
     if verdict == "insufficient-data":
-        assert d["summary"] == ("not enough data to diagnose: the load window was 0.9 s, "
-                                "shorter than 1 s")
+        assert d["summary"] == (f"not enough data to diagnose: the load window was {span:.1f} s, "
+                                f"shorter than {diag_mod.MIN_WINDOW_S:g} s")
 
 
 def test_no_window_at_all(tmp_path):

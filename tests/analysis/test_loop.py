@@ -48,14 +48,16 @@ def test_median_lag_threshold_without_any_stall(tmp_path, side, status):
         assert f.category == "loop-cpu" and f"median event-loop lag was {p50:.1f} ms" in f.summary
 
 
-@pytest.mark.parametrize("cores, category", [(0.65, "loop-blocking-call"), (0.75, "loop-cpu")])
-def test_without_on_cpu_the_process_cpu_decides(tmp_path, cores, category):
-    """Stalls the probe could not classify (no schedstat): 0.7 cores of process CPU decides."""
+@pytest.mark.parametrize("side, category", [(0.93, "loop-blocking-call"), (1.07, "loop-cpu")])
+def test_without_on_cpu_the_process_cpu_decides(tmp_path, side, category):
+    """Stalls the probe could not classify (no schedstat): CPU_BUSY_CORES of process CPU decides."""
+    cores = loop.CPU_BUSY_CORES * side
     s, p = loop_rec(tmp_path, cores=cores)
     p.blocks(share=0.3, stack=HOT, on_cpu=None)
     f = loop.analyse(s.data())
     assert f.status == ISSUE and f.category == category
     assert f.evidence["on_cpu_share"] is None
+    assert s.data().cpu.busiest == pytest.approx(cores, abs=0.02)
 
 
 @pytest.mark.parametrize("side, category", [(0.9, "loop-blocking-call"), (1.1, "loop-cpu")])

@@ -9,7 +9,7 @@ from array import array
 import pytest
 
 from pinkclinic.analysis.pyspy_window import ThreadSamples
-from pinkclinic.analysis.route_culprits import culprit_routes
+from pinkclinic.analysis.route_culprits import MIN_ROUTE_SHARE, MIN_SAMPLES, culprit_routes
 from pinkclinic.analysis.routes import in_flight, path_template, route_table
 from tests.synth import LOOP_IDLE, Synth, frame, on_loop, spy_thread
 
@@ -102,9 +102,36 @@ def test_a_culprit_is_put_on_the_routes_in_flight_at_its_samples(tmp_path):
     found = culprit_routes(threads, (t0, t0 + 2), doc2, {key})
     assert found == {key: [{"method": "GET", "path": "/report/[<id>]", "share": 0.75},
                            {"method": "GET", "path": "/health", "share": 0.25}]}
-    # too few samples with a request in flight: no route named
-    few = [_thread(t0 + 0.005, 0.01, [hot] * 4 + [idle] * 196)]
-    assert culprit_routes(few, (t0, t0 + 2), doc, {key}) == {}
+
+
+@pytest.mark.parametrize("samples", [MIN_SAMPLES - 1, MIN_SAMPLES])
+def test_a_culprit_names_routes_from_min_samples_in_flight(tmp_path, samples):
+    hot = tuple(tuple(f) for f in on_loop(frame("render_report")))
+    idle = tuple(tuple(f) for f in LOOP_IDLE)
+    t0 = 1_700_000_001.0
+    doc = _only_doc(tmp_path, [("/report/1", t0 + i * 0.1, 99.0, 200) for i in range(10)])
+    threads = [_thread(t0 + 0.005, 0.01, [hot] * samples + [idle] * (200 - samples))]
+    key = ("render_report", "/srv/app.py")
+    found = culprit_routes(threads, (t0, t0 + 2), doc, {key})
+    assert found == ({} if samples < MIN_SAMPLES else
+                     {key: [{"method": "GET", "path": "/report/[<id>]", "share": 1.0}]})
+
+
+@pytest.mark.parametrize("others", [round(1 / MIN_ROUTE_SHARE), round(1 / MIN_ROUTE_SHARE) - 2])
+def test_routes_below_min_route_share_are_not_named(tmp_path, others):
+    """One /health request in flight beside ``others`` /report ones, throughout: /health's
+    share of the culprit's samples is 1 / (others + 1), just under (over) MIN_ROUTE_SHARE."""
+    hot = tuple(tuple(f) for f in on_loop(frame("render_report")))
+    t0 = 1_700_000_001.0
+    reqs = [("/report/1", t0 + 0.0001 * i, 2000.0, 200) for i in range(others)]
+    doc = _only_doc(tmp_path, [*reqs, ("/health", t0, 2000.0, 200)])
+    key = ("render_report", "/srv/app.py")
+    found = culprit_routes([_thread(t0 + 0.005, 0.01, [hot] * 100)], (t0, t0 + 2), doc, {key})
+    share = 1 / (others + 1)
+    paths = [r["path"] for r in found[key]]
+    assert paths == (["/report/[<id>]", "/health"] if share >= MIN_ROUTE_SHARE else ["/report/[<id>]"])
+    if share >= MIN_ROUTE_SHARE:
+        assert found[key][1]["share"] == pytest.approx(share, abs=1e-3)
 
 
 def test_diagnosis_gets_the_table_and_each_culprits_routes(tmp_path):

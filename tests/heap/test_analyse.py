@@ -7,6 +7,7 @@ import pytest
 from pinkclinic.errors import PinkError
 from pinkclinic.heap.analyse import _analyse
 from pinkclinic.heap.growth import MAX_GRID, MIN_GRID
+from pinkclinic.heap.insufficient import MAX_FAILED_SHARE
 from pinkclinic.heap.timeline import Timeline
 from tests.heap.synth import APP, open_capture, record
 
@@ -62,13 +63,17 @@ def test_too_few_snapshots_in_the_window(snapshots, status):
         assert result["diagnosis"]["evidence"]["bytes_per_request"] is None  # no load: per second
 
 
-@pytest.mark.parametrize("failed, status", [(50, "ok"), (51, "insufficient-data")])
+AT = round(100 * MAX_FAILED_SHARE)  # failed of 100 requests a second at the threshold
+
+
+@pytest.mark.parametrize("failed, status", [(AT, "ok"), (AT + 1, "insufficient-data")])
 def test_a_load_that_mostly_failed_is_not_priced(failed, status):
+    """More than MAX_FAILED_SHARE of the requests failed: no verdict (at it, one)."""
     result = analyse([leaking()], timeline=load(ok=100 - failed, failed=failed))
     assert result["leaks"]["status"] == status
     if status != "ok":
         assert result["leaks"]["reason"] == "failed-load" and result["diagnosis"] is None
-        assert "510 of 1,000 requests failed" in result["leaks"]["detail"]
+        assert f"{10 * failed:,} of 1,000 requests failed" in result["leaks"]["detail"]
 
 
 def test_steady_but_small_growth_asks_for_a_longer_run():

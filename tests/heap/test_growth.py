@@ -2,7 +2,13 @@
 
 import pytest
 
-from pinkclinic.heap.growth import MMAP_ALLOCATOR, SMALL_OBJECTS, SiteSeries, grid_times
+from pinkclinic.heap.growth import (
+    ARENA_SIZES,
+    MMAP_ALLOCATOR,
+    SMALL_OBJECTS,
+    SiteSeries,
+    grid_times,
+)
 from tests.heap.synth import APP, capture, feed, record
 
 STD = "/usr/lib/python3.11"
@@ -48,9 +54,11 @@ def test_import_time_and_profiler_allocations_are_counted_never_blamed():
     assert series.excluded["import"] == 4096 and series.excluded["empty"] == 10
 
 
-@pytest.mark.parametrize("size, pooled", [(1 << 20, True), ((1 << 20) + 4096, False)])
+@pytest.mark.parametrize("size, pooled", [*((a, True) for a in ARENA_SIZES),
+                                           *((a + 4096, False) for a in ARENA_SIZES)])
 def test_pymalloc_arenas_are_one_site(size, pooled):
-    """An mmap of exactly one arena is small objects, whatever stack opened it."""
+    """An mmap of exactly one arena (of any ARENA_SIZES) is small objects, whatever stack
+    opened it; a little more is a large allocation of its own."""
     series = SiteSeries(grid_times(100.0, 105.0, 11))
     feed(series, capture(TIMES), [record(HANDLER, (0, None, 2, 2 * size), allocator=MMAP_ALLOCATOR)])
     (frame,) = series.sites

@@ -5,6 +5,7 @@ import math
 import pytest
 
 from pinkclinic.heap import suspects as sus
+from pinkclinic.heap.diagnosis import MIN_CULPRIT_SHARE, memory_leak_issue
 from tests.heap.synth import GRID, site, sites, steady_load
 
 KIB = 1024
@@ -31,9 +32,13 @@ def test_minimum_growth(side, suspect):
         assert [s["function"] for s in steady] == ["remember"]
 
 
-def test_growth_below_the_steady_floor_is_noise():
-    found, considered, steady = ranked(site("resize", linear(sus.MIN_STEADY_BYTES * 0.9)))
-    assert found == [] and steady == [] and considered[0]["function"] == "resize"
+@pytest.mark.parametrize("side", [0.9, 1.1])
+def test_growth_below_the_steady_floor_is_noise(side):
+    """Steady growth under MIN_GROWTH_BYTES is steady-but-small from MIN_STEADY_BYTES on,
+    noise below it."""
+    found, considered, steady = ranked(site("resize", linear(sus.MIN_STEADY_BYTES * side)))
+    assert found == [] and considered[0]["function"] == "resize"
+    assert [s["function"] for s in steady] == (["resize"] if side > 1 else [])
 
 
 @pytest.mark.parametrize("side, suspect", [(0.95, False), (1.05, True)])
@@ -69,13 +74,20 @@ def levelling(total, ratio):
     return lambda t: 1e6 + fast * min(t, 20 / 3) + fast * ratio * max(0.0, t - 20 / 3)
 
 
-@pytest.mark.parametrize("ratio, suspect", [(0.42, False), (0.46, True)])
-def test_growth_must_go_on_to_the_end(ratio, suspect):
-    """A tail at 0.42 (0.46) of the early rate is just under (over) MIN_LATE_RATIO of the
-    fitted overall slope: a cache that fills early is cleared."""
-    found, considered, _ = ranked(site("fill", levelling(2 << 20, ratio)))
+def early_rate_share(late):
+    """The tail rate (of the first two thirds' rate) whose slope over the last third is
+    ``late`` of the fitted overall slope: on [0, 1] that slope is (20 + 7 r) / 27."""
+    return 20 * late / (27 - 7 * late)
+
+
+@pytest.mark.parametrize("side, suspect", [(0.9, False), (1.1, True)])
+def test_growth_must_go_on_to_the_end(side, suspect):
+    """A tail growing at just under (over) MIN_LATE_RATIO of the fitted overall slope: a
+    cache that fills early is cleared."""
+    late = sus.MIN_LATE_RATIO * side
+    found, considered, _ = ranked(site("fill", levelling(2 << 20, early_rate_share(late))))
     row = (found or considered)[0]
-    assert row["late_ratio"] == pytest.approx(sus.MIN_LATE_RATIO, abs=0.04)
+    assert row["late_ratio"] == pytest.approx(late, abs=0.02)
     assert (row["late_ratio"] >= sus.MIN_LATE_RATIO) == suspect and bool(found) == suspect
     assert row["confidence"] >= sus.MIN_R2  # only the shape decides
 
@@ -126,3 +138,29 @@ def test_small_objects_need_a_holder_that_grows_in_step(with_holder):
         assert considered == []
     else:
         assert found == [] and considered[0]["reason"].startswith("not linear")
+
+
+@pytest.mark.parametrize("side", [0.95, 1.05])
+def test_small_objects_fit_from_min_r2_small_objects(side):
+    """Arenas growing with a fit of just under (over) MIN_R2_SMALL_OBJECTS, an app site
+    holding them: a suspect only from that R^2 on."""
+    r2 = sus.MIN_R2_SMALL_OBJECTS * side
+    arenas = site("", noisy(4 << 20, r2), area="pymalloc")
+    found, considered, _ = ranked(arenas, site("remember", linear(40 * KIB)))
+    row = next(r for r in found + considered if r["area"] == "pymalloc")
+    assert row["confidence"] == pytest.approx(r2, abs=0.015)
+    assert bool(found) is (side > 1) and (row in found) is (side > 1)
+
+
+@pytest.mark.parametrize("side", [0.9, 1.1])
+def test_the_diagnosis_names_suspects_from_min_culprit_share(side):
+    """A second suspect with just under (over) MIN_CULPRIT_SHARE of the growth is left out
+    of (named in) the diagnosis's culprits; the first is always named."""
+    share = MIN_CULPRIT_SHARE * side
+    small = 400 * KIB
+    big = small * (1 - share) / share
+    found, _, _ = ranked(site("big", linear(big), line=1), site("small", linear(small), line=2))
+    assert found[1]["share"] == pytest.approx(share, abs=1e-3)
+    issue = memory_leak_issue(found, heap_start=50 << 20, window_s=10.0, requests=1000)
+    names = [c["function"] for c in issue["culprits"]]
+    assert names == (["big", "small"] if side > 1 else ["big"])
