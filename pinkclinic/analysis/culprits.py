@@ -95,6 +95,7 @@ def culprit_frame(stack: Sequence[Frame]) -> Frame | None:
 _CONTROL_FUNCS = re.compile(r"(^|\.)(serve_forever|_serve_forever|start_serving|wait_closed|"
                             r"Server\.main_loop|Server\.on_tick|_accept_connection2?)$")
 _CONTROL_FILES = ("gunicorn/arbiter.py",)
+_ACCEPT = re.compile(r"(^|\.)accept$")  # socket.accept: a hand-written accept loop
 _ASYNCIO_FILE = re.compile(r"/lib/python[\d.]+t?/asyncio/")
 
 
@@ -102,10 +103,11 @@ def serves_no_request(stack: Sequence[Frame]) -> bool:
     """The stack (innermost last) ends, past its wait frames and asyncio's own (an
     ``asyncio.sleep`` awaited), in a server's accept or control loop (asyncio's
     ``Server.serve_forever``, socketserver's, uvicorn's ``main_loop``, gunicorn's
-    arbiter): it waits for work, it does none."""
+    arbiter, a thread blocked in ``socket.accept``): it waits for work, it does none."""
     for f in reversed(stack):
         func, file = str(f[0]), str(f[1]).replace("\\", "/")
-        if _CONTROL_FUNCS.search(func) or file.endswith(_CONTROL_FILES):
+        if (_CONTROL_FUNCS.search(func) or file.endswith(_CONTROL_FILES)
+                or (file.endswith("/socket.py") and _ACCEPT.search(func))):
             return True
         if not (is_wait_frame(func, file) or _ASYNCIO_FILE.search(file)):
             return False

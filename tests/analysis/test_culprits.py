@@ -81,9 +81,13 @@ def test_a_stack_that_serves_no_request_has_no_culprit_even_under_the_users_code
     arbiter = [["<module>", "/venv/bin/gunicorn", 8],
                ["Arbiter.run", f"{SITE}/gunicorn/arbiter.py", 230],
                ["Arbiter.sleep", f"{SITE}/gunicorn/arbiter.py", 380]]
+    # the app's own stand-in backend, its thread waiting for a connection
+    accept = [["Thread.run", f"{STDLIB}/threading.py", 982], ["_slow_backend", APP, 25],
+              ["socket.accept", f"{STDLIB}/socket.py", 294]]
     assert user_frames(serve) == [0]
     assert culprit_frame(serve) is None and culprit_frame(arbiter) is None
-    ranked = rank([(serve, 5.0), (arbiter, 5.0), ([["handler", APP, 3]], 1.0)])
+    assert culprit_frame(accept) is None
+    ranked = rank([(serve, 5.0), (arbiter, 5.0), (accept, 5.0), ([["handler", APP, 3]], 1.0)])
     assert [(c.function, c.share) for c in ranked] == [("handler", 1.0)]
 
 

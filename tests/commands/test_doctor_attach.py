@@ -11,6 +11,7 @@ import pytest
 
 from pinkclinic.probe import read_probe_file
 from pinkclinic.target.env import probe_env
+from tests.commands.culprit_stacks import check_culprits
 from tests.helpers import SAMPLES, free_port, run_cli, server
 from tests.session.test_probe_attach import INJECTS
 
@@ -30,7 +31,9 @@ def test_attached_blocking_sample_gets_the_launched_verdict_and_culprit(sample, 
                        "--load", "-c 10 -d 3 /", timeout=120)
         assert proc.returncode == 0, proc.stderr
         assert srv.poll() is None
-    diagnosis = _diagnosis(tmp_path / f"{srv.pid}.pinkclinic-doctor")
+    rec = tmp_path / f"{srv.pid}.pinkclinic-doctor"
+    diagnosis = _diagnosis(rec)
+    check_culprits(diagnosis, rec)  # attached or refused: py-spy's stacks alone then
     html = (tmp_path / f"{srv.pid}.pinkclinic-doctor.html").read_text()
     assert f"In-process probe, PID {srv.pid}: " in html
     if not INJECTS:
