@@ -14,6 +14,12 @@ bottom of the launch script, ``asyncio.run(main())``), and a script's ``<module>
 frame below other frames (a launcher script such as ``bin/gunicorn``). They are
 passed over.
 
+A stack that serves no request (:func:`serves_no_request`: a server's accept or control
+loop, asyncio's ``Server.serve_forever``, gunicorn's arbiter) has no culprit either.
+
+This is the one rule for every verdict's culprits (those :func:`rank` builds, and the
+wait sites of :mod:`.waits`, whose ``via`` comes from :func:`via_of`).
+
 A list of culprits is the user's code: the library call a user's culprit spent most of
 its weight in is its ``via`` (``render_page`` via ``json.dumps``), and stacks
 with no user frame (the transport's ``write`` after a handler returned, a
@@ -31,6 +37,7 @@ from collections.abc import Iterable, Sequence
 from pinkclinic.analysis.finding import Culprit
 from pinkclinic.probe import is_probe_file
 from pinkclinic.profile.app_code import is_app_module_path
+from pinkclinic.profile.idle import is_wait_frame
 
 Frame = Sequence  # [function, file, line]
 
@@ -58,32 +65,90 @@ def _is_loop_entry(frame: Frame) -> bool:
                 and _LOOP_FUNCS.search(str(frame[0])))
 
 
-def culprit_frame(stack: Sequence[Frame]) -> Frame | None:
-    """Innermost app frame of ``stack`` (innermost last) inside the event loop's entry,
-    else its innermost frame."""
-    if not stack:
-        return None
+def user_frames(stack: Sequence[Frame]) -> list[int]:
+    """Indices (outermost first) of the frames of the user's code that were doing the
+    work: app frames inside the event loop's entry, a ``<module>`` frame only innermost."""
     start = 0
     for i in range(len(stack) - 1, -1, -1):
         if _is_loop_entry(stack[i]):
             start = i + 1
             break
     last = len(stack) - 1
-    for i in range(last, start - 1, -1):
-        frame = stack[i]
-        if is_app_file(str(frame[1])) and (str(frame[0]) != "<module>" or i == last):
-            return _outside_comprehensions(stack, i)
+    return [i for i in range(start, len(stack))
+            if is_app_file(str(stack[i][1])) and (str(stack[i][0]) != "<module>" or i == last)]
+
+
+def culprit_frame(stack: Sequence[Frame]) -> Frame | None:
+    """Innermost of the stack's :func:`user_frames` (innermost last), else its innermost
+    frame; None for pinkclinic's probe threads and for a stack that serves no request."""
+    if not stack or serves_no_request(stack):
+        return None
+    mine = user_frames(stack)
+    if mine:
+        return _outside_comprehensions(stack, mine[-1])
     if any(is_probe_file(str(f[1])) for f in stack):
         return None
     return stack[-1]
 
 
-def _called_from(stack: Sequence[Frame], frame: Frame) -> Frame | None:
-    """The frame ``frame`` called (the library call the user's code made), if any."""
+# A server's own loops: they accept connections or watch workers, and serve no request.
+_CONTROL_FUNCS = re.compile(r"(^|\.)(serve_forever|_serve_forever|start_serving|wait_closed|"
+                            r"Server\.main_loop|Server\.on_tick|_accept_connection2?)$")
+_CONTROL_FILES = ("gunicorn/arbiter.py",)
+_ACCEPT = re.compile(r"(^|\.)accept$")  # socket.accept: a hand-written accept loop
+_ASYNCIO_FILE = re.compile(r"/lib/python[\d.]+t?/asyncio/")
+
+
+def serves_no_request(stack: Sequence[Frame]) -> bool:
+    """The stack (innermost last) ends, past its wait frames and asyncio's own (an
+    ``asyncio.sleep`` awaited), in a server's accept or control loop (asyncio's
+    ``Server.serve_forever``, socketserver's, uvicorn's ``main_loop``, gunicorn's
+    arbiter, a thread blocked in ``socket.accept``): it waits for work, it does none."""
+    for f in reversed(stack):
+        func, file = str(f[0]), str(f[1]).replace("\\", "/")
+        if (_CONTROL_FUNCS.search(func) or file.endswith(_CONTROL_FILES)
+                or (file.endswith("/socket.py") and _ACCEPT.search(func))):
+            return True
+        if not (is_wait_frame(func, file) or _ASYNCIO_FILE.search(file)):
+            return False
+    return False
+
+
+def library_call(stack: Sequence[Frame], frame: Frame) -> tuple[str, str, int] | None:
+    """(function, file, line) of the library call ``frame`` (a user's culprit on ``stack``)
+    made, if any: the frame it called, when that is neither the user's nor the probe's
+    (a GC callback run inside the user's code is no library call)."""
     for i in range(len(stack) - 2, -1, -1):
         if stack[i] is frame:
-            return stack[i + 1]
+            below = stack[i + 1]
+            if is_app_file(str(below[1])) or is_probe_file(str(below[1])):
+                return None
+            return (str(below[0]), str(below[1]), int(below[2] or 0))
     return None
+
+
+def _pick_via(calls: dict[tuple, float], weight: float) -> dict | None:
+    """The call that held most of ``weight`` (at least half of it), as a culprit's ``via``."""
+    via = max(calls.items(), key=lambda kv: (kv[1], kv[0]), default=None)
+    if via is None or via[1] < weight / 2:
+        return None
+    return {"function": via[0][0], "file": via[0][1], "line": via[0][2]}
+
+
+def via_of(weighted: Iterable[tuple[Sequence[Frame], float]]) -> dict | None:
+    """The ``via`` of one user's culprit, from the stacks (with weights) it was found on:
+    the library call it spent most of its weight in, or None."""
+    calls: dict[tuple, float] = defaultdict(float)
+    total = 0.0
+    for stack, w in weighted:
+        frame = culprit_frame(stack)
+        if frame is None or w <= 0 or not is_app_file(str(frame[1])):
+            continue
+        total += w
+        call = library_call(stack, frame)
+        if call is not None:
+            calls[call] += w
+    return _pick_via(calls, total) if total > 0 else None
 
 
 MIN_APP_SHARE = 0.1  # the user's code's weight below which library culprits are listed
@@ -125,11 +190,9 @@ def rank(weighted: Iterable[tuple[Sequence[Frame], float]], *, top: int = 5,
         total += w
         if is_app_file(key[1]):
             app += w
-            below = _called_from(stack, frame)
-            # the probe's own frames (a GC callback run inside the user's code) are no via
-            if (below is not None and not is_app_file(str(below[1]))
-                    and not is_probe_file(str(below[1]))):
-                vias[key][(str(below[0]), str(below[1]), int(below[2] or 0))] += w
+            call = library_call(stack, frame)
+            if call is not None:
+                vias[key][call] += w
     if total <= 0:
         return []
     user_only = app / total >= MIN_APP_SHARE
@@ -142,8 +205,8 @@ def rank(weighted: Iterable[tuple[Sequence[Frame], float]], *, top: int = 5,
             break
         line = max(lines[(func, file)].items(), key=lambda kv: (kv[1], -kv[0]))[0]
         c = Culprit(function=func, file=file, line=line, share=share)
-        via = max(vias[(func, file)].items(), key=lambda kv: (kv[1], kv[0]), default=None)
-        if via is not None and via[1] >= w / 2:  # most of its weight under one library call
-            c.extra["via"] = {"function": via[0][0], "file": via[0][1], "line": via[0][2]}
+        via = _pick_via(vias[(func, file)], w)  # most of its weight under one library call
+        if via is not None:
+            c.extra["via"] = via
         out.append(c)
     return out

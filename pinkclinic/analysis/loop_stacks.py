@@ -44,8 +44,7 @@ def analyse(data: RecordingData) -> list[Finding]:
     on_cpu = (cpu / (span[1] - span[0])) / busy_share if cpu is not None and span else None
     evidence["on_cpu_share"] = None if on_cpu is None else round(min(on_cpu, 1.0), 3)
     is_cpu = on_cpu is None or on_cpu >= ON_CPU_SHARE_CPU
-    who = culprits[0].function
-    culprits = [c for c in culprits if is_app_file(c.file)] or culprits
+    who = culprits[0].function  # the user's code (rank lists no other beside it)
     if is_cpu:
         summary = (f"CPU-heavy code in {who}() kept the event loop busy "
                    f"{100 * busy_share:.0f}% of the time (seen by py-spy)")

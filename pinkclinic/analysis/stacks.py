@@ -13,15 +13,13 @@ pinkclinic's own probe threads and frames are already left out).
 
 from __future__ import annotations
 
-import re
 from collections import defaultdict
 from collections.abc import Iterator
 
-from pinkclinic.analysis.culprits import is_app_file
+from pinkclinic.analysis.culprits import serves_no_request, user_frames
 from pinkclinic.analysis.data import RecordingData
 from pinkclinic.errors import PinkError
 from pinkclinic.profile import export
-from pinkclinic.profile.idle import is_wait_frame
 from pinkclinic.recording import Recording
 
 _LOOP_FUNCS = ("run_forever", "_run_once", "Runner.run", "run_until_complete")
@@ -104,7 +102,7 @@ def wait_stacks(data: RecordingData) -> list[tuple[list, float]]:
     server's accept or control loop, gunicorn's arbiter) is never a culprit.
     """
     def mine(stacks):
-        return [(st, n) for st, n in stacks if any(is_app_file(str(f[1])) for f in st)]
+        return [(st, n) for st, n in stacks if user_frames(st)]
 
     w = data.window
     tasks: list[tuple[list, float]] = []
@@ -120,24 +118,3 @@ def wait_stacks(data: RecordingData) -> list[tuple[list, float]]:
     tasks = [(st, n) for st, n in tasks if not serves_no_request(st)]
     threads = [(st, n) for st, n in threads if not serves_no_request(st)]
     return mine(tasks) or mine(threads) or tasks or threads
-
-
-# A server's own loops: they accept connections or watch workers, and serve no request.
-_CONTROL_FUNCS = re.compile(r"(^|\.)(serve_forever|_serve_forever|start_serving|wait_closed|"
-                            r"Server\.main_loop|Server\.on_tick|_accept_connection2?)$")
-_CONTROL_FILES = ("gunicorn/arbiter.py",)
-_ASYNCIO_FILE = re.compile(r"/lib/python[\d.]+t?/asyncio/")
-
-
-def serves_no_request(stack: list) -> bool:
-    """The stack (innermost last) ends, past its wait frames and asyncio's own (an
-    ``asyncio.sleep`` awaited), in a server's accept or control loop (asyncio's
-    ``Server.serve_forever``, socketserver's, uvicorn's ``main_loop``, gunicorn's
-    arbiter): it waits for work, it does none."""
-    for f in reversed(stack):
-        func, file = str(f[0]), str(f[1]).replace("\\", "/")
-        if _CONTROL_FUNCS.search(func) or file.endswith(_CONTROL_FILES):
-            return True
-        if not (is_wait_frame(func, file) or _ASYNCIO_FILE.search(file)):
-            return False
-    return False

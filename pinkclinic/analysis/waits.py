@@ -3,16 +3,18 @@
 Each ``waits`` record is one snapshot of a loop's suspended tasks, grouped by logical
 stack and leaf (kind, resource), and stands for ``dt_ms`` of time. A group's weight
 times ``dt`` is task-seconds. A **site** is the innermost frame of the user's code on
-the stack (``culprits.culprit_frame``) with the leaf's kind and resource; it keeps
-every stack that led to it.
+the stack (``culprits.culprit_frame``, the one rule for every verdict's culprits) with
+the leaf's kind and resource; it keeps every stack that led to it.
 
 Only tasks and threads that serve requests count. Thread records (``source: "threads"``)
 of executor workers in a process that runs an event loop are left out: a task awaits
-their work and already counts its time. A stack without any of the user's code is the
-framework waiting for work (an idle keep-alive connection, ``serve_forever``, a
-process manager's control loop). A site whose outermost frame is the user's own code,
-that is there in nearly every snapshot and never twice at once, is a background task
-(a heartbeat, a metrics flusher): it is left out and listed as such.
+their work and already counts its time. A stack without any of the user's code at work
+(``culprits.user_frames``) is the framework waiting for work (an idle keep-alive
+connection, a process manager's control loop), and so is one that ends in a server's
+accept loop (``culprits.serves_no_request``: ``serve_forever`` awaited from ``main``).
+A site whose outermost frame is the user's own code, that is there in nearly every
+snapshot and never twice at once, is a background task (a heartbeat, a metrics
+flusher): it is left out and listed as such.
 
 ``share`` is a site's task-seconds over the request time: every counted task-second,
 plus the serving processes' CPU seconds in the window (the on-CPU part a snapshot,
@@ -28,7 +30,7 @@ from dataclasses import dataclass, field
 from functools import cached_property
 from typing import Any
 
-from pinkclinic.analysis.culprits import culprit_frame, is_app_file
+from pinkclinic.analysis.culprits import culprit_frame, is_app_file, user_frames
 from pinkclinic.analysis.data import RecordingData
 
 SCHEMA_VERSION = 1  # of waits.json
@@ -136,10 +138,6 @@ def _offloaded(stack: list) -> bool:
     return any(str(f[1]).replace("\\", "/").endswith(OFFLOAD_FILES) for f in stack)
 
 
-def _serves_requests(stack: list) -> bool:
-    return any(is_app_file(str(f[1])) for f in stack)
-
-
 def wait_profile(data: RecordingData) -> WaitProfile | None:
     """The sites of the window's ``waits`` records (v2, or v3 as the reader gives them), or
     None without any."""
@@ -228,7 +226,8 @@ def _group(st: tuple, stack: list, kind: str, leaf: dict, pid: int, offload: boo
     if offload and _offloaded(stack):
         return None, kind, "", st
     if st not in seen:
-        frame = culprit_frame(stack) if stack and _serves_requests(stack) else None
+        # no user frame doing work: the framework waiting for work, no site
+        frame = culprit_frame(stack) if user_frames(stack) else None
         seen[st] = (frame, _outermost_app(stack))
     frame, outermost_app = seen[st]
     if frame is None:

@@ -35,6 +35,8 @@ RUNNERS = frozenset({
 })
 _APP_REF = re.compile(r"^(?P<mod>[A-Za-z_][\w.]*):(?P<attr>[A-Za-z_][\w.]*)(\(.*\))?$", re.S)
 _APP_FLAGS = ("--app", "-A", "--factory-app", "--wsgi-app", "--asgi-app")
+# options whose value is an address, never an app (``-b unix:gunicorn.sock``)
+_ADDRESS_FLAGS = ("-b", "--bind", "--uds", "--host", "--listen", "--fd")
 _SITE_TOP = re.compile(r"[\\/](?:site|dist)-packages[\\/]([^\\/]+)")
 _CURRENT: ContextVar[frozenset[str]] = ContextVar("pinkclinic_app_modules", default=frozenset())
 
@@ -105,7 +107,8 @@ def _app_refs(args: list[str]) -> set[str]:
     out = set()
     for i, a in enumerate(args):
         m = _APP_REF.match(a)
-        if m and not a.startswith(("-", "/")) and "://" not in a:
+        address = i > 0 and args[i - 1] in _ADDRESS_FLAGS
+        if m and not address and not a.startswith(("-", "/")) and "://" not in a:
             out.add(_top(m.group("mod")))
             continue
         for flag in _APP_FLAGS:

@@ -4,7 +4,7 @@ request is never a culprit (issue 14's httpbin under gunicorn), on synthetic rec
 import pytest
 
 from pinkclinic.analysis import io_wait
-from pinkclinic.analysis.culprits import is_app_file
+from pinkclinic.analysis.culprits import is_app_file, rank
 from pinkclinic.profile.app_code import app_code, app_modules
 from pinkclinic.profile.areas import APP, AreaClassifier
 from tests.synth import STDLIB, Synth, spy_thread
@@ -26,6 +26,13 @@ VIEW = [["SyncWorker.handle", f"{SITE}/gunicorn/workers/sync.py", 136],
     (["jupyter", "server"], {"jupyter_server"}),
     (["python", "app.py"], set()),  # a script: its folder is the user's code already
     (["python", "-c", "import x"], set()),
+    (["/venv/bin/python3.12", "-m", "gunicorn", "-w", "2", "pinkshop.wsgi:app"], {"pinkshop"}),
+    (["/venv/bin/uvicorn", "--factory", "shop.main:create_app", "--port", "0"], {"shop"}),
+    (["gunicorn", "--bind", "localhost:8000", "shop:app"], {"shop"}),  # an address, no app
+    (["gunicorn", "-b", "unix:gunicorn.sock", "shop:app"], {"shop"}),  # a socket, no app
+    (["datasette", "serve", "fixtures.db"], {"datasette"}),  # a console script's package
+    (["celery", "-A", "shop.tasks", "worker"], {"shop"}),
+    (["python", "-m", "pinkclinic", "doctor", "--", "python", "app.py"], set()),
 ])
 def test_the_app_package_from_the_command_line(argv, want):
     assert app_modules([argv], script_packages={}) == want
@@ -40,6 +47,48 @@ def test_inside_app_code_the_installed_package_is_the_users_code():
         assert not is_app_file(f"{SITE}/flask/app.py")
         assert AreaClassifier({})("delay_response", httpbin) == APP
     assert not is_app_file(httpbin)
+
+
+INSTALLED = {"httpbin"}
+DECISIONS = [
+    # path, the user's code outside app_code(INSTALLED), inside it
+    (f"{SITE}/httpbin/core.py", False, True),  # the installed app: the user's code
+    (f"{SITE}/httpbin.py", False, True),  # a single-module install
+    ("/usr/lib/python3/dist-packages/httpbin/core.py", False, True),
+    ("C:\\venv\\Lib\\site-packages\\httpbin\\core.py", False, True),
+    (f"{SITE}/httpbin_extras/views.py", False, False),  # another package, same prefix
+    (f"{SITE}/flask/app.py", False, False),  # the framework
+    (f"{SITE}/gunicorn/arbiter.py", False, False),
+    (f"{SITE}/werkzeug/serving.py", False, False),
+    (f"{STDLIB}/asyncio/base_events.py", False, False),  # the stdlib
+    (f"{STDLIB}/json/__init__.py", False, False),
+    ("/usr/lib/python3.11/socketserver.py", False, False),
+    ("<frozen importlib._bootstrap>", False, False),
+    ("<built-in>", False, False),
+    (f"{SITE}/pinkclinic/bootstrap/pinkclinic_probe/_watch.py", False, False),  # the probe
+    ("/srv/shop/views.py", True, True),  # a project's own folder
+    ("/home/me/app.py", True, True),
+]
+
+
+@pytest.mark.parametrize("path, outside, inside", DECISIONS, ids=[d[0] for d in DECISIONS])
+def test_exact_app_code_decisions(path, outside, inside):
+    assert is_app_file(path) is outside
+    with app_code(INSTALLED):
+        assert is_app_file(path) is inside
+        if path.endswith(".py"):  # the flame graph's areas agree
+            assert (AreaClassifier({})("f", path) == APP) is inside
+    assert is_app_file(path) is outside  # the block ends, the decision with it
+
+
+def test_an_installed_apps_view_is_the_culprit_with_the_framework_under_it_as_via():
+    stack = [*VIEW, ["dumps", f"{STDLIB}/json/__init__.py", 231]]
+    with app_code(INSTALLED):
+        (c,) = rank([(stack, 1.0)])
+        assert (c.function, c.extra["via"]["function"]) == ("delay_response", "dumps")
+    # not known as the app: a library stack, its innermost frame, no via
+    (c,) = rank([(stack, 1.0)])
+    assert c.function == "dumps" and "via" not in c.extra
 
 
 def _io_wait_rec(tmp_path, command):

@@ -2,7 +2,7 @@
 
 import pytest
 
-from pinkclinic.analysis.culprits import MIN_APP_SHARE, culprit_frame, rank
+from pinkclinic.analysis.culprits import MIN_APP_SHARE, culprit_frame, rank, user_frames, via_of
 
 SITE = "/usr/lib/python3.11/site-packages"
 APP = "/srv/app/search.py"
@@ -85,3 +85,43 @@ def test_the_users_code_alone_is_listed_from_min_app_share(side):
     ranked = rank([(write, 1 - share), (app, share)])
     assert [c.function for c in ranked] == (["tiny"] if side > 1 else ["_SelectorSocketTransport.write", "tiny"])
     assert ranked[-1].share == pytest.approx(share)  # of all the weight, listed or not
+
+
+def test_a_stack_that_serves_no_request_has_no_culprit_even_under_the_users_code():
+    """The app's ``main`` awaiting asyncio's accept loop, gunicorn's arbiter: no culprit,
+    and no share of a list's total."""
+    serve = [["main", APP, 80], ["Server.serve_forever", f"{STDLIB}/asyncio/base_events.py", 369],
+             ["sleep", f"{STDLIB}/asyncio/tasks.py", 649]]
+    arbiter = [["<module>", "/venv/bin/gunicorn", 8],
+               ["Arbiter.run", f"{SITE}/gunicorn/arbiter.py", 230],
+               ["Arbiter.sleep", f"{SITE}/gunicorn/arbiter.py", 380]]
+    # the app's own stand-in backend, its thread waiting for a connection
+    accept = [["Thread.run", f"{STDLIB}/threading.py", 982], ["_slow_backend", APP, 25],
+              ["socket.accept", f"{STDLIB}/socket.py", 294]]
+    assert user_frames(serve) == [0]
+    assert culprit_frame(serve) is None and culprit_frame(arbiter) is None
+    assert culprit_frame(accept) is None
+    ranked = rank([(serve, 5.0), (arbiter, 5.0), (accept, 5.0), ([["handler", APP, 3]], 1.0)])
+    assert [(c.function, c.share) for c in ranked] == [("handler", 1.0)]
+
+
+def test_launch_frames_are_not_the_users_code_at_work():
+    """``<module>`` of a launcher and ``main()`` outside the loop's entry started the
+    server; the transport's write under them is a library culprit of its own."""
+    stack = [["<module>", APP, 90], ["main", APP, 85],
+             ["run_until_complete", f"{STDLIB}/asyncio/base_events.py", 640],
+             ["run_forever", f"{STDLIB}/asyncio/base_events.py", 607],
+             ["_SelectorSocketTransport.write", f"{STDLIB}/asyncio/selector_events.py", 1070]]
+    assert user_frames(stack) == []
+    assert culprit_frame(stack)[0] == "_SelectorSocketTransport.write"
+    assert user_frames([["<module>", APP, 3]]) == [0]  # work done at import: the user's
+
+
+def test_via_of_the_stacks_of_one_site_is_ranks_via():
+    """The waits verdicts' culprits get their ``via`` by the same rule as rank's."""
+    acquire = ["Semaphore.acquire", f"{STDLIB}/asyncio/locks.py", 387]
+    stacks = [([["handler", APP, 5], ["get_orders", APP, 24], acquire], 3.0),
+              ([["handler", APP, 5], ["get_orders", APP, 24]], 1.0)]
+    assert via_of(stacks) == {"function": "Semaphore.acquire", "file": acquire[1], "line": 387}
+    assert via_of(stacks) == rank(stacks)[0].extra["via"]
+    assert via_of([([["get_orders", APP, 24], acquire], 1.0), ([["get_orders", APP, 24]], 1.5)]) is None

@@ -53,6 +53,7 @@ def test_a_semaphore_in_front_of_a_backend_is_a_pool_with_its_share_and_waiters(
     assert f.category == "pool-exhausted", f.summary
     top = f.culprits[0]
     assert (top.function, top.line, top.extra["kind"]) == ("get_orders", 24, "semaphore")
+    assert top.extra["via"]["function"] == "_ContextManagerMixin.__aenter__"  # async with pool
     assert top.extra["resource"] == "asyncio.Semaphore #1"  # not an address
     # 8 of 10 tasks, less the little CPU time the snapshots cannot see
     assert 0.75 < top.share < 0.8 and top.extra["mean_waiters"] == pytest.approx(8, abs=0.3)
@@ -79,6 +80,8 @@ def test_requests_serialised_on_a_lock_are_lock_contention_not_io_wait(tmp_path)
     assert d["verdict"] == "lock-contention", d["summary"]
     top = d["issues"][0]["culprits"][0]
     assert top["function"] == "current_token"
+    # like every culprit: the user's frame, the library call it waits in as its via
+    assert top["via"] == {"function": "Lock.acquire", "file": LOCK[1], "line": 114}
     # one holder at a time at 100 requests/s: held 10 ms per request (Little's law)
     assert top["held_ms"] == pytest.approx(10, abs=0.5) and "held about 10 ms" in d["summary"]
     assert "lock's scope" in d["recommendation"] or "lock" in d["recommendation"]
@@ -127,6 +130,16 @@ def test_tasks_parked_in_the_framework_are_not_requests(tmp_path):
     profile = wait_profile(recording(tmp_path, groups, cores=0.0).data())
     assert [x.function for x in profile.sites] == ["fetch"]
     assert profile.sites[0].share == pytest.approx(1.0)
+
+
+def test_the_users_main_awaiting_serve_forever_is_never_a_site(tmp_path):
+    """A task that serves no request (issue 14): the app's own ``main`` awaiting asyncio's
+    accept loop. It is there in every snapshot, but it is no background task either."""
+    serve = [frame("main", 80), ["Server.serve_forever", f"{STDLIB}/asyncio/base_events.py", 369]]
+    groups = [(serve, 2, leaf("other", "Future")),  # two listening sockets: twice at once
+              (request(frame("fetch", 35), READ), 5, leaf("socket", "127.0.0.1:6379"))]
+    profile = wait_profile(recording(tmp_path, groups, cores=0.0).data())
+    assert [x.function for x in profile.sites] == ["fetch"] and profile.background == []
 
 
 def test_waits_json_sorts_sites_and_keeps_chains_timeline_flame_and_tree(tmp_path):

@@ -9,6 +9,7 @@ import subprocess
 import time
 from pathlib import Path
 
+from tests.commands.culprit_stacks import check_culprits
 from tests.helpers import pinkclinic_cmd
 
 
@@ -56,7 +57,8 @@ def finish(proc: subprocess.Popen, sig: int | None = None, timeout: float = 90) 
 
 
 def check_diagnosis(proc, rec: Path, verdict: str, culprit: str | None) -> dict:
-    """The verdict and its culprit, in diagnosis.json and in the terminal's summary."""
+    """The verdict and its culprit, in diagnosis.json and in the terminal's summary; every
+    finding's culprits by the one rule (:func:`tests.commands.culprit_stacks.check_culprits`)."""
     assert proc.returncode == 0, proc.stderr[-3000:]
     diagnosis = json.loads((rec / "diagnosis.json").read_text())
     findings = {f["signal"]: (f["status"], f["summary"]) for f in diagnosis["findings"]}
@@ -78,6 +80,7 @@ def check_diagnosis(proc, rec: Path, verdict: str, culprit: str | None) -> dict:
     if verdict == "gc-pressure" and any(i["category"] in ("loop-cpu", "loop-blocking-call")
                                         for i in diagnosis["issues"]):
         assert "of the event loop's stalled time" in diagnosis["summary"], diagnosis["summary"]
+    check_culprits(diagnosis, rec)
     check_cpu_rates(rec)
     return diagnosis
 

@@ -20,7 +20,11 @@ import pytest
 from pinkclinic.probe import read_probe_file
 from pinkclinic.session.probe_attach import python_pids
 from pinkclinic.target.env import probe_env
+<<<<<<< HEAD
 from tests.commands.doctor_run import finish, start, wait_for
+=======
+from tests.commands.culprit_stacks import check_culprits
+>>>>>>> w50
 from tests.helpers import SAMPLES, free_port, run_cli, server
 from tests.session.test_probe_attach import APPS, INJECTS, Load, dump_state
 
@@ -40,7 +44,9 @@ def test_attached_blocking_sample_gets_the_launched_verdict_and_culprit(sample, 
                        "--load", "-c 10 -d 3 /", timeout=120)
         assert proc.returncode == 0, proc.stderr
         assert srv.poll() is None
-    diagnosis = _diagnosis(tmp_path / f"{srv.pid}.pinkclinic-doctor")
+    rec = tmp_path / f"{srv.pid}.pinkclinic-doctor"
+    diagnosis = _diagnosis(rec)
+    check_culprits(diagnosis, rec)  # attached or refused: py-spy's stacks alone then
     html = (tmp_path / f"{srv.pid}.pinkclinic-doctor.html").read_text()
     assert f"In-process probe, PID {srv.pid}: " in html
     if not INJECTS:

@@ -17,6 +17,7 @@ import sys
 import pytest
 
 from tests.cgroup import cpu_quota
+from tests.commands.culprit_stacks import check_culprits
 from tests.commands.test_doctor_samples import run_doctor
 from tests.helpers import SAMPLES
 
@@ -28,6 +29,7 @@ def doctor(tmp_path, name, path, command=SERVER):
     proc, rec = run_doctor(tmp_path, name, command, "--load", f"{LOAD} {path}")
     assert proc.returncode == 0, proc.stderr[-3000:]
     d = json.loads((rec / "diagnosis.json").read_text())
+    check_culprits(d, rec)  # gil-contention's and the saturation's culprits too
     findings = {f["signal"]: f for f in d["findings"]}
     return proc, d, findings
 

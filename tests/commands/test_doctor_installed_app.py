@@ -15,6 +15,7 @@ from pathlib import Path
 
 import pytest
 
+from tests.commands.culprit_stacks import check_culprits
 from tests.helpers import run_cli
 
 APP_SRC = Path(__file__).resolve().parent.parent / "analysis" / "apps" / "pinkshop"
@@ -55,8 +56,10 @@ def test_an_installed_apps_wait_is_named_under_gunicorn(tmp_path, site_packages)
                    "--", sys.executable, "-m", "gunicorn", "-w", "2", "-b", "127.0.0.1:0",
                    "pinkshop.wsgi:app", timeout=120, env=env)
     assert proc.returncode == 0, proc.stderr
-    d = json.loads((tmp_path / "shop.pinkclinic-doctor" / "diagnosis.json").read_text())
+    rec = tmp_path / "shop.pinkclinic-doctor"
+    d = json.loads((rec / "diagnosis.json").read_text())
     assert d["verdict"] == "io-wait", d["summary"]
+    check_culprits(d, rec)  # the installed app counts as the user's code there too
     culprits = d["issues"][0]["culprits"]
     assert culprits and culprits[0]["function"] == "delay_response", culprits
     assert "site-packages/pinkshop/wsgi.py" in culprits[0]["file"]

@@ -13,6 +13,7 @@ from pathlib import Path
 import pytest
 
 from tests.browser import open_report
+from tests.commands.culprit_stacks import check_culprits
 from tests.helpers import run_cli
 
 SERVER = Path(__file__).with_name("routes_server.py")
@@ -36,6 +37,7 @@ def test_the_table_has_each_route_and_the_culprit_names_the_slow_one(run):
     tmp, proc = run
     rec = tmp / "rt.pinkclinic-doctor"
     d = json.loads((rec / "diagnosis.json").read_text())
+    check_culprits(d, rec)
     table = {r["path"]: r for r in d["routes"]["table"]}
     assert set(table) == {"/report/[<id>]", "/health"}  # /report/17 and /report/42: one route
     report, health = table["/report/[<id>]"], table["/health"]

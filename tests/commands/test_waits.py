@@ -12,6 +12,7 @@ import sys
 import pytest
 
 from tests.browser import open_report
+from tests.commands.culprit_stacks import check_recording_culprits
 from tests.helpers import SAMPLES, run_cli
 
 LOAD = "-c 10 -d 3"
@@ -23,6 +24,7 @@ def run_waits(tmp_path, name, sample, *extra):
                    "--", sys.executable, str(SAMPLES / sample), timeout=120, env=env)
     assert proc.returncode == 0, proc.stderr[-3000:]
     rec = tmp_path / f"{name}.pinkclinic-waits"
+    check_recording_culprits(rec)
     return proc, rec, json.loads((rec / "waits.json").read_text())
 
 
@@ -76,5 +78,6 @@ def test_ctrl_c_mid_load_still_writes_waits_and_the_report(tmp_path):
     assert proc.returncode == 130 and "Traceback" not in err, err
     assert manifest(rec)["status"]["outcome"] == "interrupted"
     waits = json.loads((rec / "waits.json").read_text())
-    assert waits["sites"][0]["function"] == "current_token"  # from what was collected
+    assert waits["sites"][0]["function"] == "current_token"
+    check_recording_culprits(rec)  # from what was collected
     assert (tmp_path / "cc.pinkclinic-waits.html").exists() and "report:" in out

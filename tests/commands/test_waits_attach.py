@@ -14,6 +14,7 @@ import sys
 import pytest
 
 from pinkclinic.target.env import probe_env
+from tests.commands.culprit_stacks import check_recording_culprits
 from tests.helpers import SAMPLES, free_port, run_cli, server
 from tests.session.test_probe_attach import INJECTS, Load, dump_state
 
@@ -57,6 +58,7 @@ def test_attached_lock_sample_has_the_launched_top_site_and_is_left_as_it_was(tm
     assert launched.returncode == 0, launched.stderr[-3000:]
     top = _waits(tmp_path / "launched.pinkclinic-waits")["sites"][0]
     assert (top["function"], top["kind"]) == ("current_token", "lock")
+    check_recording_culprits(tmp_path / "launched.pinkclinic-waits")
 
     port = free_port()
     with server([sys.executable, str(sample)], port,
@@ -78,6 +80,7 @@ def test_attached_lock_sample_has_the_launched_top_site_and_is_left_as_it_was(tm
     assert (sites[0]["function"], sites[0]["kind"]) == (top["function"], top["kind"]), sites[:3]
     assert sites[0]["resource"] == top["resource"] and sites[0]["share"] >= 0.6
     assert _diagnosis(rec)["verdict"] == "lock-contention"
+    check_recording_culprits(rec)
     assert "waits" not in _diagnosis(rec)["signals_missing"]
     assert "current_token" in proc.stdout and "waiting (max" in proc.stdout
 
@@ -98,6 +101,7 @@ def test_attached_gunicorn_workers_show_their_threads_waiting_on_the_lock(tmp_pa
     sites = _waits(rec)["sites"]
     assert (sites[0]["function"], sites[0]["kind"]) == ("fetch_account", "lock"), sites[:3]
     assert _diagnosis(rec)["verdict"] == "lock-contention"
+    check_recording_culprits(rec)
     # no event loop in the tree: the threads' view alone, said in one line
     assert _waits(rec)["event_loops"] == 0
     assert sum("no event loop was seen" in x for x in proc.stdout.splitlines()) == 1
