@@ -187,6 +187,42 @@ def test_a_group_of_100000_children_is_counted_on_a_sample():
     assert abs(sum(g[0] for g in groups.values()) - 1.0) < 0.01, groups
 
 
+
+def test_a_real_group_larger_than_its_count_is_sampled_and_still_sums_to_its_parent():
+    # asyncio.wait and a TaskGroup of 1,000 children each (beyond _groups.MAX_COUNT): the
+    # live count is taken on a sample of the set, and the children weigh 1 together
+    import asyncio
+
+    _waits = _waits_module()
+
+    async def child(ev):
+        await ev.wait()
+
+    async def by_wait(ev):
+        await asyncio.wait([asyncio.ensure_future(child(ev)) for _ in range(1000)])
+
+    async def by_taskgroup(ev):
+        async with asyncio.TaskGroup() as tg:
+            for _ in range(1000):
+                tg.create_task(child(ev))
+
+    async def main():
+        ev = asyncio.Event()
+        parents = [asyncio.ensure_future(by_wait(ev)), asyncio.ensure_future(by_taskgroup(ev))]
+        await asyncio.sleep(0.05)
+        groups = _waits.snapshot(asyncio.all_tasks() - {asyncio.current_task()}, 5000)[0]
+        ev.set()
+        await asyncio.gather(*parents)
+        return groups
+
+    weights: dict = {}
+    for (key, _kind, _res), (w, _d) in asyncio.run(main()).items():
+        names = tuple(c.co_name for c, _ in key)
+        weights[names[0], names[-2]] = weights.get((names[0], names[-2]), 0.0) + w
+    assert weights.keys() == {("by_wait", "child"), ("by_taskgroup", "child")}, weights
+    assert all(abs(w - 1.0) < 1e-6 for w in weights.values()), weights
+
+
 def test_threads_are_snapshotted_often_while_the_gil_is_busy(tmp_path):
     """Three pure-Python threads hold the GIL: a snapshot waits for it at each switch and
     can take hundreds of ms of wall time, yet only about 1 ms of the sampler's CPU. The rate

@@ -109,24 +109,25 @@ def shielded(fut):
 
 def _carries(member):
     """A live member that carries time: a task, or a gather or shield that tasks link up to."""
-    return state(member) is False and (hasattr(member, "get_coro") or getattr(member, "_children", None)
-                                        is not None or shielded(member) is not None)
+    return state(member) is False and (hasattr(member, "get_coro") or shielded(member) is not None
+                                       or getattr(member, "_children", None) is not None)
 
 
 def _live(members):
-    """How many of ``members`` carry time; estimated on a sample beyond MAX_COUNT."""
+    """How many of ``members`` carry time; estimated on a sample beyond MAX_COUNT. 0 if
+    they cannot be read: not linked."""
     try:
         seq = members if isinstance(members, (list, tuple)) else tuple(members)
+        if len(seq) <= MAX_COUNT:
+            n = 0
+            for m in seq:
+                if _carries(m):
+                    n += 1
+            return n
+        hits = sum(1 for i in random.sample(range(len(seq)), MAX_COUNT) if _carries(seq[i]))
+        return max(1, round(len(seq) * hits / MAX_COUNT))
     except Exception:
         return 0
-    if len(seq) <= MAX_COUNT:
-        n = 0
-        for m in seq:
-            if _carries(m):
-                n += 1
-        return n
-    hits = sum(1 for i in random.sample(range(len(seq)), MAX_COUNT) if _carries(seq[i]))
-    return max(1, round(len(seq) * hits / MAX_COUNT))
 
 
 def _getter(queue):
