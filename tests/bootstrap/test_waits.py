@@ -438,3 +438,39 @@ def test_a_woken_task_is_ready_only_for_the_loop_s_lateness():
     assert "ready" not in got[0.0] and sum(got[0.0].values()) == 4.0, got
     assert got[0.25]["ready"] == 0.5 and sum(got[0.25].values()) == 4.0, got
     assert got[1.0]["ready"] == 2.0 and sum(got[1.0].values()) == 4.0, got
+
+
+def test_a_parent_whose_group_has_just_ended_is_woken_not_lost():
+    """Its children are done, their callbacks not yet run (they finished in this loop
+    iteration): no child carries the parent any more, so the parent counts as woken up,
+    ``ready`` for the loop's lateness (here all of it), rather than vanishing or waiting
+    on gather's or wait's internal future."""
+    import asyncio
+
+    _waits = _waits_module()
+
+    async def main():
+        loop = asyncio.get_running_loop()
+        futs = [loop.create_future() for _ in range(4)]
+
+        async def wait_on(f):
+            return await f
+
+        async def by_gather(group):
+            await asyncio.gather(*group)
+
+        kids = [asyncio.ensure_future(wait_on(f)) for f in futs]
+        parents = [asyncio.ensure_future(by_gather(kids[:2])),
+                   asyncio.ensure_future(asyncio.wait(kids[2:]))]
+        await asyncio.sleep(0)  # each task runs to its await
+        for f in futs:
+            f.set_result(None)
+        await asyncio.sleep(0)  # the children run and end; their done callbacks wait
+        assert all(k.done() for k in kids) and not any(p.done() for p in parents)
+        found = _waits.snapshot(parents, 10, woken=1.0)[0]
+        await asyncio.gather(*parents)
+        return found
+
+    kinds = [(kind, g[0]) for (_key, kind, _res), g in asyncio.run(main()).items()]
+    assert kinds == [("ready", 1.0)] * 2, kinds
+

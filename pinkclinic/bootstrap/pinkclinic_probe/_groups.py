@@ -151,12 +151,13 @@ def _asyncio(frame, name):
 
 class Memo:
     """What one snapshot has found, each at most once: tasks' chains, whether a task is
-    ``carried``, groups' live counts (by id, the members kept alive so ids stay theirs)."""
+    ``carried``, groups' live counts (by id, the members kept alive so ids stay theirs),
+    and the tasks whose group has just ended (``ended``)."""
 
-    __slots__ = ("carried", "chains", "counts")
+    __slots__ = ("carried", "chains", "counts", "ended")
 
     def __init__(self):
-        self.chains, self.carried, self.counts = {}, {}, {}
+        self.chains, self.carried, self.counts, self.ended = {}, {}, {}, set()
 
     def chain(self, task):
         found = self.chains.get(task)
@@ -223,7 +224,17 @@ def carried(task, memo):
     if found is None:
         g = awaited(task, memo)
         found = memo.carried[task] = g is not None and (g[1] is None or memo.count(g[1]) > 0)
+        if g is not None and not found and _all_done(g[1]):
+            memo.ended.add(task)
     return found
+
+
+def _all_done(members):
+    """Every member is done, their callbacks not yet run: the parent is as good as woken."""
+    try:
+        return len(members) <= MAX_COUNT and all(state(m) is True for m in members)
+    except Exception:
+        return False
 
 
 def group(fut, memo):

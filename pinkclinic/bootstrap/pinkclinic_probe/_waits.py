@@ -106,7 +106,7 @@ def snapshot(tasks, max_tasks, live=None, woken=1.0):
             share *= up[1]
             prefix = key_of(t) + prefix
         stack = prefix + own
-        if inner is not None or _done(fut):  # woken up, waiting for the loop
+        if inner is not None or _done(fut) or task in memo.ended:  # woken, waiting for the loop
             if woken < 1.0:
                 _add(groups, stack, _leaf.classify(frames, fut, cache), share * (1.0 - woken))
             if woken > 0.0:
