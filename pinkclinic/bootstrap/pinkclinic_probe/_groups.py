@@ -150,29 +150,26 @@ def _asyncio(frame, name):
 
 
 class Memo:
-    """What one snapshot has found, each at most once: tasks' chains, whether a task is
-    ``carried``, groups' live counts (by id, the members kept alive so ids stay theirs),
-    and the tasks whose group has just ended (``ended``)."""
+    """What one snapshot has found, each at most once: whether a task is ``carried``,
+    groups' live counts (by id, the members kept alive so ids stay theirs), and the tasks
+    whose group has just ended (``ended``). No new container per entry: the objects a
+    snapshot keeps until its end are what triggers the garbage collector's passes, each
+    through every live task."""
 
-    __slots__ = ("carried", "chains", "counts", "ended")
+    __slots__ = ("carried", "counts", "ended", "kept")
 
     def __init__(self):
-        self.chains, self.carried, self.counts, self.ended = {}, {}, {}, set()
-
-    def chain(self, task):
-        found = self.chains.get(task)
-        if found is None:
-            found = self.chains[task] = chain(task)
-        return found
+        self.carried, self.counts, self.ended, self.kept = {}, {}, set(), []
 
     def count(self, members):
         found = self.counts.get(id(members))
         if found is None:
-            found = self.counts[id(members)] = (members, _live(members))
-        return found[1]
+            found = self.counts[id(members)] = _live(members)
+            self.kept.append(members)
+        return found
 
 
-def awaited(task, memo):
+def awaited(task, frames=None):
     """(the future ``task`` is suspended on, the members of the group it awaits) or None
     if it awaits no group. Members None: a group whose members the parent cannot see
     (as_completed before 3.13)."""
@@ -188,7 +185,7 @@ def awaited(task, memo):
         inner = shielded(w)
         if inner is not None:
             return w, (inner,)
-        frames = memo.chain(task)
+        frames = chain(task) if frames is None else frames
         if not frames:
             return None
         f = frames[-1]
@@ -218,11 +215,12 @@ def awaited(task, memo):
     return None
 
 
-def carried(task, memo):
-    """Whether ``task``'s time is carried by the tasks it awaits (it is not counted)."""
+def carried(task, memo, frames=None):
+    """Whether ``task``'s time is carried by the tasks it awaits (it is not counted);
+    ``frames``: its chain, if known."""
     found = memo.carried.get(task)
     if found is None:
-        g = awaited(task, memo)
+        g = awaited(task, frames)
         found = memo.carried[task] = g is not None and (g[1] is None or memo.count(g[1]) > 0)
         if g is not None and not found and _all_done(g[1]):
             memo.ended.add(task)
@@ -237,13 +235,13 @@ def _all_done(members):
         return False
 
 
-def group(fut, memo):
+def group(fut):
     """(what the parent awaits for ``fut``: the awaiting task itself or a future, the
     members of ``fut``'s group or None for ``fut`` alone) or None, from ``fut``'s done
     callbacks (the kinds above)."""
     for cb in _callbacks(fut):
         try:
-            found = _group_of(cb, fut, memo)
+            found = _group_of(cb, fut)
         except Exception:
             found = None
         if found is not None and found[0] is not None and found[0] is not fut:
@@ -251,9 +249,9 @@ def group(fut, memo):
     return None
 
 
-def _group_of(cb, fut, memo):
+def _group_of(cb, fut):
     if type(cb) is _FUNCTION:  # a closure: gather, shield, wait, as_completed
-        return _closure_group(cb, fut, memo)
+        return _closure_group(cb, fut)
     if type(cb) is functools.partial:  # wait_for before 3.12, _cancel_and_wait
         waiter = cb.args[0] if cb.args else None
         if getattr(cb.func, "__name__", "") == "_release_waiter" and state(waiter) is False:
@@ -272,7 +270,7 @@ def _group_of(cb, fut, memo):
     return None
 
 
-def _closure_group(cb, fut, memo):
+def _closure_group(cb, fut):
     name = cb.__name__
     if name == "_on_completion":
         free = _free(cb)
@@ -281,7 +279,7 @@ def _closure_group(cb, fut, memo):
             for wake in _callbacks(waiter):
                 parent = getattr(wake, "__self__", None)
                 if hasattr(parent, "get_coro"):
-                    g = awaited(parent, memo)
+                    g = awaited(parent)
                     return (waiter, g[1]) if g is not None and g[0] is waiter else None
         elif "done" in free and "todo" in free:  # as_completed before 3.13
             return _getter(free["done"]), free["todo"]
@@ -308,7 +306,7 @@ def awaiter(fut, memo):
     never scans every task; ``memo`` keeps each group's count for one snapshot."""
     share = 1.0
     for _ in range(MAX_LINKS):
-        g = group(fut, memo)
+        g = group(fut)
         if g is None:
             return None
         up, members = g

@@ -86,13 +86,13 @@ def snapshot(tasks, max_tasks, live=None, woken=1.0):
 
     def key_of(task):
         if task not in keys:
-            keys[task] = key(memo.chain(task))
+            keys[task] = key(_groups.chain(task))
         return keys[task]
 
     for task in walk:
-        if _groups.carried(task, memo):
+        frames = _groups.chain(task)
+        if _groups.carried(task, memo, frames):
             continue  # it awaits other tasks (a group of them): they carry its time
-        frames = memo.chain(task)
         fut = getattr(task, "_fut_waiter", None)
         inner = _groups.shielded(fut) if fut is not None else None  # done: woken
         keys[task] = own = key(frames)
