@@ -3,8 +3,11 @@
 from __future__ import annotations
 
 import json
+import subprocess
 import sys
 import threading
+
+import pytest
 
 from tests.bootstrap.probe_env import (
     BOOTSTRAP,
@@ -13,6 +16,7 @@ from tests.bootstrap.probe_env import (
     innermost,
     probe_env,
     processes,
+    python,
     records,
     run,
     wait_for,
@@ -91,6 +95,132 @@ def test_each_task_s_leaf_says_what_it_waits_on(tmp_path):
     # the awaiting task itself is not counted: its children carry its time
     assert not any(funcs == ["main"] for k in kinds.values() for _, funcs, _ in k if "gather" in funcs)
 
+
+
+GROUPS = {"by_wait": ["w_sleep", "w_queue", "w_event"], "by_as_completed": ["ac_sleep", "ac_event"],
+          "by_wait_for": ["wf_sleep"], "by_taskgroup": ["tg_sleep", "tg_event"]}
+
+
+@pytest.mark.parametrize("version", [None, "3.8", "3.10", "3.12", "3.13"])
+def test_children_awaited_as_a_group_carry_their_parent_s_stack_and_time(tmp_path, version):
+    """TaskGroup, wait, as_completed and wait_for: while the groups are all there, each
+    child's logical stack starts with its handler's frames, one group's children weigh
+    the handler's single share together (each handler is a task of its own: 1), and the
+    handler is never a site of its own."""
+    exe = python(version)
+    if exe is None:
+        pytest.skip(f"no Python {version} under pyenv")
+    has_tg = subprocess.run([exe, "-c", "import asyncio; print(hasattr(asyncio, 'TaskGroup'))"],
+                            capture_output=True, text=True, check=True).stdout.strip() == "True"
+    groups = {p: c for p, c in GROUPS.items() if has_tg or p != "by_taskgroup"}
+    env = probe_env(tmp_path, ["loop", "tasks"], waits_ms=50)
+    proc = run([exe, str(TARGETS / "waits_groups.py")], env)
+    assert proc.returncode == 0, proc.stderr
+    pid = next(iter(processes(tmp_path)))
+    recs = records(tmp_path, pid, "waits")
+    children = {c: p for p, cs in groups.items() for c in cs}
+    steady = [r for r in recs if set(children) <= {innermost(st) for st, _n in r["stacks"]}]
+    assert steady, [[innermost(st) for st, _n in r["stacks"]] for r in recs]
+    for r in steady:
+        funcs = [([f[0] for f in st], n) for st, n in r["stacks"]]
+        assert not any(innermost(st) in groups for st, _n in r["stacks"]), funcs  # no parent alone
+        weights = dict.fromkeys(groups, 0.0)
+        for (st, n), (names, _n) in zip(r["stacks"], funcs):
+            parent = children.get(innermost(st))
+            if parent is not None:
+                assert names[0] == parent, (parent, names)  # the handler's frames first
+                weights[parent] += n
+        assert all(abs(w - 1.0) < 0.01 for w in weights.values()), weights
+    assert not records(tmp_path, pid, "error")
+
+
+def test_a_look_alike_of_a_group_in_user_code_is_not_linked():
+    """Callbacks shaped like asyncio.wait's and wait_for's, in the user's code: the parent
+    is not suspended in asyncio's ``_wait``/``wait_for``, so nothing is linked and the
+    parent keeps its own time, rather than lending its stack to a task it does not await."""
+    import asyncio
+    import functools
+
+    _waits = _waits_module()
+
+    async def child():
+        await asyncio.sleep(10)
+
+    def _release_waiter(waiter, *args):
+        pass
+
+    async def parent(kind):
+        waiter = asyncio.get_running_loop().create_future()
+        task = asyncio.ensure_future(child())
+
+        def _on_completion(f):
+            return waiter
+
+        task.add_done_callback(_on_completion if kind == "wait" else
+                               functools.partial(_release_waiter, waiter))
+        await waiter
+
+    async def main():
+        parents = [asyncio.ensure_future(parent(kind)) for kind in ("wait", "wait_for")]
+        await asyncio.sleep(0.01)
+        others = asyncio.all_tasks() - {asyncio.current_task()}
+        assert set(parents) < others
+        found = _waits.snapshot(others, 100)[0]
+        for t in others:
+            t.cancel()
+        return found
+
+    stacks = {tuple(c.co_name for c, _ in key): g[0] for (key, _k, _r), g in asyncio.run(main()).items()}
+    assert stacks[("parent",)] == 2 and stacks[("child", "sleep")] == 2, stacks
+
+
+def test_a_group_of_100000_children_is_counted_on_a_sample():
+    # a awaits gather(100,000 tasks): a snapshot of 500 of them finds their group's size
+    # without counting it, and the children walked weigh a's single share between them
+    a = _FakeTask()
+    kids = [_FakeTask() for _ in range(100000)]
+    a._fut_waiter = _FakeGather(kids, a)
+    for k in kids:
+        k._fut_waiter = object()
+    groups, live, walked = _waits_module().snapshot([a, *kids], 500)
+    assert (live, walked) == (100001, 500)
+    assert abs(sum(g[0] for g in groups.values()) - 1.0) < 0.01, groups
+
+
+
+def test_a_real_group_larger_than_its_count_is_sampled_and_still_sums_to_its_parent():
+    # asyncio.wait and a TaskGroup of 1,000 children each (beyond _groups.MAX_COUNT): the
+    # live count is taken on a sample of the set, and the children weigh 1 together
+    import asyncio
+
+    _waits = _waits_module()
+
+    async def child(ev):
+        await ev.wait()
+
+    async def by_wait(ev):
+        await asyncio.wait([asyncio.ensure_future(child(ev)) for _ in range(1000)])
+
+    async def by_taskgroup(ev):
+        async with asyncio.TaskGroup() as tg:
+            for _ in range(1000):
+                tg.create_task(child(ev))
+
+    async def main():
+        ev = asyncio.Event()
+        parents = [asyncio.ensure_future(by_wait(ev)), asyncio.ensure_future(by_taskgroup(ev))]
+        await asyncio.sleep(0.05)
+        groups = _waits.snapshot(asyncio.all_tasks() - {asyncio.current_task()}, 5000)[0]
+        ev.set()
+        await asyncio.gather(*parents)
+        return groups
+
+    weights: dict = {}
+    for (key, _kind, _res), (w, _d) in asyncio.run(main()).items():
+        names = tuple(c.co_name for c, _ in key)
+        weights[names[0], names[-2]] = weights.get((names[0], names[-2]), 0.0) + w
+    assert weights.keys() == {("by_wait", "child"), ("by_taskgroup", "child")}, weights
+    assert all(abs(w - 1.0) < 1e-6 for w in weights.values()), weights
 
 
 def test_threads_are_snapshotted_often_while_the_gil_is_busy(tmp_path):
@@ -308,3 +438,39 @@ def test_a_woken_task_is_ready_only_for_the_loop_s_lateness():
     assert "ready" not in got[0.0] and sum(got[0.0].values()) == 4.0, got
     assert got[0.25]["ready"] == 0.5 and sum(got[0.25].values()) == 4.0, got
     assert got[1.0]["ready"] == 2.0 and sum(got[1.0].values()) == 4.0, got
+
+
+def test_a_parent_whose_group_has_just_ended_is_woken_not_lost():
+    """Its children are done, their callbacks not yet run (they finished in this loop
+    iteration): no child carries the parent any more, so the parent counts as woken up,
+    ``ready`` for the loop's lateness (here all of it), rather than vanishing or waiting
+    on gather's or wait's internal future."""
+    import asyncio
+
+    _waits = _waits_module()
+
+    async def main():
+        loop = asyncio.get_running_loop()
+        futs = [loop.create_future() for _ in range(4)]
+
+        async def wait_on(f):
+            return await f
+
+        async def by_gather(group):
+            await asyncio.gather(*group)
+
+        kids = [asyncio.ensure_future(wait_on(f)) for f in futs]
+        parents = [asyncio.ensure_future(by_gather(kids[:2])),
+                   asyncio.ensure_future(asyncio.wait(kids[2:]))]
+        await asyncio.sleep(0)  # each task runs to its await
+        for f in futs:
+            f.set_result(None)
+        await asyncio.sleep(0)  # the children run and end; their done callbacks wait
+        assert all(k.done() for k in kids) and not any(p.done() for p in parents)
+        found = _waits.snapshot(parents, 10, woken=1.0)[0]
+        await asyncio.gather(*parents)
+        return found
+
+    kinds = [(kind, g[0]) for (_key, kind, _res), g in asyncio.run(main()).items()]
+    assert kinds == [("ready", 1.0)] * 2, kinds
+

@@ -7,27 +7,26 @@ tasks cannot change under it. For each live task:
 
 * its chain of awaits (``cr_await``, ``gi_yieldfrom``: coroutines, generators, async
   generators and ``async with``), outermost first;
-* its *logical* stack: a task awaited by another (``await task``, ``gather``: found
-  from its callbacks, ``awaiter``) is prefixed with its awaiter's logical stack, so a gathered child reads handler ->
-  service -> client; the awaiter itself is not counted (its children are, each
-  weighing its share of it). ``asyncio.shield`` is seen through: its outer future
-  links the shielded task to the task awaiting it (asyncpg's ``Pool.release``);
+* its *logical* stack: a task awaited by another (``await task``, ``gather``,
+  ``TaskGroup``, ``wait``, ``as_completed``, ``wait_for``, ``shield``: ``_groups``) is
+  prefixed with its awaiter's logical stack, so a gathered child reads handler ->
+  service -> client. One rule for every kind: the awaiter itself is not counted, and
+  each of the N live children of the group it awaits weighs 1/N of it (a shielded task
+  all of it: asyncpg's ``Pool.release``);
 * its leaf (``_leaf.classify``): kind, resource, detail.
 
 Equal (logical stack, kind, resource) are counted together. At most ``max_tasks``
 tasks are walked per snapshot (a uniform sample, each weighing ``n / walked``), so a
-snapshot of 100,000 tasks stays bounded; chains are cut at ``MAX_CHAIN`` frames and
-task links at ``MAX_LINKS``, so cycles end.
+snapshot of 100,000 tasks stays bounded; chains are cut at ``_groups.MAX_CHAIN`` frames
+and task links at ``_groups.MAX_LINKS``, so cycles end.
 """
 import os
 import random
 import sys
 import threading
 
-from . import _leaf
+from . import _groups, _leaf
 
-MAX_CHAIN = 64
-MAX_LINKS = 8  # awaiting tasks followed up a logical stack
 MAX_STACKS = 50  # distinct (stack, leaf) groups kept per snapshot, commonest first
 
 
@@ -35,86 +34,9 @@ def _func(code):
     return getattr(code, "co_qualname", None) or code.co_name
 
 
-def chain(task):
-    """The frames of a task's chain of awaits, outermost first."""
-    out = []
-    try:
-        obj = task.get_coro()
-    except Exception:
-        return out
-    while obj is not None and len(out) < MAX_CHAIN:
-        frame = getattr(obj, "cr_frame", None) or getattr(obj, "gi_frame", None) \
-            or getattr(obj, "ag_frame", None)
-        if frame is not None:
-            out.append(frame)
-        obj = (getattr(obj, "cr_await", None) or getattr(obj, "gi_yieldfrom", None)
-               or getattr(obj, "ag_await", None))
-    return out
-
-
-def _callbacks(fut):
-    for entry in list(getattr(fut, "_callbacks", None) or ()):
-        yield entry[0] if isinstance(entry, tuple) else entry
-
-
-def _cells(cb):
-    for cell in getattr(cb, "__closure__", None) or ():
-        try:
-            yield cell.cell_contents
-        except ValueError:
-            continue
-
-
 def _done(fut):
     """A future that is done: its task is woken up, waiting for the loop to run it."""
-    try:
-        return fut is not None and type(fut).done(fut) is True
-    except Exception:
-        return False
-
-
-def shielded(fut):
-    """The task ``asyncio.shield`` runs, if ``fut`` is a shield's outer future: the one
-    its ``_outer_done_callback`` closes over (done or not)."""
-    for cb in _callbacks(fut):
-        if getattr(cb, "__name__", "") == "_outer_done_callback":
-            for value in _cells(cb):
-                if value is not fut and hasattr(value, "get_coro"):
-                    return value
-    return None
-
-
-def awaiter(fut):
-    """(the task awaiting ``fut``, the share of it ``fut`` carries) or None, from ``fut``'s
-    callbacks: a task's bound ``task_wakeup`` (``await task``), gather's
-    ``_done_callback``, whose closure holds the gathering future (one of N children
-    carries 1/N of it), or shield's ``_inner_done_callback``, whose closure holds the
-    outer future (carrying all of it). Per task, so a sampled snapshot never scans every
-    task."""
-    share = 1.0
-    for _ in range(MAX_LINKS):
-        outer = None
-        for cb in _callbacks(fut):
-            owner = getattr(cb, "__self__", None)
-            if owner is not None and owner is not fut and hasattr(owner, "get_coro"):
-                return owner, share
-            shield = getattr(cb, "__name__", "") == "_inner_done_callback"
-            for value in _cells(cb):
-                if value is fut:
-                    continue
-                children = getattr(value, "_children", None)
-                if children is not None:
-                    outer, share = value, share / max(1, len(children))
-                    break
-                if shield and hasattr(value, "_callbacks"):
-                    outer = value
-                    break
-            if outer is not None:
-                break
-        if outer is None:
-            return None
-        fut = outer  # a gather awaited by a task, or by another gather
-    return None
+    return fut is not None and _groups.state(fut) is True
 
 
 def sample(loop, max_tasks):
@@ -152,7 +74,7 @@ def snapshot(tasks, max_tasks, live=None, woken=1.0):
         live = len(tasks)
     walk = tasks if len(tasks) <= max_tasks else random.sample(tasks, max_tasks)
     weight = live / len(walk) if walk else 0.0
-    keys, cache, groups, codes = {}, {}, {}, {}
+    keys, cache, groups, codes, memo = {}, {}, {}, {}, _groups.Memo()
 
     def key(frames):  # code objects hash their whole content: key them by id
         out = []
@@ -164,21 +86,19 @@ def snapshot(tasks, max_tasks, live=None, woken=1.0):
 
     def key_of(task):
         if task not in keys:
-            keys[task] = key(chain(task))
+            keys[task] = key(_groups.chain(task))
         return keys[task]
 
     for task in walk:
+        frames = _groups.chain(task)
+        if _groups.carried(task, memo, frames):
+            continue  # it awaits other tasks (a group of them): they carry its time
         fut = getattr(task, "_fut_waiter", None)
-        if fut is not None and (hasattr(fut, "get_coro") or getattr(fut, "_children", None)):
-            continue  # it awaits other tasks: they carry its time
-        inner = shielded(fut) if fut is not None else None
-        if inner is not None and not inner.done():
-            continue  # so does a shielded task
-        frames = chain(task)
+        inner = _groups.shielded(fut) if fut is not None else None  # done: woken
         keys[task] = own = key(frames)
         share, prefix, t, seen = weight, (), task, {task}
-        for _ in range(MAX_LINKS):
-            up = awaiter(t)
+        for _ in range(_groups.MAX_LINKS):
+            up = _groups.awaiter(t, memo)
             if up is None or up[0] in seen:
                 break
             t = up[0]
@@ -186,7 +106,7 @@ def snapshot(tasks, max_tasks, live=None, woken=1.0):
             share *= up[1]
             prefix = key_of(t) + prefix
         stack = prefix + own
-        if inner is not None or _done(fut):  # woken up, waiting for the loop
+        if inner is not None or _done(fut) or task in memo.ended:  # woken, waiting for the loop
             if woken < 1.0:
                 _add(groups, stack, _leaf.classify(frames, fut, cache), share * (1.0 - woken))
             if woken > 0.0:
