@@ -20,11 +20,8 @@ import pytest
 from pinkclinic.probe import read_probe_file
 from pinkclinic.session.probe_attach import python_pids
 from pinkclinic.target.env import probe_env
-<<<<<<< HEAD
-from tests.commands.doctor_run import finish, start, wait_for
-=======
 from tests.commands.culprit_stacks import check_culprits
->>>>>>> w50
+from tests.commands.doctor_run import finish, start, wait_for
 from tests.helpers import SAMPLES, free_port, run_cli, server
 from tests.session.test_probe_attach import APPS, INJECTS, Load, dump_state
 
