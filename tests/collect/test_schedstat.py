@@ -62,18 +62,24 @@ def test_two_threads_on_one_core_wait_for_it(start, tmp_path):
     assert runq >= 0.5 * wall, (runq, wall)
 
 
+QUOTA = 0.2
+
+
 def test_a_quota_s_throttling_is_counted(start, tmp_path):
-    """Two threads hashing in a cgroup with half a core: the quota runs out in (nearly)
-    every 100 ms period, and each record carries the kernel's counters so far."""
-    with cpu_quota(0.5) as procs:
+    """Two threads hashing in a cgroup with a fifth of a core: the quota runs out in
+    (nearly) every 100 ms period, and each record carries the kernel's counters so far.
+    A fifth, not a half: with other work on both cores (a CI run beside another job) the
+    two threads did not always get half a core, and 6 of 11 periods ran out."""
+    with cpu_quota(QUOTA) as procs:
         rec = sample_hashing(start, tmp_path, ["sh", "-c", f'echo $$ > {procs} && exec "$@"', "sh"])
     got = [r["throttle"] for r in read_jsonl(rec.stream_file("threads")) if "sched" in r]
-    assert len(got) >= 2 and all(r["cores"]["cgroup_quota"] == 0.5 for r in read_jsonl(
+    assert len(got) >= 2 and all(r["cores"]["cgroup_quota"] == QUOTA for r in read_jsonl(
         rec.stream_file("threads")) if "sched" in r)
     first, last = got[0], got[-1]
     periods = last["periods"] - first["periods"]
     throttled = last["throttled_periods"] - first["throttled_periods"]
     assert periods >= 5 and throttled >= 0.8 * periods, got
-    # two threads wanting a core each, half a core allowed: stopped for at least half of
-    # each 100 ms period (a quarter of it with two free cores), so 20 ms leaves room
+    # two threads wanting a core each, 20 ms of CPU allowed per 100 ms period: on two free
+    # cores it runs out within ~10 ms and the cgroup is stopped for the rest; 20 ms a
+    # period leaves room for a busy machine
     assert last["throttled_s"] - first["throttled_s"] >= 0.02 * periods, got
