@@ -75,11 +75,20 @@ def test_cpu_bound_handler_is_on_cpu(tmp_path):
     cmd = [sys.executable, str(TARGETS / "aio_server.py"), str(port)]
     with server(cmd, port, env=probe_env(tmp_path, ["loop"])) as proc:
         get(port, "/cpu")  # the first stall of a calm loop may end unseen, and alerts
-        time.sleep(0.25)
-        get(port, "/cpu")
-        blocks = _blocks_naming(tmp_path, proc.pid, "spin", 1)
+        sent = 1
+        # the stack is taken by the watcher while the loop is still stalled; on a machine
+        # so busy that the watcher itself waits for a core past the stall's end (a CI run
+        # at load 5 on 2 cores: the loop thread waited 65 ms of an 80 ms stall) it is
+        # missed, and the beat alone records the stall: stall again, up to 6 times
+        blocks = []
+        while not blocks and sent < 6:
+            time.sleep(0.25)
+            get(port, "/cpu")
+            sent += 1
+            blocks = _blocks_naming(tmp_path, proc.pid, "spin", 1)
         every = records(tmp_path, proc.pid, "block")
-    assert len(every) == 2 and 1 <= len(blocks) <= 2 and every[1] in blocks, json.dumps(every)
+    assert sent - 1 <= len(every) <= sent and blocks, json.dumps(every)
+    assert all(innermost(b["stack"]) == "spin" for b in every if b["stack"]), json.dumps(every)
     assert all(b["on_cpu"] is True and b["cpu_ms"] > 0 for b in blocks), blocks
     # a stall the beat alone saw comes with the loop thread's times over it too
     assert all(b["on_cpu"] is not None and b["cpu_ms"] > 0 for b in every), json.dumps(every)
