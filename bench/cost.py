@@ -67,6 +67,7 @@ from pinkclinic.resources import BOOTSTRAP_DIR  # noqa: E402
 
 SERVER = [sys.executable, str(ROOT / "samples" / "hello_starlette.py")]
 SERVER_CORE, LOAD_CORE = "0", "1"
+LAYOUT: list[str] = []  # --fixed-layout: the server's memory layout the same in every run
 CONTROL = "import time\nwhile True:\n    time.sleep(0.01)\n"
 PROBE_FEATURES = ("loop", "gc", "tasks", "threads", "listen")  # the probe's default set
 
@@ -217,7 +218,7 @@ def run_command(name: str, args, tmp: Path) -> dict:
     on_port = shlex.join(_measure_argv(args, "PORTVAR", out)).replace("PORTVAR", "$PORT")
     argv = ["taskset", "-c", LOAD_CORE, sys.executable, "-m", "pinkclinic", name,
             "--dest", str(tmp), "--name", out.stem, "--collect-only", "--on-port", on_port,
-            "--", "taskset", "-c", SERVER_CORE, *SERVER, "0"]
+            "--", "taskset", "-c", SERVER_CORE, *LAYOUT, *SERVER, "0"]
     p = subprocess.run(argv, capture_output=True, text=True, timeout=120,
                        env={**os.environ, "PYTHONPATH": str(ROOT)})
     if not out.exists():
@@ -233,7 +234,7 @@ def run_server(cond: dict, args, tmp: Path) -> dict:
         env["PINKCLINIC_PROBE"] = json.dumps({**cond.get("options", {}), "dir": str(rec),
                                               "features": cond["probe"]})
     port = free_port()
-    server = subprocess.Popen(["taskset", "-c", SERVER_CORE, *SERVER, str(port)], env=env,
+    server = subprocess.Popen(["taskset", "-c", SERVER_CORE, *LAYOUT, *SERVER, str(port)], env=env,
                               start_new_session=True, stdout=subprocess.DEVNULL,
                               stderr=subprocess.DEVNULL)
     helpers: list = []
@@ -301,7 +302,7 @@ def run_launched(name: str, args, tmp: Path) -> dict:
     load = f"-R {args.rate:g} -c {args.connections} -d {seconds}"
     argv = ["taskset", "-c", LOAD_CORE, sys.executable, "-m", "pinkclinic", name,
             "--dest", str(tmp), "--name", stem, "--collect-only", "--load", load,
-            "--", "taskset", "-c", SERVER_CORE, *SERVER, "0"]
+            "--", "taskset", "-c", SERVER_CORE, *LAYOUT, *SERVER, "0"]
     err = tmp / f"{stem}.stderr"
     with open(err, "w") as e:
         proc = subprocess.Popen(argv, stdout=subprocess.DEVNULL, stderr=e,
@@ -409,6 +410,10 @@ def main() -> None:
     ap.add_argument("--nice", type=int, default=-10,
                     help="priority of everything measured (root only): keeps other work on a "
                          "shared machine from preempting the server mid-request")
+    ap.add_argument("--fixed-layout", action="store_true",
+                    help="run every server without address-space randomisation (setarch -R) "
+                         "and with PYTHONHASHSEED=0, so that runs differ by their condition, "
+                         "not by where their objects landed")
     ap.add_argument("--only", default="", help="comma-separated conditions (default: all)")
     ap.add_argument("--out", default=str(ROOT / "bench" / "results" / "cost"))
     ap.add_argument("--render-only", action="store_true", help="rewrite OUT.md from OUT.json")
@@ -427,6 +432,9 @@ def main() -> None:
     if unknown:
         sys.exit(f"unknown condition(s): {', '.join(sorted(unknown))}; "
                  f"known: {', '.join(CONDITIONS)}")
+    if args.fixed_layout:
+        LAYOUT[:] = ["setarch", platform.machine(), "-R"]
+        os.environ["PYTHONHASHSEED"] = "0"
     if os.geteuid() == 0:
         os.setpriority(os.PRIO_PROCESS, 0, args.nice)  # inherited by the server and the rest
     os.sched_setaffinity(0, {int(LOAD_CORE)})  # the load and the collectors: core 1
@@ -450,7 +458,7 @@ def main() -> None:
               "runs": runs, "summary": summarise(runs), "elapsed_s": time.monotonic() - t0,
               "loadavg": {"before": list(load_before), "after": list(os.getloadavg()),
                           "per_round_1m": loads},
-              "nice": os.getpriority(os.PRIO_PROCESS, 0),
+              "nice": os.getpriority(os.PRIO_PROCESS, 0), "fixed_layout": bool(LAYOUT),
               "command": "python bench/cost.py " + " ".join(sys.argv[1:]),
               "machine": {"cpus": os.cpu_count(), "python": platform.python_version(),
                           "kernel": platform.release()}}
@@ -489,7 +497,9 @@ def render(r: dict) -> str:
         f"{r['seconds']:g} s measured; the server's CPU time (its process CPU clock, all "
         f"threads) over the requests completed; everything measured at nice {r.get('nice', 0)}. {r['rounds']} rounds, the conditions rotated "
         "each round, bare runs between them; a condition's ratio is its CPU per request over "
-        "the mean of the bare runs just before and after it.",
+        "the mean of the bare runs just before and after it." + (
+            " Every server ran with the same memory layout (`setarch -R`, PYTHONHASHSEED=0)."
+            if r.get("fixed_layout") else ""),
         f"Bare server: {bq[1]:.1f} µs of CPU per request (IQR {bq[0]:.1f}–{bq[2]:.1f}, "
         f"{s['bare']['runs']} runs).",
         f"1-minute load average: {la['before'][0]:.2f} before, {la['after'][0]:.2f} after, "
