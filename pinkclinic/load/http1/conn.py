@@ -98,6 +98,12 @@ class H1Conn(asyncio.Protocol):
         self.transport.write(self.req or self.next_request())
         self.pending.append(origin)
 
+    def sent_on_connect(self, transport) -> None:
+        """Made, with its first request sent by the connect (``Connections.open``)."""
+        self.transport = transport
+        self.wait_since = t = transport.sent_ns
+        self.pending.append(t)
+
     def busy_since(self) -> int:
         """Since when the oldest request in flight has waited (for timeouts)."""
         return max(self.wait_since, self.pending[0]) if self.pending else 0

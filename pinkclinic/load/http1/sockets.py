@@ -14,7 +14,10 @@ callbacks with asyncio's guarantees: ``connection_made`` once connected, then
 ``connection_made``, never from inside ``close()``, ``abort()`` or ``write()``.
 The owner (``Connections``) is told of each connect: ``dialed(sock)`` just before
 ``connection_made``, or ``dial_failed(sock, exc)`` (``exc`` None: cancelled), never
-from inside the call that opened or cancelled it.
+from inside the call that opened or cancelled it. The one exception: a ``Sock`` given its
+``first`` bytes sends them right after connect(); if the connect completed at once (as on
+loopback), it is ``OPEN`` when constructed, and the owner, which sees that, is told
+nothing (``_send_first``).
 """
 
 from __future__ import annotations
@@ -24,11 +27,14 @@ import os
 import select
 import socket
 from _socket import socket as raw_socket  # socket.socket's base: no __init__, close() in Python
+from errno import EINPROGRESS
+from time import perf_counter_ns
 
 EPOLLIN, EPOLLOUT = select.EPOLLIN, select.EPOLLOUT
 EPOLLFAIL = select.EPOLLERR | select.EPOLLHUP
 EPOLLRDHUP = select.EPOLLRDHUP  # the peer's FIN has come: read on to the end
 WATCH = EPOLLIN | EPOLLOUT | EPOLLRDHUP | select.EPOLLET
+WATCH_READ = EPOLLIN | EPOLLRDHUP | select.EPOLLET  # nothing left to write
 READ_EVENTS = EPOLLIN | EPOLLFAIL | EPOLLRDHUP
 TO_END = EPOLLFAIL | EPOLLRDHUP
 RECV_SIZE = 65536  # under malloc's mmap threshold: a bigger recv() buffer cost an mmap, an mremap and a munmap per read
@@ -96,16 +102,19 @@ class Poller:
 class Sock:
     """One non-blocking TCP connection: a connect, then a transport for ``proto``."""
 
-    __slots__ = ("after_flush", "fd", "owner", "poller", "proto", "sock", "state", "wbuf")
+    __slots__ = ("after_flush", "fd", "out", "owner", "poller", "proto", "sent_ns", "sock",
+                 "state", "wbuf")
 
     def __init__(self, poller: Poller, owner, proto, family: int, addr: tuple,
-                 nodelay: bool = True):
+                 nodelay: bool = True, first: bytes | None = None):
         self.poller = poller
         self.owner = owner
         self.proto = proto
         self.state = CONNECTING
         self.wbuf: bytearray | None = None  # what send() could not take yet
         self.after_flush = False  # close() was called with wbuf not empty
+        self.out = True  # EPOLLOUT is watched (see write())
+        self.sent_ns = 0  # when ``first`` went out with the connect (state OPEN at once)
         self.fd = -1
         try:
             sock = raw_socket(family, _STREAM)
@@ -119,16 +128,39 @@ class Sock:
             if nodelay:
                 sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
             err = sock.connect_ex(addr)
-            if err and err != errno.EINPROGRESS:
+            if err and err != EINPROGRESS:
                 raise OSError(err, os.strerror(err))  # OSError picks the subclass by errno
             self.fd = fd = sock.fileno()
-            poller.ep.register(fd, WATCH)
+            if first is not None and self._send_first(sock, first):
+                poller.ep.register(fd, WATCH if self.wbuf else WATCH_READ)
+            else:
+                poller.ep.register(fd, WATCH)
         except OSError as e:
             sock.close()
             self.state = CLOSED
             poller.soon(self._failed, e)
             return
         poller.socks[fd] = self
+
+    def _send_first(self, sock, first: bytes) -> bool:
+        """Send ``first`` right after the connect: was the connection made, and it sent?
+
+        A connect to this host usually completes within connect() (loopback: the
+        handshake runs in the kernel before connect() returns), so the request goes out
+        without waiting for EPOLLOUT: no event, no ``dialed``/``connection_made`` round
+        trip. A connect still in progress refuses the send (EAGAIN): the usual path; a
+        failed one raises its error (ECONNREFUSED...), the connect's failure."""
+        self.sent_ns = perf_counter_ns()
+        try:
+            n = sock.send(first)
+        except (BlockingIOError, InterruptedError):
+            return False
+        self.state = OPEN
+        self.out = False
+        if n != len(first):
+            self.wbuf = bytearray(memoryview(first)[n:])
+            self.out = True
+        return True
 
     # -- the connect's handle ----------------------------------------------------------------
     def done(self) -> bool:
@@ -210,6 +242,9 @@ class Sock:
             return
         if n != len(data):
             self.wbuf = bytearray(memoryview(data)[n:])  # sent on EPOLLOUT's next edge
+            if not self.out:  # connected by _send_first: EPOLLOUT was not watched
+                self.out = True
+                self.poller.ep.modify(self.fd, WATCH)
 
     def _flush(self) -> None:
         try:
