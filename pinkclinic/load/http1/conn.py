@@ -34,6 +34,7 @@ from httptools import (
 )
 
 MALFORMED, RESET, CLOSED = "malformed", "reset", "closed"
+NO_STEPS: deque[int] = deque(maxlen=0)  # the steps of every untraced connection: keeps nothing
 
 
 class H1Conn(asyncio.Protocol):
@@ -51,7 +52,8 @@ class H1Conn(asyncio.Protocol):
         self.lat = rec.lat  # the recorder cuts these in place, so the references stay valid
         self.status = rec.status
         self.trace = rec.trace  # None, or the per-request trace (doctor's per-route table)
-        self.steps: deque[int] = deque()  # traced only: the sequence step of each request in flight
+        # traced only: the sequence step of each request in flight
+        self.steps: deque[int] = NO_STEPS if self.trace is None else deque()
         self.closed_loop = pacer.closed
         self.slot = slot
         # ``rest`` is not empty while the parser is between two messages: llhttp calls
@@ -244,9 +246,15 @@ class H1Conn(asyncio.Protocol):
         self.conns.retired(self, len(self.pending), linger=not close_now)
         self.pending.clear()
         self.steps.clear()  # rewound: sent again, and traced again, on the next connection
-        if close_now:
+        if close_now:  # the server's FIN is in flight: do not wait for it
             self.dead = True
-            self.transport.close()  # the server's FIN is in flight: do not wait for it
+            transport = self.transport
+            # ended here, so connection_lost has nothing left to do: break the cycles it
+            # would break (see there) at once, and spare its deferred call. The parser,
+            # if it is running, holds itself until it returns; it parses nothing after a
+            # response that ends the connection (llhttp: "closed connection").
+            self.parser = self.transport = None
+            transport.release()
 
     def upgraded(self) -> None:
         """After a 101 the connection speaks another protocol: retire it like a

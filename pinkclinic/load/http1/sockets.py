@@ -11,7 +11,8 @@ writing at once (closing the socket removes it), then send and recv, as in wrk.
 the handle of its connect (``done``, ``cancel``). The protocol gets asyncio's
 callbacks with asyncio's guarantees: ``connection_made`` once connected, then
 ``data_received`` and ``eof_received``, and ``connection_lost`` exactly once after
-``connection_made``, never from inside ``close()``, ``abort()`` or ``write()``.
+``connection_made``, never from inside ``close()``, ``abort()`` or ``write()``; unless
+the protocol ends the connection with ``release()`` (which means: tell me nothing more).
 The owner (``Connections``) is told of each connect: ``dialed(sock)`` just before
 ``connection_made``, or ``dial_failed(sock, exc)`` (``exc`` None: cancelled), never
 from inside the call that opened or cancelled it. The one exception: a ``Sock`` given its
@@ -268,6 +269,14 @@ class Sock:
                 self.poller.soon(self.proto.connection_lost, None)
         elif self.state == CONNECTING:
             self.cancel()
+
+    def release(self) -> None:
+        """Close for a protocol that has ended itself: as ``close()``, but without
+        ``connection_lost`` when nothing is left to send (else it follows the last send)."""
+        if self.state == OPEN and not self.wbuf:
+            self._close()
+        else:
+            self.close()
 
     def abort(self) -> None:
         if self.state == CONNECTING:
