@@ -243,7 +243,7 @@ class H1Conn(asyncio.Protocol):
         self.closing = True
         self.conns.precise = True  # from now on, connections note where bodies end
         close_now = self.got is False and self.transport is not None
-        self.conns.retired(self, len(self.pending), linger=not close_now)
+        self.conns.retired(self, len(self.pending), not close_now)  # linger: see there
         self.pending.clear()
         self.steps.clear()  # rewound: sent again, and traced again, on the next connection
         if close_now:  # the server's FIN is in flight: do not wait for it

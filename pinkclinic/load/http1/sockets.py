@@ -15,10 +15,15 @@ callbacks with asyncio's guarantees: ``connection_made`` once connected, then
 the protocol ends the connection with ``release()`` (which means: tell me nothing more).
 The owner (``Connections``) is told of each connect: ``dialed(sock)`` just before
 ``connection_made``, or ``dial_failed(sock, exc)`` (``exc`` None: cancelled), never
-from inside the call that opened or cancelled it. The one exception: a ``Sock`` given its
-``first`` bytes sends them right after connect(); if the connect completed at once (as on
-loopback), it is ``OPEN`` when constructed, and the owner, which sees that, is told
-nothing (``_send_first``).
+from inside the call that opened or cancelled it.
+
+The one exception: a ``Sock`` given its ``first`` bytes sends them right after connect().
+A connect to this host usually completes within connect() (loopback: the handshake runs
+in the kernel before connect() returns), so the request goes out without waiting for
+EPOLLOUT, and the ``Sock`` is ``OPEN`` when constructed: the owner, which sees that, is
+told nothing, and EPOLLOUT is watched only once a write leaves something to send. A
+connect still in progress refuses the send (EAGAIN): the usual path; a failed one raises
+its error (ECONNREFUSED...): the connect's failure.
 """
 
 from __future__ import annotations
@@ -132,8 +137,20 @@ class Sock:
             if err and err != EINPROGRESS:
                 raise OSError(err, os.strerror(err))  # OSError picks the subclass by errno
             self.fd = fd = sock.fileno()
-            if first is not None and self._send_first(sock, first):
-                poller.ep.register(fd, WATCH if self.wbuf else WATCH_READ)
+            if first is not None:  # see the module's docstring
+                self.sent_ns = perf_counter_ns()
+                try:
+                    n = sock.send(first)
+                except (BlockingIOError, InterruptedError):  # still connecting
+                    poller.ep.register(fd, WATCH)
+                else:  # made: no event, no dialed() and connection_made()
+                    self.state = OPEN
+                    if n == len(first):
+                        self.out = False
+                        poller.ep.register(fd, WATCH_READ)
+                    else:
+                        self.wbuf = bytearray(memoryview(first)[n:])
+                        poller.ep.register(fd, WATCH)
             else:
                 poller.ep.register(fd, WATCH)
         except OSError as e:
@@ -142,26 +159,6 @@ class Sock:
             poller.soon(self._failed, e)
             return
         poller.socks[fd] = self
-
-    def _send_first(self, sock, first: bytes) -> bool:
-        """Send ``first`` right after the connect: was the connection made, and it sent?
-
-        A connect to this host usually completes within connect() (loopback: the
-        handshake runs in the kernel before connect() returns), so the request goes out
-        without waiting for EPOLLOUT: no event, no ``dialed``/``connection_made`` round
-        trip. A connect still in progress refuses the send (EAGAIN): the usual path; a
-        failed one raises its error (ECONNREFUSED...), the connect's failure."""
-        self.sent_ns = perf_counter_ns()
-        try:
-            n = sock.send(first)
-        except (BlockingIOError, InterruptedError):
-            return False
-        self.state = OPEN
-        self.out = False
-        if n != len(first):
-            self.wbuf = bytearray(memoryview(first)[n:])
-            self.out = True
-        return True
 
     # -- the connect's handle ----------------------------------------------------------------
     def done(self) -> bool:
@@ -273,8 +270,10 @@ class Sock:
     def release(self) -> None:
         """Close for a protocol that has ended itself: as ``close()``, but without
         ``connection_lost`` when nothing is left to send (else it follows the last send)."""
-        if self.state == OPEN and not self.wbuf:
-            self._close()
+        if self.state == OPEN and not self.wbuf:  # _close(), inlined (a connection per request)
+            self.state = CLOSED
+            del self.poller.socks[self.fd]  # open: the fd is still this socket's
+            self.sock.close()
         else:
             self.close()
 
