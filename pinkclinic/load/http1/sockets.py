@@ -240,7 +240,7 @@ class Sock:
             return
         if n != len(data):
             self.wbuf = bytearray(memoryview(data)[n:])  # sent on EPOLLOUT's next edge
-            if not self.out:  # connected by _send_first: EPOLLOUT was not watched
+            if not self.out:  # made by its first send: EPOLLOUT was not watched
                 self.out = True
                 self.poller.ep.modify(self.fd, WATCH)
 

@@ -1,5 +1,5 @@
 """A new connection's first request goes out with its connect when the connect completes at
-once (loopback: sockets.Sock._send_first), and every outcome of that send keeps its meaning:
+once (loopback; sockets.Sock with ``first``), and every outcome of that send keeps its meaning:
 a partial send is finished on EPOLLOUT, a refused connect is a ``refused`` error."""
 
 from __future__ import annotations
