@@ -34,6 +34,7 @@ from httptools import (
 )
 
 MALFORMED, RESET, CLOSED = "malformed", "reset", "closed"
+NO_STEPS: deque[int] = deque(maxlen=0)  # the steps of every untraced connection: keeps nothing
 
 
 class H1Conn(asyncio.Protocol):
@@ -51,7 +52,8 @@ class H1Conn(asyncio.Protocol):
         self.lat = rec.lat  # the recorder cuts these in place, so the references stay valid
         self.status = rec.status
         self.trace = rec.trace  # None, or the per-request trace (doctor's per-route table)
-        self.steps: deque[int] = deque()  # traced only: the sequence step of each request in flight
+        # traced only: the sequence step of each request in flight
+        self.steps: deque[int] = NO_STEPS if self.trace is None else deque()
         self.closed_loop = pacer.closed
         self.slot = slot
         # ``rest`` is not empty while the parser is between two messages: llhttp calls
@@ -97,6 +99,12 @@ class H1Conn(asyncio.Protocol):
             self.wait_since = now or perf_counter_ns()
         self.transport.write(self.req or self.next_request())
         self.pending.append(origin)
+
+    def sent_on_connect(self, transport) -> None:
+        """Made, with its first request sent by the connect (``Connections.open``)."""
+        self.transport = transport
+        self.wait_since = t = transport.sent_ns
+        self.pending.append(t)
 
     def busy_since(self) -> int:
         """Since when the oldest request in flight has waited (for timeouts)."""
@@ -235,12 +243,18 @@ class H1Conn(asyncio.Protocol):
         self.closing = True
         self.conns.precise = True  # from now on, connections note where bodies end
         close_now = self.got is False and self.transport is not None
-        self.conns.retired(self, len(self.pending), linger=not close_now)
+        self.conns.retired(self, len(self.pending), not close_now)  # linger: see there
         self.pending.clear()
         self.steps.clear()  # rewound: sent again, and traced again, on the next connection
-        if close_now:
+        if close_now:  # the server's FIN is in flight: do not wait for it
             self.dead = True
-            self.transport.close()  # the server's FIN is in flight: do not wait for it
+            transport = self.transport
+            # ended here, so connection_lost has nothing left to do: break the cycles it
+            # would break (see there) at once, and spare its deferred call. The parser,
+            # if it is running, holds itself until it returns; it parses nothing after a
+            # response that ends the connection (llhttp: "closed connection").
+            self.parser = self.transport = None
+            transport.release()
 
     def upgraded(self) -> None:
         """After a 101 the connection speaks another protocol: retire it like a

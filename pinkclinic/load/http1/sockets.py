@@ -11,10 +11,19 @@ writing at once (closing the socket removes it), then send and recv, as in wrk.
 the handle of its connect (``done``, ``cancel``). The protocol gets asyncio's
 callbacks with asyncio's guarantees: ``connection_made`` once connected, then
 ``data_received`` and ``eof_received``, and ``connection_lost`` exactly once after
-``connection_made``, never from inside ``close()``, ``abort()`` or ``write()``.
+``connection_made``, never from inside ``close()``, ``abort()`` or ``write()``; unless
+the protocol ends the connection with ``release()`` (which means: tell me nothing more).
 The owner (``Connections``) is told of each connect: ``dialed(sock)`` just before
 ``connection_made``, or ``dial_failed(sock, exc)`` (``exc`` None: cancelled), never
 from inside the call that opened or cancelled it.
+
+The one exception: a ``Sock`` given its ``first`` bytes sends them right after connect().
+A connect to this host usually completes within connect() (loopback: the handshake runs
+in the kernel before connect() returns), so the request goes out without waiting for
+EPOLLOUT, and the ``Sock`` is ``OPEN`` when constructed: the owner, which sees that, is
+told nothing, and EPOLLOUT is watched only once a write leaves something to send. A
+connect still in progress refuses the send (EAGAIN): the usual path; a failed one raises
+its error (ECONNREFUSED...): the connect's failure.
 """
 
 from __future__ import annotations
@@ -24,11 +33,14 @@ import os
 import select
 import socket
 from _socket import socket as raw_socket  # socket.socket's base: no __init__, close() in Python
+from errno import EINPROGRESS
+from time import perf_counter_ns
 
 EPOLLIN, EPOLLOUT = select.EPOLLIN, select.EPOLLOUT
 EPOLLFAIL = select.EPOLLERR | select.EPOLLHUP
 EPOLLRDHUP = select.EPOLLRDHUP  # the peer's FIN has come: read on to the end
 WATCH = EPOLLIN | EPOLLOUT | EPOLLRDHUP | select.EPOLLET
+WATCH_READ = EPOLLIN | EPOLLRDHUP | select.EPOLLET  # nothing left to write
 READ_EVENTS = EPOLLIN | EPOLLFAIL | EPOLLRDHUP
 TO_END = EPOLLFAIL | EPOLLRDHUP
 RECV_SIZE = 65536  # under malloc's mmap threshold: a bigger recv() buffer cost an mmap, an mremap and a munmap per read
@@ -96,16 +108,19 @@ class Poller:
 class Sock:
     """One non-blocking TCP connection: a connect, then a transport for ``proto``."""
 
-    __slots__ = ("after_flush", "fd", "owner", "poller", "proto", "sock", "state", "wbuf")
+    __slots__ = ("after_flush", "fd", "out", "owner", "poller", "proto", "sent_ns", "sock",
+                 "state", "wbuf")
 
     def __init__(self, poller: Poller, owner, proto, family: int, addr: tuple,
-                 nodelay: bool = True):
+                 nodelay: bool = True, first: bytes | None = None):
         self.poller = poller
         self.owner = owner
         self.proto = proto
         self.state = CONNECTING
         self.wbuf: bytearray | None = None  # what send() could not take yet
         self.after_flush = False  # close() was called with wbuf not empty
+        self.out = True  # EPOLLOUT is watched (see write())
+        self.sent_ns = 0  # when ``first`` went out with the connect (state OPEN at once)
         self.fd = -1
         try:
             sock = raw_socket(family, _STREAM)
@@ -119,10 +134,25 @@ class Sock:
             if nodelay:
                 sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
             err = sock.connect_ex(addr)
-            if err and err != errno.EINPROGRESS:
+            if err and err != EINPROGRESS:
                 raise OSError(err, os.strerror(err))  # OSError picks the subclass by errno
             self.fd = fd = sock.fileno()
-            poller.ep.register(fd, WATCH)
+            if first is not None:  # see the module's docstring
+                self.sent_ns = perf_counter_ns()
+                try:
+                    n = sock.send(first)
+                except (BlockingIOError, InterruptedError):  # still connecting
+                    poller.ep.register(fd, WATCH)
+                else:  # made: no event, no dialed() and connection_made()
+                    self.state = OPEN
+                    if n == len(first):
+                        self.out = False
+                        poller.ep.register(fd, WATCH_READ)
+                    else:
+                        self.wbuf = bytearray(memoryview(first)[n:])
+                        poller.ep.register(fd, WATCH)
+            else:
+                poller.ep.register(fd, WATCH)
         except OSError as e:
             sock.close()
             self.state = CLOSED
@@ -210,6 +240,9 @@ class Sock:
             return
         if n != len(data):
             self.wbuf = bytearray(memoryview(data)[n:])  # sent on EPOLLOUT's next edge
+            if not self.out:  # made by its first send: EPOLLOUT was not watched
+                self.out = True
+                self.poller.ep.modify(self.fd, WATCH)
 
     def _flush(self) -> None:
         try:
@@ -233,6 +266,16 @@ class Sock:
                 self.poller.soon(self.proto.connection_lost, None)
         elif self.state == CONNECTING:
             self.cancel()
+
+    def release(self) -> None:
+        """Close for a protocol that has ended itself: as ``close()``, but without
+        ``connection_lost`` when nothing is left to send (else it follows the last send)."""
+        if self.state == OPEN and not self.wbuf:  # _close(), inlined (a connection per request)
+            self.state = CLOSED
+            del self.poller.socks[self.fd]  # open: the fd is still this socket's
+            self.sock.close()
+        else:
+            self.close()
 
     def abort(self) -> None:
         if self.state == CONNECTING:
