@@ -15,12 +15,12 @@ from tests.bootstrap.probe_env import TARGETS, get, innermost, probe_env, python
 from tests.helpers import free_port, server
 
 
-def _blocks_naming(rec_dir, pid, func, n):
+def _blocks_naming(rec_dir, pid, func, n, timeout=5.0):
     """Wait until ``n`` block records name ``func``; return all of those found."""
     def found():
         hits = [b for b in records(rec_dir, pid, "block") if innermost(b["stack"]) == func]
         return hits if len(hits) >= n else None
-    return wait_for(found, timeout=5) or [
+    return wait_for(found, timeout=timeout) or [
         b for b in records(rec_dir, pid, "block") if innermost(b["stack"]) == func]
 
 
@@ -76,16 +76,18 @@ def test_cpu_bound_handler_is_on_cpu(tmp_path):
     with server(cmd, port, env=probe_env(tmp_path, ["loop"])) as proc:
         get(port, "/cpu")  # the first stall of a calm loop may end unseen, and alerts
         sent = 1
-        # the stack is taken by the watcher while the loop is still stalled; on a machine
-        # so busy that the watcher itself waits for a core past the stall's end (a CI run
-        # at load 5 on 2 cores: the loop thread waited 65 ms of an 80 ms stall) it is
-        # missed, and the beat alone records the stall: stall again, up to 6 times
+        # the stack is taken by the watcher, on alert for 2 s after a stall, while the loop
+        # is still stalled. A stall spent mostly waiting for a core raises no alert (a CI
+        # run at load 5 on 2 cores: the loop thread waited 65 ms of an 80 ms stall), and
+        # the next is recorded by the beat alone: stall again, up to 6 times, each within
+        # the alert of the one before
         blocks = []
         while not blocks and sent < 6:
             time.sleep(0.25)
             get(port, "/cpu")
             sent += 1
-            blocks = _blocks_naming(tmp_path, proc.pid, "spin", 1)
+            blocks = _blocks_naming(tmp_path, proc.pid, "spin", 1, timeout=0.5)
+        wait_for(lambda: len(records(tmp_path, proc.pid, "block")) >= sent - 1, timeout=5)
         every = records(tmp_path, proc.pid, "block")
     assert sent - 1 <= len(every) <= sent and blocks, json.dumps(every)
     assert all(innermost(b["stack"]) == "spin" for b in every if b["stack"]), json.dumps(every)
