@@ -99,6 +99,19 @@ def _launched(tmp_path, cmd: list[str], load: str) -> tuple[str, str | None]:
     return _verdict_and_culprit(tmp_path / "launched.pinkclinic-doctor")
 
 
+def _doctor_pid_under_load(tmp_path, name: str, pid: int, port: int):
+    """``doctor --pid`` with its own load while an outside client keeps requesting: the
+    run succeeds and not one of the outside client's requests fails."""
+    load = Load(port)
+    load.start()
+    proc = run_cli("doctor", "--dest", str(tmp_path), "--name", name, "--pid", str(pid),
+                   "--load", "-c 10 -d 3 /", timeout=120)
+    load.stop()
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    assert load.failed == [] and load.ok > 0
+    return proc
+
+
 def _stream(rec, pid: int) -> list[dict]:
     return read_probe_file(rec / f"probe-{pid}.jsonl")[1]
 
@@ -115,13 +128,7 @@ def test_bare_asyncio_server_attached_like_launched_left_as_it_was_and_attached_
     port = free_port()
     with server([sys.executable, str(APPS / "loop_server.py"), str(port), "block"], port) as srv:
         before = dump_state(srv.pid, tmp_path) if INJECTS else None
-        load = Load(port)
-        load.start()
-        proc = run_cli("doctor", "--dest", str(tmp_path), "--name", "first", "--pid",
-                       str(srv.pid), "--load", "-c 10 -d 3 /", timeout=120)
-        load.stop()
-        assert proc.returncode == 0, proc.stderr[-3000:]
-        assert load.failed == [] and load.ok > 0
+        proc = _doctor_pid_under_load(tmp_path, "first", srv.pid, port)
         rec = tmp_path / "first.pinkclinic-doctor"
         result = json.loads((rec / "load-result.json").read_text())
         assert result["errors"] == result["non2xx"] == result["timeouts"] == 0
@@ -166,13 +173,7 @@ def test_gunicorn_with_two_workers_every_process_attached_like_launched(tmp_path
     with server([sys.executable, *app, "-b", f"127.0.0.1:{port}"], port) as srv:
         wait_for(lambda: len(python_pids(srv.pid)) == 3, timeout=20, what="both workers")
         pids = sorted(python_pids(srv.pid))
-        load = Load(port)
-        load.start()
-        proc = run_cli("doctor", "--dest", str(tmp_path), "--name", "attached", "--pid",
-                       str(srv.pid), "--load", "-c 10 -d 3 /", timeout=120)
-        load.stop()
-        assert proc.returncode == 0, proc.stderr[-3000:]
-        assert load.failed == [] and load.ok > 0
+        proc = _doctor_pid_under_load(tmp_path, "attached", srv.pid, port)
         assert sorted(python_pids(srv.pid)) == pids  # no worker lost or restarted
     rec = tmp_path / "attached.pinkclinic-doctor"
     outcomes = json.loads((rec / "manifest.json").read_text())["attach"]["probe"]
