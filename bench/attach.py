@@ -40,6 +40,7 @@ from types import SimpleNamespace
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+from bench.cost import CONTROL  # noqa: E402
 from pinkclinic.commands.doctor import ATTACH_FEATURES, PROBE_OPTIONS  # noqa: E402
 from pinkclinic.procs import process_cpu_s  # noqa: E402
 from pinkclinic.recording import Recording  # noqa: E402
@@ -47,7 +48,6 @@ from pinkclinic.session.probe_attach import InjectedProbe  # noqa: E402
 from tests.helpers import free_port, wait_port  # noqa: E402
 
 APP = ROOT / "tests/session/apps/loop_server.py"
-CONTROL = "import time\nwhile True:\n    time.sleep(0.01)\n"
 
 
 def cpu_s(pid: int) -> float:

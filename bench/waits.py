@@ -32,7 +32,7 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
-from bench.cost import probe_threads_cpu  # noqa: E402
+from bench.cost import CONTROL, probe_threads_cpu  # noqa: E402
 from tests.helpers import free_port, wait_port  # noqa: E402
 
 RESULTS = ROOT / "bench" / "results"
@@ -42,7 +42,6 @@ SERVER = ROOT / "samples" / "io_wait_starlette.py"
 # "control": bare, with a do-nothing process on the server's core waking 100 times a second
 # (bench/cost.py's control: the machine's own price for any 100 Hz wake-up, as the
 # probe's loop watcher)
-CONTROL = "import time\nwhile True:\n    time.sleep(0.01)\n"
 CONDITIONS = {"bare": None, "control (100 Hz, do-nothing)": "control", "probe, no waits rate": 0, "waits (20 ms)": 20, "waits (50 ms)": 50,
               "doctor (100 ms)": 100}
 # sample, designed site function, kind, designed share of request time, why
