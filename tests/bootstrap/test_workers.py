@@ -47,18 +47,24 @@ def test_uvicorn_spawned_workers(tmp_path):
     cmd = [sys.executable, "-m", "uvicorn", "--workers", "2", "--port", str(port),
            "--app-dir", str(TARGETS), "--log-level", "warning", "starlette_app:app"]
     with server(cmd, port, env=probe_env(tmp_path)) as proc:
-        for _ in range(4):
+        for _ in range(8):
             get(port, "/sleep")
-            time.sleep(0.1)
+            time.sleep(0.15)
         procs, workers = _workers(tmp_path, proc.pid, 2)
 
         def blocked():
             hits = [b for p in processes(tmp_path).values() for b in p.of("block")
                     if innermost(b["stack"]) == "fetch_report_sync"]
-            return hits if len(hits) >= 4 else None
-        blocks = wait_for(blocked, timeout=5)
+            return hits if len(hits) >= 5 else None
+        named = wait_for(blocked, timeout=5)
     assert len(workers) == 2, {pid: (p.ppid, p.of("listen")) for pid, p in procs.items()}
     for w in workers.values():
         assert not w.header["forked"]  # a fresh interpreter, not a fork
         assert [r["loop"] for r in w.of("loop") if r["event"] == "start"] == ["uvloop"]
-    assert blocks and len(blocks) == 4 and all(b["on_cpu"] is False for b in blocks)
+    # Eight 50 ms stalls, shared by the two workers. Each worker's first stall may end
+    # unseen (a calm loop is looked at once a window: a block record with no stack, see
+    # test_loop._check_sleep_blocks), so at least six are caught with the call on top;
+    # one more may be missed when another process holds the core the watcher wakes on.
+    blocks = [b for p in processes(tmp_path).values() for b in p.of("block")]
+    assert named and len(named) >= 5 and all(b["on_cpu"] is False for b in named), blocks
+    assert len(blocks) >= 8, blocks
