@@ -218,3 +218,33 @@ def test_two_stalls_alert_briefly_a_third_for_long(tmp_path):
         blocks = records(tmp_path, proc.pid, "block")
     assert len(blocks) == 3, blocks
     assert calm <= 4 and alert >= 20, (calm, alert)
+
+
+def test_a_calm_loop_ticks_half_as_often_as_one_on_alert(tmp_path):
+    """The beat comes every ``calm_tick_ms`` (20) on a calm loop, each tick that finds
+    the loop idle being a wake-up; a stall puts the watcher on alert for 2 s, and the
+    beat comes every ``tick_ms`` (10) meanwhile. Ticks a second, from the ``lag``
+    records' counts over their intervals: a tick runs late on a busy machine, never
+    early, so the calm rate has a ceiling and the alert rate a floor."""
+    port = free_port()
+    cmd = [sys.executable, str(TARGETS / "aio_server.py"), str(port)]
+    with server(cmd, port, env=probe_env(tmp_path, ["loop"])) as proc:
+        assert wait_for(lambda: records(tmp_path, proc.pid, "loop"))
+        time.sleep(2.3)  # past the alert of the loop's own start-up
+        calm_from = time.time()
+        time.sleep(1.0)
+        calm_to = time.time()
+        assert get(port, "/sleep").endswith(b"ok")  # a 50 ms stall: on alert for 2 s
+        stalled = time.time()
+        time.sleep(1.5)
+        lags = records(tmp_path, proc.pid, "lag")
+        feature = next(r for r in records(tmp_path, proc.pid, "feature") if r["feature"] == "loop")
+
+    def per_s(lo, hi):
+        rs = [r for r in lags if lo <= r["t"] < hi]
+        assert len(rs) >= 5, lags
+        return sum(r["n"] for r in rs) / sum(r["interval_ms"] for r in rs) * 1000
+
+    calm, alert = per_s(calm_from + 0.1, calm_to), per_s(stalled + 0.2, stalled + 1.5)
+    assert (feature["tick_ms"], feature["calm_tick_ms"]) == (10, 20)
+    assert calm <= 53 and alert >= 70 and alert >= 1.4 * calm, (calm, alert)

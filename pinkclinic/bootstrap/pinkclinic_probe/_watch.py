@@ -1,7 +1,8 @@
 """The watcher thread of one loop thread: lag, blocked-loop stacks, task counts.
 
-Lag (feature ``loop``): the loop runs a timer of its own every ``tick_ms``
-(``_Beat``, re-armed with ``loop.call_later``) that notes how late it ran. Nothing per
+Lag (feature ``loop``): the loop runs a timer of its own (``_Beat``, re-armed with
+``loop.call_later``) that notes how late it ran: every ``tick_ms`` while the watcher is on
+alert, every ``calm_tick_ms`` otherwise (:func:`tick_intervals`). Nothing per
 tick crosses threads: no self-pipe write to wake the loop, no watcher wake-up. The
 watcher wakes when the pending tick could be half-way to a stall (``block_ms / 2`` past
 its due time, every 15-25 ms) and to write each window's ``lag`` record. If the tick is
@@ -20,8 +21,8 @@ posts its ticks with ``loop.call_soon_threadsafe`` (every ``tasks_ms``) as befor
 the stall logic is off.
 
 ``dur_ms`` runs from the due time of the tick that caught the stall to the moment it ran:
-a lower bound, short of the true stall by at most ``tick_ms`` (hence a 10 ms tick for a
-30 ms threshold: a 50 ms stall always measures at least 40 ms). The stack is taken
+a lower bound, short of the true stall by at most the tick's interval (a 20 ms calm tick
+for a 30 ms threshold: a 50 ms stall always measures at least 30 ms; 40 ms on alert). The stack is taken
 ``tick_ms / 2`` before ``block_ms`` and again at ``block_ms``; only a stack taken while
 the tick was still pending is kept, so it never shows what ran after the stall.
 """
@@ -46,6 +47,20 @@ WAITS_MAX_GAP_S = 1.0  # however little the loop computes, a snapshot a second
 WAITS_STALL_S = 0.001  # what one snapshot may hold the loop for
 FIRST_TASKS = 200  # tasks walked by the first snapshot; then adapted to WAITS_STALL_S
 MAX_TASKS = 10000
+
+
+def tick_intervals(probe):
+    """(tick_s, calm_s, block_s): the beat's interval on alert (``tick_ms``, 10) and on a
+    calm loop (``calm_tick_ms``), and the stall threshold (``block_ms``, 30). The calm
+    interval defaults to twice the tick, at most ``block_ms - tick_ms`` (20 ms with the
+    defaults): a stall of ``block_ms + calm_tick_ms`` (50 ms) still always measures at
+    least ``block_ms``, and the beat wakes an idle loop half as often (each wake-up of
+    the loop costs some 50-65 µs of CPU on a VM: ``bench/results/beat_wakeups.md``)."""
+    tick_s = probe.opt("tick_ms", 10) / 1000.0
+    block_s = probe.opt("block_ms", 30) / 1000.0
+    calm_ms = probe.opt("calm_tick_ms", None)
+    calm_s = min(2 * tick_s, block_s - tick_s) if calm_ms is None else calm_ms / 1000.0
+    return tick_s, max(tick_s, calm_s), block_s
 
 
 def _deltas(start, end):
@@ -214,14 +229,17 @@ class _Beat:
     Each tick also takes the raw reading of the loop thread's CPU and run-queue time
     (``sched``: one ``pread``, about 1 µs, parsed only for a stall), so that a stall comes
     with what the thread did over it, from the tick before to the one that was late."""
-    __slots__ = ("alive", "due", "first_due", "lags", "loop", "probe", "ran", "ran_prev", "sched",
-                 "sched_read", "seq", "snaps", "stall_s", "stalls", "tick_s", "tid", "wake",
-                 "window_s", "window_start")
+    __slots__ = ("alive", "calm_s", "due", "fine_until", "first_due", "lags", "loop", "probe",
+                 "ran", "ran_prev", "sched", "sched_read", "seq", "snaps", "stall_s", "stalls",
+                 "tick_s", "tid", "wake", "window_s", "window_start")
 
     def __init__(self, loop, tick_s, stall_s, window_s, probe, tid, wake, snaps=None,
-                 sched_read=None):
+                 sched_read=None, calm_s=None):
         self.loop = loop
         self.tick_s = tick_s
+        self.calm_s = calm_s or tick_s  # the interval while the watcher is not on alert
+        self.fine_until = 0.0  # perf_counter until which the interval is tick_s (set by
+        # the watcher when a stall puts it on alert)
         self.stall_s = stall_s
         self.window_s = window_s
         self.probe = probe
@@ -253,9 +271,10 @@ class _Beat:
         self.sched = sched
         self.ran_prev, self.ran = self.ran, now
         if self.alive:
-            self.due = now + self.tick_s
+            interval = self.tick_s if now < self.fine_until else self.calm_s
+            self.due = now + interval
             try:
-                self.loop.call_later(self.tick_s, self)
+                self.loop.call_later(interval, self)
             except RuntimeError:  # closing
                 self.alive = False
         self.seq += 1
@@ -304,8 +323,7 @@ class Watcher:
         self.lag = lag
         self.tasks = tasks
         self._forget = forget
-        self.tick_s = probe.opt("tick_ms", 10) / 1000.0
-        self.block_s = probe.opt("block_ms", 30) / 1000.0
+        self.tick_s, self.calm_s, self.block_s = tick_intervals(probe)
         self.window_s = probe.opt("lag_interval_ms", 100) / 1000.0
         self.tasks_s = probe.opt("tasks_ms", 500) / 1000.0
         # task snapshots (``waits``): every waits_ms (with the counts when 0), slowed down
@@ -474,7 +492,7 @@ class Watcher:
             from asyncio import all_tasks
             snaps = _Snaps(self, loop, all_tasks)
         beat = _Beat(loop, self.tick_s, self.block_s, self.window_s, self.probe, self.tid,
-                     self._wake, snaps, self._raw_sched)
+                     self._wake, snaps, self._raw_sched, calm_s=self.calm_s)
         try:
             loop.call_soon_threadsafe(beat)
         except RuntimeError:  # closed under us; wait for the stop hook
@@ -518,6 +536,7 @@ class Watcher:
                         recent += [now for due in alerting if due != beat.first_due]
                         long = len(recent) >= REPEATS
                         alert_until = max(alert_until, now + (ALERT_S if long else ALERT_FIRST_S))
+                        beat.fine_until = alert_until
                     self._unseen_stalls(stalls, caught)
                     caught.clear()
         finally:
