@@ -35,7 +35,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from bench.attach import Driver, med_iqr  # noqa: E402
-from pinkclinic.procs import process_cpu_s  # noqa: E402
+from pinkclinic.procs import process_cpu_s, thread_wakeups  # noqa: E402
 from pinkclinic.target.env import probe_env  # noqa: E402
 from tests.helpers import free_port, wait_port  # noqa: E402
 
@@ -63,23 +63,10 @@ TICKS = {"bare": None, "tick 10 ms (before)": {"calm_tick_ms": 10},
          "calm 20 ms, 10 on alert (default)": {}, "calm 40 ms": {"calm_tick_ms": 40}}
 
 
-def switches(pid: int) -> int:
-    """Voluntary context switches of every thread of ``pid``: each a sleep that ended."""
-    total = 0
-    for tid in os.listdir(f"/proc/{pid}/task"):
-        try:
-            status = Path(f"/proc/{pid}/task/{tid}/status").read_text()
-        except OSError:
-            continue
-        total += int(next(x.split()[1] for x in status.splitlines()
-                          if x.startswith("voluntary_ctxt_switches")))
-    return total
-
-
 def window(pid: int, driver: Driver, secs: float) -> dict:
-    s0, c0, t0 = switches(pid), process_cpu_s(pid), time.time()
+    s0, c0, t0 = thread_wakeups(pid), process_cpu_s(pid), time.time()
     time.sleep(secs)
-    s1, c1, t1 = switches(pid), process_cpu_s(pid), time.time()
+    s1, c1, t1 = thread_wakeups(pid), process_cpu_s(pid), time.time()
     n = driver.count(t0, t1)
     return {"wakeups_s": (s1 - s0) / (t1 - t0), "cpu_ms_s": (c1 - c0) * 1000 / (t1 - t0),
             "cpu_us_req": (c1 - c0) * 1e6 / n if n else float("nan")}

@@ -161,6 +161,28 @@ def process_cpu_s(pid: int) -> float | None:
             return None
 
 
+def thread_wakeups(pid: int, prefix: str = "") -> int:
+    """Voluntary context switches (each a sleep that ended: a wake-up) of ``pid``'s live
+    threads whose OS name starts with ``prefix``, summed; 0 for a process that is gone."""
+    total = 0
+    try:
+        tids = os.listdir(f"/proc/{pid}/task")
+    except OSError:
+        return 0
+    for tid in tids:
+        try:
+            if prefix:
+                with open(f"/proc/{pid}/task/{tid}/comm") as f:
+                    if not f.read().startswith(prefix):
+                        continue
+            with open(f"/proc/{pid}/task/{tid}/status") as f:
+                total += next(int(line.split()[1]) for line in f
+                              if line.startswith("voluntary_ctxt_switches"))
+        except (OSError, StopIteration):
+            continue
+    return total
+
+
 def tree_cpu_s(root: int) -> float:
     """CPU seconds used by ``root`` and its live descendants (a precise reading, for
     windows too short for a sampler's ticks)."""

@@ -7,10 +7,10 @@ import os
 import subprocess
 import sys
 import time
-from pathlib import Path
 
 import pytest
 
+from pinkclinic.procs import thread_wakeups
 from tests.bootstrap.probe_env import TARGETS, get, innermost, probe_env, python, records, wait_for
 from tests.helpers import free_port, server
 
@@ -111,17 +111,7 @@ for _ in range(8):
 
 def _wakeups(pid: int, prefix: str) -> int:
     """Voluntary context switches (each a sleep that ended) of the threads named prefix*."""
-    total = 0
-    for tid in os.listdir(f"/proc/{pid}/task"):
-        try:
-            if not Path(f"/proc/{pid}/task/{tid}/comm").read_text().startswith(prefix):
-                continue
-            status = Path(f"/proc/{pid}/task/{tid}/status").read_text()
-        except OSError:
-            continue
-        total += int(next(x.split()[1] for x in status.splitlines()
-                          if x.startswith("voluntary_ctxt_switches")))
-    return total
+    return thread_wakeups(pid, prefix)
 
 
 @pytest.mark.skipif(not sys.platform.startswith("linux"), reason="schedstat and SCHED_FIFO")
