@@ -109,11 +109,6 @@ for _ in range(8):
 """
 
 
-def _wakeups(pid: int, prefix: str) -> int:
-    """Voluntary context switches (each a sleep that ended) of the threads named prefix*."""
-    return thread_wakeups(pid, prefix)
-
-
 @pytest.mark.skipif(not sys.platform.startswith("linux"), reason="schedstat and SCHED_FIFO")
 def test_a_loop_kept_off_its_core_by_another_process_is_no_alert(tmp_path):
     """An idle loop whose core a real-time process takes for 60 ms, 8 times: 8 stalls,
@@ -126,7 +121,7 @@ def test_a_loop_kept_off_its_core_by_another_process_is_no_alert(tmp_path):
     with server(cmd, port, env=probe_env(tmp_path, ["loop"])) as proc:
         assert wait_for(lambda: records(tmp_path, proc.pid, "loop"))
         time.sleep(0.3)
-        before = _wakeups(proc.pid, "pkprobe-loop")
+        before = thread_wakeups(proc.pid, "pkprobe-loop")
         bursts = subprocess.Popen([sys.executable, "-c", BURSTS, str(core)], text=True,
                                   stdout=subprocess.PIPE, stderr=subprocess.PIPE)
         try:
@@ -138,7 +133,7 @@ def test_a_loop_kept_off_its_core_by_another_process_is_no_alert(tmp_path):
             bursts.kill()
             bursts.wait()
         time.sleep(0.3)
-        woke = _wakeups(proc.pid, "pkprobe-loop") - before
+        woke = thread_wakeups(proc.pid, "pkprobe-loop") - before
         blocks = records(tmp_path, proc.pid, "block")
     assert len(blocks) >= 6 and woke <= 4 * len(blocks) + 8, (woke, blocks)  # on alert: ~100
     queued = [b for b in blocks if b.get("wait_ms", 0) >= b["dur_ms"] - 30]
@@ -184,9 +179,9 @@ def test_other_pythons(tmp_path, version):
 
 
 def _wakeups_over(pid: int, seconds: float) -> int:
-    before = _wakeups(pid, "pkprobe-loop")
+    before = thread_wakeups(pid, "pkprobe-loop")
     time.sleep(seconds)
-    return _wakeups(pid, "pkprobe-loop") - before
+    return thread_wakeups(pid, "pkprobe-loop") - before
 
 
 def test_two_stalls_alert_briefly_a_third_for_long(tmp_path):

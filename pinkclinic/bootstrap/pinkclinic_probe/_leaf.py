@@ -24,8 +24,12 @@ INNER_FRAMES = 6  # innermost frames searched for the leaf's owner
 
 
 def _asyncio_file(frame, name):
-    fn = frame.f_code.co_filename
-    return fn.endswith(name) and (_asyncio_dir(fn[:-len(name)])
+    return _asyncio_path(frame.f_code.co_filename, name)
+
+
+def _asyncio_path(fn, name):
+    """``fn`` is asyncio's file ``name`` (``.py``: any file of asyncio)."""
+    return fn.endswith(name) and (fn[:-len(name)].endswith(("/asyncio/", "\\asyncio\\"))
                                   or (name == ".py" and _in_asyncio(fn)))
 
 
@@ -40,10 +44,9 @@ def _code_kind(code):
     if hit is not None and hit[0] is code:
         return hit[1]
     fn = code.co_filename
-    if fn.endswith("tasks.py") and _asyncio_dir(fn[:-8]) and code.co_name == "sleep":
+    if code.co_name == "sleep" and _asyncio_path(fn, "tasks.py"):
         kind = "sleep"
-    elif ((fn.endswith("locks.py") and _asyncio_dir(fn[:-8]))
-          or (fn.endswith("queues.py") and _asyncio_dir(fn[:-9]))):
+    elif _asyncio_path(fn, "locks.py") or _asyncio_path(fn, "queues.py"):
         kind = "primitive"
     else:
         kind = ""
@@ -51,10 +54,6 @@ def _code_kind(code):
         _KINDS.clear()
     _KINDS[id(code)] = (code, kind)
     return kind
-
-
-def _asyncio_dir(prefix):
-    return prefix.endswith(("/asyncio/", "\\asyncio\\"))
 
 
 def _in_asyncio(fn):

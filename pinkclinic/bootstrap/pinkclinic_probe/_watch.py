@@ -233,11 +233,11 @@ class _Beat:
                  "ran", "ran_prev", "sched", "sched_read", "seq", "snaps", "stall_s", "stalls",
                  "tick_s", "tid", "wake", "window_s", "window_start")
 
-    def __init__(self, loop, tick_s, stall_s, window_s, probe, tid, wake, snaps=None,
-                 sched_read=None, calm_s=None):
+    def __init__(self, loop, tick_s, calm_s, stall_s, window_s, probe, tid, wake, snaps=None,
+                 sched_read=None):
         self.loop = loop
         self.tick_s = tick_s
-        self.calm_s = calm_s or tick_s  # the interval while the watcher is not on alert
+        self.calm_s = calm_s  # the interval while the watcher is not on alert
         self.fine_until = 0.0  # perf_counter until which the interval is tick_s (set by
         # the watcher when a stall puts it on alert)
         self.stall_s = stall_s
@@ -491,8 +491,8 @@ class Watcher:
         if self.tasks:
             from asyncio import all_tasks
             snaps = _Snaps(self, loop, all_tasks)
-        beat = _Beat(loop, self.tick_s, self.block_s, self.window_s, self.probe, self.tid,
-                     self._wake, snaps, self._raw_sched, calm_s=self.calm_s)
+        beat = _Beat(loop, self.tick_s, self.calm_s, self.block_s, self.window_s, self.probe,
+                     self.tid, self._wake, snaps, self._raw_sched)
         try:
             loop.call_soon_threadsafe(beat)
         except RuntimeError:  # closed under us; wait for the stop hook
