@@ -76,6 +76,13 @@ def wait_for(predicate, timeout: float = 10.0, interval: float = 0.05):
         time.sleep(interval)
 
 
+def app_stalls(blocks: list[dict], block_ms: float = 30) -> list[dict]:
+    """The ``block`` records of stalls the target made: not those its loop thread spent
+    on the run queue (``wait_ms`` at least ``dur_ms - block_ms``: without the wait no
+    stall), which another process on a shared machine causes at any moment."""
+    return [b for b in blocks if b.get("wait_ms", 0) < b["dur_ms"] - block_ms]
+
+
 @dataclass
 class Probe:
     """What one process's probe wrote (``probe-<PID>.jsonl``)."""

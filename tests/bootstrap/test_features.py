@@ -15,6 +15,7 @@ from pinkclinic.jsonio import read_jsonl, read_jsonl_header
 from pinkclinic.profile import ProfileBuilder, read_pyinstrument
 from tests.bootstrap.probe_env import (
     TARGETS,
+    app_stalls,
     get,
     innermost,
     probe_env,
@@ -38,9 +39,13 @@ def test_gc_pauses_carry_the_allocating_stack(tmp_path):
     for r in long_ones:
         assert r["dur_ms"] >= 5 and r["thread_id"] == proc.pid
         assert innermost(r["stack"]) == "allocate", r["stack"]
-    summed = {r["gen"]: r for r in proc.of("gcsum")}
-    assert summed[0]["n"] > 10 and summed[0]["dur_ms"] > 0
-    assert any(innermost(s["stack"]) == "allocate" for s in summed[0]["stacks"])
+    sums = proc.of("gcsum")
+    young = [r for r in sums if r["gen"] == 0]
+    assert sum(r["n"] for r in young) > 10 and all(r["dur_ms"] > 0 for r in young), sums
+    # every interval's first pause has its stack: the last interval, cut short by the
+    # exit, often lasts a few ms only (a CI run on a busy machine: 3 ms, 23 pauses)
+    assert all(r["stacks"] for r in sums), sums
+    assert any(innermost(s["stack"]) == "allocate" for r in young for s in r["stacks"]), sums
     assert all(r["pid"] == proc.pid for r in proc.records)  # the reader names the process
     assert sum(r["dur_ms"] for r in proc.of("gc", "gcsum")) >= sum(r["dur_ms"] for r in long_ones)
     assert proc.exit_t is not None and all(r["t"] <= proc.exit_t for r in gcs)
@@ -71,8 +76,7 @@ def test_a_forked_child_gets_its_own_file_and_watcher(tmp_path):
     parent_pid = child.ppid
     assert parent_pid in procs and child.header["forked"] is True
     assert procs[parent_pid].header["forked"] is False
-    blocks = child.of("block")
-    named = [innermost(b["stack"]) for b in blocks]
+    named = [innermost(b["stack"]) for b in app_stalls(child.of("block"))]
     assert len(named) == 2 and named[0] in (None, "child_blocking_call"), named
     assert named[1] == "child_blocking_call", named
     assert not procs[parent_pid].ran_a_loop  # the parent never ran a loop
@@ -96,7 +100,7 @@ def test_kill_9_leaves_every_complete_record_readable(tmp_path):
     p = processes(tmp_path)[proc.pid]  # pinkclinic's reader takes the whole file
     assert len(p.records) == len(raw.splitlines()) - 1  # every line but the header
     assert p.exit_t is None  # killed: no exit record
-    named = [innermost(b["stack"]) for b in p.of("block")]
+    named = [innermost(b["stack"]) for b in app_stalls(p.of("block"))]
     assert len(named) == 2 and named[0] in (None, "sleepy") and named[1] == "sleepy", named
 
 

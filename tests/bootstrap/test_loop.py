@@ -11,7 +11,16 @@ import time
 import pytest
 
 from pinkclinic.procs import thread_wakeups
-from tests.bootstrap.probe_env import TARGETS, get, innermost, probe_env, python, records, wait_for
+from tests.bootstrap.probe_env import (
+    TARGETS,
+    app_stalls,
+    get,
+    innermost,
+    probe_env,
+    python,
+    records,
+    wait_for,
+)
 from tests.helpers import free_port, server
 
 
@@ -31,13 +40,14 @@ def _three_sleeps(port):
 
 
 def _check_sleep_blocks(rec_dir, pid):
-    """Three 50 ms sleeps 0.2 s apart: three ``block`` records. The first may come
+    """Three 50 ms sleeps 0.2 s apart: three ``block`` records of the app's (and any
+    number of the run queue's, on a shared machine: :func:`app_stalls`). The first may come
     without a stack (a calm loop is looked at once a window: the stall can end unseen);
     the first lag of ``block_ms / 2`` puts the watcher on alert, so the next two are
     caught in progress, with the sleeping call on top."""
     named = _blocks_naming(rec_dir, pid, "sleepy", 2)
     time.sleep(0.3)  # nothing else may show up afterwards
-    blocks = records(rec_dir, pid, "block")
+    blocks = app_stalls(records(rec_dir, pid, "block"))
     assert len(blocks) == 3, blocks
     assert all(b["dur_ms"] >= 30 for b in blocks), blocks
     named = [b for b in blocks if b["stack"]]
@@ -187,7 +197,9 @@ def _wakeups_over(pid: int, seconds: float) -> int:
 def test_two_stalls_alert_briefly_a_third_for_long(tmp_path):
     """A server's start-up and its first request stall once each: after two stalls the
     watcher is back to its calm once a second within ALERT_FIRST_S (2 s); a third within
-    10 s keeps it looking every 15-25 ms for 10 s."""
+    10 s keeps it looking every 15-25 ms for 10 s. A stall spent on the run queue (a
+    CI run at load 5 had one between the second and third) raises no alert, and does
+    not count."""
     port = free_port()
     cmd = [sys.executable, str(TARGETS / "aio_server.py"), str(port)]
     with server(cmd, port, env=probe_env(tmp_path, ["loop"])) as proc:
@@ -200,7 +212,7 @@ def test_two_stalls_alert_briefly_a_third_for_long(tmp_path):
         assert get(port, "/sleep").endswith(b"ok")
         time.sleep(2.3)
         alert = _wakeups_over(proc.pid, 1.0)
-        blocks = records(tmp_path, proc.pid, "block")
+        blocks = app_stalls(records(tmp_path, proc.pid, "block"))
     assert len(blocks) == 3, blocks
     assert calm <= 4 and alert >= 20, (calm, alert)
 

@@ -14,8 +14,8 @@ The callback:
 - a pause of ``gc_record_ms`` (5) or more gets its own ``gc`` record with the stack
   (at most ``gc_records_per_s`` (20) a second; the rest are summed);
 - shorter pauses are summed per generation into one ``gcsum`` record every
-  ``gc_interval_ms`` (1000), with a sample of their triggering stacks (at most one
-  stack every ``gc_stack_every_ms`` (10)).
+  ``gc_interval_ms`` (1000), with a sample of their triggering stacks (the interval's
+  first pause's, then at most one every ``gc_stack_every_ms`` (10), per generation).
 """
 import gc
 import threading
@@ -51,9 +51,9 @@ class _GcProbe:
         self.seen_dur = [0.0] * GENS
         self.seen_max = [0.0] * GENS
         self.recorded_freed = [[0, 0] for _ in range(GENS)]  # by pauses with a ``gc`` record
-        self.stacks = []  # (gen, dur, key), at most one per stack_every_s
+        self.stacks = []  # (gen, dur, key), at most one per stack_every_s per generation
         self.budget = self.per_interval
-        self.last_stack = 0.0
+        self.last_stack = [0.0] * GENS
         self.since = time.time()
         self.base = _stats()
 
@@ -75,8 +75,8 @@ class _GcProbe:
             self.seen_dur[gen] += dur
             if dur > self.seen_max[gen]:
                 self.seen_max[gen] = dur
-            if now - self.last_stack >= self.stack_every_s:
-                self.last_stack = now
+            if now - self.last_stack[gen] >= self.stack_every_s:
+                self.last_stack[gen] = now
                 self.stacks.append((gen, dur, caller_key(1)))
         except Exception:
             pass
@@ -102,8 +102,11 @@ class _GcProbe:
         self.base = stats
         seen = list(zip(self.seen_n, self.seen_dur, self.seen_max))
         self.seen_n, self.seen_dur, self.seen_max = [0] * GENS, [0.0] * GENS, [0.0] * GENS
-        freed, self.recorded_freed = self.recorded_freed, [[0, 0] for _ in range(GENS)]
         stacks, self.stacks = self.stacks, []
+        # each interval's first pause of each generation gets a stack, however short the
+        # interval (the last, cut short by the exit, often lasts less than stack_every_s)
+        self.last_stack = [0.0] * GENS
+        freed, self.recorded_freed = self.recorded_freed, [[0, 0] for _ in range(GENS)]
         by_gen = {}
         for gen, dur, key in stacks:
             st = by_gen.setdefault(gen, {}).setdefault(key, [0, 0.0])
