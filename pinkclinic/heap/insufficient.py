@@ -2,7 +2,8 @@
 
 Each check returns one sentence for an ``insufficient-data`` verdict, or ``None``:
 
-* :func:`load_problem` - most of the load's requests failed (``MAX_FAILED_SHARE``):
+* :func:`load_problem` - half or more of the load's requests failed (doctor's
+  :data:`~pinkclinic.analysis.traffic.LOAD_ERROR_SHARE`, the one threshold for both):
   the code that leaks may never have run, and bytes per request would be priced off
   error pages;
 * :func:`steady_problem` - a site grew steadily, but by less than the size floor:
@@ -13,12 +14,12 @@ Each check returns one sentence for an ``insufficient-data`` verdict, or ``None`
 
 from __future__ import annotations
 
+from pinkclinic.analysis.traffic import LOAD_ERROR_SHARE
 from pinkclinic.heap.diagnosis import rate_text, where
 from pinkclinic.heap.suspects import MIN_GROWTH_BYTES
 from pinkclinic.heap.timeline import Timeline
 from pinkclinic.units import human_bytes
 
-MAX_FAILED_SHARE = 0.5   # more than this share of requests failed: no verdict
 MAX_NAMED_STATUSES = 3
 
 
@@ -42,7 +43,7 @@ def load_problem(timeline: Timeline | None) -> str | None:
     if timeline is None:
         return None
     load = timeline.load_info()
-    if failed_share(load) <= MAX_FAILED_SHARE:
+    if failed_share(load) < LOAD_ERROR_SHARE:
         return None
     return (f"{load['failed']:,} of {load['attempts']:,} requests failed "
             f"({status_counts(load)}; {load['served']:,} got 2xx/3xx), so the code under "
