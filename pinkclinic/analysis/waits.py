@@ -30,7 +30,7 @@ from dataclasses import dataclass, field
 from functools import cached_property
 from typing import Any
 
-from pinkclinic.analysis.culprits import culprit_frame, is_app_file, user_frames
+from pinkclinic.analysis.culprits import culprit_frame, is_app_file, user_frames, via_of
 from pinkclinic.analysis.data import RecordingData
 
 SCHEMA_VERSION = 1  # of waits.json
@@ -63,6 +63,11 @@ class Site:
     per_snapshot: dict[int, float] = field(default_factory=dict)  # snapshot index -> count
     outermost_app: bool = False
 
+    @property
+    def via(self) -> dict | None:
+        """The library call most of the site's wait is in (``Semaphore.acquire``), or None."""
+        return via_of(self.stacks.items())
+
     def to_dict(self, timeline: list[float] | None = None) -> dict[str, Any]:
         top = sorted(self.stacks.items(), key=lambda kv: -kv[1])[:MAX_STACKS_PER_SITE]
         out = {"function": self.function, "file": self.file, "line": self.line,
@@ -73,6 +78,9 @@ class Site:
                "stack": [list(f) for f in top[0][0]] if top else [],
                "stacks": [{"stack": [list(f) for f in st], "task_seconds": round(ts, 4)}
                           for st, ts in top]}
+        via = self.via
+        if via is not None:
+            out["via"] = via
         if timeline is not None:
             out["timeline"] = timeline
         return out

@@ -20,7 +20,6 @@ waits in as its ``via`` (``load_invoice`` via ``Semaphore.acquire``).
 
 from __future__ import annotations
 
-from pinkclinic.analysis.culprits import via_of
 from pinkclinic.analysis.data import RecordingData
 from pinkclinic.analysis.finding import ISSUE, NONE, Culprit, Finding, clamp01, insufficient
 from pinkclinic.analysis.io_wait import IO_LATENCY_FULL_MS, IO_LATENCY_P50_MS, latency_p50
@@ -65,7 +64,7 @@ def culprit(site: Site, profile: WaitProfile | None = None, rps: float | None = 
         extra["holders"] = round(inside, 2)  # a pool's size in use, when it is always full
         if rps:  # Little's law, one acquisition per request
             extra["held_ms"] = round(1000 * inside / rps, 2)
-    via = via_of(site.stacks.items())
+    via = site.via
     if via is not None:
         extra["via"] = via
     return Culprit(site.function, site.file, site.line, site.share, extra)

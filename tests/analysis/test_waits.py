@@ -153,6 +153,8 @@ def test_waits_json_sorts_sites_and_keeps_chains_timeline_flame_and_tree(tmp_pat
         "asyncio.Semaphore #1", "asyncio.Semaphore #2"]
     top = out["sites"][0]
     assert [f[0] for f in top["stack"]][:3] == ["Router.__call__", "handler", "get_orders"]
+    assert top["via"]["function"] == "_ContextManagerMixin.__aenter__"  # as its culprit's
+    assert next(x for x in out["sites"] if x["function"] == "run_query")["via"]["function"] == "sleep"
     assert top["timeline"] and all(v == pytest.approx(6, abs=0.01) for v in top["timeline"][1:-1])
     assert out["flame"]["value"] == pytest.approx(sum(x["task_seconds"] for x in out["sites"]), rel=1e-3)
     assert out["worst"]["tasks"] == 9 and out["worst"]["tree"]["children"][0]["name"] == "Router.__call__"
