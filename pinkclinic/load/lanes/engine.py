@@ -5,7 +5,8 @@ It shares the HTTP/1.1 engine's rules and its statistics (a ``Recorder`` cut int
 one bin a second): closed loop or ``rate`` (one even schedule for all lanes; a
 request that had to wait in the backlog is timed from its due time, wrk2's
 correction, one sent as soon as it was due from its real send), ``amount`` in total
-or ``per_lane``, ``warmup`` not counted, a ``timeout`` per exchange, ``stop`` within
+or ``per_lane``, ``warmup`` not counted (nor taken from the amount: the exchanges in
+flight when it ends count, as in HTTP/1.1), a ``timeout`` per exchange, ``stop`` within
 50 ms, and in-flight exchanges drained for up to 2 s at the end (their answers count;
 the drain's time is not in the measured duration).
 
@@ -33,6 +34,7 @@ from pinkclinic.load.core.deadline import BACKOFF_MAX_S, amount_deadline_s
 from pinkclinic.load.core.stats import DRAIN_MAX_S, TIMEOUT, Recorder
 
 POLL_S = 0.05
+FOREVER = 1 << 62
 RETRY = "retry"  # a LaneError kind: not sent after all (e.g. a graceful GOAWAY); do it again
 
 
@@ -57,6 +59,9 @@ class LaneEngine:
         self.t0_ns = 0
         self.t0_epoch = 0.0
         self.taken = 0  # units of a counted run taken (sent, or used up by a failed connect)
+        self.counting = not spec.warmup  # units are taken from the amount (after the warm-up)
+        self.sched_k = 0  # rate: units the schedule has put out
+        self.limit_k = FOREVER  # ... and the number it stops at
         self.deadline_s = 0.0
         self.ended_by = ""  # "deadline" or "stall" when a counted run could not finish
 
@@ -76,7 +81,10 @@ class LaneEngine:
         return False
 
     def _take(self, left: list[int]) -> bool:
-        """Take one unit of work (amount / per-lane budget); False when none is left."""
+        """Take one unit of work (amount / per-lane budget); False when none is left.
+        Nothing is taken during the warm-up."""
+        if not self.counting:
+            return True
         if left[0] == 0 or (self.budget is not None and self.budget <= 0):
             return False
         if left[0] > 0:
@@ -86,10 +94,15 @@ class LaneEngine:
         self.taken += 1
         return True
 
-    def _give_back(self, left: list[int], due: int | None) -> None:
-        self.taken -= 1
+    def _give_back(self, left: list[int], due: int | None, counted: bool) -> None:
+        """Put back a unit not sent after all; ``counted``: it was taken from the amount
+        (in flight when the warm-up ended counts)."""
         if self.queue is not None:
             self.queue.put_nowait(due)  # sent again, still timed from its due time
+        if not counted:
+            return
+        self.taken -= 1
+        if self.queue is not None:
             return
         if left[0] >= 0:
             left[0] += 1
@@ -111,7 +124,9 @@ class LaneEngine:
                 fails += 1  # a failed connect uses up one unit, so counted runs still end
                 if self.spec.amount is not None or self.per_lane is not None:
                     if self.queue is not None and not self.queue.empty():
-                        self.taken += self.queue.get_nowait() is not None
+                        if self.queue.get_nowait() is None:  # its end marker
+                            return
+                        self.taken += self.counting
                     elif self.queue is None and not self._take(left):
                         return
                 await asyncio.sleep(min(BACKOFF_MAX_S, 0.002 * 2 ** min(fails, 9)))
@@ -124,14 +139,17 @@ class LaneEngine:
                 due = await self.queue.get()
                 if due is None or self.state != "running":
                     return
-                self.taken += 1
-                if left[0] > 0:
-                    left[0] -= 1
+                counted = self.counting
+                if counted:
+                    self.taken += 1
+                    if left[0] > 0:
+                        left[0] -= 1
                 now = perf_counter_ns()
                 origin = due if backlog and self.spec.correction else now
-            elif not self._take(left):
-                return
             else:
+                counted = self.counting
+                if not self._take(left):
+                    return
                 origin = perf_counter_ns()
             self.inflight += not listens
             try:
@@ -142,7 +160,7 @@ class LaneEngine:
             except LaneError as e:
                 if e.kind == RETRY:
                     rec.reconnects += 1
-                    self._give_back(left, due)
+                    self._give_back(left, due, counted or self.counting)
                 else:
                     rec.error(e.kind)
                 await lane.drop()
@@ -153,23 +171,46 @@ class LaneEngine:
                 rec.nbytes += nbytes
             finally:
                 self.inflight -= not listens
+                if not counted and self.counting and left[0] > 0:
+                    left[0] -= 1  # sent in the warm-up, answered after: counted (_end_warmup)
 
-    async def _schedule(self, t0: int) -> None:
+    async def _schedule(self, t0: int, lanes: int) -> None:
         interval = 1e9 / self.spec.rate
-        limit = self.spec.amount if self.spec.amount is not None else 1 << 62
-        k = 0
-        while k < limit and self.state == "running":
+        if self.spec.amount is not None and self.counting:
+            self.limit_k = self.spec.amount
+        while self.sched_k < self.limit_k and self.state == "running":
             now = perf_counter_ns()
-            while k < limit and t0 + k * interval <= now:
-                self.queue.put_nowait(int(t0 + k * interval))
-                k += 1
-            if k < limit:
-                await asyncio.sleep(max(0.0005, (t0 + k * interval - perf_counter_ns()) / 1e9))
-        if k >= limit:
-            for _ in range(4096):
+            while self.sched_k < self.limit_k and t0 + self.sched_k * interval <= now:
+                self.queue.put_nowait(int(t0 + self.sched_k * interval))
+                self.sched_k += 1
+            if self.sched_k < self.limit_k:
+                await asyncio.sleep(max(0.0005, (t0 + self.sched_k * interval
+                                                 - perf_counter_ns()) / 1e9))
+        if self.sched_k >= self.limit_k:  # every unit is out: one end marker for each lane
+            for _ in range(lanes):
                 self.queue.put_nowait(None)
 
     # -- the run ----------------------------------------------------------------------------
+    def _end_warmup(self) -> None:
+        """The amount counts from now. The exchanges in flight are answered in the measured
+        window, so they count towards it (HTTP/1.1's rule); so do the units the rate's
+        schedule made due and no lane has taken yet."""
+        self.counting = True
+        if not self.counted():
+            return
+        self.taken = self.inflight
+        amount = self.spec.amount
+        if amount is None:  # per lane: each lane counts its own in flight (_lane)
+            return
+        left = max(0, amount - self.inflight)
+        if self.budget is not None:
+            self.budget = left
+        if self.queue is not None:
+            queued = self.queue.qsize()
+            for _ in range(max(0, queued - left)):  # more due than the amount has left
+                self.queue.get_nowait()
+            self.limit_k = self.sched_k + max(0, left - queued)
+
     def counted(self) -> bool:
         return self.spec.amount is not None or self.per_lane is not None
 
@@ -194,12 +235,13 @@ class LaneEngine:
         tasks = [asyncio.ensure_future(self._lane(lane)) for lane in lanes]
         if spec.rate:
             self.queue = asyncio.Queue()
-            tasks.append(asyncio.ensure_future(self._schedule(start)))
+            tasks.append(asyncio.ensure_future(self._schedule(start, len(lanes))))
         lane_tasks = tasks[:len(lanes)]
         if spec.warmup:
             await self._wait(start + int(spec.warmup * 1e9), lane_tasks)
             self.rec.cut(-1, 0.0)
             start = perf_counter_ns()
+            self._end_warmup()
         self.t0_ns, self.t0_epoch = start, time.time()
         if self.counted():  # a deadline that a run which works as it must never reaches
             self.deadline_s = amount_deadline_s(spec, len(lanes))

@@ -103,3 +103,11 @@ def test_streams_are_capped_at_the_servers_limit(serve):
     assert (r["streams"], r["streamsAsked"], r["serverMaxStreams"]) == (4, 10, 4)
     assert any("SETTINGS_MAX_CONCURRENT_STREAMS: 4 streams" in n for n in r["notes"])
     assert stats(s)["max_inflight"] <= 4
+
+
+def test_warmup_with_amount_counts_only_after_the_warmup(serve):
+    """As in HTTP/1.1: -a counts the requests after the warm-up."""
+    s = serve("h2_app.py")
+    r = bench_json("-c", "2", "--streams", "3", "--warmup", "0.5", "-a", "300", s.url + "/")
+    assert r["requests"]["total"] == 300 and r["errors"] == 0
+    assert s.counts()["2"] > 330  # the warm-up's requests reached the server, uncounted

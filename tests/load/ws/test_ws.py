@@ -154,3 +154,19 @@ def test_a_slow_pusher_is_not_timing_out(serve):
     assert 2 <= r["requests"]["total"] <= s.counts()["sent"]
     assert r["websocket"]["connect"]["count"] == 2  # never reconnected
     assert r["duration"] < 1.5 + 0.2
+
+
+def test_warmup_with_amount_counts_only_after_the_warmup(serve):
+    """As in HTTP/1.1: -a counts the messages after the warm-up, closed loop and paced."""
+    s = serve("ws_echo.py")
+    r = bench_json("-c", "3", "--warmup", "0.5", "-a", "300", "--message", "x", s.ws + "/")
+    assert r["requests"]["total"] == 300 and r["errors"] == 0
+    warm = s.counts()["messages"] - 300
+    assert warm > 30, warm  # the warm-up's messages reached the server, uncounted
+    r = bench_json("-c", "3", "--warmup", "0.5", "-R", "400", "-a", "100", "--message", "x",
+                   s.ws + "/")
+    assert r["requests"]["total"] == 100 and r["errors"] == 0
+    assert s.counts()["messages"] - 300 - warm > 150  # ~200 sent in the paced warm-up
+    r = bench_json("-c", "3", "--warmup", "0.3", "--per-connection", "40", "--message", "x",
+                   s.ws + "/")
+    assert r["requests"]["total"] == 120 and r["errors"] == 0
