@@ -21,7 +21,9 @@ gil-contention is reported when, in one process,
   would not help.
 
 Its culprits are the code those threads ran in py-spy's busy samples: the Python they
-execute holding the GIL (a thread waiting for the GIL shows the code it is about to run).
+execute holding the GIL (a thread waiting for the GIL shows the code it is about to run),
+less the samples in a call that releases the GIL (a socket's send or receive), where a
+thread waits to get it back rather than holds it.
 A recording without schedstat falls back on :mod:`.gil_estimate`.
 """
 
@@ -100,7 +102,7 @@ def analyse(data: RecordingData) -> Finding:
     waiting = [t for t in proc.threads if t.gil_s > 0.05 * proc.seconds]
     return Finding(signal="gil", status=ISSUE, category="gil-contention",
                    severity=clamp01(worst["gil_share"] * min(1.0, worst["wanting_threads"] / 4)),
-                   evidence=worst, culprits=culprits(data, waiting),
+                   evidence=worst, culprits=culprits(data, waiting, holding_gil=True),
                    summary=f"{worst['wanting_threads']:.1f} threads of PID {worst['pid']} wanted "
                            f"to run at once but the process used {worst['cpu_cores']:.2f} of "
                            f"{cores}: {waits}")

@@ -37,6 +37,7 @@ from pinkclinic.analysis.data import RecordingData
 from pinkclinic.analysis.finding import Culprit
 from pinkclinic.analysis.stacks import frames_of, thread_summary
 from pinkclinic.jsonio import read_jsonl
+from pinkclinic.profile.idle import releases_gil
 
 
 def thread_states(data: RecordingData) -> tuple[dict[tuple[int, int], list[int]], str | None] | None:
@@ -218,12 +219,19 @@ def _move_seen_locks(proc: ProcessTime, locked: float) -> None:
         t.lock_s += moved
 
 
-def culprits(data: RecordingData, threads: list[ThreadTime]) -> list[Culprit]:
-    """The code ``threads`` ran in py-spy's busy samples, ranked (user code first)."""
+def culprits(data: RecordingData, threads: list[ThreadTime], *,
+             holding_gil: bool = False) -> list[Culprit]:
+    """The code ``threads`` ran in py-spy's busy samples, ranked (user code first).
+    ``holding_gil``: only the samples that may hold the GIL, leaving out those in a call
+    that releases it (:func:`~pinkclinic.profile.idle.releases_gil`): py-spy counts a
+    thread on the run queue as busy, so the threads waiting to get the GIL back after a
+    socket send counted where they wait (about half the weight, with a core taken)."""
     keys = {(t.pid, t.tid) for t in threads}
     p = data.window_profile
     stacks = [(frames_of(p, frames), w) for s in thread_summary(data).values()
               if (s["pid"], s["tid"]) in keys for frames, w in s["stacks"]]
+    if holding_gil:
+        stacks = [(st, w) for st, w in stacks if not (st and releases_gil(st[-1][0], st[-1][1]))]
     return rank(stacks)
 
 

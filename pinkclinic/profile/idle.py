@@ -41,6 +41,18 @@ _WAIT_PY: dict[str, re.Pattern] = {
     "gunicorn/workers/sync.py": re.compile(r"^SyncWorker\.wait$"),
 }
 
+# Python frames that spend their samples in a call that releases the GIL: a socket's send
+# or receive (py-spy without --native shows the C call as its Python caller). A thread
+# sampled in one is in the call (in the kernel, or blocked) or waiting to get the GIL
+# back after it: either way it does not hold the GIL.
+_RELEASES_GIL_PY: dict[str, re.Pattern] = {
+    "socketserver.py": re.compile(r"^_SocketWriter\.write$"),
+    "socket.py": re.compile(r"^(SocketIO\.(readinto|write)|socket\._?sendfile\w*)$"),
+    "ssl.py": re.compile(r"^SSL(Socket|Object)\.(send|sendall|recv|recv_into|read|write)$"),
+    "gunicorn/util.py": re.compile(r"^(write|write_chunk)$"),
+    "gunicorn/http/unreader.py": re.compile(r"^SocketUnreader\.chunk$"),
+}
+
 _WAIT_NATIVE = frozenset(
     """
 epoll_wait epoll_pwait epoll_pwait2 poll ppoll select pselect pselect6 __poll __select
@@ -80,6 +92,16 @@ def is_wait_frame(function: str, file: str) -> bool:
         if (f == suffix or f.endswith("/" + suffix)) and pat.search(function):
             return True
     return False
+
+
+def releases_gil(function: str, file: str) -> bool:
+    """A frame whose samples do not hold the GIL: one that only waits, or one in a call
+    that releases it (``_RELEASES_GIL_PY``)."""
+    if is_wait_frame(function, file):
+        return True
+    f = _tail(file)
+    return any((f == suffix or f.endswith("/" + suffix)) and pat.search(function)
+               for suffix, pat in _RELEASES_GIL_PY.items())
 
 
 def is_loop_entry(function: str, file: str) -> bool:

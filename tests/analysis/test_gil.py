@@ -6,8 +6,8 @@ import pytest
 
 from pinkclinic.analysis import gil, saturation
 from pinkclinic.analysis.finding import ISSUE, NONE
-from pinkclinic.analysis.thread_time import split
-from tests.synth import COND_WAIT, LOOP_IDLE, THREAD_RUN, Synth, frame, spy_thread
+from pinkclinic.analysis.thread_time import culprits, split
+from tests.synth import COND_WAIT, LOOP_IDLE, STDLIB, THREAD_RUN, Synth, frame, spy_thread
 
 SCORE = [THREAD_RUN, frame("score_candidates", 29)]
 DIGEST = [THREAD_RUN, frame("checksum_upload", 23)]
@@ -17,10 +17,11 @@ TIDS = (101, 102, 103, 104)
 
 
 def rec(tmp_path, *, on_cpu, runq, futex_of_rest=1.0, stack=SCORE, busy=1.0, n=4,
-        cores=TWO, rps=100, p50_ms=40.0, throttled=None):
+        cores=TWO, rps=100, p50_ms=40.0, throttled=None, stacks=None):
     """``n`` request threads, each ``on_cpu`` and ``runq`` of its time, the rest blocked
     (``futex_of_rest`` of it in futex); py-spy sees each ``busy`` of the time in
-    ``stack``. The main thread sleeps in a selector."""
+    ``stack`` (or each thread in ``stacks``: ``(stack, share)`` pairs). The main thread
+    sleeps in a selector."""
     s = Synth(tmp_path, load_s=4)
     s.processes(pid=100, cores=on_cpu * n)
     s.load(rps=rps, p50_ms=p50_ms)
@@ -33,7 +34,8 @@ def rec(tmp_path, *, on_cpu, runq, futex_of_rest=1.0, stack=SCORE, busy=1.0, n=4
                     throttled=throttled)
     idle = [(LOOP_IDLE, 1.0)]
     s.pyspy(spy_thread(100, 100, idle),
-            *(spy_thread(100, t, [(stack, busy), (LOCKED, 1 - busy)] if busy < 1 else [(stack, 1.0)],
+            *(spy_thread(100, t, stacks or ([(stack, busy), (LOCKED, 1 - busy)] if busy < 1
+                                            else [(stack, 1.0)]),
                          name=f"Thread-{t}") for t in tids))
     return s
 
@@ -61,6 +63,25 @@ def test_pure_python_threads_wait_for_the_gil(tmp_path):
     d = s.diagnose()
     assert d["verdict"] == "gil-contention"
     assert d["issues"][0]["culprits"][0]["function"] == "score_candidates"
+
+
+SEND = [THREAD_RUN, frame("do_GET", 48), ["BaseHTTPRequestHandler.end_headers",
+                                           f"{STDLIB}/http/server.py", 538],
+        ["_SocketWriter.write", f"{STDLIB}/socketserver.py", 840]]
+
+
+def test_the_culprits_hold_the_gil_not_wait_for_it_after_a_send(tmp_path):
+    """py-spy counts a thread on the run queue as busy: with a core taken, the threads
+    back from the headers' send, waiting for the GIL, were about half the busy samples
+    (do_GET via end_headers came out first in one CI run). Only the code that may hold
+    the GIL is named; the code that held a CPU (saturation's culprits) keeps both."""
+    s = rec(tmp_path, on_cpu=0.25, runq=0.05, stacks=[(SCORE, 0.4), (SEND, 0.6)])
+    f = gil.analyse(s.data())
+    assert f.category == "gil-contention", f.summary
+    assert [(c.function, c.share) for c in f.culprits] == [("score_candidates", 1.0)]
+    on_cpu = culprits(s.data(), split(s.data())[100].threads)
+    assert [(c.function, round(c.share, 2)) for c in on_cpu] == [("do_GET", 0.6),
+                                                                  ("score_candidates", 0.4)]
 
 
 def test_on_a_loaded_machine_the_gil_waits_still_count(tmp_path):

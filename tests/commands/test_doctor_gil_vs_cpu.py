@@ -52,17 +52,14 @@ def test_threads_releasing_the_gil_saturate_the_cores(tmp_path):
 
 
 def test_pure_python_threads_contend_for_the_gil(tmp_path):
-    """The culprits are the busy samples' code: the GIL holder's (score_candidates), and
-    where the other threads wait to get it back, which py-spy counts as busy while they
-    sit on the run queue: after the headers' send, in do_GET. On a quiet machine the
-    holder's code leads; with another process on a core the two come out about even
-    (0.51/0.49 here; do_GET led in one CI run): both must be named, and nothing else
-    may lead."""
+    """The culprit is the code that holds the GIL, score_candidates. py-spy counts the
+    threads back from the headers' send, waiting to get the GIL, as busy: with a core
+    taken they were half the samples, and do_GET (via end_headers) came out first in one
+    CI run. The gil analyser leaves the samples in a call that releases the GIL out."""
     proc, d, f = doctor(tmp_path, "score", "/score")
     assert d["verdict"] == "gil-contention", (d["summary"], f["gil"]["evidence"])
-    top = [(c["function"], c["share"]) for c in d["issues"][0]["culprits"][:2]]
-    assert {name for name, _ in top} == {"score_candidates", "Handler.do_GET"}, top
-    assert dict(top)["score_candidates"] >= 0.4, top
+    top = d["issues"][0]["culprits"]
+    assert top[0]["function"] == "score_candidates" and top[0]["share"] >= 0.7, top
     assert "score_candidates" in proc.stdout
 
 

@@ -6,7 +6,7 @@ import sysconfig
 
 from pinkclinic.profile import from_stacks
 from pinkclinic.profile.areas import AreaClassifier, normalize_dist
-from pinkclinic.profile.idle import is_loop_entry, is_wait_frame
+from pinkclinic.profile.idle import is_loop_entry, is_wait_frame, releases_gil
 
 STDLIB = sysconfig.get_paths()["stdlib"]
 SITE = sysconfig.get_paths()["purelib"]
@@ -63,6 +63,20 @@ def test_idle_rules():
     assert not is_wait_frame("Arbiter.reap_workers", gunicorn)
     assert is_loop_entry("Runner.run", f"{STDLIB}/asyncio/runners.py")
     assert not is_loop_entry("Runner.run", "/srv/app/runners.py")
+
+
+
+def test_frames_that_release_the_gil():
+    """A socket's send or receive, and every wait frame; not the code that computes, nor
+    an app's function of the same name."""
+    assert releases_gil("_SocketWriter.write", f"{STDLIB}/socketserver.py")
+    assert releases_gil("SocketIO.readinto", f"{STDLIB}/socket.py")
+    assert releases_gil("SSLSocket.recv_into", f"{STDLIB}/ssl.py")
+    assert releases_gil("write", f"{SITE}/gunicorn/util.py")
+    assert releases_gil("Condition.wait", f"{STDLIB}/threading.py")  # a wait frame
+    assert not releases_gil("BaseHTTPRequestHandler.send_header", f"{STDLIB}/http/server.py")
+    assert not releases_gil("write", "/srv/app/util.py")
+    assert not releases_gil("score_candidates", "/srv/app/main.py")
 
 
 def _stacks():
