@@ -77,15 +77,21 @@ def wait_for(predicate, timeout: float = 10.0, interval: float = 0.05):
         time.sleep(interval)
 
 
+def queued_stall(block: dict, block_ms: float = 30) -> bool:
+    """The loop thread spent the stall on the run queue: ``wait_ms`` at least ``dur_ms -
+    block_ms``, so without the wait it would have been no stall (the probe's own rule for
+    raising no alert)."""
+    return block.get("wait_ms", 0) >= block["dur_ms"] - block_ms
+
+
 def app_stalls(blocks: list[dict], block_ms: float = 30) -> list[dict]:
     """The ``block`` records of stalls the target made. Another process on a shared
     machine causes the others at any moment: the loop thread spent the stall on the
-    run queue (``wait_ms`` at least ``dur_ms - block_ms``: without the wait no stall),
-    or it was caught in the loop's own wait, not getting the GIL back from a probe
-    thread that lost its core while holding it (``is_idle_stall``: doctor leaves
-    those out too; a CI run had a fourth 41-54 ms stall on three sleeps)."""
-    return [b for b in blocks
-            if b.get("wait_ms", 0) < b["dur_ms"] - block_ms and not is_idle_stall(b)]
+    run queue (:func:`queued_stall`), or it was caught in the loop's own wait, not
+    getting the GIL back from a probe thread that lost its core while holding it
+    (``is_idle_stall``: doctor leaves those out too; a CI run had a fourth 41-54 ms
+    stall on three sleeps)."""
+    return [b for b in blocks if not queued_stall(b, block_ms) and not is_idle_stall(b)]
 
 
 @dataclass
