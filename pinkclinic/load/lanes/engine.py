@@ -139,18 +139,12 @@ class LaneEngine:
                 due = await self.queue.get()
                 if due is None or self.state != "running":
                     return
-                counted = self.counting
-                if counted:
-                    self.taken += 1
-                    if left[0] > 0:
-                        left[0] -= 1
-                now = perf_counter_ns()
-                origin = due if backlog and self.spec.correction else now
-            else:
-                counted = self.counting
-                if not self._take(left):
-                    return
-                origin = perf_counter_ns()
+            counted = self.counting
+            if not self._take(left):  # with a rate: no budget, and left checked above
+                return
+            origin = perf_counter_ns()
+            if due is not None and backlog and self.spec.correction:
+                origin = due
             self.inflight += not listens
             try:
                 status, nbytes, timed = await asyncio.wait_for(lane.exchange(), timeout)
