@@ -3,6 +3,7 @@ the probe's own threads, and what happens at fork and at exit.
 
 Standard library only, CPython 3.8+. Nothing here may raise into the target.
 """
+import collections
 import json
 import os
 import sys
@@ -15,35 +16,75 @@ SCHEMA_VERSION = 1
 THREAD_PREFIX = "pinkclinic-probe"
 COALESCE = 0.2  # a periodic job runs up to this share of its period early, with others
 _O_CLOEXEC = getattr(os, "O_CLOEXEC", 0)
+MAX_PENDING = 256  # deferred records kept before a write from the deferring thread
 
 
 class Writer:
-    """An append-only JSON-lines file. One ``os.write`` per record, nothing buffered:
-    every complete record is in the kernel's hands at once, so a ``kill -9`` of the
-    target leaves every complete line readable. Each process image writes its own
-    header line when it opens the file."""
+    """An append-only JSON-lines file. A record is written with one ``os.write`` at
+    once (:meth:`write`), so a ``kill -9`` of the target leaves every complete line
+    readable; or kept in memory for the next write or :meth:`flush` (:meth:`defer`),
+    for records made on the target's own threads: a ``write`` to a file can sleep
+    for tens of ms while the disk is busy (a journal commit, dirty-page throttling),
+    and on an event loop's thread that sleep is a stall the probe made. The probe's
+    threads write what was deferred, in order, before their own records; a deferred
+    record waits at most about a second, and that is all a ``kill -9`` can lose.
+    Each process image writes its own header line when it opens the file."""
 
     def __init__(self, path, header):
         self.path = path
         self._lock = threading.Lock()
+        self._pending = collections.deque()  # encoded records; append/popleft are atomic
         self._fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_APPEND | _O_CLOEXEC, 0o644)
         self.write(header)
 
-    def write(self, rec):
+    @staticmethod
+    def _encode(rec):
         try:
-            data = (json.dumps(rec, sort_keys=True, separators=(",", ":"), allow_nan=False,
+            return (json.dumps(rec, sort_keys=True, separators=(",", ":"), allow_nan=False,
                                default=str) + "\n").encode("ascii")
         except (TypeError, ValueError):
+            return None
+
+    def write(self, rec):
+        data = self._encode(rec)
+        if data is None:
             return
         with self._lock:
+            self._write(self._drain() + data)
+
+    def defer(self, rec):
+        """Encode ``rec`` now and write it with the next :meth:`write` or :meth:`flush`
+        (at once when MAX_PENDING are waiting: nobody is draining them). Takes no lock."""
+        data = self._encode(rec)
+        if data is not None:
+            self._pending.append(data)
+            if len(self._pending) >= MAX_PENDING:
+                self.flush()
+
+    def flush(self):
+        if self._pending:
+            with self._lock:
+                self._write(self._drain())
+
+    def _drain(self):
+        out = []
+        pending = self._pending
+        while True:
             try:
-                while data and self._fd is not None:
-                    data = data[os.write(self._fd, data):]
-            except OSError:  # disk full, fd gone: stop writing, never raise
-                self._fd = None
+                out.append(pending.popleft())
+            except IndexError:
+                return b"".join(out)
+
+    def _write(self, data):
+        try:
+            while data and self._fd is not None:
+                data = data[os.write(self._fd, data):]
+        except OSError:  # disk full, fd gone: stop writing, never raise
+            self._fd = None
 
     def abandon(self):
         """In a forked child: drop the parent's file without touching it."""
+        self._pending = collections.deque()
         fd, self._fd = self._fd, None
         if fd is not None:
             try:
@@ -51,7 +92,9 @@ class Writer:
             except OSError:
                 pass
 
-    close = abandon
+    def close(self):
+        self.flush()
+        self.abandon()
 
 
 def _name_os_thread(name):
@@ -105,6 +148,20 @@ class Probe:
         if w is not None:
             w.write(rec)
 
+    def defer(self, rec):
+        """:meth:`write` for a record made on one of the target's threads: no system
+        call there; a probe thread writes it within about a second (:class:`Writer`)."""
+        if "t" not in rec:
+            rec["t"] = time.time()
+        w = self.writer
+        if w is not None:
+            w.defer(rec)
+
+    def flush(self):
+        w = self.writer
+        if w is not None:
+            w.flush()
+
     def error(self, feature, message):
         self.write({"type": "error", "feature": feature, "message": str(message)[:500]})
 
@@ -157,6 +214,7 @@ class Probe:
                         job[0] = now + later
                         job[4] = later
                 due = min(due, job[0])
+            self.flush()  # what the target's threads deferred, if no job wrote
             self._wake.wait(max(0.0, due - time.monotonic()))
             self._wake.clear()
 

@@ -158,7 +158,7 @@ def _next_snapshot(now, cost, waits_s, busy):
 def _write_waits(owner, tick, dt):
     """Write the ``waits`` record of ``tick``'s snapshot (standing for ``dt`` s) and
     size the next one (``owner.max_tasks``) to take at most WAITS_STALL_S of CPU."""
-    owner.probe.write(_waits.record(tick.waits, owner.tid, dt, tick.waits_dur))
+    owner.probe.defer(_waits.record(tick.waits, owner.tid, dt, tick.waits_dur))
     walked = tick.waits[2]
     if walked and tick.waits_cpu > 0:
         fit = int(WAITS_STALL_S * walked / tick.waits_cpu)
@@ -196,7 +196,7 @@ class _Snaps:
                      due=due, since=since)
         tick()
         if count_due and tick.tasks is not None:
-            self.probe.write({"type": "tasks", "thread_id": self.tid, "n": tick.tasks})
+            self.probe.defer({"type": "tasks", "thread_id": self.tid, "n": tick.tasks})
         if want_waits:
             self.next_waits = self._after(tick, now)
         self.next = min(self.next_tasks, self.next_waits)
@@ -220,9 +220,11 @@ class _Beat:
     """The lag ticks, run by the loop itself: a timer that re-arms itself every
     ``tick_s`` (``loop.call_later``) and notes how late it ran. No thread wakes up and
     nothing is written to the loop's self-pipe per tick: on a busy loop the timer rides
-    on the iterations the loop makes anyway. Every ``window_s`` the beat writes the
+    on the iterations the loop makes anyway. Every ``window_s`` the beat makes the
     window's ``lag`` record itself (a few µs on the loop thread, where a watcher's
-    wake-up to write it costs the process ~150 µs on a VM); a stall (a lag of
+    wake-up to make it costs the process ~150 µs on a VM), deferred (``probe.defer``):
+    the watcher writes it at its next wake-up, as a write to a busy disk can sleep;
+    a stall (a lag of
     ``stall_s``) is noted and wakes the watcher. ``due`` is written before ``seq``, so a
     reader that reads ``seq`` first never pairs a new ``seq`` with an old ``due``.
 
@@ -292,7 +294,7 @@ class _Beat:
         self.lags = []
         start, self.window_start = self.window_start, now
         if lags:
-            self.probe.write({"type": "lag", "thread_id": self.tid, "n": len(lags),
+            self.probe.defer({"type": "lag", "thread_id": self.tid, "n": len(lags),
                               "p50_ms": round(lags[len(lags) // 2] * 1000, 3),
                               "max_ms": round(lags[-1] * 1000, 3),
                               "interval_ms": round((now - start) * 1000, 1)})
@@ -350,7 +352,7 @@ class Watcher:
             self.running_since = time.time()
             kind = type(loop).__module__.split(".")[0]
             thread = threading._active.get(self.ident)
-            self.probe.write({"type": "loop", "event": "start", "thread_id": self.tid,
+            self.probe.defer({"type": "loop", "event": "start", "thread_id": self.tid,
                               "thread_name": getattr(thread, "name", None),
                               "loop": "uvloop" if kind == "uvloop" else "asyncio",
                               "loop_class": f"{type(loop).__module__}.{type(loop).__qualname__}"})
@@ -371,6 +373,7 @@ class Watcher:
                 idle_since = None
                 self._watch(loop, gen)
                 continue
+            self.probe.flush()
             self._flush_stop(time.time() - STOP_GRACE_S)
             now = time.monotonic()
             idle_since = idle_since or now
@@ -455,6 +458,7 @@ class Watcher:
             if want_waits:
                 next_waits = self._after_snapshot(tick, now, last_waits)
                 last_waits = tick.ran_at
+                self.probe.flush()
             if not self.lag:
                 continue
             lags.append(tick.ran_at - posted)
@@ -525,6 +529,7 @@ class Watcher:
                         return
                     caught.add(due)
                 look = (time.perf_counter(), self._read_cpu())
+                self.probe.flush()  # what the beat deferred (lag, tasks, waits)
                 stalls, beat.stalls = beat.stalls, []
                 if stalls:
                     stalls = [(due, lag, self._over(before, after))

@@ -86,7 +86,7 @@ class _GcProbe:
         freed = self.recorded_freed[gen]
         freed[0] += info.get("collected") or 0
         freed[1] += info.get("uncollectable") or 0
-        self.probe.write({"type": "gc", "t": time.time() - dur,
+        self.probe.defer({"type": "gc", "t": time.time() - dur,
                           "dur_ms": round(dur * 1000, 3), "gen": gen,
                           "collected": info.get("collected"),
                           "uncollectable": info.get("uncollectable"),
