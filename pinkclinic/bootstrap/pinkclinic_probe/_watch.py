@@ -223,9 +223,8 @@ class _Beat:
     on the iterations the loop makes anyway. Every ``window_s`` the beat makes the
     window's ``lag`` record itself (a few µs on the loop thread, where a watcher's
     wake-up to make it costs the process ~150 µs on a VM), deferred (``probe.defer``):
-    the watcher writes it at its next wake-up, as a write to a busy disk can sleep;
-    a stall (a lag of
-    ``stall_s``) is noted and wakes the watcher. ``due`` is written before ``seq``, so a
+    the watcher writes it at its next wake-up, as a write to a busy disk can sleep. A
+    stall (a lag of ``stall_s``) is noted and wakes the watcher. ``due`` is written before ``seq``, so a
     reader that reads ``seq`` first never pairs a new ``seq`` with an old ``due``.
 
     Each tick also takes the raw reading of the loop thread's CPU and run-queue time
