@@ -88,20 +88,20 @@ def is_wait_frame(function: str, file: str) -> bool:
     if not f.endswith(_PY_SOURCE):
         name = function.split(" ", 1)[0]
         return name in _WAIT_NATIVE
-    for suffix, pat in _WAIT_PY.items():
-        if (f == suffix or f.endswith("/" + suffix)) and pat.search(function):
-            return True
-    return False
+    return _listed(_WAIT_PY, function, f)
+
+
+def _listed(table: dict[str, re.Pattern], function: str, f: str) -> bool:
+    """``function`` of file ``f`` (``/``-separated) is in ``table``: its file is the
+    key or ends in ``/`` + key, and the pattern matches the function's name."""
+    return any((f == suffix or f.endswith("/" + suffix)) and pat.search(function)
+               for suffix, pat in table.items())
 
 
 def releases_gil(function: str, file: str) -> bool:
     """A frame whose samples do not hold the GIL: one that only waits, or one in a call
     that releases it (``_RELEASES_GIL_PY``)."""
-    if is_wait_frame(function, file):
-        return True
-    f = _tail(file)
-    return any((f == suffix or f.endswith("/" + suffix)) and pat.search(function)
-               for suffix, pat in _RELEASES_GIL_PY.items())
+    return is_wait_frame(function, file) or _listed(_RELEASES_GIL_PY, function, _tail(file))
 
 
 def is_loop_entry(function: str, file: str) -> bool:
