@@ -97,17 +97,15 @@ class LaneEngine:
     def _give_back(self, left: list[int], due: int | None, counted: bool) -> None:
         """Put back a unit not sent after all; ``counted``: it was taken from the amount
         (in flight when the warm-up ended counts)."""
-        if self.queue is not None:
-            self.queue.put_nowait(due)  # sent again, still timed from its due time
-        if not counted:
-            return
-        self.taken -= 1
-        if self.queue is not None:
-            return
-        if left[0] >= 0:
-            left[0] += 1
-        if self.budget is not None:
-            self.budget += 1
+        if self.queue is not None:  # a rate: back on the schedule, timed from its due time
+            self.queue.put_nowait(due)
+            self.taken -= counted
+        elif counted:
+            self.taken -= 1
+            if left[0] >= 0:
+                left[0] += 1
+            if self.budget is not None:
+                self.budget += 1
 
     async def _lane(self, lane) -> None:
         left = [self.per_lane if self.per_lane is not None else -1]
