@@ -155,10 +155,11 @@ def _next_snapshot(now, cost, waits_s, busy):
     return now + min(max(WAITS_MAX_GAP_S, waits_s), max(waits_s, gap))
 
 
-def _write_waits(owner, tick, dt):
-    """Write the ``waits`` record of ``tick``'s snapshot (standing for ``dt`` s) and
-    size the next one (``owner.max_tasks``) to take at most WAITS_STALL_S of CPU."""
-    owner.probe.defer(_waits.record(tick.waits, owner.tid, dt, tick.waits_dur))
+def _write_waits(owner, tick, dt, send):
+    """Hand ``send`` (``probe.write``, or ``probe.defer`` on the loop thread) the
+    ``waits`` record of ``tick``'s snapshot (standing for ``dt`` s) and size the next
+    one (``owner.max_tasks``) to take at most WAITS_STALL_S of CPU."""
+    send(_waits.record(tick.waits, owner.tid, dt, tick.waits_dur))
     walked = tick.waits[2]
     if walked and tick.waits_cpu > 0:
         fit = int(WAITS_STALL_S * walked / tick.waits_cpu)
@@ -205,7 +206,8 @@ class _Snaps:
         t0 = time.thread_time()
         if tick.waits is not None:
             last, self.last_waits = self.last_waits, tick.ran_at
-            _write_waits(self, tick, tick.ran_at - last if last is not None else self.waits_s)
+            _write_waits(self, tick, tick.ran_at - last if last is not None else self.waits_s,
+                         self.probe.defer)
         cpu = time.thread_time()
         cost = tick.waits_cpu + cpu - t0
         wall = time.perf_counter()
@@ -457,7 +459,6 @@ class Watcher:
             if want_waits:
                 next_waits = self._after_snapshot(tick, now, last_waits)
                 last_waits = tick.ran_at
-                self.probe.flush()
             if not self.lag:
                 continue
             lags.append(tick.ran_at - posted)
@@ -599,7 +600,8 @@ class Watcher:
         counting the snapshot (on the loop thread) and its record (here)."""
         t0 = time.thread_time()
         if tick.waits is not None:
-            _write_waits(self, tick, tick.ran_at - last if last is not None else self.waits_s)
+            _write_waits(self, tick, tick.ran_at - last if last is not None else self.waits_s,
+                         self.probe.write)
         cost = tick.waits_cpu + time.thread_time() - t0
         mark, cpu = self._waits_mark, self._read_cpu()
         wall = time.perf_counter()
